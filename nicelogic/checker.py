@@ -1,0 +1,284 @@
+"""Checking records: parse, turn into facts, solve in batches, tie findings back to codes.
+
+Records are checked in batches: one clingo grounding serves thousands of records. Hospital
+data repeats itself, so each distinct record *form* (exactly the facts the rules can see)
+is solved once per process and its findings reused. Large inputs are spread over worker
+processes, each with its own cache; results always come back in input order.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from itertools import islice
+
+from .facts import record_form
+from .model import Record, System
+from .packs import Rule, RuleError, RuleSet, load_rules, resolve_selection
+from .parsing import RecordParser
+from .readers import InputLine, Rejected, json_record, read_lines, text_lines, to_record
+from .results import InputProblem, RecordResult, Report, SummaryCounter, Violation
+from .solve import Finding, solve_forms
+
+DEFAULT_BATCH = 2000
+DEFAULT_CHUNK = 5000
+DEFAULT_CACHE = 200_000
+
+
+class Checker:
+    """Loads rule packs once and checks any number of records with them.
+
+    >>> checker = Checker(["opcs4"])
+    >>> result = checker.check_record("ep1: opcs V44.4 Y53.4")
+    >>> [v.rule for v in result.violations]
+    ['opcs.spinal-levels-second']
+    """
+
+    def __init__(
+        self,
+        rules: Iterable[str] | None = None,
+        *,
+        jobs: int | None = 1,
+        batch_size: int = DEFAULT_BATCH,
+        cache_size: int = DEFAULT_CACHE,
+    ) -> None:
+        self._folders = tuple(resolve_selection(rules))
+        self.ruleset: RuleSet = load_rules([str(f) for f in self._folders])
+        self.jobs = max(1, jobs if jobs is not None else (os.cpu_count() or 1))
+        self.batch_size = batch_size
+        self.cache_size = cache_size
+        self._cache: dict[str, tuple[Finding, ...]] = {}
+        self._parser: RecordParser | None = None
+
+    @property
+    def rules(self) -> Mapping[str, Rule]:
+        return self.ruleset.rules
+
+    @property
+    def parser(self) -> RecordParser:
+        if self._parser is None:
+            self._parser = RecordParser()
+        return self._parser
+
+    # ------------------------------------------------------------------ entry points
+
+    def check(
+        self,
+        records_or_text: str | Iterable[Record | InputLine | str | Mapping[str, object]],
+        *,
+        system: System | str = System.OPCS,
+        source: str = "<input>",
+    ) -> Report:
+        """Check records given as text (one record per line), or as an iterable of
+        :class:`Record` objects, JSON-shaped dicts or text lines."""
+        counter = SummaryCounter()
+        results = []
+        for result in self.iter_check(as_input(records_or_text, System(system), source)):
+            counter.add(result)
+            results.append(result)
+        return Report(tuple(results), counter.summary())
+
+    def check_record(self, record: Record | str | Mapping[str, object], *, system: System | str = System.OPCS) -> RecordResult:
+        """Check one record (a :class:`Record`, one line of text, or a JSON-shaped dict)."""
+        results = list(self.iter_check(as_input([record], System(system), "<input>")))
+        if len(results) != 1:
+            raise ValueError("check_record takes exactly one record (the text held none, or several lines)")
+        return results[0]
+
+    def iter_check(self, items: Iterable[InputLine | Record]) -> Iterator[RecordResult]:
+        """Check a stream of records in this process, batch by batch, in order."""
+        iterator = iter(items)
+        while batch := list(islice(iterator, self.batch_size)):
+            yield from self._check_batch(batch)
+
+    def check_files(
+        self,
+        paths: Sequence[str],
+        *,
+        input_format: str = "auto",
+        system: System = System.OPCS,
+        id_column: str | None = None,
+        chunk_size: int = DEFAULT_CHUNK,
+    ) -> Iterator[RecordResult]:
+        """Check every record of the given files (``-`` for standard input), in order.
+
+        Inputs larger than one chunk are spread over ``jobs`` worker processes.
+        """
+        lines: Iterator[InputLine] = (
+            line for path in paths for line in read_lines(path, input_format, system, id_column)
+        )
+        first = list(islice(lines, chunk_size))
+        if self.jobs == 1 or len(first) < chunk_size:
+            yield from self.iter_check(first)
+            yield from self.iter_check(lines)
+            return
+        chunks = _chunks(first, lines, chunk_size)
+        yield from _parallel(self, chunks)
+
+    # ------------------------------------------------------------------ the batch
+
+    def _check_batch(self, items: Sequence[InputLine | Record]) -> list[RecordResult]:
+        parsed: list[Record | Rejected] = [
+            item if isinstance(item, Record) else to_record(item, self.parser) for item in items
+        ]
+        attributes = self.ruleset.attributes
+        forms: list[str | None] = []
+        missing: dict[str, None] = {}
+        for entry in parsed:
+            if isinstance(entry, Rejected):
+                forms.append(None)
+                continue
+            form = record_form(entry, attributes)
+            forms.append(form)
+            if form not in self._cache:
+                missing[form] = None
+        if missing:
+            self._remember(list(missing))
+        results: list[RecordResult] = []
+        for entry, form in zip(parsed, forms, strict=True):
+            if isinstance(entry, Rejected):
+                error = entry.error
+                problem = InputProblem(error.message, error.line, error.column, error.label, error.where)
+                results.append(RecordResult(entry.id, entry.line, entry.source, error=problem))
+            else:
+                assert form is not None
+                findings = self._cache[form]
+                violations = tuple(self._violation(entry, f) for f in findings)
+                results.append(RecordResult(entry.id, entry.line, entry.source, violations))
+        return results
+
+    def _remember(self, forms: list[str]) -> None:
+        if len(self._cache) + len(forms) > self.cache_size:
+            self._cache.clear()  # hospital data repeats: a cold restart refills quickly
+        for start in range(0, len(forms), self.batch_size):
+            part = forms[start : start + self.batch_size]
+            for form, findings in zip(part, solve_forms(self.ruleset, part), strict=True):
+                self._cache[form] = findings
+
+    def _violation(self, record: Record, finding: Finding) -> Violation:
+        rule = self.ruleset.rules[finding.rule]
+        system = System(finding.section)
+        section_codes = record.codes(system)
+        if any(p > len(section_codes) for p in finding.positions):
+            raise RuleError(
+                f"{rule.file}:{rule.line}: rule {rule.id} blamed position(s) {finding.positions} "
+                f"of a {system.value} section holding {len(section_codes)} code(s)"
+            )
+        blamed = [section_codes[p - 1] for p in finding.positions]
+        first = blamed[0] if blamed else None
+        return Violation(
+            rule=rule.id,
+            severity=rule.severity,
+            section=system.value,
+            positions=finding.positions,
+            codes=tuple(c.text() for c in blamed),
+            message=render_message(rule, record, system, finding, [c.text() for c in blamed]),
+            source=rule.source,
+            line=first.line if first and first.line else record.line,
+            column=first.column if first else 0,
+            title=rule.title,
+            where=first.where if first else None,
+        )
+
+
+def render_message(rule: Rule, record: Record, system: System, finding: Finding, codes: list[str]) -> str:
+    first = codes[0] if codes else ""
+    fields = {
+        "code": first,
+        "codes": ", ".join(codes),
+        "position": finding.positions[0] if finding.positions else "",
+        "positions": ", ".join(str(p) for p in finding.positions),
+        "section": system.value,
+        "system": system.label,
+        "chapter": first[:1],
+        "category": first[:3] if system is not System.CPT else first,
+        "record": record.id,
+        "detail": finding.detail or "",
+    }
+    try:
+        return rule.message.format_map(fields)
+    except (IndexError, KeyError, ValueError):  # a template valid at load but not for these codes
+        return rule.message
+
+
+# ------------------------------------------------------------------ input adaptation
+
+
+def as_input(
+    records_or_text: str | Iterable[Record | InputLine | str | Mapping[str, object]],
+    system: System,
+    source: str,
+) -> Iterator[InputLine | Record]:
+    """Everything the library accepts as records, as the items a checker takes."""
+    if isinstance(records_or_text, str):
+        yield from text_lines(records_or_text.splitlines(), source, system)
+        return
+    for number, item in enumerate(records_or_text, start=1):
+        if isinstance(item, Record | InputLine):
+            yield item
+        elif isinstance(item, str):
+            yield from (
+                InputLine(source, number, line.text, system) for line in text_lines([item], source, system)
+            )
+        elif isinstance(item, Mapping):
+            yield json_record(dict(item), source, number)
+        else:
+            raise TypeError(f"cannot check a {type(item).__name__}: give Records, text lines or dicts")
+
+
+# ------------------------------------------------------------------ worker processes
+
+_worker: Checker | None = None
+
+
+def _worker_start(folders: tuple[str, ...], batch_size: int, cache_size: int) -> None:
+    global _worker
+    _worker = Checker(folders, jobs=1, batch_size=batch_size, cache_size=cache_size)
+
+
+def _worker_check(chunk: list[InputLine]) -> list[RecordResult]:
+    assert _worker is not None, "worker not started"
+    return list(_worker.iter_check(chunk))
+
+
+def _chunks(first: list[InputLine], rest: Iterator[InputLine], size: int) -> Iterator[list[InputLine]]:
+    yield first
+    while chunk := list(islice(rest, size)):
+        yield chunk
+
+
+# clingo keeps every symbol it has seen for the life of a process: recycle workers.
+_TASKS_PER_WORKER = 100
+
+
+def _parallel(checker: Checker, chunks: Iterator[list[InputLine]]) -> Iterator[RecordResult]:
+    folders = tuple(str(f) for f in checker._folders)
+    with ProcessPoolExecutor(
+        max_workers=checker.jobs,
+        initializer=_worker_start,
+        initargs=(folders, checker.batch_size, checker.cache_size),
+        max_tasks_per_child=_TASKS_PER_WORKER,
+    ) as pool:
+        pending: deque[Future[list[RecordResult]]] = deque()
+        window = checker.jobs * 2  # bounded, so memory does not grow with the input
+        for chunk in chunks:
+            pending.append(pool.submit(_worker_check, chunk))
+            while len(pending) >= window:
+                yield from pending.popleft().result()
+        while pending:
+            yield from pending.popleft().result()
+
+
+def check(
+    records_or_text: str | Iterable[Record | InputLine | str | Mapping[str, object]],
+    rules: Iterable[str] | None = None,
+    *,
+    system: System | str = System.OPCS,
+) -> Report:
+    """Check records with the given rule packs (all built-in packs by default)."""
+    return Checker(rules).check(records_or_text, system=system)
+
+
+__all__ = ["Checker", "check", "render_message"]

@@ -1,0 +1,114 @@
+"""Input data: coded records as parsed from any input format.
+
+These types sit at the bottom of the import graph: parsing produces them, facts and
+checking consume them, reports print them.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class System(enum.StrEnum):
+    """A coding system; the value is the section name used in facts, JSON and text input."""
+
+    OPCS = "opcs"
+    ICD10 = "icd10"
+    CPT = "cpt"
+
+    @property
+    def label(self) -> str:
+        return _SYSTEM_LABELS[self]
+
+    @classmethod
+    def from_name(cls, name: str) -> System:
+        """Accept the keywords of the text format (opcs, opcs4, icd, icd10, cpt)."""
+        try:
+            return _SYSTEM_ALIASES[name.strip().lower()]
+        except KeyError:
+            known = ", ".join(sorted(_SYSTEM_ALIASES))
+            raise ValueError(f"unknown coding system {name!r} (expected one of {known})") from None
+
+
+_SYSTEM_LABELS = {System.OPCS: "OPCS-4", System.ICD10: "ICD-10", System.CPT: "CPT"}
+_SYSTEM_ALIASES = {
+    "opcs": System.OPCS,
+    "opcs4": System.OPCS,
+    "icd": System.ICD10,
+    "icd10": System.ICD10,
+    "cpt": System.CPT,
+}
+
+
+class Sex(enum.StrEnum):
+    MALE = "male"
+    FEMALE = "female"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class Code:
+    """One code as written in a record, with its canonical form and where it was found.
+
+    ``value`` is canonical: upper case, dotted for OPCS-4 and ICD-10 four- and
+    five-character codes (``V44.4``, ``M80.08``), without ICD-10 filler ``X`` or
+    dagger/asterisk marks (those are kept in ``mark``).
+    """
+
+    system: System
+    value: str
+    raw: str
+    line: int = 0
+    column: int = 0
+    wildcard: bool = False
+    mark: str | None = None  # "dagger" or "asterisk" as written in the record
+    modifiers: tuple[str, ...] = ()
+    units: int = 1
+    where: str | None = None  # for tabular inputs, the field the code came from
+
+    @property
+    def category(self) -> str:
+        """The three-character category (OPCS-4, ICD-10) or the code itself (CPT)."""
+        return self.value if self.system is System.CPT else self.value[:3]
+
+    def text(self) -> str:
+        """The code written back in the text input format."""
+        if self.system is System.CPT:
+            mods = "".join(f"-{m}" for m in self.modifiers)
+            units = f"x{self.units}" if self.units != 1 else ""
+            return f"{self.value}{mods}{units}"
+        if self.wildcard:
+            return f"{self.value}.-"
+        sign = {"dagger": "\u2020", "asterisk": "*"}.get(self.mark or "", "")
+        return self.value + sign
+
+    def key(self) -> tuple[object, ...]:
+        """What rules can see of this code (no line, column or raw spelling)."""
+        return (self.value, self.wildcard, self.mark, self.modifiers, self.units)
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One coded record: an episode (OPCS-4 + ICD-10) or a claim (CPT + ICD-10)."""
+
+    id: str
+    sections: tuple[tuple[System, tuple[Code, ...]], ...] = ()
+    line: int = 0
+    source: str = "<input>"
+    sex: Sex | None = None
+    age: int | None = None
+    date: str | None = None  # ISO date, YYYY-MM-DD
+
+    def codes(self, system: System) -> tuple[Code, ...]:
+        for sec, codes in self.sections:
+            if sec is system:
+                return codes
+        return ()
+
+    def text(self) -> str:
+        """The record written back as one line of the text input format."""
+        body = "; ".join(
+            f"{system.value} " + " ".join(c.text() for c in codes) for system, codes in self.sections
+        )
+        return f"{self.id}: {body}"

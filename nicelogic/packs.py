@@ -1,0 +1,377 @@
+"""Rule packs: folders of ``.lp`` files under ``logic/``, each rule with its metadata.
+
+A pack is a folder holding ``pack.toml`` and one ``.lp`` file per rule. A rule file opens
+with its metadata as TOML in ``%!`` lines (see ``logic/README.md``). Files without a
+header are helper definitions of the pack. ``logic/lib`` holds definitions shared by all
+packs and is always loaded.
+
+Everything that could silently break a rule set fails loudly here, with file and line:
+TOML errors, missing or unknown metadata keys, duplicate ids, ASP syntax errors, a rule
+deriving violations under another id, integrity constraints, ``#show`` and ``#script``.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import clingo
+from clingo import ast
+
+from .facts import RECORD_ATTRIBUTES
+from .resources import logic_dir
+
+SEVERITIES = ("error", "warning")
+CONFIDENCES = {"S": "stated in a source document", "V": "seen in a public source", "Q": "quoted second-hand", "H": "hypothesis"}
+_REQUIRED = ("id", "severity", "title", "message", "source")
+_OPTIONAL = ("confidence", "fail", "pass", "description")
+_ID = re.compile(r"^[a-z0-9]+(?:[.-][a-z0-9]+)*$")
+MESSAGE_FIELDS = frozenset(
+    {"code", "codes", "position", "positions", "section", "system", "chapter", "category", "record", "detail"}
+)
+OUTPUT = ("violation", 4), ("violation", 5)
+
+
+class RuleError(Exception):
+    """A rule pack that cannot be used as it stands, with where the problem is."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One rule's metadata, read from the ``%!`` header of its ``.lp`` file."""
+
+    id: str
+    severity: str
+    title: str
+    message: str
+    source: str
+    pack: str
+    file: Path
+    line: int
+    confidence: str | None = None
+    description: str = ""
+    fail: tuple[str, ...] = ()
+    passes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Pack:
+    name: str
+    title: str
+    version: str
+    description: str
+    path: Path
+    rules: tuple[Rule, ...]
+    files: tuple[Path, ...]  # every .lp file of the pack, rule files and helpers
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSet:
+    """The packs selected for a check, with the program text they make together."""
+
+    packs: tuple[Pack, ...]
+    rules: dict[str, Rule]
+    program: str
+    attributes: frozenset[str]  # record attributes some rule reads (sex, age, date)
+    files: tuple[Path, ...]
+
+    @property
+    def key(self) -> str:
+        """Identifies the rule set, for caches of verdicts."""
+        return "|".join(f"{p.name}@{p.version}" for p in self.packs)
+
+
+# --------------------------------------------------------------------------- metadata
+
+
+def read_header(path: Path, text: str) -> tuple[dict[str, object], int] | None:
+    """The ``%!`` metadata of a rule file and the line it starts on, or None for a helper."""
+    lines: list[str] = []
+    first = 0
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.startswith("%!"):
+            first = first or number
+            lines.append(line[2:].removeprefix(" "))
+        elif first:
+            break  # the header is one block of %! lines
+    if not first:
+        return None
+    try:
+        return tomllib.loads("\n".join(lines)), first
+    except tomllib.TOMLDecodeError as exc:
+        raise RuleError(f"{path}:{first}: the %! metadata is not valid TOML: {exc}") from None
+
+
+def _rule_from_header(header: dict[str, object], path: Path, line: int, pack: str) -> Rule:
+    where = f"{path}:{line}"
+    missing = [key for key in _REQUIRED if not header.get(key)]
+    if missing:
+        raise RuleError(f"{where}: rule metadata lacks {', '.join(missing)}")
+    unknown = sorted(set(header) - set(_REQUIRED) - set(_OPTIONAL))
+    if unknown:
+        raise RuleError(f"{where}: unknown rule metadata key(s) {', '.join(unknown)} (known: {', '.join(_REQUIRED + _OPTIONAL)})")
+    for key in _REQUIRED + ("confidence", "description"):
+        if key in header and not isinstance(header[key], str):
+            raise RuleError(f"{where}: {key} must be a string")
+    rule_id = str(header["id"])
+    if not _ID.match(rule_id):
+        raise RuleError(f"{where}: rule id {rule_id!r} must be lower case words joined by '.' or '-'")
+    severity = str(header["severity"])
+    if severity not in SEVERITIES:
+        raise RuleError(f"{where}: severity {severity!r} must be one of {', '.join(SEVERITIES)}")
+    title = str(header["title"])
+    if "\n" in title.strip():
+        raise RuleError(f"{where}: title must be one line")
+    confidence = header.get("confidence")
+    if confidence is not None and confidence not in CONFIDENCES:
+        raise RuleError(f"{where}: confidence {confidence!r} must be one of {', '.join(CONFIDENCES)}")
+    if confidence == "H" and severity == "error":
+        raise RuleError(f"{where}: a hypothesis (confidence H) can only be a warning")
+    message = str(header["message"])
+    try:
+        fields = {name for _, name, _, _ in string.Formatter().parse(message) if name is not None}
+    except ValueError as exc:
+        raise RuleError(f"{where}: message template is malformed: {exc}") from None
+    unknown_fields = sorted({f.split(".")[0].split("[")[0] for f in fields} - MESSAGE_FIELDS)
+    if unknown_fields:
+        raise RuleError(f"{where}: message uses unknown field(s) {', '.join(unknown_fields)} (known: {', '.join(sorted(MESSAGE_FIELDS))})")
+    examples = {}
+    for key in ("fail", "pass"):
+        value = header.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise RuleError(f"{where}: {key} must be a list of records in the text format")
+        examples[key] = tuple(value)
+    return Rule(
+        id=rule_id,
+        severity=severity,
+        title=title.strip(),
+        message=message.strip(),
+        source=str(header["source"]).strip(),
+        pack=pack,
+        file=path,
+        line=line,
+        confidence=str(confidence) if confidence else None,
+        description=str(header.get("description", "")).strip(),
+        fail=examples["fail"],
+        passes=examples["pass"],
+    )
+
+
+# ------------------------------------------------------------------------- ASP checks
+
+
+@dataclass
+class _Scan:
+    """What one file's statements do, from clingo's own parser."""
+
+    heads: list[tuple[str, int, object, int]]  # (name, arity, first argument, line)
+    used: set[tuple[str, int]]
+    problems: list[str]
+
+
+class _AtomCollector(ast.Transformer):  # type: ignore[misc]
+    def __init__(self) -> None:
+        self.atoms: list[ast.AST] = []
+
+    def visit_SymbolicAtom(self, node: ast.AST) -> ast.AST:
+        self.atoms.append(node)
+        return node
+
+
+def _atoms(node: ast.AST) -> list[ast.AST]:
+    collector = _AtomCollector()
+    collector(node)
+    return collector.atoms
+
+
+def _signature(atom: ast.AST) -> tuple[str, int, object] | None:
+    symbol = atom.symbol
+    if symbol.ast_type == ast.ASTType.Function:
+        args = symbol.arguments
+        return symbol.name, len(args), (args[0] if args else None)
+    if symbol.ast_type == ast.ASTType.SymbolicTerm and symbol.symbol.type == clingo.SymbolType.Function:
+        return symbol.symbol.name, len(symbol.symbol.arguments), None
+    return None
+
+
+def _scan(path: Path, text: str) -> _Scan:
+    scan = _Scan([], set(), [])
+    messages: list[str] = []
+
+    def on_statement(stm: ast.AST) -> None:
+        line = stm.location.begin.line
+        kind = stm.ast_type
+        if kind == ast.ASTType.Script:
+            scan.problems.append(f"{path}:{line}: #script blocks are refused: packs are data, not code")
+        elif kind in (ast.ASTType.ShowSignature, ast.ASTType.ShowTerm):
+            scan.problems.append(f"{path}:{line}: #show is refused in packs: nicelogic shows the violation atoms itself")
+        elif kind in (ast.ASTType.Minimize, ast.ASTType.External):
+            scan.problems.append(f"{path}:{line}: {str(stm).split()[0]} has no place in a check pack")
+        elif kind == ast.ASTType.Rule:
+            head = stm.head
+            if head.ast_type == ast.ASTType.Literal and head.atom.ast_type == ast.ASTType.BooleanConstant:
+                scan.problems.append(
+                    f"{path}:{line}: integrity constraints are refused: derive violation(...) instead, "
+                    "so that one record cannot make a whole batch unsatisfiable"
+                )
+            elif head.ast_type != ast.ASTType.Literal:
+                scan.problems.append(f"{path}:{line}: choice rules and disjunctions are refused in check packs")
+            for atom in _atoms(head):
+                sig = _signature(atom)
+                if sig:
+                    scan.heads.append((sig[0], sig[1], sig[2], line))
+            for literal in stm.body:
+                for atom in _atoms(literal):
+                    sig = _signature(atom)
+                    if sig:
+                        scan.used.add((sig[0], sig[1]))
+
+    try:
+        ast.parse_string(text, on_statement, logger=lambda _code, msg: messages.append(msg), message_limit=5)
+    except RuntimeError:
+        details = "; ".join(m.strip().replace("<string>", str(path)) for m in messages) or "syntax error"
+        raise RuleError(details) from None
+    return scan
+
+
+def _check_heads(path: Path, scan: _Scan, rule: Rule | None) -> None:
+    for name, arity, first, line in scan.heads:
+        if (name, arity) not in OUTPUT:
+            continue
+        if rule is None:
+            raise RuleError(f"{path}:{line}: derives violation/{arity} but has no %! rule metadata")
+        literal = str(first) if first is not None else ""
+        if not (literal.startswith('"') and literal.endswith('"')):
+            raise RuleError(f"{path}:{line}: the rule id in violation(...) must be a string literal, not {literal}")
+        if literal[1:-1] != rule.id:
+            raise RuleError(f"{path}:{line}: derives violation under {literal} but the file declares id {rule.id!r}")
+    if rule is not None and not any((name, arity) in OUTPUT for name, arity, _, _ in scan.heads):
+        raise RuleError(f"{path}:{rule.line}: rule {rule.id} never derives violation(\"{rule.id}\", ...)")
+
+
+def _ground_check(files: Sequence[Path]) -> None:
+    """Ground the program once without records, so unsafe variables and the like
+    are reported with their file and line before any record is checked."""
+    messages: list[str] = []
+    ctl = clingo.Control(["--warn=none"], logger=lambda _code, msg: messages.append(msg), message_limit=10)
+    try:
+        for file in files:
+            ctl.load(str(file))
+        ctl.ground([("base", [])])
+    except RuntimeError:
+        raise RuleError("; ".join(m.strip() for m in messages) or "the rule program cannot be grounded") from None
+
+
+# ------------------------------------------------------------------------- discovery
+
+
+def builtin_pack_dirs() -> dict[str, Path]:
+    root = logic_dir()
+    found: dict[str, Path] = {}
+    for folder in sorted(p for p in root.iterdir() if (p / "pack.toml").is_file()):
+        found[_pack_name(folder)] = folder
+    return found
+
+
+def _pack_name(folder: Path) -> str:
+    try:
+        meta = tomllib.loads((folder / "pack.toml").read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise RuleError(f"{folder / 'pack.toml'}: not valid TOML: {exc}") from None
+    return str(meta.get("name") or folder.name)
+
+
+def resolve_selection(selection: Iterable[str] | None) -> list[Path]:
+    """Pack folders for names and paths; ``None`` or empty means every built-in pack.
+    Items may be comma-separated (``--rules opcs4,nice.htg3``)."""
+    builtin = builtin_pack_dirs()
+    names = [part.strip() for item in (selection or ()) for part in item.split(",") if part.strip()]
+    if not names:
+        return list(builtin.values())
+    folders: list[Path] = []
+    for name in names:
+        if name in builtin:
+            folder = builtin[name]
+        elif Path(name).is_dir() and (Path(name) / "pack.toml").is_file():
+            folder = Path(name).resolve()
+        elif Path(name).is_dir():
+            raise RuleError(f"{name} is a folder but not a rule pack: it has no pack.toml")
+        else:
+            raise RuleError(f"unknown rule pack {name!r} (built-in: {', '.join(builtin)}; or give a pack folder)")
+        if folder not in folders:
+            folders.append(folder)
+    return folders
+
+
+def load_pack(folder: Path) -> tuple[Pack, list[_Scan]]:
+    meta_path = folder / "pack.toml"
+    try:
+        meta = tomllib.loads(meta_path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise RuleError(f"{meta_path}: not valid TOML: {exc}") from None
+    name = str(meta.get("name") or folder.name)
+    files = tuple(sorted(folder.glob("*.lp")))
+    if not files:
+        raise RuleError(f"{folder}: the pack has no .lp files")
+    rules: list[Rule] = []
+    scans: list[_Scan] = []
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        header = read_header(path, text)
+        rule = _rule_from_header(header[0], path, header[1], name) if header else None
+        scan = _scan(path, text)
+        if scan.problems:
+            raise RuleError(scan.problems[0])
+        _check_heads(path, scan, rule)
+        scans.append(scan)
+        if rule:
+            rules.append(rule)
+    pack = Pack(
+        name=name,
+        title=str(meta.get("title", name)),
+        version=str(meta.get("version", "0")),
+        description=str(meta.get("description", "")).strip(),
+        path=folder,
+        rules=tuple(rules),
+        files=files,
+    )
+    return pack, scans
+
+
+def library_files() -> tuple[Path, ...]:
+    return tuple(sorted((logic_dir() / "lib").glob("*.lp")))
+
+
+@cache
+def _load_cached(folders: tuple[Path, ...]) -> RuleSet:
+    packs: list[Pack] = []
+    used: set[tuple[str, int]] = set()
+    rules: dict[str, Rule] = {}
+    lib = library_files()
+    for path in lib:
+        used |= _scan(path, path.read_text(encoding="utf-8")).used
+    for folder in folders:
+        pack, scans = load_pack(folder)
+        for rule in pack.rules:
+            if rule.id in rules:
+                first = rules[rule.id]
+                raise RuleError(f"{rule.file}:{rule.line}: duplicate rule id {rule.id!r} (first declared at {first.file}:{first.line})")
+            rules[rule.id] = rule
+        for scan in scans:
+            used |= scan.used
+        packs.append(pack)
+    files = lib + tuple(f for pack in packs for f in pack.files)
+    _ground_check(files)
+    program = "\n".join(f"% --- {f}\n" + f.read_text(encoding="utf-8") for f in files)
+    attributes = frozenset(name for name, arity in used if name in RECORD_ATTRIBUTES and arity == 2)
+    return RuleSet(tuple(packs), rules, program, attributes, files)
+
+
+def load_rules(selection: Iterable[str] | None = None) -> RuleSet:
+    """Load and validate the selected packs (all built-in packs by default), once per process."""
+    return _load_cached(tuple(resolve_selection(selection)))

@@ -1,0 +1,236 @@
+"""Text record syntax: the Lark grammar in ``grammar/records.lark`` turned into records.
+
+Every input format goes through :class:`RecordParser`, so code syntax is judged in one
+place. Parse errors become :class:`RecordSyntaxError` values with a label from
+:data:`ERROR_LABELS`, a message naming the offending text, and its line and column.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from .model import Code, System
+from .resources import grammar_dir
+
+_START_RULES = {System.OPCS: "opcs_record", System.ICD10: "icd10_record", System.CPT: "cpt_record"}
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorLabel:
+    """A kind of syntax error: its message template and bad inputs that must produce it.
+
+    The examples are the regression table for the friendly messages: tests parse each one
+    and assert that it is labelled so, at the given column.
+    """
+
+    message: str
+    examples: tuple[tuple[str, int], ...]  # (bad line, column of the error)
+
+
+ERROR_LABELS: dict[str, ErrorLabel] = {
+    "opcs-code": ErrorLabel(
+        "{word!r} is not an OPCS-4 code: expected a letter, two digits and an optional fourth "
+        "character (V44.4 or V444), or a category wildcard (V55.-)",
+        (("ep1: V4X.4", 6), ("opcs V44.44", 6), ("V44.4 V55.1.", 7), ("V44.4 22512", 7)),
+    ),
+    "icd10-code": ErrorLabel(
+        "{word!r} is not an ICD-10 code: expected a letter, two digits, an optional fourth and "
+        "UK fifth character, and an optional dagger/asterisk mark (M80.0, M8008, R69X, G55.1*)",
+        (("ep2: V44.4; icd M80.0.1", 17), ("icd M8", 5), ("icd10 M80.0X", 7)),
+    ),
+    "cpt-code": ErrorLabel(
+        "{word!r} is not a CPT/HCPCS line item: expected five characters with optional modifiers "
+        "and units (22512, 0591T, 77003-59, 22512x2)",
+        (("c1: cpt 2251", 9), ("cpt 22512-5", 5), ("cpt 22512 x2", 11)),
+    ),
+    "missing-id-colon": ErrorLabel(
+        "{word!r} is neither a code nor a record id: a record id ends with ':' (ep7: V44.4)",
+        (("ep7 V44.4", 1), ("record-12 opcs V44.4", 1)),
+    ),
+    "stray-separator": ErrorLabel(
+        "unexpected {word!r}: codes are separated by spaces or single commas, sections by ';'",
+        (("V44.4,,V55.1", 7), ("ep3: , V44.4", 6), ("V44.4 V55.1 : Y53.4", 13)),
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RecordSyntaxError:
+    """Why one record could not be read, and where (1-based line and column)."""
+
+    label: str
+    message: str
+    line: int
+    column: int
+    where: str | None = None  # for tabular inputs, the field holding the bad text
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedLine:
+    """A line of the text format: its id (if written) and its sections in order."""
+
+    id: str | None
+    sections: tuple[tuple[System, tuple[Code, ...]], ...]
+
+
+_WORD_END = re.compile(r"[\s;]")
+_CPT_PARTS = re.compile(r"^([0-9A-Z]{5})((?:-[0-9A-Z]{2})*)(?:X([0-9]+))?$")
+_ICD_MARKS = {"\u2020": "dagger", "+": "dagger", "*": "asterisk"}
+
+
+def _opcs_code(token: Token) -> Code:
+    text = token.upper()
+    wildcard = text.endswith(".-")
+    core = text[:3] if wildcard else text.replace(".", "")
+    value = core if len(core) == 3 else f"{core[:3]}.{core[3]}"
+    return Code(System.OPCS, value, str(token), token.line or 0, token.column or 0, wildcard=wildcard)
+
+
+def _icd10_code(token: Token) -> Code:
+    text = token.upper()
+    if text.endswith(".-"):
+        return Code(System.ICD10, text[:3], str(token), token.line or 0, token.column or 0, wildcard=True)
+    mark = _ICD_MARKS.get(text[-1])
+    if mark:
+        text = text[:-1]
+    category, rest = text[:3], text[3:].replace(".", "")
+    if rest and rest[-1] in "DA" and mark is None:
+        mark = "dagger" if rest[-1] == "D" else "asterisk"
+        rest = rest[:-1]
+    rest = rest.replace("X", "")  # UK filler on three-character codes
+    value = f"{category}.{rest}" if rest else category
+    return Code(System.ICD10, value, str(token), token.line or 0, token.column or 0, mark=mark)
+
+
+def _cpt_code(token: Token) -> Code:
+    match = _CPT_PARTS.match(token.upper())
+    if match is None:  # pragma: no cover - the grammar admits only this shape
+        raise ValueError(f"unexpected CPT token {token!r}")
+    value, mods, units = match.groups()
+    modifiers = tuple(m for m in mods.split("-") if m)
+    return Code(
+        System.CPT,
+        value,
+        str(token),
+        token.line or 0,
+        token.column or 0,
+        modifiers=modifiers,
+        units=int(units) if units else 1,
+    )
+
+
+@v_args(inline=True)
+class _ToRecord(Transformer[Token, ParsedLine]):
+    """Builds records while LALR parses (no intermediate tree)."""
+
+    def opcs_code(self, token: Token) -> Code:
+        return _opcs_code(token)
+
+    def icd10_code(self, token: Token) -> Code:
+        return _icd10_code(token)
+
+    def cpt_code(self, token: Token) -> Code:
+        return _cpt_code(token)
+
+    def _section(system: System) -> Callable[..., tuple[System, tuple[Code, ...]]]:  # type: ignore[misc]
+        def section(self: _ToRecord, *items: Token | Code) -> tuple[System, tuple[Code, ...]]:
+            return system, tuple(item for item in items if isinstance(item, Code))
+
+        return section
+
+    opcs_section = bare_opcs = _section(System.OPCS)
+    icd10_section = bare_icd10 = _section(System.ICD10)
+    cpt_section = bare_cpt = _section(System.CPT)
+    del _section
+
+    def _record(self, *items: Token | tuple[System, tuple[Code, ...]]) -> ParsedLine:
+        record_id: str | None = None
+        merged: dict[System, list[Code]] = {}
+        for item in items:
+            if isinstance(item, Token):
+                record_id = item[:-1].strip()
+            else:
+                merged.setdefault(item[0], []).extend(item[1])
+        return ParsedLine(record_id, tuple((system, tuple(codes)) for system, codes in merged.items() if codes))
+
+    opcs_record = icd10_record = cpt_record = _record
+
+
+class RecordParser:
+    """Parses lines of the text record format. One instance per thread."""
+
+    def __init__(self) -> None:
+        self._lark = Lark.open(
+            str(grammar_dir() / "records.lark"),
+            parser="lalr",
+            lexer="contextual",
+            start=list(_START_RULES.values()),
+            propagate_positions=True,
+            transformer=_ToRecord(),
+            maybe_placeholders=False,
+        )
+
+    def parse(self, text: str, default_system: System = System.OPCS) -> ParsedLine:
+        """Parse one line; raise :class:`RecordSyntaxIssue` when it does not parse."""
+        try:
+            return self._lark.parse(text, start=_START_RULES[default_system])  # type: ignore[return-value]
+        except UnexpectedInput as exc:
+            raise RecordSyntaxIssue(describe_error(text, exc, default_system)) from None
+
+
+class RecordSyntaxIssue(Exception):
+    """Raised by :meth:`RecordParser.parse`; carries the :class:`RecordSyntaxError`."""
+
+    def __init__(self, error: RecordSyntaxError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+def describe_error(text: str, exc: UnexpectedInput, default_system: System) -> RecordSyntaxError:
+    """Turn a Lark error into a labelled, friendly error at the offending word."""
+    column = exc.column if isinstance(exc.column, int) and exc.column > 0 else len(text) + 1
+    if isinstance(exc, UnexpectedEOF):
+        column = len(text) + 1
+    start = column - 1
+    if isinstance(exc, UnexpectedToken) and exc.token.type in {"COMMA", "SEMICOLON"}:
+        word = str(exc.token)
+    elif isinstance(exc, UnexpectedCharacters) and text[start : start + 1] in {",", ":"}:
+        word = text[start]
+    else:
+        match = _WORD_END.search(text, start)
+        word = text[start : match.start() if match else len(text)] or text[start : start + 1]
+    label = _label_for(text, start, word, default_system)
+    return RecordSyntaxError(label, ERROR_LABELS[label].message.format(word=word), 1, column)
+
+
+def _label_for(text: str, start: int, word: str, default_system: System) -> str:
+    if word in {",", ";", ":"}:
+        return "stray-separator"
+    before = text[:start]
+    if not before.strip() and ":" not in word and not word[:1].isdigit() and not _looks_like_code(word):
+        return "missing-id-colon"
+    return f"{_system_at(before, default_system).value}-code"
+
+
+def _looks_like_code(word: str) -> bool:
+    return bool(re.match(r"^[A-Za-z][0-9]", word))
+
+
+_KEYWORD = re.compile(r"(?:^|[;:\s])(opcs4?|icd(?:10)?|cpt)(?=\s)", re.IGNORECASE)
+
+
+def _system_at(before: str, default_system: System) -> System:
+    """The system of the section that the text ``before`` an error position ends in."""
+    section = before.rsplit(";", 1)[-1]
+    keywords = _KEYWORD.findall(" " + section)
+    return System.from_name(keywords[-1]) if keywords else default_system
+
+
+def error_examples() -> Sequence[tuple[str, str, int]]:
+    """Every labelled bad input: (label, line, column)."""
+    return [(label, text, col) for label, spec in ERROR_LABELS.items() for text, col in spec.examples]

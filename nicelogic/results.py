@@ -1,0 +1,141 @@
+"""Check results: one shape for every output format and for library callers."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """One rule broken by one record, with the blamed codes and where they are."""
+
+    rule: str
+    severity: str  # "error" or "warning"
+    section: str  # "opcs", "icd10" or "cpt"
+    positions: tuple[int, ...]  # 1-based within the section; () for the record as a whole
+    codes: tuple[str, ...]  # the codes at those positions, canonical
+    message: str
+    source: str
+    line: int
+    column: int
+    title: str = ""
+    where: str | None = None  # for tabular inputs, the field of the first blamed code
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
+
+
+@dataclass(frozen=True, slots=True)
+class InputProblem:
+    """Why a record was rejected before it could be checked."""
+
+    message: str
+    line: int
+    column: int
+    label: str = ""
+    where: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordResult:
+    """The verdict on one input record: checked (with its violations) or rejected."""
+
+    id: str
+    line: int
+    source: str
+    violations: tuple[Violation, ...] = ()
+    error: InputProblem | None = None
+
+    @property
+    def rejected(self) -> bool:
+        return self.error is not None
+
+    @property
+    def valid(self) -> bool:
+        """No error-severity violation, and the record could be read."""
+        return self.error is None and not any(v.is_error for v in self.violations)
+
+    @property
+    def warnings(self) -> tuple[Violation, ...]:
+        return tuple(v for v in self.violations if not v.is_error)
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    records: int = 0
+    valid: int = 0
+    invalid: int = 0
+    rejected: int = 0
+    violations: int = 0
+    warnings: int = 0
+    by_rule: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+
+    def ok(self, fail_on_warning: bool = False) -> bool:
+        return self.invalid == 0 and self.rejected == 0 and not (fail_on_warning and self.warnings)
+
+
+class SummaryCounter:
+    """Accumulates a :class:`Summary` while results stream past."""
+
+    def __init__(self) -> None:
+        self.records = self.valid = self.invalid = self.rejected = self.violations = self.warnings = 0
+        self.by_rule: Counter[str] = Counter()
+
+    def add(self, result: RecordResult) -> None:
+        self.records += 1
+        if result.rejected:
+            self.rejected += 1
+        elif result.valid:
+            self.valid += 1
+        else:
+            self.invalid += 1
+        for violation in result.violations:
+            self.violations += 1
+            self.warnings += not violation.is_error
+            self.by_rule[violation.rule] += 1
+
+    def summary(self) -> Summary:
+        return Summary(
+            self.records,
+            self.valid,
+            self.invalid,
+            self.rejected,
+            self.violations,
+            self.warnings,
+            MappingProxyType(dict(sorted(self.by_rule.items()))),
+        )
+
+
+def summarise(results: Iterable[RecordResult]) -> Summary:
+    counter = SummaryCounter()
+    for result in results:
+        counter.add(result)
+    return counter.summary()
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """Every record's result and the summary, as returned by :func:`nicelogic.check`."""
+
+    records: tuple[RecordResult, ...]
+    summary: Summary
+
+    @property
+    def valid(self) -> bool:
+        return self.summary.ok()
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self.records)
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+
+def exit_code(summary: Summary, fail_on_warning: bool = False) -> int:
+    """0 when every record is valid, 1 when any is invalid or rejected (2 is for usage and
+    unreadable input, decided by the command line before any record is checked)."""
+    return 0 if summary.ok(fail_on_warning) else 1

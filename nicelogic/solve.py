@@ -1,0 +1,77 @@
+"""Grounding and solving batches of record forms with clingo.
+
+One ``Control`` grounds the rule program together with thousands of records, each under
+its own small integer; a fresh ``Control`` per batch keeps memory flat (clingo never
+forgets a program part added to a long-lived one).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import clingo
+
+from .facts import bind_form
+from .packs import RuleError, RuleSet
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A violation atom as derived, before it is tied back to a record's codes."""
+
+    rule: str
+    section: str
+    positions: tuple[int, ...]
+    detail: str | None = None
+
+
+def _positions(term: clingo.Symbol) -> tuple[int, ...] | None:
+    if term.type == clingo.SymbolType.Number:
+        return () if term.number == 0 else (term.number,)
+    if term.type == clingo.SymbolType.Function and term.name == "":
+        items = tuple(a.number for a in term.arguments if a.type == clingo.SymbolType.Number)
+        return items if len(items) == len(term.arguments) else None
+    return None
+
+
+def _finding(symbol: clingo.Symbol) -> tuple[int, Finding]:
+    args = symbol.arguments
+    rule, record, section, where = args[0], args[1], args[2], args[3]
+    positions = _positions(where)
+    if rule.type != clingo.SymbolType.String or record.type != clingo.SymbolType.Number or positions is None:
+        raise RuleError(f"malformed output atom {symbol}: expected violation(\"id\", R, Section, Positions[, Detail])")
+    detail = None
+    if len(args) == 5:
+        detail = args[4].string if args[4].type == clingo.SymbolType.String else str(args[4])
+    section = section.name if section.type == clingo.SymbolType.Function else str(section)
+    return record.number, Finding(rule.string, section, tuple(sorted(set(positions))), detail)
+
+
+def solve_forms(ruleset: RuleSet, forms: Sequence[str]) -> list[tuple[Finding, ...]]:
+    """The findings for each record form, in order, from one grounding of all of them."""
+    if not forms:
+        return []
+    ctl = clingo.Control(["--warn=none"])
+    facts = "\n".join(bind_form(form, number) for number, form in enumerate(forms, start=1))
+    ctl.add("base", [], ruleset.program)
+    ctl.add("base", [], facts)
+    ctl.ground([("base", [])])
+    found: list[list[Finding]] = [[] for _ in forms]
+    models = 0
+    with ctl.solve(yield_=True) as handle:
+        for model in handle:
+            models += 1
+            if models > 1:
+                break
+            for symbol in model.symbols(shown=True):
+                if symbol.name == "violation" and len(symbol.arguments) in (4, 5):
+                    number, finding = _finding(symbol)
+                    if 1 <= number <= len(forms):
+                        found[number - 1].append(finding)
+    if models != 1:
+        raise RuleError(
+            "the rule program has no single answer for this batch "
+            f"({'none' if models == 0 else 'several'}): a check pack must only derive violations"
+        )
+    return [tuple(sorted(f, key=lambda x: (x.positions, x.rule, x.detail or ""))) for f in found]
