@@ -1,1 +1,43 @@
-"""nicelogic"""
+"""nicelogic: a declarative checker for clinical code sequences.
+
+Coding guidance becomes rule packs of Answer Set Programming (``logic/``), run by clingo
+over records parsed by a Lark grammar (``grammar/``)::
+
+    import nicelogic
+
+    report = nicelogic.check("ep7: opcs V44.4 Y53.4 Z66.5; icd M80.0")
+    for record in report.records:
+        for violation in record.violations:
+            print(violation.rule, violation.positions, violation.message)
+
+For many checks, build a :class:`Checker` once and reuse it.
+"""
+
+from ._version import __version__
+from .checker import Checker, check
+from .model import Code, Record, Sex, System
+from .packs import Pack, Rule, RuleError, RuleSet, load_rules
+from .readers import InputError
+from .results import InputProblem, RecordResult, Report, Summary, Violation, exit_code
+
+__all__ = [
+    "Checker",
+    "Code",
+    "InputError",
+    "InputProblem",
+    "Pack",
+    "Record",
+    "RecordResult",
+    "Report",
+    "Rule",
+    "RuleError",
+    "RuleSet",
+    "Sex",
+    "Summary",
+    "System",
+    "Violation",
+    "__version__",
+    "check",
+    "exit_code",
+    "load_rules",
+]

@@ -1,1 +1,27 @@
-"""Output formats for check results."""
+"""Output formats for check results: text, json, jsonl, sarif, junit, csv."""
+
+from __future__ import annotations
+
+from typing import IO
+
+from ..packs import Rule
+from .base import Reporter, record_dict, summary_dict, violation_dict
+from .csv import CsvReporter
+from .json import JsonLinesReporter, JsonReporter
+from .junit import JunitReporter
+from .sarif import SarifReporter
+from .text import TextReporter
+
+FORMATS = ("text", "json", "jsonl", "sarif", "junit", "csv")
+
+
+def make_reporter(fmt: str, out: IO[str], rules: dict[str, Rule], color: bool | None = None) -> Reporter:
+    if fmt == "text":
+        return TextReporter(out, rules, color)
+    classes = {"json": JsonReporter, "jsonl": JsonLinesReporter, "sarif": SarifReporter, "junit": JunitReporter, "csv": CsvReporter}
+    if fmt not in classes:
+        raise ValueError(f"unknown output format {fmt!r} (expected one of {', '.join(FORMATS)})")
+    return classes[fmt](out, rules)  # type: ignore[no-any-return]
+
+
+__all__ = ["FORMATS", "Reporter", "make_reporter", "record_dict", "summary_dict", "violation_dict"]

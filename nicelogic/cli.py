@@ -1,0 +1,168 @@
+"""The ``nicelogic`` command line.
+
+Exit codes: 0 every record valid, 1 some record invalid or rejected, 2 usage error,
+unreadable input or an unusable rule pack.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import ExitStack
+from typing import IO
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ._version import __version__
+from .catalogue import catalogue, markdown, packs_info
+from .checker import Checker
+from .model import System
+from .packs import RuleError, load_rules
+from .readers import INPUT_FORMATS, InputError
+from .report import FORMATS, make_reporter
+from .results import RecordResult, SummaryCounter, exit_code
+
+USAGE_ERROR = 2
+
+
+def _fail(message: str) -> None:
+    click.echo(f"nicelogic: {message}", err=True)
+    sys.exit(USAGE_ERROR)
+
+
+def _rules_option(function):  # type: ignore[no-untyped-def]
+    return click.option(
+        "--rules",
+        "-r",
+        "rules",
+        multiple=True,
+        metavar="PACK",
+        help="Rule pack name or folder; repeat or comma-separate (default: every built-in pack).",
+    )(function)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "--version", "-V", prog_name="nicelogic")
+def main() -> None:
+    """Check clinical code sequences (OPCS-4, ICD-10, CPT) against coding guidance."""
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, metavar="FILES|-")
+@_rules_option
+@click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Output format.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write to FILE instead of standard output.")
+@click.option(
+    "--system",
+    type=click.Choice(["opcs", "opcs4", "icd", "icd10", "cpt"]),
+    default="opcs",
+    show_default=True,
+    help="Coding system of text sections written without a keyword.",
+)
+@click.option("--input-format", type=click.Choice(INPUT_FORMATS), default="auto", show_default=True, help="Input format (auto: by file extension).")
+@click.option("--id-column", metavar="NAME", help="Record id column of CSV/TSV input (default EPIKEY, else the line number).")
+@click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, help="Worker processes for large inputs (0: one per core).")
+@click.option("--fail-on-warning", is_flag=True, help="Exit 1 when any warning is reported, too.")
+@click.option("--color/--no-color", default=None, help="Force or disable colour (default: when writing to a terminal).")
+@click.option("--progress/--no-progress", default=None, help="Progress on standard error (default: when it is a terminal).")
+def check(
+    files: tuple[str, ...],
+    rules: tuple[str, ...],
+    fmt: str,
+    output: str | None,
+    system: str,
+    input_format: str,
+    id_column: str | None,
+    jobs: int,
+    fail_on_warning: bool,
+    color: bool | None,
+    progress: bool | None,
+) -> None:
+    """Check every record in FILES (text, CSV/TSV extracts, JSON Lines; - for standard input)."""
+    for path in files:
+        if path != "-" and not os.path.isfile(path):
+            _fail(f"cannot read {path}: no such file")
+    if files.count("-") > 1:
+        _fail("standard input (-) can be read only once")
+    try:
+        checker = Checker(rules or None, jobs=jobs or None)
+    except RuleError as exc:
+        _fail(f"rule pack error: {exc}")
+        return
+    counter = SummaryCounter()
+    with ExitStack() as stack:
+        out: IO[str] = sys.stdout
+        if output:
+            out = stack.enter_context(open(output, "w", encoding="utf-8", newline=""))
+        reporter = make_reporter(fmt, out, dict(checker.rules), color)
+        results = checker.check_files(list(files), input_format=input_format, system=System.from_name(system), id_column=id_column)
+        show_progress = progress if progress is not None else sys.stderr.isatty()
+        try:
+            for result in _with_progress(results, show_progress):
+                counter.add(result)
+                reporter.add(result)
+        except InputError as exc:
+            _fail(str(exc))
+        except RuleError as exc:
+            _fail(f"rule pack error: {exc}")
+        summary = counter.summary()
+        reporter.finish(summary)
+    if fmt != "text" and output is None and sys.stderr.isatty():
+        click.echo(f"{summary.records} records: {summary.valid} valid, {summary.invalid} invalid, {summary.rejected} rejected", err=True)
+    sys.exit(exit_code(summary, fail_on_warning))
+
+
+def _with_progress(results: Iterator[RecordResult], show: bool) -> Iterator[RecordResult]:
+    if not show:
+        yield from results
+        return
+    columns = (SpinnerColumn(), TextColumn("checking"), BarColumn(bar_width=None), TextColumn("{task.completed:,} records"), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("check", total=None)
+        for count, result in enumerate(results, start=1):
+            if count % 1000 == 0:
+                bar.update(task, completed=count)
+            yield result
+
+
+@main.command(name="rules")
+@_rules_option
+@click.option("--format", "-f", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
+def rules_command(rules: tuple[str, ...], fmt: str) -> None:
+    """List the rule catalogue: id, severity, title and source of every rule."""
+    try:
+        ruleset = load_rules(rules or None)
+    except RuleError as exc:
+        _fail(f"rule pack error: {exc}")
+        return
+    if fmt == "json":
+        click.echo(json.dumps({"packs": packs_info(ruleset), "rules": catalogue(ruleset)}, indent=2, ensure_ascii=False))
+    elif fmt == "markdown":
+        click.echo(markdown(ruleset), nl=False)
+    else:
+        table = Table(show_lines=False, header_style="bold")
+        for column in ("id", "severity", "title", "source"):
+            table.add_column(column, overflow="fold")
+        for row in catalogue(ruleset):
+            table.add_row(row["id"], row["severity"], row["title"], row["source"])
+        Console(soft_wrap=False).print(table)
+
+
+@main.command()
+def info() -> None:
+    """Versions, built-in packs and data attributions."""
+    import clingo
+    import lark
+
+    ruleset = load_rules()
+    click.echo(f"nicelogic {__version__} (clingo {clingo.__version__}, lark {lark.__version__})")
+    click.echo("built-in packs: " + ", ".join(f"{p.name} {p.version} ({len(p.rules)} rules)" for p in ruleset.packs))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

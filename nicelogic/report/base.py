@@ -1,0 +1,77 @@
+"""The interface every output format implements, and the shared record/violation shape."""
+
+from __future__ import annotations
+
+from typing import IO, Any, Protocol
+
+from ..packs import Rule
+from ..results import RecordResult, Summary, Violation
+
+
+class Reporter(Protocol):
+    """Receives results in input order; writes as it goes where the format allows."""
+
+    def add(self, result: RecordResult) -> None: ...
+
+    def finish(self, summary: Summary) -> None: ...
+
+
+class ReporterBase:
+    def __init__(self, out: IO[str], rules: dict[str, Rule]) -> None:
+        self.out = out
+        self.rules = rules
+
+    def add(self, result: RecordResult) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def finish(self, summary: Summary) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+
+def violation_dict(violation: Violation) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "rule": violation.rule,
+        "severity": violation.severity,
+        "title": violation.title,
+        "section": violation.section,
+        "positions": list(violation.positions),
+        "codes": list(violation.codes),
+        "message": violation.message,
+        "source": violation.source,
+        "line": violation.line,
+        "column": violation.column,
+    }
+    if violation.where:
+        data["field"] = violation.where
+    return data
+
+
+def record_dict(result: RecordResult) -> dict[str, Any]:
+    """One record in the documented JSON shape (see docs/output.md)."""
+    error = None
+    if result.error is not None:
+        error = {"message": result.error.message, "line": result.error.line, "column": result.error.column}
+        if result.error.label:
+            error["kind"] = result.error.label
+        if result.error.where:
+            error["field"] = result.error.where
+    return {
+        "id": result.id,
+        "source": result.source,
+        "line": result.line,
+        "valid": result.valid,
+        "error": error,
+        "violations": [violation_dict(v) for v in result.violations],
+    }
+
+
+def summary_dict(summary: Summary) -> dict[str, Any]:
+    return {
+        "records": summary.records,
+        "valid": summary.valid,
+        "invalid": summary.invalid,
+        "rejected": summary.rejected,
+        "violations": summary.violations,
+        "warnings": summary.warnings,
+        "by_rule": dict(summary.by_rule),
+    }

@@ -1,0 +1,86 @@
+"""SARIF 2.1.0, for code-scanning dashboards and CI systems."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .._version import __version__
+from ..results import RecordResult, Summary
+from .base import ReporterBase
+
+SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+INPUT_RULE = "input.rejected"
+
+
+class SarifReporter(ReporterBase):
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.results: list[dict[str, Any]] = []
+        self.rule_index = {rule_id: n for n, rule_id in enumerate(sorted(self.rules))}
+        self.rule_index[INPUT_RULE] = len(self.rule_index)
+
+    def _location(self, source: str, line: int, column: int) -> dict[str, Any]:
+        region: dict[str, int] = {"startLine": max(line, 1)}
+        if column > 0:
+            region["startColumn"] = column
+        return {"physicalLocation": {"artifactLocation": {"uri": source}, "region": region}}
+
+    def add(self, result: RecordResult) -> None:
+        if result.error is not None:
+            self.results.append({
+                "ruleId": INPUT_RULE,
+                "ruleIndex": self.rule_index[INPUT_RULE],
+                "level": "error",
+                "message": {"text": f"{result.error.message} (record {result.id})"},
+                "locations": [self._location(result.source, result.error.line, result.error.column)],
+                "properties": {"record": result.id},
+            })  # fmt: skip
+        for v in result.violations:
+            self.results.append({
+                "ruleId": v.rule,
+                "ruleIndex": self.rule_index[v.rule],
+                "level": "error" if v.is_error else "warning",
+                "message": {"text": f"{v.message} (record {result.id})"},
+                "locations": [self._location(result.source, v.line, v.column)],
+                "properties": {
+                    "record": result.id, "section": v.section,
+                    "positions": list(v.positions), "codes": list(v.codes),
+                },
+            })  # fmt: skip
+
+    def finish(self, summary: Summary) -> None:
+        rules = [
+            {
+                "id": rule.id,
+                "name": rule.id,
+                "shortDescription": {"text": rule.title},
+                "fullDescription": {"text": rule.description or rule.title},
+                "defaultConfiguration": {"level": "error" if rule.severity == "error" else "warning"},
+                "properties": {"source": rule.source, "pack": rule.pack},
+            }
+            for rule in (self.rules[rule_id] for rule_id in sorted(self.rules))
+        ]
+        rules.append({
+            "id": INPUT_RULE,
+            "name": INPUT_RULE,
+            "shortDescription": {"text": "A record could not be read"},
+            "defaultConfiguration": {"level": "error"},
+        })  # fmt: skip
+        document = {
+            "$schema": SCHEMA,
+            "version": "2.1.0",
+            "runs": [{
+                "tool": {"driver": {
+                    "name": "nicelogic", "version": __version__,
+                    "informationUri": "https://pypi.org/project/nicelogic/", "rules": rules,
+                }},
+                "results": self.results,
+                "properties": {"summary": {
+                    "records": summary.records, "valid": summary.valid,
+                    "invalid": summary.invalid, "rejected": summary.rejected,
+                }},
+            }],
+        }  # fmt: skip
+        json.dump(document, self.out, indent=2, ensure_ascii=False)
+        self.out.write("\n")

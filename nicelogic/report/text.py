@@ -1,0 +1,59 @@
+"""Compiler-style lines: ``FILE:LINE:COL: RULE-ID severity: message (record ID)``."""
+
+from __future__ import annotations
+
+from typing import IO
+
+from rich.console import Console
+from rich.markup import escape
+
+from ..packs import Rule
+from ..results import RecordResult, Summary, Violation
+from .base import ReporterBase
+
+_STYLE = {"error": "bold red", "warning": "yellow"}
+
+
+def violation_line(result: RecordResult, v: Violation) -> str:
+    column = f"{v.column}:" if v.column else ""
+    return f"{result.source}:{v.line}:{column} {v.rule} {v.severity}: {v.message} (record {result.id})"
+
+
+def rejection_line(result: RecordResult) -> str:
+    assert result.error is not None
+    e = result.error
+    column = f"{e.column}:" if e.column else ""
+    where = f" [{e.where}]" if e.where else ""
+    return f"{result.source}:{e.line}:{column} input error: {e.message}{where} (record {result.id})"
+
+
+class TextReporter(ReporterBase):
+    """Plain lines into files and pipes; coloured through rich on a terminal."""
+
+    def __init__(self, out: IO[str], rules: dict[str, Rule], color: bool | None = None) -> None:
+        super().__init__(out, rules)
+        self.console = Console(file=out, highlight=False, soft_wrap=True, force_terminal=color, no_color=color is False)
+        self.styled = self.console.is_terminal and color is not False
+
+    def _emit(self, text: str, style: str | None = None) -> None:
+        if self.styled:
+            self.console.print(f"[{style}]{escape(text)}[/]" if style else escape(text))
+        else:
+            self.out.write(text + "\n")
+
+    def add(self, result: RecordResult) -> None:
+        if result.error is not None:
+            self._emit(rejection_line(result), "bold magenta")
+        for v in result.violations:
+            self._emit(violation_line(result, v), _STYLE.get(v.severity))
+
+    def finish(self, summary: Summary) -> None:
+        parts = [
+            f"{summary.records} record{'s' if summary.records != 1 else ''} checked",
+            f"{summary.valid} valid",
+            f"{summary.invalid} invalid",
+            f"{summary.rejected} rejected",
+            f"{summary.violations - summary.warnings} error{'s' if summary.violations - summary.warnings != 1 else ''}",
+            f"{summary.warnings} warning{'s' if summary.warnings != 1 else ''}",
+        ]
+        self._emit(", ".join(parts), "bold green" if summary.ok() else "bold")
