@@ -82,7 +82,8 @@ class Checker:
 
     def check_record(self, record: Record | str | Mapping[str, object], *, system: System | str = System.OPCS) -> RecordResult:
         """Check one record (a :class:`Record`, one line of text, or a JSON-shaped dict)."""
-        results = list(self.iter_check(as_input([record], System(system), "<input>")))
+        items = record if isinstance(record, str) else [record]
+        results = list(self.iter_check(as_input(items, System(system), "<input>")))
         if len(results) != 1:
             raise ValueError("check_record takes exactly one record (the text held none, or several lines)")
         return results[0]
@@ -124,18 +125,8 @@ class Checker:
             item if isinstance(item, Record) else to_record(item, self.parser) for item in items
         ]
         attributes = self.ruleset.attributes
-        forms: list[str | None] = []
-        missing: dict[str, None] = {}
-        for entry in parsed:
-            if isinstance(entry, Rejected):
-                forms.append(None)
-                continue
-            form = record_form(entry, attributes)
-            forms.append(form)
-            if form not in self._cache:
-                missing[form] = None
-        if missing:
-            self._remember(list(missing))
+        forms = [None if isinstance(entry, Rejected) else record_form(entry, attributes) for entry in parsed]
+        verdicts = self._verdicts({form for form in forms if form is not None})
         results: list[RecordResult] = []
         for entry, form in zip(parsed, forms, strict=True):
             if isinstance(entry, Rejected):
@@ -144,18 +135,22 @@ class Checker:
                 results.append(RecordResult(entry.id, entry.line, entry.source, error=problem))
             else:
                 assert form is not None
-                findings = self._cache[form]
-                violations = tuple(self._violation(entry, f) for f in findings)
+                violations = tuple(self._violation(entry, f) for f in verdicts[form])
                 results.append(RecordResult(entry.id, entry.line, entry.source, violations))
         return results
 
-    def _remember(self, forms: list[str]) -> None:
-        if len(self._cache) + len(forms) > self.cache_size:
-            self._cache.clear()  # hospital data repeats: a cold restart refills quickly
-        for start in range(0, len(forms), self.batch_size):
-            part = forms[start : start + self.batch_size]
-            for form, findings in zip(part, solve_forms(self.ruleset, part), strict=True):
-                self._cache[form] = findings
+    def _verdicts(self, forms: set[str]) -> dict[str, tuple[Finding, ...]]:
+        """Findings for each distinct form: from the cache, or solved together now."""
+        known = {form: self._cache[form] for form in forms if form in self._cache}
+        missing = sorted(forms - known.keys())
+        for start in range(0, len(missing), self.batch_size):
+            part = missing[start : start + self.batch_size]
+            known.update(zip(part, solve_forms(self.ruleset, part), strict=True))
+        if self.cache_size > 0 and missing:
+            if len(self._cache) + len(missing) > self.cache_size:
+                self._cache.clear()  # hospital data repeats: a cold restart refills quickly
+            self._cache.update((form, known[form]) for form in missing)
+        return known
 
     def _violation(self, record: Record, finding: Finding) -> Violation:
         rule = self.ruleset.rules[finding.rule]

@@ -57,7 +57,7 @@ def solve_forms(ruleset: RuleSet, forms: Sequence[str]) -> list[tuple[Finding, .
     ctl.add("base", [], ruleset.program)
     ctl.add("base", [], facts)
     ctl.ground([("base", [])])
-    found: list[list[Finding]] = [[] for _ in forms]
+    found: list[set[Finding]] = [set() for _ in forms]
     models = 0
     with ctl.solve(yield_=True) as handle:
         for model in handle:
@@ -68,7 +68,7 @@ def solve_forms(ruleset: RuleSet, forms: Sequence[str]) -> list[tuple[Finding, .
                 if symbol.name == "violation" and len(symbol.arguments) in (4, 5):
                     number, finding = _finding(symbol)
                     if 1 <= number <= len(forms):
-                        found[number - 1].append(finding)
+                        found[number - 1].add(finding)  # (P,Q) and (Q,P) are one finding
     if models != 1:
         raise RuleError(
             "the rule program has no single answer for this batch "

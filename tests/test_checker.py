@@ -1,0 +1,131 @@
+"""The library API, and checking at scale: batches, cache, worker processes."""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import sys
+from pathlib import Path
+
+import pytest
+
+import nicelogic
+from nicelogic import Checker, Record, System, Violation
+
+from .conftest import PACKS, ROOT
+
+
+def _synthetic():
+    spec = importlib.util.spec_from_file_location("synthetic", ROOT / "benchmarks" / "synthetic.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["synthetic"] = module  # dataclasses look their module up while being defined
+    spec.loader.exec_module(module)
+    return module
+
+
+def signature(results) -> list[tuple]:
+    return [
+        (r.id, r.line, r.valid, r.error.message if r.error else None, tuple((v.rule, v.positions, v.line, v.column) for v in r.violations))
+        for r in results
+    ]
+
+
+def test_check_text() -> None:
+    report = nicelogic.check("ep1: V44.4 Y53.4\nep2: V44.4 V55.1 Y53.4", rules=["opcs4"])
+    assert [r.id for r in report.records] == ["ep1", "ep2"]
+    assert [r.valid for r in report.records] == [False, True]
+    (violation,) = report.records[0].violations
+    assert isinstance(violation, Violation)
+    assert (violation.rule, violation.section, violation.positions, violation.codes) == (
+        "opcs.spinal-levels-second", "opcs", (1,), ("V44.4",),
+    )  # fmt: skip
+    assert (violation.line, violation.column) == (1, 6)
+    assert report.summary.records == 2 and report.summary.invalid == 1 and not report.valid
+
+
+def test_results_are_frozen() -> None:
+    report = nicelogic.check("V44.4")
+    with pytest.raises(AttributeError):
+        report.records[0].violations[0].rule = "x"  # type: ignore[misc]
+
+
+def test_check_accepts_records_dicts_and_lines() -> None:
+    checker = Checker(["opcs4"])
+    parsed = checker.parser.parse("V44.4 V55.1")
+    items = [
+        Record("r1", parsed.sections),
+        {"id": "d1", "opcs": ["Y53.4", "V44.4", "V55.1"]},
+        "l1: V44.4",
+    ]
+    report = checker.check(items)
+    assert [(r.id, sorted(v.rule for v in r.violations)) for r in report.records] == [
+        ("r1", []),
+        ("d1", ["opcs.subsidiary-not-first"]),
+        ("l1", ["opcs.spinal-levels-second"]),
+    ]
+
+
+def test_check_record_and_default_system() -> None:
+    checker = Checker(["opcs4"])
+    assert checker.check_record("V44.4 V55.1").valid
+    assert checker.check_record("icd M80.0; opcs Y53.4", system=System.ICD10).violations[0].rule == "opcs.subsidiary-not-first"
+    with pytest.raises(ValueError):
+        checker.check_record("V44.4\nV44.6")
+
+
+def test_bad_records_among_good_ones_all_come_back() -> None:
+    text = "\n".join(["a: V44.4 V55.1", "b: V4X.4", "c: Y53.4 V44.4 V55.1", "d ; V44.4", "e: V44.6 V55.9", "f: cpt 2251"])
+    report = Checker(["opcs4"]).check(text)
+    assert [(r.id, r.rejected, r.valid) for r in report.records] == [
+        ("a", False, True), ("b", True, False), ("c", False, False),
+        ("4", True, False), ("e", False, True), ("f", True, False),
+    ]  # fmt: skip
+    assert report.summary.rejected == 3 and report.summary.records == 6
+    rejected = report.records[1].error
+    assert rejected is not None and (rejected.line, rejected.column) == (2, 4)
+
+
+def test_record_level_violations_details_and_warnings() -> None:
+    checker = Checker([str(PACKS / "local-policy")])
+    no_diagnosis = checker.check_record("V44.4 V55.1")
+    (warning,) = no_diagnosis.violations
+    assert (warning.rule, warning.severity, warning.positions, warning.section) == ("local.no-diagnosis", "warning", (), "icd10")
+    assert no_diagnosis.valid  # warnings alone do not make a record invalid
+    male = checker.check_record({"id": "m", "icd10": ["M80.0"], "sex": "male"})
+    (error,) = male.violations
+    assert error.rule == "local.female-only" and "male" in error.message
+    assert checker.check_record({"id": "f", "icd10": ["M80.0"], "sex": "female"}).violations == ()
+    pair = checker.check_record("V44.6 W35.1 V44.4; icd M80.0")
+    assert [(v.rule, v.positions, v.codes) for v in pair.violations] == [("local.pair", (1, 3), ("V44.6", "V44.4"))]
+
+
+def test_records_differing_only_in_unread_attributes_share_a_verdict() -> None:
+    checker = Checker([str(PACKS / "local-policy")])
+    report = checker.check([{"id": "a", "icd10": ["M80.0"], "sex": "male", "age": 50}, {"id": "b", "icd10": ["M80.0"], "sex": "male", "age": 90}])
+    assert len(checker._cache) == 1  # age is read by no rule
+    assert [len(r.violations) for r in report.records] == [1, 1]
+
+
+def test_cached_and_batched_results_equal_one_record_at_a_time() -> None:
+    synthetic = _synthetic()
+    text = io.StringIO()
+    synthetic.write_text(600, text, seed=7)
+    lines = text.getvalue()
+    batched = Checker(batch_size=500).check(lines)
+    alone = Checker(batch_size=1, cache_size=0).check(lines)
+    assert signature(batched.records) == signature(alone.records)
+    assert batched.summary.invalid > 0 and batched.summary.valid > 0  # the sample exercises both
+
+
+def test_worker_processes_give_the_serial_result_in_order(tmp_path: Path) -> None:
+    synthetic = _synthetic()
+    path = tmp_path / "episodes.txt"
+    with path.open("w") as out:
+        synthetic.write_text(1500, out, seed=3)
+    with path.open("a") as out:
+        out.write("bad: V4X.4\n")
+    serial = list(Checker(jobs=1).check_files([str(path)]))
+    parallel = list(Checker(jobs=2).check_files([str(path)], chunk_size=200))
+    assert signature(parallel) == signature(serial)
+    assert len(serial) == 1501 and serial[-1].rejected

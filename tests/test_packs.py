@@ -1,0 +1,80 @@
+"""Rule packs fail loudly, with file and line, on anything that would silently break them."""
+
+from __future__ import annotations
+
+import pytest
+
+from nicelogic import Checker, RuleError, load_rules
+from nicelogic.packs import builtin_pack_dirs, resolve_selection
+
+from .conftest import PACKS
+
+BROKEN = {
+    "duplicate-id": r"second\.lp:1: duplicate rule id 'fixture\.same' \(first declared at .*first\.lp:1\)",
+    "script-block": r"rule\.lp:6: #script blocks are refused",
+    "constraint": r"rule\.lp:7: integrity constraints are refused",
+    "wrong-id": r"rule\.lp:6: derives violation under \"fixture\.other\" but the file declares id 'fixture\.declared'",
+    "missing-metadata": r"rule\.lp:1: rule metadata lacks source",
+    "hypothesis-error": r"rule\.lp:1: a hypothesis \(confidence H\) can only be a warning",
+    "syntax-error": r"rule\.lp:6:\d+(-\d+)?: error: syntax error",
+    "unsafe": r"rule\.lp:6:\d+-\d+: error: unsafe variables",
+    "bad-toml": r"rule\.lp:1: the %! metadata is not valid TOML",
+    "unknown-field": r"rule\.lp:1: message uses unknown field\(s\) expected",
+    "unattributed": r"helper\.lp:2: derives violation/4 but has no %! rule metadata",
+    "show-statement": r"rule\.lp:7: #show is refused",
+}
+
+
+@pytest.mark.parametrize("name", sorted(BROKEN))
+def test_broken_pack_fails_loudly(name: str) -> None:
+    with pytest.raises(RuleError, match=BROKEN[name]):
+        load_rules([str(PACKS / name)])
+
+
+def test_builtin_packs_load_and_have_unique_ids() -> None:
+    ruleset = load_rules()
+    ids = [rule.id for pack in ruleset.packs for rule in pack.rules]
+    assert len(ids) == len(set(ids)) and ids
+    assert {p.name for p in ruleset.packs} == set(builtin_pack_dirs())
+
+
+def test_selection_by_name_comma_list_and_path() -> None:
+    assert [p.name for p in load_rules(["opcs4"]).packs] == ["opcs4"]
+    both = load_rules([f"opcs4,{PACKS / 'local-policy'}"])
+    assert [p.name for p in both.packs] == ["opcs4", "local-policy"]
+
+
+def test_unknown_pack_is_named() -> None:
+    with pytest.raises(RuleError, match="unknown rule pack 'opcs5'"):
+        resolve_selection(["opcs5"])
+
+
+def test_folder_without_pack_toml(tmp_path) -> None:
+    with pytest.raises(RuleError, match="has no pack.toml"):
+        resolve_selection([str(tmp_path)])
+
+
+def test_attributes_read_by_rules_are_detected() -> None:
+    assert load_rules([str(PACKS / "local-policy")]).attributes == {"sex"}
+    assert load_rules(["opcs4"]).attributes == frozenset()
+
+
+def test_every_rule_has_complete_metadata() -> None:
+    for rule in load_rules().rules.values():
+        assert rule.severity in {"error", "warning"}
+        assert rule.title and "\n" not in rule.title
+        assert rule.message and rule.source
+        assert rule.fail, f"{rule.id} has no example that makes it fire"
+        assert rule.passes, f"{rule.id} has no example that keeps it quiet"
+        if rule.confidence == "H":
+            assert rule.severity == "warning"
+
+
+def test_rule_blaming_a_position_outside_its_section_is_reported(tmp_path) -> None:
+    pack = tmp_path / "oob"
+    pack.mkdir()
+    (pack / "pack.toml").write_text('name = "oob"\n')
+    (pack / "rule.lp").write_text((PACKS / "local-policy" / "pair.lp").read_text().replace("(P, Q)", "(P, Q + 5)"))
+    checker = Checker([str(pack)])
+    with pytest.raises(RuleError, match="blamed position"):
+        checker.check_record("V44.4 V44.6")

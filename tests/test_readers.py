@@ -1,0 +1,129 @@
+"""Input formats: every record comes back, checked or rejected with where and why."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from nicelogic.model import Sex, System
+from nicelogic.parsing import RecordParser
+from nicelogic.readers import InputError, Rejected, detect_format, read_lines, table_lines, text_lines, to_record
+
+from .conftest import FIXTURES
+
+
+@pytest.fixture(scope="module")
+def parser() -> RecordParser:
+    return RecordParser()
+
+
+def records(path: str, parser: RecordParser, **kwargs: object) -> list:
+    return [to_record(line, parser) for line in read_lines(path, **kwargs)]  # type: ignore[arg-type]
+
+
+def test_text_lines_skip_comments_and_blanks_and_number_the_rest() -> None:
+    lines = list(text_lines(["# heading\n", "\n", "ep1: V44.4\n", "  # indented comment\n", "V44.6\n"], "f.txt"))
+    assert [(line.line, line.text) for line in lines] == [(3, "ep1: V44.4"), (5, "V44.6")]
+
+
+def test_text_record_without_id_takes_its_line_number(parser: RecordParser) -> None:
+    record = to_record(list(text_lines(["\n", "V44.4 V55.1\n"], "f.txt"))[0], parser)
+    assert record.id == "2" and record.line == 2
+    assert record.codes(System.OPCS)[0].line == 2
+
+
+def test_hes_extract(parser: RecordParser) -> None:
+    got = records(str(FIXTURES / "inputs" / "hes_extract.csv"), parser)
+    assert [r.id for r in got] == ["100001", "100002", "100003", "100004", "100005", "100006"]
+    first = got[0]
+    assert [c.value for c in first.codes(System.OPCS)] == ["V44.4", "V55.1", "Y53.4", "Z66.5"]
+    assert [c.value for c in first.codes(System.ICD10)] == ["M80.0"]  # "-" is a filler
+    assert (first.sex, first.age, first.date) == (Sex.FEMALE, 81, "2024-03-02")
+    assert first.codes(System.OPCS)[1].where == "OPERTN_4_02"
+    assert first.codes(System.OPCS)[1].column == 6  # the spreadsheet column
+    third = got[2]
+    assert (third.age, third.date) == (0, "2024-03-06")  # HES 7002: under one year; YYYYMMDD
+    bad_code = got[3]
+    assert isinstance(bad_code, Rejected)
+    assert (bad_code.error.line, bad_code.error.column, bad_code.error.where) == (5, 5, "OPERTN_4_01")
+    bad_age = got[4]
+    assert isinstance(bad_age, Rejected) and bad_age.error.where == "STARTAGE"
+    no_procedures = got[5]
+    assert no_procedures.codes(System.OPCS) == () and [c.value for c in no_procedures.codes(System.ICD10)] == ["R69"]
+
+
+def test_full_code_columns_win_over_four_character_ones(parser: RecordParser) -> None:
+    lines = ["EPIKEY,OPERTN_01,OPERTN_4_01,DIAG_01,DIAG_4_01\n", "e1,V44.4,V444,M80.08,M800\n"]
+    record = to_record(next(table_lines(lines, "x.csv")), parser)
+    assert [c.value for c in record.codes(System.ICD10)] == ["M80.08"]
+
+
+def test_tsv_and_custom_id_column(parser: RecordParser, tmp_path) -> None:
+    path = tmp_path / "x.tsv"
+    path.write_text("SPELL\tOPERTN_01\tOPERTN_02\ns1\tV444\tV551\n", encoding="utf-8")
+    got = records(str(path), parser, id_column="SPELL")
+    assert got[0].id == "s1"
+    with pytest.raises(InputError):
+        records(str(path), parser, id_column="EPIKEY2")
+
+
+def test_table_without_code_columns_is_an_input_error() -> None:
+    with pytest.raises(InputError):
+        list(table_lines(["a,b\n", "1,2\n"], "x.csv"))
+
+
+def test_jsonl(parser: RecordParser) -> None:
+    got = records(str(FIXTURES / "inputs" / "records.jsonl"), parser)
+    assert len(got) == 7
+    assert [c.value for c in got[0].codes(System.OPCS)] == ["V44.4", "V55.1", "Y53.4", "Z66.5"]
+    assert (got[0].sex, got[0].age) == (Sex.FEMALE, 80)
+    assert isinstance(got[2], Rejected) and got[2].error.where == "opcs[2]" and got[2].id == "j3"
+    assert got[3].date == "2024-07-01" and len(got[3].codes(System.OPCS)) == 2
+    assert isinstance(got[4], Rejected) and got[4].error.line == 5 and got[4].id == "5"
+    assert isinstance(got[5], Rejected) and "icd9" in got[5].error.message
+    assert [c.text() for c in got[6].codes(System.CPT)] == ["22511", "22512x2", "77003-59"]
+
+
+def test_jsonl_codes_are_located_in_the_line(parser: RecordParser) -> None:
+    got = records(str(FIXTURES / "inputs" / "records.jsonl"), parser)
+    line = (FIXTURES / "inputs" / "records.jsonl").read_text().splitlines()[1]
+    code = got[1].codes(System.OPCS)[1]
+    assert line[code.column - 1 : code.column - 1 + 5] == "Y53.4"
+
+
+def test_undecodable_bytes_reject_only_their_record(parser: RecordParser, tmp_path) -> None:
+    path = tmp_path / "mixed.txt"
+    path.write_bytes(b"ep1: V44.4 V55.1\nep2: V44.4 \xff\xfe\nep3: V44.6 V55.2\n")
+    got = records(str(path), parser)
+    assert [type(r).__name__ for r in got] == ["Record", "Rejected", "Record"]
+    assert got[1].id == "ep2" and got[1].error.column == 12
+
+
+@pytest.mark.parametrize(
+    ("path", "first", "expected"),
+    [
+        ("a.csv", None, "csv"),
+        ("a.TSV", None, "tsv"),
+        ("a.jsonl", None, "jsonl"),
+        ("a.txt", None, "text"),
+        ("-", '{"id": 1}', "jsonl"),
+        ("-", "EPIKEY,OPERTN_01", "csv"),
+        ("-", "EPIKEY\tOPERTN_01", "tsv"),
+        ("-", "ep1: V44.4", "text"),
+    ],
+)
+def test_detect_format(path: str, first: str | None, expected: str) -> None:
+    assert detect_format(path, first) == expected
+
+
+def test_missing_file_is_an_input_error() -> None:
+    with pytest.raises(InputError):
+        list(read_lines("/nonexistent/file.txt"))
+
+
+def test_stdin(monkeypatch: pytest.MonkeyPatch, parser: RecordParser) -> None:
+    data = io.BytesIO(b'{"id": "s1", "opcs": ["V44.4"]}\n')
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(data))
+    got = records("-", parser)
+    assert got[0].id == "s1" and got[0].source == "<stdin>"
