@@ -50,6 +50,7 @@ class Checker:
         self.batch_size = batch_size
         self.cache_size = cache_size
         self._cache: dict[str, tuple[Finding, ...]] = {}
+        self._forms: dict[tuple[object, ...], str] = {}
         self._parser: RecordParser | None = None
 
     @property
@@ -124,8 +125,7 @@ class Checker:
         parsed: list[Record | Rejected] = [
             item if isinstance(item, Record) else to_record(item, self.parser) for item in items
         ]
-        attributes = self.ruleset.attributes
-        forms = [None if isinstance(entry, Rejected) else record_form(entry, attributes) for entry in parsed]
+        forms = [None if isinstance(entry, Rejected) else self._form(entry) for entry in parsed]
         verdicts = self._verdicts({form for form in forms if form is not None})
         results: list[RecordResult] = []
         for entry, form in zip(parsed, forms, strict=True):
@@ -138,6 +138,21 @@ class Checker:
                 violations = tuple(self._violation(entry, f) for f in verdicts[form])
                 results.append(RecordResult(entry.id, entry.line, entry.source, violations))
         return results
+
+    def _form(self, record: Record) -> str:
+        attributes = self.ruleset.attributes
+        key = (
+            record.sections,
+            record.sex if "sex" in attributes else None,
+            record.age if "age" in attributes else None,
+            record.date if "date" in attributes else None,
+        )
+        form = self._forms.get(key)
+        if form is None:
+            if len(self._forms) >= self.cache_size:
+                self._forms.clear()
+            form = self._forms[key] = record_form(record, attributes)
+        return form
 
     def _verdicts(self, forms: set[str]) -> dict[str, tuple[Finding, ...]]:
         """Findings for each distinct form: from the cache, or solved together now."""
@@ -171,7 +186,7 @@ class Checker:
             codes=tuple(c.text() for c in blamed),
             message=render_message(rule, record, system, finding, [c.text() for c in blamed]),
             source=rule.source,
-            line=first.line if first and first.line else record.line,
+            line=record.line,
             column=first.column if first else 0,
             title=rule.title,
             where=first.where if first else None,

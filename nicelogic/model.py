@@ -59,8 +59,7 @@ class Code:
     system: System
     value: str
     raw: str
-    line: int = 0
-    column: int = 0
+    column: int = 0  # 1-based; the line is the record's
     wildcard: bool = False
     mark: str | None = None  # "dagger" or "asterisk" as written in the record
     modifiers: tuple[str, ...] = ()

@@ -88,13 +88,13 @@ def _opcs_code(token: Token) -> Code:
     wildcard = text.endswith(".-")
     core = text[:3] if wildcard else text.replace(".", "")
     value = core if len(core) == 3 else f"{core[:3]}.{core[3]}"
-    return Code(System.OPCS, value, str(token), token.line or 0, token.column or 0, wildcard=wildcard)
+    return Code(System.OPCS, value, str(token), token.column or 0, wildcard=wildcard)
 
 
 def _icd10_code(token: Token) -> Code:
     text = token.upper()
     if text.endswith(".-"):
-        return Code(System.ICD10, text[:3], str(token), token.line or 0, token.column or 0, wildcard=True)
+        return Code(System.ICD10, text[:3], str(token), token.column or 0, wildcard=True)
     mark = _ICD_MARKS.get(text[-1])
     if mark:
         text = text[:-1]
@@ -104,7 +104,7 @@ def _icd10_code(token: Token) -> Code:
         rest = rest[:-1]
     rest = rest.replace("X", "")  # UK filler on three-character codes
     value = f"{category}.{rest}" if rest else category
-    return Code(System.ICD10, value, str(token), token.line or 0, token.column or 0, mark=mark)
+    return Code(System.ICD10, value, str(token), token.column or 0, mark=mark)
 
 
 def _cpt_code(token: Token) -> Code:
@@ -117,7 +117,6 @@ def _cpt_code(token: Token) -> Code:
         System.CPT,
         value,
         str(token),
-        token.line or 0,
         token.column or 0,
         modifiers=modifiers,
         units=int(units) if units else 1,
@@ -162,9 +161,14 @@ class _ToRecord(Transformer[Token, ParsedLine]):
 
 
 class RecordParser:
-    """Parses lines of the text record format. One instance per thread."""
+    """Parses lines of the text record format. One instance per thread.
 
-    def __init__(self) -> None:
+    Hospital data repeats itself, so parses are cached by the text after the record id
+    (and the id's length, which shifts every column). The id pattern is the grammar's own
+    RECORD_ID terminal, so the grammar stays the one authority on what a line means.
+    """
+
+    def __init__(self, cache_size: int = 100_000) -> None:
         self._lark = Lark.open(
             str(grammar_dir() / "records.lark"),
             parser="lalr",
@@ -174,13 +178,27 @@ class RecordParser:
             transformer=_ToRecord(),
             maybe_placeholders=False,
         )
+        id_pattern = self._lark.get_terminal("RECORD_ID").pattern.to_regexp()
+        self._id_prefix = re.compile(rf"[ \t\r\ufeff]*({id_pattern})")
+        self._cache: dict[tuple[str, int, System], tuple[tuple[System, tuple[Code, ...]], ...]] = {}
+        self._cache_size = cache_size
 
     def parse(self, text: str, default_system: System = System.OPCS) -> ParsedLine:
         """Parse one line; raise :class:`RecordSyntaxIssue` when it does not parse."""
+        match = self._id_prefix.match(text)
+        prefix = match.end() if match else 0
+        key = (text[prefix:], prefix, default_system)
+        sections = self._cache.get(key)
+        if sections is not None:
+            return ParsedLine(match.group(1)[:-1].strip() if match else None, sections)
         try:
-            return self._lark.parse(text, start=_START_RULES[default_system])  # type: ignore[return-value]
+            parsed: ParsedLine = self._lark.parse(text, start=_START_RULES[default_system])  # type: ignore[assignment]
         except UnexpectedInput as exc:
             raise RecordSyntaxIssue(describe_error(text, exc, default_system)) from None
+        if len(self._cache) >= self._cache_size:
+            self._cache.clear()
+        self._cache[key] = parsed.sections
+        return parsed
 
 
 class RecordSyntaxIssue(Exception):

@@ -88,8 +88,6 @@ def to_record(item: InputLine, parser: RecordParser) -> Record | Rejected:
     sections = parsed.sections
     if item.fields:
         sections = tuple((system, tuple(_from_field(c, item) for c in codes)) for system, codes in sections)
-    elif item.line != 1:
-        sections = tuple((system, tuple(_on_line(c, item.line) for c in codes)) for system, codes in sections)
     return Record(
         id=parsed.id if parsed.id is not None else fallback_id,
         sections=sections,
@@ -133,7 +131,6 @@ def _from_field(code: Code, item: InputLine) -> Code:
         code.system,
         code.value,
         code.raw,
-        item.line,
         spec.column if spec else 0,
         code.wildcard,
         code.mark,
@@ -141,10 +138,6 @@ def _from_field(code: Code, item: InputLine) -> Code:
         code.units,
         spec.name if spec else None,
     )
-
-
-def _on_line(code: Code, line: int) -> Code:
-    return Code(code.system, code.value, code.raw, line, code.column, code.wildcard, code.mark, code.modifiers, code.units)
 
 
 # --------------------------------------------------------------------------- reading

@@ -30,7 +30,6 @@ def test_text_lines_skip_comments_and_blanks_and_number_the_rest() -> None:
 def test_text_record_without_id_takes_its_line_number(parser: RecordParser) -> None:
     record = to_record(list(text_lines(["\n", "V44.4 V55.1\n"], "f.txt"))[0], parser)
     assert record.id == "2" and record.line == 2
-    assert record.codes(System.OPCS)[0].line == 2
 
 
 def test_hes_extract(parser: RecordParser) -> None:

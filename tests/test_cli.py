@@ -1,0 +1,192 @@
+"""The command line: formats parse back, exit codes, standard input, output files."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import xml.etree.ElementTree as ET
+
+import pytest
+from click.testing import CliRunner
+
+from nicelogic.cli import main
+
+from .conftest import FIXTURES, PACKS, ROOT
+
+EXAMPLE = str(ROOT / "examples" / "episodes.txt")
+EXPECTED = {  # examples/episodes.txt, as its comments document
+    "ep01": (True, []),
+    "ep02": (True, []),
+    "ep03": (False, [("opcs.spinal-levels-second", [1])]),
+    "ep04": (False, [("opcs.subsidiary-not-first", [1])]),
+    "ep05": (False, [("opcs.v55-orphan", [2])]),
+    "ep06": (False, "rejected"),
+    "ep07": (True, []),
+}
+
+
+def run(*args: str, input: str | None = None):  # type: ignore[no-untyped-def]
+    return CliRunner().invoke(main, list(args), input=input, catch_exceptions=False)
+
+
+def test_text_output_and_exit_code() -> None:
+    result = run("check", EXAMPLE, "--rules", "opcs4")
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert f"{EXAMPLE}:10:12: opcs.spinal-levels-second error:" in lines[0] and lines[0].endswith("(record ep03)")
+    assert any(":16:12: input error:" in line and "(record ep06)" in line for line in lines)
+    assert lines[-1].startswith("7 records checked, 3 valid, 3 invalid, 1 rejected")
+
+
+def test_json_output_matches_the_documented_shape() -> None:
+    result = run("check", EXAMPLE, "--rules", "opcs4", "--format", "json")
+    document = json.loads(result.output)
+    assert set(document) == {"records", "summary"}
+    got = {}
+    for record in document["records"]:
+        assert {"id", "line", "valid", "error", "violations"} <= set(record)
+        for violation in record["violations"]:
+            assert {"rule", "severity", "section", "positions", "codes", "message", "source"} <= set(violation)
+        got[record["id"]] = (
+            record["valid"],
+            "rejected" if record["error"] else [(v["rule"], v["positions"]) for v in record["violations"]],
+        )
+    assert got == EXPECTED
+    rejected = next(r for r in document["records"] if r["id"] == "ep06")
+    assert (rejected["error"]["line"], rejected["error"]["column"]) == (16, 12)
+    assert document["summary"] == {
+        "records": 7, "valid": 3, "invalid": 3, "rejected": 1, "violations": 3, "warnings": 0,
+        "by_rule": {"opcs.spinal-levels-second": 1, "opcs.subsidiary-not-first": 1, "opcs.v55-orphan": 1},
+    }  # fmt: skip
+
+
+def test_jsonl_streams_one_record_per_line() -> None:
+    result = run("check", EXAMPLE, "--rules", "opcs4", "--format", "jsonl")
+    records = [json.loads(line) for line in result.output.splitlines()]
+    assert [r["id"] for r in records] == list(EXPECTED)
+
+
+def test_sarif() -> None:
+    result = run("check", EXAMPLE, "--rules", "opcs4", "--format", "sarif")
+    sarif = json.loads(result.output)
+    assert sarif["version"] == "2.1.0"
+    run_ = sarif["runs"][0]
+    rules = [r["id"] for r in run_["tool"]["driver"]["rules"]]
+    assert {"opcs.spinal-levels-second", "opcs.v55-orphan", "input.rejected"} <= set(rules)
+    results = run_["results"]
+    assert len(results) == 4
+    for item in results:
+        assert rules[item["ruleIndex"]] == item["ruleId"]
+        region = item["locations"][0]["physicalLocation"]["region"]
+        assert region["startLine"] >= 1
+    first = next(r for r in results if r["ruleId"] == "opcs.spinal-levels-second")
+    assert first["locations"][0]["physicalLocation"]["region"] == {"startLine": 10, "startColumn": 12}
+    assert first["properties"]["record"] == "ep03"
+
+
+def test_junit() -> None:
+    result = run("check", EXAMPLE, "--rules", "opcs4", "--format", "junit")
+    root = ET.fromstring(result.output.split("\n", 1)[1])
+    assert root.tag == "testsuites"
+    assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("7", "3", "1")
+    cases = {case.get("name"): case for case in root.iter("testcase")}
+    assert set(cases) == set(EXPECTED)
+    assert cases["ep03"].find("failure").get("type") == "opcs.spinal-levels-second"
+    assert cases["ep06"].find("error") is not None
+    assert cases["ep01"].find("failure") is None
+
+
+def test_csv_has_a_row_per_violation_and_every_record() -> None:
+    result = run("check", EXAMPLE, "--rules", "opcs4", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(result.output)))
+    assert {row["record"] for row in rows} == set(EXPECTED)
+    statuses = {row["record"]: row["status"] for row in rows}
+    assert statuses["ep01"] == "valid" and statuses["ep03"] == "invalid" and statuses["ep06"] == "rejected"
+    violation = next(row for row in rows if row["record"] == "ep05")
+    assert (violation["rule"], violation["positions"], violation["codes"]) == ("opcs.v55-orphan", "2", "V55.1")
+
+
+def test_output_file(tmp_path) -> None:
+    target = tmp_path / "out.json"
+    result = run("check", EXAMPLE, "--rules", "opcs4", "--format", "json", "--output", str(target))
+    assert result.exit_code == 1 and result.output == ""
+    assert json.loads(target.read_text())["summary"]["records"] == 7
+
+
+def test_exit_zero_when_all_valid_and_warnings_only_fail_on_request(tmp_path) -> None:
+    path = tmp_path / "ok.txt"
+    path.write_text("ok1: V44.4 V55.1 Y53.4 Z66.5; icd M80.0\nok2: V40.1 V55.1 Y53.9 Z67.5\n")
+    assert run("check", str(path), "--rules", "opcs4").exit_code == 0
+    policy = f"opcs4,{PACKS / 'local-policy'}"
+    assert run("check", str(path), "--rules", policy).exit_code == 0  # ok2 has only a warning
+    assert run("check", str(path), "--rules", policy, "--fail-on-warning").exit_code == 1
+
+
+def test_standard_input() -> None:
+    result = run("check", "-", "--rules", "opcs4", "--format", "jsonl", input="s1: V44.4 V55.1\ns2: V55.1\n")
+    records = [json.loads(line) for line in result.output.splitlines()]
+    assert [(r["id"], r["valid"]) for r in records] == [("s1", True), ("s2", False)]
+    assert records[0]["source"] == "<stdin>"
+
+
+def test_system_option_sets_the_default_section() -> None:
+    result = run("check", "-", "--rules", "opcs4", "--format", "jsonl", "--system", "icd10", input="Y53.4; opcs Y53.4\n")
+    (record,) = [json.loads(line) for line in result.output.splitlines()]
+    assert [(v["rule"], v["section"]) for v in record["violations"]] == [("opcs.subsidiary-not-first", "opcs")]
+
+
+def test_csv_and_jsonl_inputs() -> None:
+    result = run("check", str(FIXTURES / "inputs" / "hes_extract.csv"), "--rules", "opcs4", "--format", "json")
+    records = {r["id"]: r for r in json.loads(result.output)["records"]}
+    assert len(records) == 6
+    assert records["100003"]["violations"][0]["rule"] == "opcs.subsidiary-not-first"
+    assert records["100003"]["violations"][0]["field"] == "OPERTN_4_01"
+    assert records["100004"]["error"]["field"] == "OPERTN_4_01"
+    result = run("check", str(FIXTURES / "inputs" / "records.jsonl"), "--rules", "opcs4", "--format", "json")
+    assert json.loads(result.output)["summary"]["records"] == 7
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["check", "/no/such/file.txt"], "cannot read /no/such/file.txt"),
+        (["check", EXAMPLE, "--rules", "opcs5"], "unknown rule pack 'opcs5'"),
+        (["check", EXAMPLE, "--rules", str(PACKS / "duplicate-id")], "duplicate rule id"),
+        (["check", EXAMPLE, "--format", "yaml"], "Invalid value for '--format'"),
+        (["check"], "Missing argument"),
+    ],
+)
+def test_usage_errors_exit_2(args: list[str], message: str) -> None:
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_table_without_code_columns_exits_2(tmp_path) -> None:
+    path = tmp_path / "x.csv"
+    path.write_text("a,b\n1,2\n")
+    result = CliRunner().invoke(main, ["check", str(path)])
+    assert result.exit_code == 2 and "OPERTN" in result.output
+
+
+def test_rules_listing() -> None:
+    result = run("rules", "--format", "json")
+    data = json.loads(result.output)
+    ids = {rule["id"] for rule in data["rules"]}
+    assert {"opcs.spinal-levels-second", "opcs.v55-orphan", "opcs.subsidiary-not-first"} <= ids
+    for rule in data["rules"]:
+        assert rule["severity"] in {"error", "warning"} and rule["title"] and rule["source"]
+    text = run("rules", "--rules", "opcs4")
+    assert text.exit_code == 0 and "opcs.v55-orphan" in text.output
+
+
+def test_docs_rules_md_is_generated_and_current() -> None:
+    result = run("rules", "--format", "markdown")
+    current = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
+    assert result.output == current, "docs/rules.md is stale: run `nicelogic rules --format markdown > docs/rules.md`"
+
+
+def test_version_and_info() -> None:
+    assert run("--version").output.startswith("nicelogic, version")
+    assert "built-in packs:" in run("info").output
