@@ -108,9 +108,7 @@ class Checker:
 
         Inputs larger than one chunk are spread over ``jobs`` worker processes.
         """
-        lines: Iterator[InputLine] = (
-            line for path in paths for line in read_lines(path, input_format, system, id_column)
-        )
+        lines: Iterator[InputLine] = (line for path in paths for line in read_lines(path, input_format, system, id_column))
         first = list(islice(lines, chunk_size))
         if self.jobs == 1 or len(first) < chunk_size:
             yield from self.iter_check(first)
@@ -122,9 +120,7 @@ class Checker:
     # ------------------------------------------------------------------ the batch
 
     def _check_batch(self, items: Sequence[InputLine | Record]) -> list[RecordResult]:
-        parsed: list[Record | Rejected] = [
-            item if isinstance(item, Record) else to_record(item, self.parser) for item in items
-        ]
+        parsed: list[Record | Rejected] = [item if isinstance(item, Record) else to_record(item, self.parser) for item in items]
         forms = [None if isinstance(entry, Rejected) else self._form(entry) for entry in parsed]
         verdicts = self._verdicts({form for form in forms if form is not None})
         results: list[RecordResult] = []
@@ -229,9 +225,7 @@ def as_input(
         if isinstance(item, Record | InputLine):
             yield item
         elif isinstance(item, str):
-            yield from (
-                InputLine(source, number, line.text, system) for line in text_lines([item], source, system)
-            )
+            yield from (InputLine(source, number, line.text, system) for line in text_lines([item], source, system))
         elif isinstance(item, Mapping):
             yield json_record(dict(item), source, number)
         else:

@@ -64,7 +64,13 @@ def main() -> None:
     show_default=True,
     help="Coding system of text sections written without a keyword.",
 )
-@click.option("--input-format", type=click.Choice(INPUT_FORMATS), default="auto", show_default=True, help="Input format (auto: by file extension).")
+@click.option(
+    "--input-format",
+    type=click.Choice(INPUT_FORMATS),
+    default="auto",
+    show_default=True,
+    help="Input format (auto: by file extension).",
+)
 @click.option("--id-column", metavar="NAME", help="Record id column of CSV/TSV input (default EPIKEY, else the line number).")
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, help="Worker processes for large inputs (0: one per core).")
 @click.option("--fail-on-warning", is_flag=True, help="Exit 1 when any warning is reported, too.")
@@ -100,7 +106,9 @@ def check(
         if output:
             out = stack.enter_context(open(output, "w", encoding="utf-8", newline=""))
         reporter = make_reporter(fmt, out, dict(checker.rules), color)
-        results = checker.check_files(list(files), input_format=input_format, system=System.from_name(system), id_column=id_column)
+        results = checker.check_files(
+            list(files), input_format=input_format, system=System.from_name(system), id_column=id_column
+        )
         show_progress = progress if progress is not None else sys.stderr.isatty()
         try:
             for result in _with_progress(results, show_progress):
@@ -113,7 +121,9 @@ def check(
         summary = counter.summary()
         reporter.finish(summary)
     if fmt != "text" and output is None and sys.stderr.isatty():
-        click.echo(f"{summary.records} records: {summary.valid} valid, {summary.invalid} invalid, {summary.rejected} rejected", err=True)
+        click.echo(
+            f"{summary.records} records: {summary.valid} valid, {summary.invalid} invalid, {summary.rejected} rejected", err=True
+        )
     sys.exit(exit_code(summary, fail_on_warning))
 
 
@@ -121,7 +131,13 @@ def _with_progress(results: Iterator[RecordResult], show: bool) -> Iterator[Reco
     if not show:
         yield from results
         return
-    columns = (SpinnerColumn(), TextColumn("checking"), BarColumn(bar_width=None), TextColumn("{task.completed:,} records"), TimeElapsedColumn())
+    columns = (
+        SpinnerColumn(),
+        TextColumn("checking"),
+        BarColumn(bar_width=None),
+        TextColumn("{task.completed:,} records"),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task("check", total=None)
         for count, result in enumerate(results, start=1):

@@ -107,7 +107,5 @@ class Record:
 
     def text(self) -> str:
         """The record written back as one line of the text input format."""
-        body = "; ".join(
-            f"{system.value} " + " ".join(c.text() for c in codes) for system, codes in self.sections
-        )
+        body = "; ".join(f"{system.value} " + " ".join(c.text() for c in codes) for system, codes in self.sections)
         return f"{self.id}: {body}"

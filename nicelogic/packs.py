@@ -139,7 +139,9 @@ def _rule_from_header(header: dict[str, object], path: Path, line: int, pack: st
         raise RuleError(f"{where}: message template is malformed: {exc}") from None
     unknown_fields = sorted({f.split(".")[0].split("[")[0] for f in fields} - MESSAGE_FIELDS)
     if unknown_fields:
-        raise RuleError(f"{where}: message uses unknown field(s) {', '.join(unknown_fields)} (known: {', '.join(sorted(MESSAGE_FIELDS))})")
+        raise RuleError(
+            f"{where}: message uses unknown field(s) {', '.join(unknown_fields)} (known: {', '.join(sorted(MESSAGE_FIELDS))})"
+        )
     examples = {}
     for key in ("fail", "pass"):
         value = header.get(key, [])
@@ -251,7 +253,7 @@ def _check_heads(path: Path, scan: _Scan, rule: Rule | None) -> None:
         if literal[1:-1] != rule.id:
             raise RuleError(f"{path}:{line}: derives violation under {literal} but the file declares id {rule.id!r}")
     if rule is not None and not any((name, arity) in OUTPUT for name, arity, _, _ in scan.heads):
-        raise RuleError(f"{path}:{rule.line}: rule {rule.id} never derives violation(\"{rule.id}\", ...)")
+        raise RuleError(f'{path}:{rule.line}: rule {rule.id} never derives violation("{rule.id}", ...)')
 
 
 def _ground_check(files: Sequence[Path]) -> None:
@@ -360,7 +362,9 @@ def _load_cached(folders: tuple[Path, ...]) -> RuleSet:
         for rule in pack.rules:
             if rule.id in rules:
                 first = rules[rule.id]
-                raise RuleError(f"{rule.file}:{rule.line}: duplicate rule id {rule.id!r} (first declared at {first.file}:{first.line})")
+                raise RuleError(
+                    f"{rule.file}:{rule.line}: duplicate rule id {rule.id!r} (first declared at {first.file}:{first.line})"
+                )
             rules[rule.id] = rule
         for scan in scans:
             used |= scan.used

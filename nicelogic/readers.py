@@ -82,9 +82,7 @@ def to_record(item: InputLine, parser: RecordParser) -> Record | Rejected:
     try:
         parsed = parser.parse(item.text, item.default_system)
     except RecordSyntaxIssue as issue:
-        return Rejected(
-            _id_from_text(item.text) or fallback_id, item.line, item.source, _relocate(issue.error, item)
-        )
+        return Rejected(_id_from_text(item.text) or fallback_id, item.line, item.source, _relocate(issue.error, item))
     sections = parsed.sections
     if item.fields:
         sections = tuple((system, tuple(_from_field(c, item) for c in codes)) for system, codes in sections)
@@ -262,9 +260,7 @@ def _layout(header: list[str], id_column: str | None) -> _Layout:
     return _Layout(id_index, opcs, diag, find("SEX"), find("STARTAGE"), dates)
 
 
-def table_lines(
-    lines: Iterable[str], source: str, delimiter: str = ",", id_column: str | None = None
-) -> Iterator[InputLine]:
+def table_lines(lines: Iterable[str], source: str, delimiter: str = ",", id_column: str | None = None) -> Iterator[InputLine]:
     """Records of a CSV/TSV episode extract in the shape of English HES data."""
     reader = csv.reader(lines, delimiter=delimiter)
     try:
@@ -281,7 +277,9 @@ def table_lines(
             return
         except csv.Error as exc:
             line = reader.line_num
-            error = RecordSyntaxError("table-row", f"the row cannot be read as {('TSV' if delimiter == chr(9) else 'CSV')}: {exc}", line, 1)
+            error = RecordSyntaxError(
+                "table-row", f"the row cannot be read as {('TSV' if delimiter == chr(9) else 'CSV')}: {exc}", line, 1
+            )
             yield InputLine(source, line, "", id=str(line), error=error)
             continue
         if not row or all(not cell.strip() for cell in row):

@@ -40,12 +40,12 @@ def _finding(symbol: clingo.Symbol) -> tuple[int, Finding]:
     rule, record, section, where = args[0], args[1], args[2], args[3]
     positions = _positions(where)
     if rule.type != clingo.SymbolType.String or record.type != clingo.SymbolType.Number or positions is None:
-        raise RuleError(f"malformed output atom {symbol}: expected violation(\"id\", R, Section, Positions[, Detail])")
+        raise RuleError(f'malformed output atom {symbol}: expected violation("id", R, Section, Positions[, Detail])')
     detail = None
     if len(args) == 5:
         detail = args[4].string if args[4].type == clingo.SymbolType.String else str(args[4])
-    section = section.name if section.type == clingo.SymbolType.Function else str(section)
-    return record.number, Finding(rule.string, section, tuple(sorted(set(positions))), detail)
+    section_name = section.name if section.type == clingo.SymbolType.Function else str(section)
+    return record.number, Finding(rule.string, section_name, tuple(sorted(set(positions))), detail)
 
 
 def solve_forms(ruleset: RuleSet, forms: Sequence[str]) -> list[tuple[Finding, ...]]:

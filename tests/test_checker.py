@@ -26,7 +26,13 @@ def _synthetic():
 
 def signature(results) -> list[tuple]:
     return [
-        (r.id, r.line, r.valid, r.error.message if r.error else None, tuple((v.rule, v.positions, v.line, v.column) for v in r.violations))
+        (
+            r.id,
+            r.line,
+            r.valid,
+            r.error.message if r.error else None,
+            tuple((v.rule, v.positions, v.line, v.column) for v in r.violations),
+        )
         for r in results
     ]
 
@@ -102,7 +108,9 @@ def test_record_level_violations_details_and_warnings() -> None:
 
 def test_records_differing_only_in_unread_attributes_share_a_verdict() -> None:
     checker = Checker([str(PACKS / "local-policy")])
-    report = checker.check([{"id": "a", "icd10": ["M80.0"], "sex": "male", "age": 50}, {"id": "b", "icd10": ["M80.0"], "sex": "male", "age": 90}])
+    report = checker.check(
+        [{"id": "a", "icd10": ["M80.0"], "sex": "male", "age": 50}, {"id": "b", "icd10": ["M80.0"], "sex": "male", "age": 90}]
+    )
     assert len(checker._cache) == 1  # age is read by no rule
     assert [len(r.violations) for r in report.records] == [1, 1]
 

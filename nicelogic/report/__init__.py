@@ -18,7 +18,13 @@ FORMATS = ("text", "json", "jsonl", "sarif", "junit", "csv")
 def make_reporter(fmt: str, out: IO[str], rules: dict[str, Rule], color: bool | None = None) -> Reporter:
     if fmt == "text":
         return TextReporter(out, rules, color)
-    classes = {"json": JsonReporter, "jsonl": JsonLinesReporter, "sarif": SarifReporter, "junit": JunitReporter, "csv": CsvReporter}
+    classes = {
+        "json": JsonReporter,
+        "jsonl": JsonLinesReporter,
+        "sarif": SarifReporter,
+        "junit": JunitReporter,
+        "csv": CsvReporter,
+    }
     if fmt not in classes:
         raise ValueError(f"unknown output format {fmt!r} (expected one of {', '.join(FORMATS)})")
     return classes[fmt](out, rules)  # type: ignore[no-any-return]
