@@ -14,13 +14,14 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from itertools import islice
 
-from .facts import record_form
+from .facts import AttributeScope, record_form
 from .model import Record, System
 from .packs import Rule, RuleError, RuleSet, load_rules, resolve_selection
 from .parsing import RecordParser
 from .readers import InputLine, Rejected, json_record, read_lines, text_lines, to_record
 from .results import InputProblem, RecordResult, Report, SummaryCounter, Violation
 from .solve import Finding, solve_forms
+from .tables import CodeTables, TableConfig, load_tables
 
 DEFAULT_BATCH = 2000
 DEFAULT_CHUNK = 5000
@@ -40,12 +41,16 @@ class Checker:
         self,
         rules: Iterable[str] | None = None,
         *,
+        tables: TableConfig | None = None,
         jobs: int | None = 1,
         batch_size: int = DEFAULT_BATCH,
         cache_size: int = DEFAULT_CACHE,
     ) -> None:
         self._folders = tuple(resolve_selection(rules))
         self.ruleset: RuleSet = load_rules([str(f) for f in self._folders])
+        self.table_config = tables or TableConfig()
+        self.tables: CodeTables = load_tables(self.table_config)
+        self._scope: AttributeScope = self.ruleset.attribute_scope(self.tables.empty_predicates())
         self.jobs = max(1, jobs if jobs is not None else (os.cpu_count() or 1))
         self.batch_size = batch_size
         self.cache_size = cache_size
@@ -122,7 +127,7 @@ class Checker:
     def _check_batch(self, items: Sequence[InputLine | Record]) -> list[RecordResult]:
         parsed: list[Record | Rejected] = [item if isinstance(item, Record) else to_record(item, self.parser) for item in items]
         forms = [None if isinstance(entry, Rejected) else self._form(entry) for entry in parsed]
-        verdicts = self._verdicts({form for form in forms if form is not None})
+        verdicts = self._verdicts({form: entry for form, entry in zip(forms, parsed, strict=True) if form is not None})
         results: list[RecordResult] = []
         for entry, form in zip(parsed, forms, strict=True):
             if isinstance(entry, Rejected):
@@ -136,27 +141,32 @@ class Checker:
         return results
 
     def _form(self, record: Record) -> str:
-        attributes = self.ruleset.attributes
+        scope = self._scope
         key = (
             record.sections,
-            record.sex if "sex" in attributes else None,
-            record.age if "age" in attributes else None,
-            record.date if "date" in attributes else None,
+            record.sex if "sex" in scope else None,
+            record.age if "age" in scope else None,
+            record.date if "date" in scope else None,
         )
         form = self._forms.get(key)
         if form is None:
             if len(self._forms) >= self.cache_size:
                 self._forms.clear()
-            form = self._forms[key] = record_form(record, attributes)
+            form = self._forms[key] = record_form(record, scope)
         return form
 
-    def _verdicts(self, forms: set[str]) -> dict[str, tuple[Finding, ...]]:
-        """Findings for each distinct form: from the cache, or solved together now."""
+    def _verdicts(self, forms: Mapping[str, Record]) -> dict[str, tuple[Finding, ...]]:
+        """Findings for each distinct form (given with one record that has it): from the
+        cache, or solved together now with the table facts for their codes."""
         known = {form: self._cache[form] for form in forms if form in self._cache}
-        missing = sorted(forms - known.keys())
+        missing = sorted(forms.keys() - known.keys())
         for start in range(0, len(missing), self.batch_size):
             part = missing[start : start + self.batch_size]
-            known.update(zip(part, solve_forms(self.ruleset, part), strict=True))
+            codes: dict[System, set[str]] = {}
+            for form in part:
+                for system, section in forms[form].sections:
+                    codes.setdefault(system, set()).update(code.value for code in section)
+            known.update(zip(part, solve_forms(self.ruleset, part, self.tables.facts(codes)), strict=True))
         if self.cache_size > 0 and missing:
             if len(self._cache) + len(missing) > self.cache_size:
                 self._cache.clear()  # hospital data repeats: a cold restart refills quickly
@@ -237,9 +247,9 @@ def as_input(
 _worker: Checker | None = None
 
 
-def _worker_start(folders: tuple[str, ...], batch_size: int, cache_size: int) -> None:
+def _worker_start(folders: tuple[str, ...], tables: TableConfig, batch_size: int, cache_size: int) -> None:
     global _worker
-    _worker = Checker(folders, jobs=1, batch_size=batch_size, cache_size=cache_size)
+    _worker = Checker(folders, tables=tables, jobs=1, batch_size=batch_size, cache_size=cache_size)
 
 
 def _worker_check(chunk: list[InputLine]) -> list[RecordResult]:
@@ -262,7 +272,7 @@ def _parallel(checker: Checker, chunks: Iterator[list[InputLine]]) -> Iterator[R
     with ProcessPoolExecutor(
         max_workers=checker.jobs,
         initializer=_worker_start,
-        initargs=(folders, checker.batch_size, checker.cache_size),
+        initargs=(folders, checker.table_config, checker.batch_size, checker.cache_size),
         max_tasks_per_child=_TASKS_PER_WORKER,
     ) as pool:
         pending: deque[Future[list[RecordResult]]] = deque()
@@ -280,9 +290,10 @@ def check(
     rules: Iterable[str] | None = None,
     *,
     system: System | str = System.OPCS,
+    tables: TableConfig | None = None,
 ) -> Report:
     """Check records with the given rule packs (all built-in packs by default)."""
-    return Checker(rules).check(records_or_text, system=system)
+    return Checker(rules, tables=tables).check(records_or_text, system=system)
 
 
 __all__ = ["Checker", "check", "render_message"]

@@ -11,6 +11,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
+from pathlib import Path
 from typing import IO
 
 import click
@@ -26,6 +27,7 @@ from .packs import RuleError, load_rules
 from .readers import INPUT_FORMATS, InputError
 from .report import FORMATS, make_reporter
 from .results import RecordResult, SummaryCounter, exit_code
+from .tables import OPCS_ATTRIBUTION, TableConfig, load_tables
 
 USAGE_ERROR = 2
 
@@ -33,6 +35,26 @@ USAGE_ERROR = 2
 def _fail(message: str) -> None:
     click.echo(f"nicelogic: {message}", err=True)
     sys.exit(USAGE_ERROR)
+
+
+def _table_options(function):  # type: ignore[no-untyped-def]
+    options = [
+        click.option("--opcs-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                     help="OPCS-4 release file (NHS XML format) instead of the shipped OPCS-4.11."),
+        click.option("--icd10-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                     help="Your UK ICD-10 5th Edition release file (adds UK codes, usage, sex and age limits)."),
+        click.option("--ncci-dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+                     help="Folder of CMS NCCI quarterly files (AOC, PTP, MUE) instead of the shipped subsets."),
+        click.option("--ncci-setting", type=click.Choice(["practitioner", "outpatient"]), default="practitioner",
+                     show_default=True, help="Which NCCI files to use when the folder holds both."),
+    ]  # fmt: skip
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def _table_config(opcs_file: Path | None, icd10_file: Path | None, ncci_dir: Path | None, ncci_setting: str) -> TableConfig:
+    return TableConfig(opcs_file, icd10_file, ncci_dir, ncci_setting)
 
 
 def _rules_option(function):  # type: ignore[no-untyped-def]
@@ -47,7 +69,13 @@ def _rules_option(function):  # type: ignore[no-untyped-def]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.version_option(__version__, "--version", "-V", prog_name="nicelogic")
+@click.version_option(
+    __version__,
+    "--version",
+    "-V",
+    prog_name="nicelogic",
+    message=f"%(prog)s, version %(version)s\nOPCS-4.11 (NHS England, November 2025 release). {OPCS_ATTRIBUTION}",
+)
 def main() -> None:
     """Check clinical code sequences (OPCS-4, ICD-10, CPT) against coding guidance."""
 
@@ -73,6 +101,7 @@ def main() -> None:
 )
 @click.option("--id-column", metavar="NAME", help="Record id column of CSV/TSV input (default EPIKEY, else the line number).")
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, help="Worker processes for large inputs (0: one per core).")
+@_table_options
 @click.option("--fail-on-warning", is_flag=True, help="Exit 1 when any warning is reported, too.")
 @click.option("--color/--no-color", default=None, help="Force or disable colour (default: when writing to a terminal).")
 @click.option("--progress/--no-progress", default=None, help="Progress on standard error (default: when it is a terminal).")
@@ -85,6 +114,10 @@ def check(
     input_format: str,
     id_column: str | None,
     jobs: int,
+    opcs_file: Path | None,
+    icd10_file: Path | None,
+    ncci_dir: Path | None,
+    ncci_setting: str,
     fail_on_warning: bool,
     color: bool | None,
     progress: bool | None,
@@ -96,9 +129,13 @@ def check(
     if files.count("-") > 1:
         _fail("standard input (-) can be read only once")
     try:
-        checker = Checker(rules or None, jobs=jobs or None)
+        tables = _table_config(opcs_file, icd10_file, ncci_dir, ncci_setting)
+        checker = Checker(rules or None, tables=tables, jobs=jobs or None)
     except RuleError as exc:
         _fail(f"rule pack error: {exc}")
+        return
+    except InputError as exc:
+        _fail(str(exc))
         return
     counter = SummaryCounter()
     with ExitStack() as stack:
@@ -170,14 +207,22 @@ def rules_command(rules: tuple[str, ...], fmt: str) -> None:
 
 
 @main.command()
-def info() -> None:
-    """Versions, built-in packs and data attributions."""
+@_table_options
+def info(opcs_file: Path | None, icd10_file: Path | None, ncci_dir: Path | None, ncci_setting: str) -> None:
+    """Versions, built-in packs, loaded code tables and their attributions."""
     import clingo
     import lark
 
     ruleset = load_rules()
+    try:
+        tables = load_tables(_table_config(opcs_file, icd10_file, ncci_dir, ncci_setting))
+    except InputError as exc:
+        _fail(str(exc))
+        return
     click.echo(f"nicelogic {__version__} (clingo {clingo.__version__}, lark {lark.__version__})")
     click.echo("built-in packs: " + ", ".join(f"{p.name} {p.version} ({len(p.rules)} rules)" for p in ruleset.packs))
+    for line in tables.describe():
+        click.echo(line)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -13,6 +13,22 @@ from .model import Code, Record, System
 
 RECORD_ATTRIBUTES = frozenset({"sex", "age", "date"})
 
+# Facts about codes from the loaded tables (see nicelogic.tables), by name and arity.
+TABLE_PREDICATES = {
+    "opcs_code": 1, "opcs_subdivided": 1, "opcs_extended": 2,
+    "icd_edition": 1, "icd_code": 1, "icd_subdivided": 1, "icd_asterisk": 1, "icd_dagger": 1,
+    "icd_not_primary": 1, "icd_sex": 2, "icd_age": 3,
+    "ncci_addon": 3, "ncci_ptp": 4, "ncci_mue": 3,
+}  # fmt: skip
+
+# Predicates of record facts whose second argument is the section.
+SECTION_PREDICATES = frozenset(
+    {"section", "code", "category", "chapter", "catnum", "subdivision", "extension", "wildcard", "mark", "units", "modifier"}
+)
+
+# Which record attributes to pass, and for records with which sections (None: any record).
+AttributeScope = dict[str, frozenset[str] | None]
+
 # Facts are written with this placeholder for the record argument and bound by
 # bind_form(); it cannot occur in a quoted code (codes are [A-Z0-9.]).
 _R = "\x00"
@@ -41,8 +57,19 @@ def _code_facts(system: System, position: int, code: Code, out: list[str]) -> No
         out.append(f"mark({_R},{s},{p},{code.mark}).")
 
 
-def record_form(record: Record, attributes: Iterable[str] = ()) -> str:
-    """The facts of one record with the record argument open; see :func:`bind_form`."""
+def _wanted(record: Record, attributes: Iterable[str] | AttributeScope) -> set[str]:
+    if not isinstance(attributes, dict):
+        return set(attributes)
+    present = {system.value for system, codes in record.sections if codes}
+    return {name for name, sections in attributes.items() if sections is None or sections & present}
+
+
+def record_form(record: Record, attributes: Iterable[str] | AttributeScope = ()) -> str:
+    """The facts of one record with the record argument open; see :func:`bind_form`.
+
+    ``attributes`` names the record attributes to include, or maps each to the sections
+    that make it matter (an attribute only rules about CPT claims read is left out of a
+    record without CPT codes, so that such records still share one form)."""
     out: list[str] = []
     for system, codes in record.sections:
         if not codes:
@@ -50,7 +77,7 @@ def record_form(record: Record, attributes: Iterable[str] = ()) -> str:
         out.append(f"section({_R},{system.value},{len(codes)}).")
         for position, code in enumerate(codes, start=1):
             _code_facts(system, position, code, out)
-    wanted = set(attributes)
+    wanted = _wanted(record, attributes)
     if "sex" in wanted and record.sex is not None:
         out.append(f"sex({_R},{record.sex.value}).")
     if "age" in wanted and record.age is not None:
@@ -70,4 +97,12 @@ def record_facts(record: Record, r: int = 1, attributes: Iterable[str] = RECORD_
     return bind_form(record_form(record, attributes), r)
 
 
-__all__ = ["RECORD_ATTRIBUTES", "bind_form", "record_facts", "record_form"]
+__all__ = [
+    "RECORD_ATTRIBUTES",
+    "SECTION_PREDICATES",
+    "TABLE_PREDICATES",
+    "AttributeScope",
+    "bind_form",
+    "record_facts",
+    "record_form",
+]

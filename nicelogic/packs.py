@@ -23,7 +23,7 @@ from pathlib import Path
 import clingo
 from clingo import ast
 
-from .facts import RECORD_ATTRIBUTES
+from .facts import RECORD_ATTRIBUTES, SECTION_PREDICATES, TABLE_PREDICATES
 from .resources import logic_dir
 
 SEVERITIES = ("error", "warning")
@@ -71,14 +71,42 @@ class Pack:
 
 
 @dataclass(frozen=True, slots=True)
+class AttributeUse:
+    """A rule statement that reads a record attribute: for records with which sections
+    (None: any), and which table predicates it also needs."""
+
+    attribute: str
+    sections: frozenset[str] | None
+    tables: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
 class RuleSet:
     """The packs selected for a check, with the program text they make together."""
 
     packs: tuple[Pack, ...]
     rules: dict[str, Rule]
     program: str
-    attributes: frozenset[str]  # record attributes some rule reads (sex, age, date)
+    attribute_uses: tuple[AttributeUse, ...]
     files: tuple[Path, ...]
+
+    @property
+    def attributes(self) -> frozenset[str]:
+        """Record attributes some rule reads (sex, age, date)."""
+        return frozenset(use.attribute for use in self.attribute_uses)
+
+    def attribute_scope(self, empty_tables: frozenset[str] = frozenset()) -> dict[str, frozenset[str] | None]:
+        """Which attributes matter for records with which sections, leaving out statements
+        that need a table predicate the loaded tables cannot produce."""
+        scope: dict[str, frozenset[str] | None] = {}
+        for use in self.attribute_uses:
+            if use.tables & empty_tables:
+                continue
+            if use.sections is None or (use.attribute in scope and scope[use.attribute] is None):
+                scope[use.attribute] = None
+            else:
+                scope[use.attribute] = (scope.get(use.attribute) or frozenset()) | use.sections
+        return scope
 
     @property
     def key(self) -> str:
@@ -174,6 +202,7 @@ class _Scan:
     heads: list[tuple[str, int, object, int]]  # (name, arity, first argument, line)
     used: set[tuple[str, int]]
     problems: list[str]
+    attribute_uses: list[AttributeUse]
 
 
 class _AtomCollector(ast.Transformer):  # type: ignore[misc]
@@ -191,6 +220,32 @@ def _atoms(node: ast.AST) -> list[ast.AST]:
     return collector.atoms
 
 
+def _arguments(atom: ast.AST) -> tuple[str, list[ast.AST]] | None:
+    symbol = atom.symbol
+    if symbol.ast_type == ast.ASTType.Function:
+        return symbol.name, list(symbol.arguments)
+    return None
+
+
+def _attribute_uses(body: list[ast.AST]) -> list[AttributeUse]:
+    calls = [call for literal in body for atom in _atoms(literal) if (call := _arguments(atom))]
+    attributes = {name for name, args in calls if name in RECORD_ATTRIBUTES and len(args) == 2}
+    if not attributes:
+        return []
+    sections: set[str] | None = set()
+    for name, args in calls:
+        if name in SECTION_PREDICATES and len(args) >= 2:
+            term = args[1]
+            if term.ast_type == ast.ASTType.SymbolicTerm and term.symbol.type == clingo.SymbolType.Function:
+                if sections is not None:
+                    sections.add(term.symbol.name)
+            else:
+                sections = None
+    scope = frozenset(sections) if sections else None
+    tables = frozenset(name for name, args in calls if TABLE_PREDICATES.get(name) == len(args))
+    return [AttributeUse(attribute, scope, tables) for attribute in sorted(attributes)]
+
+
 def _signature(atom: ast.AST) -> tuple[str, int, object] | None:
     symbol = atom.symbol
     if symbol.ast_type == ast.ASTType.Function:
@@ -202,7 +257,7 @@ def _signature(atom: ast.AST) -> tuple[str, int, object] | None:
 
 
 def _scan(path: Path, text: str) -> _Scan:
-    scan = _Scan([], set(), [])
+    scan = _Scan([], set(), [], [])
     messages: list[str] = []
 
     def on_statement(stm: ast.AST) -> None:
@@ -232,6 +287,7 @@ def _scan(path: Path, text: str) -> _Scan:
                     sig = _signature(atom)
                     if sig:
                         scan.used.add((sig[0], sig[1]))
+            scan.attribute_uses.extend(_attribute_uses(list(stm.body)))
 
     try:
         ast.parse_string(text, on_statement, logger=lambda _code, msg: messages.append(msg), message_limit=5)
@@ -352,11 +408,11 @@ def library_files() -> tuple[Path, ...]:
 @cache
 def _load_cached(folders: tuple[Path, ...]) -> RuleSet:
     packs: list[Pack] = []
-    used: set[tuple[str, int]] = set()
+    uses: list[AttributeUse] = []
     rules: dict[str, Rule] = {}
     lib = library_files()
     for path in lib:
-        used |= _scan(path, path.read_text(encoding="utf-8")).used
+        uses += _scan(path, path.read_text(encoding="utf-8")).attribute_uses
     for folder in folders:
         pack, scans = load_pack(folder)
         for rule in pack.rules:
@@ -367,13 +423,12 @@ def _load_cached(folders: tuple[Path, ...]) -> RuleSet:
                 )
             rules[rule.id] = rule
         for scan in scans:
-            used |= scan.used
+            uses += scan.attribute_uses
         packs.append(pack)
     files = lib + tuple(f for pack in packs for f in pack.files)
     _ground_check(files)
     program = "\n".join(f"% --- {f}\n" + f.read_text(encoding="utf-8") for f in files)
-    attributes = frozenset(name for name, arity in used if name in RECORD_ATTRIBUTES and arity == 2)
-    return RuleSet(tuple(packs), rules, program, attributes, files)
+    return RuleSet(tuple(packs), rules, program, tuple(dict.fromkeys(uses)), files)
 
 
 def load_rules(selection: Iterable[str] | None = None) -> RuleSet:

@@ -48,13 +48,15 @@ def _finding(symbol: clingo.Symbol) -> tuple[int, Finding]:
     return record.number, Finding(rule.string, section_name, tuple(sorted(set(positions))), detail)
 
 
-def solve_forms(ruleset: RuleSet, forms: Sequence[str]) -> list[tuple[Finding, ...]]:
-    """The findings for each record form, in order, from one grounding of all of them."""
+def solve_forms(ruleset: RuleSet, forms: Sequence[str], table_facts: str = "") -> list[tuple[Finding, ...]]:
+    """The findings for each record form, in order, from one grounding of all of them
+    together with the table facts for their codes."""
     if not forms:
         return []
     ctl = clingo.Control(["--warn=none"])
     facts = "\n".join(bind_form(form, number) for number, form in enumerate(forms, start=1))
     ctl.add("base", [], ruleset.program)
+    ctl.add("base", [], table_facts)
     ctl.add("base", [], facts)
     ctl.ground([("base", [])])
     found: list[set[Finding]] = [set() for _ in forms]

@@ -55,7 +55,7 @@ def test_folder_without_pack_toml(tmp_path) -> None:
 
 
 def test_attributes_read_by_rules_are_detected() -> None:
-    assert load_rules([str(PACKS / "local-policy")]).attributes == {"sex"}
+    assert load_rules([str(PACKS / "local-policy")]).attribute_scope() == {"sex": frozenset({"icd10"})}
     assert load_rules(["opcs4"]).attributes == frozenset()
 
 
