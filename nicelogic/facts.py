@@ -95,14 +95,3 @@ def bind_form(form: str, r: int) -> str:
 def record_facts(record: Record, r: int = 1, attributes: Iterable[str] = RECORD_ATTRIBUTES) -> str:
     """The facts of one record, for reading and for tests."""
     return bind_form(record_form(record, attributes), r)
-
-
-__all__ = [
-    "RECORD_ATTRIBUTES",
-    "SECTION_PREDICATES",
-    "TABLE_PREDICATES",
-    "AttributeScope",
-    "bind_form",
-    "record_facts",
-    "record_form",
-]

@@ -99,8 +99,8 @@ def load_opcs(path: Path = DEFAULT_OPCS) -> OpcsTable:
     if not titles:
         raise InputError(f"{path} holds no OPCS-4 <code CODE=... TITLE=...> entries: not an OPCS-4 release file")
     subdivided = frozenset(code[:3] for code in titles if len(code) == 5)
-    match = re.search(r"OPCS4?(\d)(\d+)", path.name, re.IGNORECASE)
-    version = f"OPCS-4.{match.group(2)}" if match else "OPCS-4"
+    match = re.search(r"OPCS-?4\.?(\d+)", path.name, re.IGNORECASE)
+    version = f"OPCS-4.{match.group(1)}" if match else "OPCS-4"
     return OpcsTable(f"{version} ({path.name})", titles, subdivided, derive_extended_categories(titles))
 
 
