@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .packs import CONFIDENCES, RuleSet
+from .packs import CONFIDENCES, NEEDS, RuleSet
 
 
 def catalogue(ruleset: RuleSet) -> list[dict[str, Any]]:
@@ -23,6 +23,7 @@ def catalogue(ruleset: RuleSet) -> list[dict[str, Any]]:
                 "description": rule.description,
                 "fail": list(rule.fail),
                 "pass": list(rule.passes),
+                "needs": list(rule.needs),
                 "file": f"{pack.path.name}/{rule.file.name}",
             })  # fmt: skip
     return rows
@@ -60,6 +61,8 @@ def markdown(ruleset: RuleSet) -> str:
             out += [f"- Message: {row['message']}", f"- Source: {row['source']}"]
             if row["confidence"]:
                 out.append(f"- Confidence: {row['confidence']} ({CONFIDENCES[row['confidence']]})")
+            if row["needs"]:
+                out.append("- Needs: " + "; ".join(NEEDS[n] for n in row["needs"]))
             out.append(f"- Defined in: `logic/{row['file']}`")
             if row["fail"]:
                 out += ["", "Fires on:", "", "```", *row["fail"], "```"]

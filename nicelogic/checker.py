@@ -18,7 +18,7 @@ from .facts import AttributeScope, record_form
 from .model import Record, System
 from .packs import Rule, RuleError, RuleSet, load_rules, resolve_selection
 from .parsing import RecordParser
-from .readers import InputLine, Rejected, json_record, read_lines, text_lines, to_record
+from .readers import InputLine, Rejected, json_line, json_record, read_lines, text_lines, to_record
 from .results import InputProblem, RecordResult, Report, SummaryCounter, Violation
 from .solve import Finding, solve_forms
 from .tables import CodeTables, TableConfig, load_tables
@@ -199,6 +199,14 @@ class Checker:
         )
 
 
+class Detail(tuple[str, ...]):
+    """A rule's detail term in a message: ``{detail}`` shows its parts joined by commas,
+    ``{detail[0]}`` one part."""
+
+    def __format__(self, spec: str) -> str:
+        return format(", ".join(self), spec)
+
+
 def render_message(rule: Rule, record: Record, system: System, finding: Finding, codes: list[str]) -> str:
     first = codes[0] if codes else ""
     fields = {
@@ -211,7 +219,7 @@ def render_message(rule: Rule, record: Record, system: System, finding: Finding,
         "chapter": first[:1],
         "category": first[:3] if system is not System.CPT else first,
         "record": record.id,
-        "detail": finding.detail or "",
+        "detail": Detail(finding.detail),
     }
     try:
         return rule.message.format_map(fields)
@@ -227,13 +235,16 @@ def as_input(
     system: System,
     source: str,
 ) -> Iterator[InputLine | Record]:
-    """Everything the library accepts as records, as the items a checker takes."""
+    """Everything the library accepts as records, as the items a checker takes: text
+    (one record per line), or Records, JSON-shaped dicts and lines. A line starting with
+    ``{`` is a JSON record (no text record can start so)."""
     if isinstance(records_or_text, str):
-        yield from text_lines(records_or_text.splitlines(), source, system)
-        return
+        records_or_text = records_or_text.splitlines()
     for number, item in enumerate(records_or_text, start=1):
         if isinstance(item, Record | InputLine):
             yield item
+        elif isinstance(item, str) and item.lstrip().startswith("{"):
+            yield json_line(item.strip(), source, number)
         elif isinstance(item, str):
             yield from (InputLine(source, number, line.text, system) for line in text_lines([item], source, system))
         elif isinstance(item, Mapping):

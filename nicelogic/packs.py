@@ -29,7 +29,9 @@ from .resources import logic_dir
 SEVERITIES = ("error", "warning")
 CONFIDENCES = {"S": "stated in a source document", "V": "seen in a public source", "Q": "quoted second-hand", "H": "hypothesis"}
 _REQUIRED = ("id", "severity", "title", "message", "source")
-_OPTIONAL = ("confidence", "fail", "pass", "description")
+_OPTIONAL = ("confidence", "fail", "pass", "description", "needs")
+# What a rule may need beyond the shipped tables to be able to fire.
+NEEDS = {"icd10-file": "a UK ICD-10 5th Edition release file (--icd10-file)"}
 _ID = re.compile(r"^[a-z0-9]+(?:[.-][a-z0-9]+)*$")
 MESSAGE_FIELDS = frozenset(
     {"code", "codes", "position", "positions", "section", "system", "chapter", "category", "record", "detail"}
@@ -57,6 +59,7 @@ class Rule:
     description: str = ""
     fail: tuple[str, ...] = ()
     passes: tuple[str, ...] = ()
+    needs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +179,9 @@ def _rule_from_header(header: dict[str, object], path: Path, line: int, pack: st
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise RuleError(f"{where}: {key} must be a list of records in the text format")
         examples[key] = tuple(value)
+    needs = header.get("needs", [])
+    if not isinstance(needs, list) or any(n not in NEEDS for n in needs):
+        raise RuleError(f"{where}: needs must be a list drawn from {', '.join(NEEDS)}")
     return Rule(
         id=rule_id,
         severity=severity,
@@ -189,6 +195,7 @@ def _rule_from_header(header: dict[str, object], path: Path, line: int, pack: st
         description=str(header.get("description", "")).strip(),
         fail=examples["fail"],
         passes=examples["pass"],
+        needs=tuple(needs),
     )
 
 

@@ -23,7 +23,7 @@ class Finding:
     rule: str
     section: str
     positions: tuple[int, ...]
-    detail: str | None = None
+    detail: tuple[str, ...] = ()
 
 
 def _positions(term: clingo.Symbol) -> tuple[int, ...] | None:
@@ -41,9 +41,11 @@ def _finding(symbol: clingo.Symbol) -> tuple[int, Finding]:
     positions = _positions(where)
     if rule.type != clingo.SymbolType.String or record.type != clingo.SymbolType.Number or positions is None:
         raise RuleError(f'malformed output atom {symbol}: expected violation("id", R, Section, Positions[, Detail])')
-    detail = None
+    detail: tuple[str, ...] = ()
     if len(args) == 5:
-        detail = args[4].string if args[4].type == clingo.SymbolType.String else str(args[4])
+        term = args[4]
+        parts = term.arguments if term.type == clingo.SymbolType.Function and term.name == "" else [term]
+        detail = tuple(p.string if p.type == clingo.SymbolType.String else str(p) for p in parts)
     section_name = section.name if section.type == clingo.SymbolType.Function else str(section)
     return record.number, Finding(rule.string, section_name, tuple(sorted(set(positions))), detail)
 
@@ -76,4 +78,4 @@ def solve_forms(ruleset: RuleSet, forms: Sequence[str], table_facts: str = "") -
             "the rule program has no single answer for this batch "
             f"({'none' if models == 0 else 'several'}): a check pack must only derive violations"
         )
-    return [tuple(sorted(f, key=lambda x: (x.positions, x.rule, x.detail or ""))) for f in found]
+    return [tuple(sorted(f, key=lambda x: (x.positions, x.rule, x.detail))) for f in found]

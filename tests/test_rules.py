@@ -14,14 +14,20 @@ FAILING = [pytest.param(rule.id, text, id=f"{rule.id}:{text}") for rule in RULES
 PASSING = [pytest.param(rule.id, text, id=f"{rule.id}:{text}") for rule in RULES for text in rule.passes]
 
 
+def checker_for(rule_id: str, request: pytest.FixtureRequest) -> Checker:
+    """Rules that need the UK ICD-10 file run their examples with the format sample loaded."""
+    needs = load_rules().rules[rule_id].needs
+    return request.getfixturevalue("uk_checker" if "icd10-file" in needs else "checker")
+
+
 @pytest.mark.parametrize(("rule_id", "text"), FAILING)
-def test_rule_fires_on_its_failing_examples(checker: Checker, rule_id: str, text: str) -> None:
-    assert rule_id in {rule for rule, _, _ in found(checker, text)}
+def test_rule_fires_on_its_failing_examples(request: pytest.FixtureRequest, rule_id: str, text: str) -> None:
+    assert rule_id in {rule for rule, _, _ in found(checker_for(rule_id, request), text)}
 
 
 @pytest.mark.parametrize(("rule_id", "text"), PASSING)
-def test_rule_is_quiet_on_its_passing_examples(checker: Checker, rule_id: str, text: str) -> None:
-    assert rule_id not in {rule for rule, _, _ in found(checker, text)}
+def test_rule_is_quiet_on_its_passing_examples(request: pytest.FixtureRequest, rule_id: str, text: str) -> None:
+    assert rule_id not in {rule for rule, _, _ in found(checker_for(rule_id, request), text)}
 
 
 # ---------------------------------------------------------------- opcs.subsidiary-not-first
