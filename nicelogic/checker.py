@@ -136,7 +136,9 @@ class Checker:
                 results.append(RecordResult(entry.id, entry.line, entry.source, error=problem))
             else:
                 assert form is not None
-                violations = tuple(self._violation(entry, f) for f in verdicts[form])
+                order = {system.value: n for n, (system, _) in enumerate(entry.sections)}
+                findings = sorted(verdicts[form], key=lambda f: (order.get(f.section, 99), f.positions or (1 << 30,), f.rule))
+                violations = tuple(self._violation(entry, f) for f in findings)
                 results.append(RecordResult(entry.id, entry.line, entry.source, violations))
         return results
 

@@ -15,6 +15,7 @@ from nicelogic.cli import main
 from .conftest import FIXTURES, PACKS, ROOT
 
 EXAMPLE = str(ROOT / "examples" / "episodes.txt")
+LINES = {line.split(":")[0]: n for n, line in enumerate(open(EXAMPLE, encoding="utf-8"), start=1) if line.startswith("ep")}
 EXPECTED = {  # examples/episodes.txt, as its comments document
     "ep01": (True, []),
     "ep02": (True, []),
@@ -34,8 +35,8 @@ def test_text_output_and_exit_code() -> None:
     result = run("check", EXAMPLE, "--rules", "opcs4")
     assert result.exit_code == 1
     lines = result.output.strip().splitlines()
-    assert f"{EXAMPLE}:10:12: opcs.spinal-levels-second error:" in lines[0] and lines[0].endswith("(record ep03)")
-    assert any(":16:12: input error:" in line and "(record ep06)" in line for line in lines)
+    assert f"{EXAMPLE}:{LINES['ep03']}:12: opcs.spinal-levels-second error:" in lines[0] and lines[0].endswith("(record ep03)")
+    assert any(f":{LINES['ep06']}:12: input error:" in line and "(record ep06)" in line for line in lines)
     assert lines[-1].startswith("7 records checked, 3 valid, 3 invalid, 1 rejected")
 
 
@@ -54,7 +55,7 @@ def test_json_output_matches_the_documented_shape() -> None:
         )
     assert got == EXPECTED
     rejected = next(r for r in document["records"] if r["id"] == "ep06")
-    assert (rejected["error"]["line"], rejected["error"]["column"]) == (16, 12)
+    assert (rejected["error"]["line"], rejected["error"]["column"]) == (LINES["ep06"], 12)
     assert document["summary"] == {
         "records": 7, "valid": 3, "invalid": 3, "rejected": 1, "violations": 3, "warnings": 0,
         "by_rule": {"opcs.spinal-levels-second": 1, "opcs.subsidiary-not-first": 1, "opcs.v55-orphan": 1},
@@ -81,7 +82,7 @@ def test_sarif() -> None:
         region = item["locations"][0]["physicalLocation"]["region"]
         assert region["startLine"] >= 1
     first = next(r for r in results if r["ruleId"] == "opcs.spinal-levels-second")
-    assert first["locations"][0]["physicalLocation"]["region"] == {"startLine": 10, "startColumn": 12}
+    assert first["locations"][0]["physicalLocation"]["region"] == {"startLine": LINES["ep03"], "startColumn": 12}
     assert first["properties"]["record"] == "ep03"
 
 

@@ -101,7 +101,9 @@ def test_cli_table_options(tmp_path) -> None:
     assert (shipped.exit_code, full.exit_code) == (0, 1) and "ncci.ptp" in full.output
     uk = runner.invoke(main, ["info", "--icd10-file", str(UK_ICD10)])
     assert "UK ICD-10 5th Edition" in uk.output and "Open Government Licence v3.0" in uk.output
-    other = runner.invoke(main, ["check", str(ROOT / "examples" / "episodes.txt"), "--opcs-file", str(MINI_OPCS), "--rules", "opcs4"])
+    other = runner.invoke(
+        main, ["check", str(ROOT / "examples" / "episodes.txt"), "--opcs-file", str(MINI_OPCS), "--rules", "opcs4"]
+    )
     assert "opcs.valid-code" in other.output
     bad = tmp_path / "bad.xml"
     bad.write_text("<dsv/>")
