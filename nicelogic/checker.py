@@ -127,7 +127,9 @@ class Checker:
     def _check_batch(self, items: Sequence[InputLine | Record]) -> list[RecordResult]:
         parsed: list[Record | Rejected] = [item if isinstance(item, Record) else to_record(item, self.parser) for item in items]
         forms = [None if isinstance(entry, Rejected) else self._form(entry) for entry in parsed]
-        verdicts = self._verdicts({form: entry for form, entry in zip(forms, parsed, strict=True) if form is not None})
+        verdicts = self._verdicts(
+            {form: entry for form, entry in zip(forms, parsed, strict=True) if form is not None and isinstance(entry, Record)}
+        )
         results: list[RecordResult] = []
         for entry, form in zip(parsed, forms, strict=True):
             if isinstance(entry, Rejected):

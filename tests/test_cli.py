@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -15,7 +16,11 @@ from nicelogic.cli import main
 from .conftest import FIXTURES, PACKS, ROOT
 
 EXAMPLE = str(ROOT / "examples" / "episodes.txt")
-LINES = {line.split(":")[0]: n for n, line in enumerate(open(EXAMPLE, encoding="utf-8"), start=1) if line.startswith("ep")}
+LINES = {
+    line.split(":")[0]: n
+    for n, line in enumerate(Path(EXAMPLE).read_text(encoding="utf-8").splitlines(), start=1)
+    if line.startswith("ep")
+}
 EXPECTED = {  # examples/episodes.txt, as its comments document
     "ep01": (True, []),
     "ep02": (True, []),
