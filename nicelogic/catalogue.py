@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from .packs import CONFIDENCES, NEEDS, RuleSet
+from .tables import OpcsTable
 
 
 def catalogue(ruleset: RuleSet) -> list[dict[str, Any]]:
@@ -74,3 +75,25 @@ def markdown(ruleset: RuleSet) -> str:
 
 def _anchor(rule_id: str) -> str:
     return rule_id.replace(".", "")
+
+
+def extended_categories_markdown(opcs: OpcsTable) -> str:
+    """docs/opcs-extended-categories.md: the extended/principal pairs opcs.extended-category
+    uses, as derived from the loaded release's titles."""
+    out = [
+        "# OPCS-4 extended categories",
+        "",
+        f"Derived from the titles of {opcs.release} by `nicelogic info --extended-categories`;",
+        "do not edit by hand (a test fails when this file is stale). An extended category is",
+        'titled "Other " + the title of the principal category it continues; its .8 and .9 codes',
+        "are not used (rule `opcs.extended-category`): the principal's .8 and .9 are. Pairs with the",
+        "overflow chapter O are left out, since titles do not tell which side continues which.",
+        "",
+        f"{len(opcs.extended)} pairs.",
+        "",
+        "| extended | title | principal | title |",
+        "|---|---|---|---|",
+    ]
+    for extended, principal in sorted(opcs.extended.items()):
+        out.append(f"| {extended} | {opcs.titles[extended]} | {principal} | {opcs.titles[principal]} |")
+    return "\n".join(out) + "\n"

@@ -20,7 +20,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from ._version import __version__
-from .catalogue import catalogue, markdown, packs_info
+from .catalogue import catalogue, extended_categories_markdown, markdown, packs_info
 from .checker import Checker
 from .model import System
 from .packs import RuleError, load_rules
@@ -208,7 +208,10 @@ def rules_command(rules: tuple[str, ...], fmt: str) -> None:
 
 @main.command()
 @_table_options
-def info(opcs_file: Path | None, icd10_file: Path | None, ncci_dir: Path | None, ncci_setting: str) -> None:
+@click.option("--extended-categories", is_flag=True, help="Print the OPCS-4 extended/principal category pairs (markdown).")
+def info(
+    opcs_file: Path | None, icd10_file: Path | None, ncci_dir: Path | None, ncci_setting: str, extended_categories: bool
+) -> None:
     """Versions, built-in packs, loaded code tables and their attributions."""
     import clingo
     import lark
@@ -218,6 +221,9 @@ def info(opcs_file: Path | None, icd10_file: Path | None, ncci_dir: Path | None,
         tables = load_tables(_table_config(opcs_file, icd10_file, ncci_dir, ncci_setting))
     except InputError as exc:
         _fail(str(exc))
+        return
+    if extended_categories:
+        click.echo(extended_categories_markdown(tables.opcs), nl=False)
         return
     click.echo(f"nicelogic {__version__} (clingo {clingo.__version__}, lark {lark.__version__})")
     click.echo("built-in packs: " + ", ".join(f"{p.name} {p.version} ({len(p.rules)} rules)" for p in ruleset.packs))

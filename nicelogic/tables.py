@@ -73,14 +73,21 @@ class OpcsTable:
 def derive_extended_categories(titles: Mapping[str, str]) -> dict[str, str]:
     """Extended categories and the principal category each continues, from the titles:
     an extended category is titled "Other " + the principal's title (Y68 "Other approach to
-    organ under image control" continues Y53 "Approach to organ under image control")."""
+    organ under image control" continues Y53 "Approach to organ under image control").
+
+    Only pairs within one chapter count. Pairs with chapter O, the overflow chapter, are
+    left out: there the titles do not tell which category continues which (W08 "Other
+    excision of bone" is older than O29 "Excision of bone"), and a wrong guess would flag
+    correct codes.
+    """
     categories = {code: title.strip().lower() for code, title in titles.items() if len(code) == 3}
     by_title = {title: code for code, title in categories.items()}
-    return {
-        code: by_title[title[6:]]
-        for code, title in sorted(categories.items())
-        if title.startswith("other ") and title[6:] in by_title and by_title[title[6:]] != code
-    }
+    pairs = {}
+    for code, title in sorted(categories.items()):
+        principal = by_title.get(title[6:]) if title.startswith("other ") else None
+        if principal and principal != code and principal[0] == code[0] and code[0] != "O":
+            pairs[code] = principal
+    return pairs
 
 
 @cache

@@ -196,3 +196,9 @@ def test_docs_rules_md_is_generated_and_current() -> None:
 def test_version_and_info() -> None:
     assert run("--version").output.startswith("nicelogic, version")
     assert "built-in packs:" in run("info").output
+
+
+def test_docs_extended_categories_is_generated_and_current() -> None:
+    result = run("info", "--extended-categories")
+    current = (ROOT / "docs" / "opcs-extended-categories.md").read_text(encoding="utf-8")
+    assert result.output == current, "stale: run `nicelogic info --extended-categories > docs/opcs-extended-categories.md`"
