@@ -78,3 +78,17 @@ def test_rule_blaming_a_position_outside_its_section_is_reported(tmp_path) -> No
     checker = Checker([str(pack)])
     with pytest.raises(RuleError, match="blamed position"):
         checker.check_record("V44.4 V44.6")
+
+
+def test_coverage_document_names_every_rule_and_only_real_ones() -> None:
+    import re
+
+    from .conftest import ROOT
+
+    text = (ROOT / "docs" / "coverage.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"`((?:opcs|icd|ncci|cpt|nice)\.[a-z0-9.-]+)`", text))
+    ruleset = load_rules()
+    rules = set(ruleset.rules)
+    packs = {pack.name for pack in ruleset.packs}
+    assert named - rules - packs == set(), "docs/coverage.md names rules that do not exist"
+    assert rules - named == set(), "docs/coverage.md does not say what these rules cover"
