@@ -14,11 +14,11 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from itertools import islice
 
-from .facts import AttributeScope, record_form
+from .facts import AttributeScope, record_form, wanted_attributes
 from .model import Record, System
 from .packs import Rule, RuleError, RuleSet, load_rules, resolve_selection
 from .parsing import RecordParser
-from .readers import InputLine, Rejected, json_line, json_record, read_lines, text_lines, to_record
+from .readers import InputLine, Rejected, TableRow, json_line, json_record, read_lines, text_lines, to_record
 from .results import InputProblem, RecordResult, Report, SummaryCounter, Violation
 from .solve import Finding, solve_forms
 from .tables import CodeTables, TableConfig, load_tables
@@ -94,7 +94,7 @@ class Checker:
             raise ValueError("check_record takes exactly one record (the text held none, or several lines)")
         return results[0]
 
-    def iter_check(self, items: Iterable[InputLine | Record]) -> Iterator[RecordResult]:
+    def iter_check(self, items: Iterable[InputLine | TableRow | Record]) -> Iterator[RecordResult]:
         """Check a stream of records in this process, batch by batch, in order."""
         iterator = iter(items)
         while batch := list(islice(iterator, self.batch_size)):
@@ -113,7 +113,9 @@ class Checker:
 
         Inputs larger than one chunk are spread over ``jobs`` worker processes.
         """
-        lines: Iterator[InputLine] = (line for path in paths for line in read_lines(path, input_format, system, id_column))
+        lines: Iterator[InputLine | TableRow] = (
+            line for path in paths for line in read_lines(path, input_format, system, id_column)
+        )
         first = list(islice(lines, chunk_size))
         if self.jobs == 1 or len(first) < chunk_size:
             yield from self.iter_check(first)
@@ -124,7 +126,7 @@ class Checker:
 
     # ------------------------------------------------------------------ the batch
 
-    def _check_batch(self, items: Sequence[InputLine | Record]) -> list[RecordResult]:
+    def _check_batch(self, items: Sequence[InputLine | TableRow | Record]) -> list[RecordResult]:
         parsed: list[Record | Rejected] = [item if isinstance(item, Record) else to_record(item, self.parser) for item in items]
         forms = [None if isinstance(entry, Rejected) else self._form(entry) for entry in parsed]
         verdicts = self._verdicts(
@@ -145,18 +147,13 @@ class Checker:
         return results
 
     def _form(self, record: Record) -> str:
-        scope = self._scope
-        key = (
-            record.sections,
-            record.sex if "sex" in scope else None,
-            record.age if "age" in scope else None,
-            record.date if "date" in scope else None,
-        )
+        wanted = wanted_attributes(record, self._scope) if self._scope else ()
+        key = (record.sections, *(getattr(record, name) for name in sorted(wanted)))
         form = self._forms.get(key)
         if form is None:
             if len(self._forms) >= self.cache_size:
                 self._forms.clear()
-            form = self._forms[key] = record_form(record, scope)
+            form = self._forms[key] = record_form(record, self._scope)
         return form
 
     def _verdicts(self, forms: Mapping[str, Record]) -> dict[str, tuple[Finding, ...]]:
@@ -188,6 +185,7 @@ class Checker:
             )
         blamed = [section_codes[p - 1] for p in finding.positions]
         first = blamed[0] if blamed else None
+        column, where = record.locate(first.column) if first else (0, None)
         return Violation(
             rule=rule.id,
             severity=rule.severity,
@@ -197,9 +195,9 @@ class Checker:
             message=render_message(rule, record, system, finding, [c.text() for c in blamed]),
             source=rule.source,
             line=record.line,
-            column=first.column if first else 0,
+            column=column,
             title=rule.title,
-            where=first.where if first else None,
+            where=where,
         )
 
 
@@ -267,12 +265,14 @@ def _worker_start(folders: tuple[str, ...], tables: TableConfig, batch_size: int
     _worker = Checker(folders, tables=tables, jobs=1, batch_size=batch_size, cache_size=cache_size)
 
 
-def _worker_check(chunk: list[InputLine]) -> list[RecordResult]:
+def _worker_check(chunk: list[InputLine | TableRow]) -> list[RecordResult]:
     assert _worker is not None, "worker not started"
     return list(_worker.iter_check(chunk))
 
 
-def _chunks(first: list[InputLine], rest: Iterator[InputLine], size: int) -> Iterator[list[InputLine]]:
+def _chunks(
+    first: list[InputLine | TableRow], rest: Iterator[InputLine | TableRow], size: int
+) -> Iterator[list[InputLine | TableRow]]:
     yield first
     while chunk := list(islice(rest, size)):
         yield chunk
@@ -282,7 +282,7 @@ def _chunks(first: list[InputLine], rest: Iterator[InputLine], size: int) -> Ite
 _TASKS_PER_WORKER = 100
 
 
-def _parallel(checker: Checker, chunks: Iterator[list[InputLine]]) -> Iterator[RecordResult]:
+def _parallel(checker: Checker, chunks: Iterator[list[InputLine | TableRow]]) -> Iterator[RecordResult]:
     folders = tuple(str(f) for f in checker._folders)
     with ProcessPoolExecutor(
         max_workers=checker.jobs,

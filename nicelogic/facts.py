@@ -57,7 +57,8 @@ def _code_facts(system: System, position: int, code: Code, out: list[str]) -> No
         out.append(f"mark({_R},{s},{p},{code.mark}).")
 
 
-def _wanted(record: Record, attributes: Iterable[str] | AttributeScope) -> set[str]:
+def wanted_attributes(record: Record, attributes: Iterable[str] | AttributeScope) -> set[str]:
+    """The attributes of this record that the rules can see."""
     if not isinstance(attributes, dict):
         return set(attributes)
     present = {system.value for system, codes in record.sections if codes}
@@ -77,7 +78,7 @@ def record_form(record: Record, attributes: Iterable[str] | AttributeScope = ())
         out.append(f"section({_R},{system.value},{len(codes)}).")
         for position, code in enumerate(codes, start=1):
             _code_facts(system, position, code, out)
-    wanted = _wanted(record, attributes)
+    wanted = wanted_attributes(record, attributes)
     if "sex" in wanted and record.sex is not None:
         out.append(f"sex({_R},{record.sex.value}).")
     if "age" in wanted and record.age is not None:

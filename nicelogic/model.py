@@ -64,7 +64,6 @@ class Code:
     mark: str | None = None  # "dagger" or "asterisk" as written in the record
     modifiers: tuple[str, ...] = ()
     units: int = 1
-    where: str | None = None  # for tabular inputs, the field the code came from
 
     @property
     def category(self) -> str:
@@ -88,6 +87,15 @@ class Code:
 
 
 @dataclass(frozen=True, slots=True)
+class Field:
+    """For records read from tables and JSON: where a stretch of the record's text came from."""
+
+    offset: int  # 0-based offset in the record's text form where this field's code starts
+    name: str  # e.g. OPERTN_02 or opcs[2]
+    column: int  # the column reported to the user (CSV column number, JSON character)
+
+
+@dataclass(frozen=True, slots=True)
 class Record:
     """One coded record: an episode (OPCS-4 + ICD-10) or a claim (CPT + ICD-10)."""
 
@@ -98,12 +106,22 @@ class Record:
     sex: Sex | None = None
     age: int | None = None
     date: str | None = None  # ISO date, YYYY-MM-DD
+    fields: tuple[Field, ...] = ()  # tabular and JSON input: where each code came from
 
     def codes(self, system: System) -> tuple[Code, ...]:
         for sec, codes in self.sections:
             if sec is system:
                 return codes
         return ()
+
+    def locate(self, column: int) -> tuple[int, str | None]:
+        """The user's column and field name for a column of the record's text form."""
+        found = None
+        for spec in self.fields:
+            if spec.offset > column - 1:
+                break
+            found = spec
+        return (found.column, found.name) if found else (column, None)
 
     def text(self) -> str:
         """The record written back as one line of the text input format."""

@@ -26,7 +26,7 @@ from datetime import date
 from pathlib import Path
 from typing import IO
 
-from .model import Code, Record, Sex, System
+from .model import Field, Record, Sex, System
 from .parsing import RecordParser, RecordSyntaxError, RecordSyntaxIssue
 
 INPUT_FORMATS = ("auto", "text", "csv", "tsv", "jsonl")
@@ -34,15 +34,6 @@ INPUT_FORMATS = ("auto", "text", "csv", "tsv", "jsonl")
 
 class InputError(Exception):
     """An input that cannot be read at all (missing file, unknown format, bad header)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Field:
-    """Where a stretch of a rewritten line came from: text offset, field name and column."""
-
-    offset: int  # 0-based offset in InputLine.text where this field's code starts
-    name: str  # e.g. OPERTN_02 or opcs[2]
-    column: int  # the column reported to the user (CSV column number, JSON character)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +53,20 @@ class InputLine:
 
 
 @dataclass(frozen=True, slots=True)
+class TableRow:
+    """One row of a CSV/TSV extract, rewritten into an InputLine where it is parsed (in a
+    worker process for large inputs), so the reading process only splits rows."""
+
+    source: str
+    line: int
+    cells: list[str]
+    layout: _Layout
+
+    def input_line(self) -> InputLine:
+        return _row_line(self.cells, self.layout, self.source, self.line)
+
+
+@dataclass(frozen=True, slots=True)
 class Rejected:
     """A record that could not be read, with the reason and where."""
 
@@ -74,8 +79,10 @@ class Rejected:
 # --------------------------------------------------------------------------- parsing
 
 
-def to_record(item: InputLine, parser: RecordParser) -> Record | Rejected:
+def to_record(item: InputLine | TableRow, parser: RecordParser) -> Record | Rejected:
     """Parse one input line; never raises for bad input."""
+    if isinstance(item, TableRow):
+        item = item.input_line()
     fallback_id = item.id if item.id is not None else str(item.line)
     if item.error is not None:
         return Rejected(fallback_id, item.line, item.source, item.error)
@@ -83,17 +90,15 @@ def to_record(item: InputLine, parser: RecordParser) -> Record | Rejected:
         parsed = parser.parse(item.text, item.default_system)
     except RecordSyntaxIssue as issue:
         return Rejected(_id_from_text(item.text) or fallback_id, item.line, item.source, _relocate(issue.error, item))
-    sections = parsed.sections
-    if item.fields:
-        sections = tuple((system, tuple(_from_field(c, item) for c in codes)) for system, codes in sections)
     return Record(
         id=parsed.id if parsed.id is not None else fallback_id,
-        sections=sections,
+        sections=parsed.sections,
         line=item.line,
         source=item.source,
         sex=item.sex,
         age=item.age,
         date=item.date,
+        fields=item.fields,
     )
 
 
@@ -105,37 +110,11 @@ def _id_from_text(text: str) -> str | None:
     return match.group(1) if match else None
 
 
-def _field_at(item: InputLine, column: int) -> Field | None:
-    found = None
-    for spec in item.fields:
-        if spec.offset <= column - 1:
-            found = spec
-        else:
-            break
-    return found
-
-
 def _relocate(error: RecordSyntaxError, item: InputLine) -> RecordSyntaxError:
     if not item.fields:
         return RecordSyntaxError(error.label, error.message, item.line, error.column)
-    spec = _field_at(item, error.column)
-    column = spec.column if spec else 0
-    return RecordSyntaxError(error.label, error.message, item.line, column, spec.name if spec else None)
-
-
-def _from_field(code: Code, item: InputLine) -> Code:
-    spec = _field_at(item, code.column)
-    return Code(
-        code.system,
-        code.value,
-        code.raw,
-        spec.column if spec else 0,
-        code.wildcard,
-        code.mark,
-        code.modifiers,
-        code.units,
-        spec.name if spec else None,
-    )
+    column, name = Record("", fields=item.fields).locate(error.column)
+    return RecordSyntaxError(error.label, error.message, item.line, column if name else 0, name)
 
 
 # --------------------------------------------------------------------------- reading
@@ -176,7 +155,7 @@ def read_lines(
     input_format: str = "auto",
     default_system: System = System.OPCS,
     id_column: str | None = None,
-) -> Iterator[InputLine]:
+) -> Iterator[InputLine | TableRow]:
     """Every record of one input, in order, as :class:`InputLine` values."""
     handle = open_input(path)
     with handle:
@@ -260,7 +239,9 @@ def _layout(header: list[str], id_column: str | None) -> _Layout:
     return _Layout(id_index, opcs, diag, find("SEX"), find("STARTAGE"), dates)
 
 
-def table_lines(lines: Iterable[str], source: str, delimiter: str = ",", id_column: str | None = None) -> Iterator[InputLine]:
+def table_lines(
+    lines: Iterable[str], source: str, delimiter: str = ",", id_column: str | None = None
+) -> Iterator[InputLine | TableRow]:
     """Records of a CSV/TSV episode extract in the shape of English HES data."""
     reader = csv.reader(lines, delimiter=delimiter)
     try:
@@ -284,7 +265,7 @@ def table_lines(lines: Iterable[str], source: str, delimiter: str = ",", id_colu
             continue
         if not row or all(not cell.strip() for cell in row):
             continue
-        yield _row_line(row, layout, source, reader.line_num)
+        yield TableRow(source, reader.line_num, row, layout)
 
 
 def _cell(row: list[str], index: int | None) -> str:
@@ -293,25 +274,24 @@ def _cell(row: list[str], index: int | None) -> str:
 
 def _row_line(row: list[str], layout: _Layout, source: str, line: int) -> InputLine:
     record_id = _cell(row, layout.id_index) or str(line)
-    text_parts: list[str] = []
+    width = len(row)
+    parts: list[str] = []
     fields: list[Field] = []
     offset = 0
     for keyword, columns in (("opcs", layout.opcs), ("icd10", layout.diag)):
-        values = [(i, name, _cell(row, i)) for i, name in columns]
-        values = [(i, name, v) for i, name, v in values if v not in _FILLERS]
+        values = [(i, name, row[i].strip()) for i, name in columns if i < width]
+        values = [v for v in values if v[2] not in _FILLERS]
         if not values:
             continue
-        if text_parts:
-            text_parts.append("; ")
-            offset += 2
-        text_parts.append(keyword + " ")
-        offset += len(keyword) + 1
+        prefix = f"; {keyword} " if parts else f"{keyword} "
+        parts.append(prefix)
+        offset += len(prefix)
         for n, (index, name, value) in enumerate(values):
             if n:
-                text_parts.append(" ")
+                parts.append(" ")
                 offset += 1
             fields.append(Field(offset, name, index + 1))
-            text_parts.append(value)
+            parts.append(value)
             offset += len(value)
     sex, age, when = None, None, None
     try:
@@ -321,7 +301,7 @@ def _row_line(row: list[str], layout: _Layout, source: str, line: int) -> InputL
     except ValueError as exc:
         column, name, message = exc.args
         return InputLine(source, line, "", id=record_id, error=RecordSyntaxError("attribute", message, line, column, name))
-    return InputLine(source, line, "".join(text_parts), System.OPCS, record_id, tuple(fields), sex, age, when)
+    return InputLine(source, line, "".join(parts), System.OPCS, record_id, tuple(fields), sex, age, when)
 
 
 _SEX_VALUES = {

@@ -39,8 +39,7 @@ def test_hes_extract(parser: RecordParser) -> None:
     assert [c.value for c in first.codes(System.OPCS)] == ["V44.4", "V55.1", "Y53.4", "Z66.5"]
     assert [c.value for c in first.codes(System.ICD10)] == ["M80.0"]  # "-" is a filler
     assert (first.sex, first.age, first.date) == (Sex.FEMALE, 81, "2024-03-02")
-    assert first.codes(System.OPCS)[1].where == "OPERTN_4_02"
-    assert first.codes(System.OPCS)[1].column == 6  # the spreadsheet column
+    assert first.locate(first.codes(System.OPCS)[1].column) == (6, "OPERTN_4_02")  # the spreadsheet column
     third = got[2]
     assert (third.age, third.date) == (0, "2024-03-06")  # HES 7002: under one year; YYYYMMDD
     bad_code = got[3]
@@ -87,8 +86,8 @@ def test_jsonl(parser: RecordParser) -> None:
 def test_jsonl_codes_are_located_in_the_line(parser: RecordParser) -> None:
     got = records(str(FIXTURES / "inputs" / "records.jsonl"), parser)
     line = (FIXTURES / "inputs" / "records.jsonl").read_text().splitlines()[1]
-    code = got[1].codes(System.OPCS)[1]
-    assert line[code.column - 1 : code.column - 1 + 5] == "Y53.4"
+    column, field = got[1].locate(got[1].codes(System.OPCS)[1].column)
+    assert field == "opcs[2]" and line[column - 1 : column - 1 + 5] == "Y53.4"
 
 
 def test_undecodable_bytes_reject_only_their_record(parser: RecordParser, tmp_path) -> None:
