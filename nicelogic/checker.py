@@ -15,7 +15,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from itertools import islice
 
 from .facts import AttributeScope, record_form, wanted_attributes
-from .model import Record, System
+from .model import Code, Record, System
 from .packs import Rule, RuleError, RuleSet, load_rules, resolve_selection
 from .parsing import RecordParser
 from .readers import InputLine, Rejected, TableRow, json_line, json_record, read_lines, text_lines, to_record
@@ -174,6 +174,13 @@ class Checker:
             self._cache.update((form, known[form]) for form in missing)
         return known
 
+    def _title(self, system: System, code: Code | None) -> str:
+        if code is None:
+            return ""
+        titles = {System.OPCS: self.tables.opcs.titles, System.ICD10: self.tables.icd10.titles}.get(system, {})
+        title = titles.get(code.value)
+        return f"{code.text()} {title}" if title else code.text()
+
     def _violation(self, record: Record, finding: Finding) -> Violation:
         rule = self.ruleset.rules[finding.rule]
         system = System(finding.section)
@@ -192,7 +199,7 @@ class Checker:
             section=system.value,
             positions=finding.positions,
             codes=tuple(c.text() for c in blamed),
-            message=render_message(rule, record, system, finding, [c.text() for c in blamed]),
+            message=render_message(rule, record, system, finding, [c.text() for c in blamed], self._title(system, first)),
             source=rule.source,
             line=record.line,
             column=column,
@@ -209,10 +216,13 @@ class Detail(tuple[str, ...]):
         return format(", ".join(self), spec)
 
 
-def render_message(rule: Rule, record: Record, system: System, finding: Finding, codes: list[str]) -> str:
+def render_message(
+    rule: Rule, record: Record, system: System, finding: Finding, codes: list[str], code_title: str = ""
+) -> str:
     first = codes[0] if codes else ""
     fields = {
         "code": first,
+        "code_title": code_title or first,
         "codes": ", ".join(codes),
         "position": finding.positions[0] if finding.positions else "",
         "positions": ", ".join(str(p) for p in finding.positions),

@@ -34,7 +34,7 @@ _OPTIONAL = ("confidence", "fail", "pass", "description", "needs")
 NEEDS = {"icd10-file": "a UK ICD-10 5th Edition release file (--icd10-file)"}
 _ID = re.compile(r"^[a-z0-9]+(?:[.-][a-z0-9]+)*$")
 MESSAGE_FIELDS = frozenset(
-    {"code", "codes", "position", "positions", "section", "system", "chapter", "category", "record", "detail"}
+    {"code", "code_title", "codes", "position", "positions", "section", "system", "chapter", "category", "record", "detail"}
 )
 OUTPUT = ("violation", 4), ("violation", 5)
 
