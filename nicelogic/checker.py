@@ -216,9 +216,7 @@ class Detail(tuple[str, ...]):
         return format(", ".join(self), spec)
 
 
-def render_message(
-    rule: Rule, record: Record, system: System, finding: Finding, codes: list[str], code_title: str = ""
-) -> str:
+def render_message(rule: Rule, record: Record, system: System, finding: Finding, codes: list[str], code_title: str = "") -> str:
     first = codes[0] if codes else ""
     fields = {
         "code": first,
