@@ -64,7 +64,9 @@ def main() -> None:
         started = time.perf_counter()
         invalid = sum(not r.valid for r in checker.check_files([str(path)], system=System.CPT))
         elapsed = time.perf_counter() - started
-    print(f"checked {args.claims:,} claims in {elapsed:.1f} s = {args.claims / elapsed:,.0f} claims/s ({invalid:,} invalid), jobs {checker.jobs}")
+    print(
+        f"checked {args.claims:,} claims in {elapsed:.1f} s = {args.claims / elapsed:,.0f} claims/s ({invalid:,} invalid), jobs {checker.jobs}"
+    )
 
 
 if __name__ == "__main__":

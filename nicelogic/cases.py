@@ -25,7 +25,7 @@ from pathlib import Path
 
 from .checker import Checker
 from .packs import RuleSet
-from .readers import InputLine, text_lines
+from .readers import InputLine, json_line
 from .results import RecordResult
 
 REJECTED = "input.rejected"
@@ -163,7 +163,13 @@ def evaluate(case: Case, result: RecordResult, ruleset: RuleSet, strict: bool = 
 
 
 def run_cases(checker: Checker, cases: Sequence[Case], strict: bool = False) -> list[CaseResult]:
-    items = [InputLine(case.source, case.line, line.text) for case in cases for line in text_lines([case.text], case.source)]
+    """Check every case's record (text, or a JSON object on one line) and compare."""
+    items = [
+        json_line(case.text.strip(), case.source, case.line)
+        if case.text.lstrip().startswith("{")
+        else InputLine(case.source, case.line, case.text)
+        for case in cases
+    ]
     results = list(checker.iter_check(items))
     return [evaluate(case, result, checker.ruleset, strict) for case, result in zip(cases, results, strict=True)]
 
