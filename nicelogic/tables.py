@@ -303,6 +303,17 @@ class NcciTables:
         return out
 
 
+    def primaries(self, addons: Iterable[str]) -> list[str]:
+        """The listed primary codes of the given add-on codes (not contractor-defined ones)."""
+        wanted = sorted(set(addons))
+        if not wanted:
+            return []
+        with self._lock:
+            con = self._connection().cursor()
+            rows = con.execute("SELECT DISTINCT primary_code FROM aoc WHERE add_on IN ? AND primary_code <> 'CCCCC'", [wanted])
+            return sorted(row[0] for row in rows.fetchall())
+
+
 def _ncci_kind(path: Path) -> str:
     name = path.name.lower()
     for kind in ("aoc", "ptp", "mue"):

@@ -1,0 +1,551 @@
+"""Completions and repairs of partial or invalid records, from the check rules themselves.
+
+The selected rule packs are grounded once together with ``logic/complete/generate.lp``
+and the facts of one partial record; every question is then a solve on that ground
+program: all completions, the minimal ones, category templates, what may or must appear
+(brave and cautious consequences), the smallest conflicting set when there is none
+(assumptions and unsatisfiable cores), and minimal repairs.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import clingo
+
+from .candidates import candidates as candidate_codes
+from .checker import Checker
+from .model import Code, Record, System
+from .resources import logic_dir
+
+DEFAULT_MAX_ADD = 4
+DEFAULT_LIMIT = 20
+# How many distinct completions are enumerated to count and rank them; past it a count
+# is reported as "N+".
+DEFAULT_COUNT_LIMIT = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class Placed:
+    section: str
+    position: int
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    """One valid completion, or with ``template`` a group of them that differ only in
+    fourth characters (``V55.-``), with how many it stands for."""
+
+    record: str  # the completed record in the text input format
+    added: tuple[Placed, ...]
+    warnings: tuple[str, ...] = ()
+    template: bool = False
+    count: int = 1
+    exhaustive: bool = True  # False: count is a lower bound
+    example: str | None = None  # templates: the best-ranked member
+
+
+@dataclass(frozen=True, slots=True)
+class Conflict:
+    """Why a record has no completion: the smallest set of given codes and rules that
+    cannot hold together (and whether the bound on added codes is part of it)."""
+
+    codes: tuple[Placed, ...]
+    rules: tuple[str, ...]
+    bounded: bool
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class CompletionReport:
+    input: str
+    completions: tuple[Completion, ...]
+    count: int
+    exhaustive: bool
+    minimal: bool = False
+    grouped: bool = False
+    conflict: Conflict | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Consequences:
+    """Codes (and categories) that appear in some / in every valid completion."""
+
+    input: str
+    may: tuple[Placed, ...]
+    must: tuple[Placed, ...]
+    may_categories: tuple[Placed, ...]
+    must_categories: tuple[Placed, ...]
+    minimal: bool = False
+    conflict: Conflict | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    kind: str  # insert, delete, move, replace
+    section: str
+    code: str
+    position: int | None = None  # in the repaired record
+    original: int | None = None  # the given code's position in the input
+    replacement: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Repair:
+    record: str
+    edits: tuple[Edit, ...]
+    removes: tuple[str, ...]  # the rule ids whose violations the repair removes
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RepairReport:
+    input: str
+    repairs: tuple[Repair, ...]
+    count: int
+    exhaustive: bool
+    violations: tuple[str, ...] = ()  # the input's error-severity violations
+    conflict: Conflict | None = None
+
+
+# --------------------------------------------------------------------------- the problem
+
+
+def _q(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _info_facts(system: System, code: str) -> list[str]:
+    s, c = system.value, _q(code)
+    if system is System.CPT:
+        return [f"cat_of({s},{c},{c})."]
+    out = [f'cat_of({s},{c},"{code[:3]}").', f'chapter_of({s},{c},"{code[0]}").', f"catnum_of({s},{c},{int(code[1:3])})."]
+    if len(code) >= 5:
+        out.append(f"subdivision_of({s},{c},{code[4]}).")
+    if len(code) >= 6:
+        out.append(f"extension_of({s},{c},{code[5]}).")
+    return out
+
+
+@dataclass
+class _Problem:
+    """One partial record grounded with the rules, ready for any number of solves."""
+
+    record: Record
+    sections: tuple[System, ...]
+    given: dict[System, tuple[Code, ...]]
+    ctl: clingo.Control
+    defaults: frozenset[tuple[str, str]] = field(default_factory=frozenset)
+    assumptions: list[tuple[clingo.Symbol, bool]] = field(default_factory=list)
+
+
+class Completer:
+    """Completions and repairs with the rule packs (and tables) of a checker."""
+
+    def __init__(
+        self,
+        checker: Checker | None = None,
+        *,
+        max_add: int = DEFAULT_MAX_ADD,
+        extra_candidates: Iterable[str] = (),
+    ) -> None:
+        self.checker = checker or Checker()
+        self.max_add = max_add
+        self.extra = tuple(extra_candidates)
+        folder = logic_dir() / "complete"
+        self._generator = (folder / "generate.lp").read_text(encoding="utf-8")
+        self._projections = {
+            "codes": (folder / "project-codes.lp").read_text(encoding="utf-8"),
+            "templates": (folder / "project-templates.lp").read_text(encoding="utf-8"),
+        }
+
+    # -------------------------------------------------------------- building
+
+    def parse(self, record: Record | str) -> Record:
+        if isinstance(record, Record):
+            return record
+        results = list(self.checker.iter_check([]))  # keeps the checker's parser warm
+        del results
+        from .readers import InputLine, Rejected, json_line, to_record
+
+        text = record.strip()
+        item = json_line(text, "<input>", 1) if text.startswith("{") else InputLine("<input>", 1, text)
+        parsed = to_record(item, self.checker.parser)
+        if isinstance(parsed, Rejected):
+            raise ValueError(f"column {parsed.error.column}: {parsed.error.message}")
+        return parsed
+
+    def _sections(self, record: Record) -> tuple[System, ...]:
+        present = [system for system, codes in record.sections if codes]
+        base = [System.CPT, System.ICD10] if System.CPT in present else [System.OPCS, System.ICD10]
+        return tuple(dict.fromkeys([*present, *base]))
+
+    def _problem(self, record: Record, projection: str, *, repair: bool = False) -> _Problem:
+        sections = self._sections(record)
+        given = {system: record.codes(system) for system in sections}
+        given_values = {system: [c.value for c in codes if not c.wildcard] for system, codes in given.items()}
+        wanted = candidate_codes(self.checker.ruleset, self.checker.tables, sections, given_values, self.extra)
+        for system, codes in given.items():  # wildcards draw from their category
+            for code in codes:
+                if code.wildcard:
+                    table = self.checker.tables.opcs if system is System.OPCS else self.checker.tables.icd10
+                    wanted[system] |= {c for c in table.titles if c[:3] == code.value and table.is_code(c)}
+        facts: list[str] = [f"max_add({self.max_add}).", "allow(insert).", "cost(insert,1)."]
+        if repair:
+            facts += ["allow(delete).", "allow(move).", "allow(replace).", "cost(delete,1).", "cost(move,1).", "cost(replace,1)."]
+        facts += [f"error_rule({_q(rule.id)})." for rule in self.checker.rules.values() if rule.severity == "error"]
+        all_codes: dict[System, set[str]] = {}
+        for system in sections:
+            codes = given[system]
+            s = system.value
+            facts.append(f"slot({s},1..{len(codes) + self.max_add}).")
+            for index, code in enumerate(codes, start=1):
+                if code.wildcard:
+                    facts.append(f"given({s},{index},{_q(code.value + '.-')}).")
+                    facts.append(f"given_wildcard({s},{index},{_q(code.value)}).")
+                else:
+                    facts.append(f"given({s},{index},{_q(code.value)}).")
+                    all_codes.setdefault(system, set()).add(code.value)
+                if system is System.CPT:
+                    facts.append(f"given_units({s},{index},{code.units}).")
+                    facts += [f"given_modifier({s},{index},{_q(m)})." for m in code.modifiers]
+                if code.mark:
+                    facts.append(f"given_mark({s},{index},{code.mark}).")
+            facts += [f"candidate({s},{_q(c)})." for c in sorted(wanted.get(system, ()))]
+            all_codes.setdefault(system, set()).update(wanted.get(system, ()))
+        for system, codes in all_codes.items():
+            for code in sorted(codes):
+                facts += _info_facts(system, code)
+        if record.sex is not None:
+            facts.append(f"sex(1,{record.sex.value}).")
+        if record.age is not None:
+            facts.append(f"age(1,{record.age}).")
+        if record.date is not None:
+            facts.append(f"date(1,{record.date.replace('-', '')}).")
+        ctl = clingo.Control(["--warn=none", "--project=project", "--opt-mode=ignore", "--models=0"])
+        ctl.add("base", [], self.checker.ruleset.program)
+        ctl.add("base", [], self._generator)
+        ctl.add("base", [], self._projections[projection])
+        ctl.add("base", [], self.checker.tables.facts(all_codes))
+        ctl.add("base", [], "\n".join(facts))
+        ctl.ground([("base", [])])
+        # Externals default to false as facts; released, they take the value an assumption
+        # gives them, and are free (the constraint they guard is relaxed) otherwise.
+        for atom in ctl.symbolic_atoms:
+            if atom.is_external:
+                ctl.assign_external(atom.symbol, None)
+        defaults = frozenset(
+            (atom.symbol.arguments[0].name, atom.symbol.arguments[1].string)
+            for atom in ctl.symbolic_atoms.by_signature("completion_default", 2)
+        )
+        problem = _Problem(record, sections, given, ctl, defaults)
+        problem.assumptions = self._all_assumptions(problem)
+        return problem
+
+    def _all_assumptions(self, problem: _Problem) -> list[tuple[clingo.Symbol, bool]]:
+        out = [(clingo.Function("bounded"), True)]
+        for system, codes in problem.given.items():
+            out += [(clingo.Function("keep", [clingo.Function(system.value), clingo.Number(i)]), True) for i in range(1, len(codes) + 1)]
+        out += [
+            (clingo.Function("enforce", [clingo.String(rule.id)]), True)
+            for rule in self.checker.rules.values()
+            if rule.severity == "error"
+        ]
+        out += [(atom.symbol, False) for atom in problem.ctl.symbolic_atoms.by_signature("add_at_most", 1)]
+        return out
+
+    # -------------------------------------------------------------- reading models
+
+    def _text(self, record: Record, sections: Sequence[System], at: dict[tuple[str, int], str], inserted: set[tuple[str, int]]) -> str:
+        parts = []
+        for system in sections:
+            positions = sorted(p for s, p in at if s == system.value)
+            if positions:
+                parts.append(system.value + " " + " ".join(self._code_text(system, record, at, (system.value, p)) for p in positions))
+        return f"{record.id}: " + "; ".join(parts)
+
+    def _code_text(self, system: System, record: Record, at: dict[tuple[str, int], str], key: tuple[str, int]) -> str:
+        return at[key]
+
+    def _read(self, problem: _Problem, model: clingo.Model) -> tuple[dict[tuple[str, int], str], set[tuple[str, int]], tuple[str, ...], dict[tuple[str, int], str]]:
+        at: dict[tuple[str, int], str] = {}
+        cats: dict[tuple[str, int], str] = {}
+        inserted: set[tuple[str, int]] = set()
+        warnings: list[str] = []
+        for symbol in model.symbols(shown=True):
+            args = symbol.arguments
+            if symbol.name == "at":
+                at[(args[0].name, args[1].number)] = args[2].string
+            elif symbol.name == "cat_at":
+                cats[(args[0].name, args[1].number)] = args[2].string
+            elif symbol.name == "insert":
+                inserted.add((args[0].name, args[1].number))
+            elif symbol.name == "warning":
+                warnings.append(args[0].string)
+        return at, inserted, tuple(sorted(set(warnings))), cats
+
+    def _completion(self, problem: _Problem, model: clingo.Model) -> tuple[Completion, tuple[int, ...]]:
+        at, inserted, warnings, _ = self._read(problem, model)
+        at = self._with_given_text(problem, at, inserted)
+        added = tuple(Placed(s, p, at[(s, p)]) for s, p in sorted(inserted, key=lambda k: (self._order(problem, k[0]), k[1])))
+        text = self._text(problem.record, problem.sections, at, inserted)
+        defaults_used = sum((s, c.code) in problem.defaults for s, c in ((a.section, a) for a in added))
+        rank = (len(added), len(warnings), -defaults_used)
+        return Completion(text, added, warnings), rank
+
+    def _order(self, problem: _Problem, section: str) -> int:
+        return [s.value for s in problem.sections].index(section)
+
+    def _with_given_text(self, problem: _Problem, at: dict[tuple[str, int], str], inserted: set[tuple[str, int]]) -> dict[tuple[str, int], str]:
+        """Given codes keep their units, modifiers and marks in the completed record."""
+        out = dict(at)
+        for system, codes in problem.given.items():
+            if system is not System.CPT and not any(c.mark for c in codes):
+                continue
+            free = [key for key in sorted(at) if key[0] == system.value and key not in inserted]
+            for code, key in zip(codes, free, strict=False):
+                if not code.wildcard:
+                    out[key] = code.text()
+        return out
+
+    # -------------------------------------------------------------- completions
+
+    def complete(
+        self,
+        record: Record | str,
+        *,
+        minimal: bool = False,
+        grouped: bool = False,
+        limit: int = DEFAULT_LIMIT,
+        count_limit: int = DEFAULT_COUNT_LIMIT,
+    ) -> CompletionReport:
+        """Valid completions of a partial record: all (up to ``max_add`` inserted codes),
+        or the minimal ones; concrete, or grouped into category templates."""
+        parsed = self.parse(record)
+        if grouped:
+            return self._grouped(parsed, minimal=minimal, limit=limit, count_limit=count_limit)
+        problem = self._problem(parsed, "codes")
+        found: list[tuple[tuple[int, ...], Completion]] = []
+        exhaustive = self._enumerate(problem, minimal, count_limit, lambda m: found.append(self._rank_first(self._completion(problem, m))))
+        if not found and exhaustive:
+            return CompletionReport(parsed.text(), (), 0, True, minimal, False, self._conflict(problem))
+        found.sort(key=lambda item: (item[0], item[1].record))
+        return CompletionReport(parsed.text(), tuple(c for _, c in found[:limit]), len(found), exhaustive, minimal, False)
+
+    @staticmethod
+    def _rank_first(pair: tuple[Completion, tuple[int, ...]]) -> tuple[tuple[int, ...], Completion]:
+        return pair[1], pair[0]
+
+    def _enumerate(self, problem: _Problem, minimal: bool, count_limit: int, on_model, assumptions=None) -> bool:  # type: ignore[no-untyped-def]
+        """Enumerate distinct (projected) models; with ``minimal`` only optimal ones.
+        Returns whether the enumeration was exhaustive."""
+        config = problem.ctl.configuration.solve
+        config.opt_mode = "optN" if minimal else "ignore"
+        config.enum_mode = "auto"
+        seen = 0
+        with problem.ctl.solve(assumptions=assumptions if assumptions is not None else problem.assumptions, yield_=True) as handle:
+            for model in handle:
+                if minimal and not model.optimality_proven:
+                    continue
+                on_model(model)
+                seen += 1
+                if seen >= count_limit:
+                    return False
+        return True
+
+    def _grouped(self, record: Record, *, minimal: bool, limit: int, count_limit: int) -> CompletionReport:
+        templates = self._problem(record, "templates")
+        codes = self._problem(record, "codes")
+        found: list[tuple[tuple[int, ...], Completion]] = []
+
+        def on_template(model: clingo.Model) -> None:
+            at, inserted, warnings, cats = self._read(templates, model)
+            found.append(self._template(codes, at, inserted, warnings, cats, count_limit))
+
+        exhaustive = self._enumerate(templates, minimal, count_limit, on_template)
+        if not found and exhaustive:
+            return CompletionReport(record.text(), (), 0, True, minimal, True, self._conflict(codes))
+        found.sort(key=lambda item: (item[0], item[1].record))
+        total = sum(c.count for _, c in found)
+        exact = exhaustive and all(c.exhaustive for _, c in found)
+        return CompletionReport(record.text(), tuple(c for _, c in found[:limit]), total, exact, minimal, True)
+
+    def _template(self, problem: _Problem, at, inserted, warnings, cats, count_limit) -> tuple[tuple[int, ...], Completion]:  # type: ignore[no-untyped-def]
+        """A template from one witness: inserted slots show their category (K.-); the
+        count comes from enumerating the concrete completions with these categories."""
+        assumptions = list(problem.assumptions)
+        for (section, position), category in cats.items():
+            assumptions.append((clingo.Function("cat_at", [clingo.Function(section), clingo.Number(position), clingo.String(category)]), True))
+        for system in problem.sections:
+            length = sum(1 for s, _ in cats if s == system.value)
+            after = clingo.Function("filled", [clingo.Function(system.value), clingo.Number(length + 1)])
+            if problem.ctl.symbolic_atoms[after] is not None:
+                assumptions.append((after, False))
+        members: list[tuple[tuple[int, ...], Completion]] = []
+        exhaustive = self._enumerate(problem, False, count_limit, lambda m: members.append(self._rank_first(self._completion(problem, m))), assumptions)
+        members.sort(key=lambda item: (item[0], item[1].record))
+        shown = dict(self._with_given_text(problem, at, inserted))
+        for key in inserted:
+            codes_here = {m.record.split(";")[0] for _, m in members}  # noqa: F841 - kept simple below
+            values = {next((a.code for a in m.added if (a.section, a.position) == key), None) for _, m in members}
+            shown[key] = shown[key] if len(values) == 1 else f"{cats[key]}.-"
+        text = self._text(problem.record, problem.sections, shown, inserted)
+        added = tuple(Placed(s, p, shown[(s, p)]) for s, p in sorted(inserted, key=lambda k: (self._order(problem, k[0]), k[1])))
+        best = members[0] if members else None
+        rank = best[0] if best else (len(added), len(warnings), 0)
+        completion = Completion(text, added, warnings, True, len(members), exhaustive, best[1].record if best else None)
+        return rank, completion
+
+    # -------------------------------------------------------------- may / must
+
+    def consequences(self, record: Record | str, *, minimal: bool = False) -> Consequences:
+        """The codes that appear in some (may) and in every (must) valid completion, each
+        from one brave or cautious solve."""
+        parsed = self.parse(record)
+        problem = self._problem(parsed, "codes")
+        assumptions = list(problem.assumptions)
+        if minimal:
+            best = self._minimum(problem)
+            if best is None:
+                return Consequences(parsed.text(), (), (), (), (), True, self._conflict(problem))
+            bound = clingo.Function("add_at_most", [clingo.Number(best)])
+            assumptions = [a for a in assumptions if a[0] != bound] + [(bound, True)]
+        config = problem.ctl.configuration.solve
+        config.opt_mode = "ignore"
+        config.project = "no"
+        results = {}
+        for mode in ("brave", "cautious"):
+            config.enum_mode = mode
+            last: list[clingo.Symbol] = []
+            outcome = problem.ctl.solve(assumptions=assumptions, on_model=lambda m: last.__setitem__(slice(None), m.symbols(shown=True)))
+            if not outcome.satisfiable:
+                return Consequences(parsed.text(), (), (), (), (), minimal, self._conflict(problem))
+            results[mode] = last
+        config.enum_mode = "auto"
+        config.project = "project"
+
+        def placed(symbols: list[clingo.Symbol], name: str) -> tuple[Placed, ...]:
+            items = [Placed(s.arguments[0].name, s.arguments[1].number, s.arguments[2].string) for s in symbols if s.name == name]
+            return tuple(sorted(items, key=lambda p: (self._order(problem, p.section), p.position, p.code)))
+
+        return Consequences(
+            parsed.text(),
+            placed(results["brave"], "at"),
+            placed(results["cautious"], "at"),
+            placed(results["brave"], "cat_at"),
+            placed(results["cautious"], "cat_at"),
+            minimal,
+        )
+
+    def _minimum(self, problem: _Problem) -> int | None:
+        config = problem.ctl.configuration.solve
+        config.opt_mode = "opt"
+        config.enum_mode = "auto"
+        best: list[int] = []
+        outcome = problem.ctl.solve(assumptions=problem.assumptions, on_model=lambda m: best.append(int(m.cost[0]) if m.cost else 0))
+        config.opt_mode = "ignore"
+        return best[-1] if outcome.satisfiable and best else None
+
+    # -------------------------------------------------------------- why none
+
+    def _unsat(self, problem: _Problem, assumptions: list[tuple[clingo.Symbol, bool]]) -> bool:
+        config = problem.ctl.configuration.solve
+        config.opt_mode = "ignore"
+        config.enum_mode = "auto"
+        config.models = "1"
+        try:
+            return problem.ctl.solve(assumptions=assumptions).unsatisfiable is True
+        finally:
+            config.models = "0"
+
+    def _conflict(self, problem: _Problem) -> Conflict | None:
+        """The smallest set of given codes, enforced rules and the bound on inserts that
+        has no completion (deletion-based minimisation of an unsatisfiable core)."""
+        current = list(problem.assumptions)
+        if not self._unsat(problem, current):
+            return None
+        for item in list(current):
+            trial = [a for a in current if a != item]
+            if self._unsat(problem, trial):
+                current = trial
+        codes: list[Placed] = []
+        rules: list[str] = []
+        bounded = False
+        for symbol, _ in current:
+            if symbol.name == "keep":
+                system, index = System(symbol.arguments[0].name), symbol.arguments[1].number
+                codes.append(Placed(system.value, index, problem.given[system][index - 1].text()))
+            elif symbol.name == "enforce":
+                rules.append(symbol.arguments[0].string)
+            elif symbol.name == "bounded":
+                bounded = True
+        return Conflict(tuple(codes), tuple(sorted(rules)), bounded, self._conflict_message(codes, rules, bounded))
+
+    def _conflict_message(self, codes: list[Placed], rules: list[str], bounded: bool) -> str:
+        given = ", ".join(f"{c.code} ({c.section}:{c.position})" for c in codes) or "the record"
+        said = "; ".join(f"{r}: {self.checker.rules[r].title}" for r in rules)
+        if bounded and not rules:
+            return f"{given} cannot be completed within {self.max_add} added codes"
+        bound = f" within {self.max_add} added codes" if bounded else ""
+        return f"no valid record keeps {given}{bound}, because of {said}"
+
+    # -------------------------------------------------------------- repairs
+
+    def repair(self, record: Record | str, *, limit: int = DEFAULT_LIMIT, count_limit: int = DEFAULT_COUNT_LIMIT) -> RepairReport:
+        """The minimal edits (insert, delete, move, replace by a sibling code) that make a
+        record valid, each with what it changes and which violations it removes."""
+        parsed = self.parse(record)
+        before = self.checker.check_record(parsed)
+        errors = tuple(sorted({v.rule for v in before.violations if v.is_error}))
+        if not errors:
+            return RepairReport(parsed.text(), (), 0, True, ())
+        problem = self._problem(parsed, "codes", repair=True)
+        found: list[tuple[tuple[int, ...], Repair]] = []
+
+        def on_model(model: clingo.Model) -> None:
+            found.append(self._repair(problem, model, before.violations))
+
+        exhaustive = self._enumerate(problem, True, count_limit, on_model)
+        if not found:
+            return RepairReport(parsed.text(), (), 0, exhaustive, errors, self._conflict(problem))
+        found.sort(key=lambda item: (item[0], item[1].record))
+        return RepairReport(parsed.text(), tuple(r for _, r in found[:limit]), len(found), exhaustive, errors)
+
+    def _repair(self, problem: _Problem, model: clingo.Model, violations) -> tuple[tuple[int, ...], Repair]:  # type: ignore[no-untyped-def]
+        at, inserted, warnings, _ = self._read(problem, model)
+        edits: list[Edit] = []
+        for symbol in model.symbols(shown=True):
+            args = symbol.arguments
+            if symbol.name == "deleted":
+                system = System(args[0].name)
+                edits.append(Edit("delete", system.value, problem.given[system][args[1].number - 1].text(), original=args[1].number))
+        places = {
+            (s.arguments[0].name, s.arguments[1].number): s.arguments[2].number
+            for s in model.symbols(shown=True)
+            if s.name == "place"
+        }
+        for symbol in model.symbols(shown=True):
+            args = symbol.arguments
+            if symbol.name == "moved":
+                system = System(args[0].name)
+                code = problem.given[system][args[1].number - 1]
+                edits.append(Edit("move", system.value, code.text(), places.get((system.value, args[1].number)), args[1].number))
+            elif symbol.name == "replaced":
+                system = System(args[0].name)
+                code = problem.given[system][args[1].number - 1]
+                edits.append(Edit("replace", system.value, code.text(), places.get((system.value, args[1].number)), args[1].number, args[2].string))
+        for section, position in sorted(inserted):
+            edits.append(Edit("insert", section, at[(section, position)], position))
+        text = self._text(problem.record, problem.sections, self._with_given_text(problem, at, inserted), inserted)
+        after = self.checker.check_record(text)
+        removed = tuple(sorted({v.rule for v in violations} - {v.rule for v in after.violations}))
+        defaults = sum(1 for e in edits if e.kind == "insert" and (e.section, e.code) in problem.defaults)
+        order = {"delete": 0, "move": 1, "replace": 2, "insert": 3}
+        edits.sort(key=lambda e: (order[e.kind], e.section, e.position or 0, e.original or 0))
+        return (len(edits), len(warnings), -defaults), Repair(text, tuple(edits), removed, warnings)
+
+
+__all__ = ["Completer", "Completion", "CompletionReport", "Conflict", "Consequences", "Edit", "Placed", "Repair", "RepairReport"]
