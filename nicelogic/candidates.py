@@ -25,6 +25,7 @@ from functools import cache
 import clingo
 from clingo import ast
 
+from .facts import SECTION_PREDICATES
 from .model import System
 from .packs import RuleSet, load_rules
 from .tables import CodeTables
@@ -36,39 +37,75 @@ _CPT = re.compile(r"^([0-9]{4}[0-9A-Z]|[A-Z][0-9]{4})$")
 
 @dataclass(frozen=True)
 class Mentions:
-    strings: frozenset[str]  # every string literal of the rule program
+    by_section: Mapping[str, frozenset[str]]  # literals in atoms about one section
+    anywhere: frozenset[str]  # literals elsewhere (comparisons, pools): any section
     opcs_chapters: frozenset[str]
 
+    def words(self, section: str) -> set[str]:
+        return set(self.anywhere) | set(self.by_section.get(section, ()))
 
-class _Strings(ast.Transformer):  # type: ignore[misc]
-    def __init__(self) -> None:
-        self.strings: set[str] = set()
-        self.chapters: set[str] = set()
 
-    def visit_SymbolicTerm(self, node: ast.AST) -> ast.AST:
-        if node.symbol.type == clingo.SymbolType.String:
-            self.strings.add(node.symbol.string)
-        return node
+def _strings(node: object) -> set[str]:
+    found: set[str] = set()
 
-    def visit_SymbolicAtom(self, node: ast.AST) -> ast.AST:
-        term = node.symbol
-        if term.ast_type == ast.ASTType.Function and term.name == "chapter" and len(term.arguments) == 4:
-            section, letter = term.arguments[1], term.arguments[3]
-            if (
-                section.ast_type == ast.ASTType.SymbolicTerm
-                and str(section.symbol) == "opcs"
-                and letter.ast_type == ast.ASTType.SymbolicTerm
-                and letter.symbol.type == clingo.SymbolType.String
-            ):
-                self.chapters.add(letter.symbol.string)
-        return node.update(**self.visit_children(node))
+    def visit(item: object) -> None:
+        if isinstance(item, ast.AST):
+            if item.ast_type == ast.ASTType.SymbolicTerm and item.symbol.type == clingo.SymbolType.String:
+                found.add(item.symbol.string)
+            for key in item.child_keys:
+                visit(getattr(item, key))
+        elif isinstance(item, list | tuple | ast.ASTSequence):
+            for child in item:
+                visit(child)
+
+    visit(node)
+    return found
+
+
+def _section_of(atom: ast.AST) -> str | None:
+    term = atom.symbol
+    if term.ast_type != ast.ASTType.Function or term.name not in SECTION_PREDICATES or len(term.arguments) < 2:
+        return None
+    section = term.arguments[1]
+    return str(section.symbol) if section.ast_type == ast.ASTType.SymbolicTerm else None
 
 
 @cache
 def mentions(program: str) -> Mentions:
-    collector = _Strings()
-    ast.parse_string(program, collector)
-    return Mentions(frozenset(collector.strings), frozenset(collector.chapters))
+    by_section: dict[str, set[str]] = {}
+    chapters: set[str] = set()
+    everything: set[str] = set()
+    in_atoms: set[str] = set()
+
+    def statement(stm: ast.AST) -> None:
+        everything.update(_strings(stm))
+        for atom in _atoms(stm):
+            section = _section_of(atom)
+            if section is None:
+                continue
+            strings = _strings(atom)
+            by_section.setdefault(section, set()).update(strings)
+            in_atoms.update(strings)
+            if atom.symbol.name == "chapter" and section == "opcs":
+                chapters.update(strings)
+
+    ast.parse_string(program, statement)
+    return Mentions({k: frozenset(v) for k, v in by_section.items()}, frozenset(everything - in_atoms), frozenset(chapters))
+
+
+class _AtomCollector(ast.Transformer):  # type: ignore[misc]
+    def __init__(self) -> None:
+        self.atoms: list[ast.AST] = []
+
+    def visit_SymbolicAtom(self, node: ast.AST) -> ast.AST:
+        self.atoms.append(node)
+        return node
+
+
+def _atoms(node: ast.AST) -> list[ast.AST]:
+    collector = _AtomCollector()
+    collector(node)
+    return collector.atoms
 
 
 def candidates(
@@ -83,10 +120,11 @@ def candidates(
     # for "a diagnosis" names none, while another names the indications of the procedure.
     found = mentions(ruleset.program)
     builtin = mentions(load_rules().program)
-    words = set(found.strings) | set(builtin.strings) | {e.strip().upper() for e in extra if e.strip()}
+    extras = {e.strip().upper() for e in extra if e.strip()}
     given = given or {}
     out: dict[System, set[str]] = {}
     for system in sections:
+        words = found.words(system.value) | builtin.words(system.value) | extras
         chosen: set[str] = set()
         if system is System.CPT:
             chosen |= {w for w in words if _CPT.match(w)}

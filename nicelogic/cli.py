@@ -231,5 +231,140 @@ def info(
         click.echo(line)
 
 
+# ----------------------------------------------------------------------- completions
+
+
+def _records_arg(records: tuple[str, ...], file: str | None, system: str) -> list[str]:
+    from .readers import read_lines
+
+    items = list(records)
+    if file:
+        for line in read_lines(file, "auto", System.from_name(system)):
+            text = getattr(line, "text", None)
+            if text is None:  # a CSV row: rewrite it as text
+                text = line.input_line().text  # type: ignore[union-attr]
+            record_id = getattr(line, "id", None)
+            items.append(text if not record_id or ":" in text.split(";")[0] else f"{record_id}: {text}")
+    if not items:
+        _fail('give a record ("opcs V44.4") or --file FILE')
+    return items
+
+
+def _completer(rules: tuple[str, ...], max_add: int, candidates: tuple[str, ...], tables: TableConfig):  # type: ignore[no-untyped-def]
+    from .complete import Completer
+
+    try:
+        return Completer(Checker(rules or None, tables=tables), max_add=max_add, extra_candidates=candidates)
+    except RuleError as exc:
+        _fail(f"rule pack error: {exc}")
+    except InputError as exc:
+        _fail(str(exc))
+
+
+def _completion_options(function):  # type: ignore[no-untyped-def]
+    options = [
+        click.argument("records", nargs=-1, metavar="RECORD..."),
+        click.option("--file", type=click.Path(exists=True, dir_okay=False),
+                     help="Partial records, one per line (text or JSON Lines)."),
+        click.option("--max-add", type=click.IntRange(0, 12), default=4, show_default=True,
+                     help="At most this many codes are added."),
+        click.option("--limit", type=click.IntRange(min=1), default=10, show_default=True, help="How many to print."),
+        click.option("--count-limit", type=click.IntRange(min=1), default=2000, show_default=True,
+                     help="Stop counting there and report N+."),
+        click.option("--candidates", multiple=True, metavar="CODES",
+                     help="Extra categories, codes or OPCS-4 chapter letters that may be added (comma-separated)."),
+        click.option("--system", type=click.Choice(["opcs", "opcs4", "icd", "icd10", "cpt"]), default="opcs", show_default=True),
+        click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True),
+    ]  # fmt: skip
+    for option in reversed(options):
+        function = option(function)
+    return _rules_option(_table_options(function))
+
+
+def _split(values: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(part.strip() for value in values for part in value.split(",") if part.strip())
+
+
+@main.command()
+@_completion_options
+@click.option("--minimal", is_flag=True, help="Only the completions that add the fewest codes.")
+@click.option(
+    "--grouped/--concrete",
+    default=None,
+    help="Templates (V55.-) or concrete codes (default: grouped for text, concrete for json).",
+)
+@click.option("--may", is_flag=True, help="The codes that appear in some valid completion.")
+@click.option("--must", is_flag=True, help="The codes that appear in every valid completion.")
+def complete(
+    records: tuple[str, ...], file: str | None, max_add: int, limit: int, count_limit: int, candidates: tuple[str, ...],
+    system: str, fmt: str, rules: tuple[str, ...], opcs_file: Path | None, icd10_file: Path | None, ncci_dir: Path | None,
+    ncci_setting: str, minimal: bool, grouped: bool | None, may: bool, must: bool,
+) -> None:  # fmt: skip
+    """Valid completions of partial records (RECORD like "opcs V44.4" or "ep1: V44.4; icd M80.0")."""
+    from .report.completions import consequences_text, report_text
+
+    completer = _completer(rules, max_add, _split(candidates), _table_config(opcs_file, icd10_file, ncci_dir, ncci_setting))
+    found_all = True
+    outputs = []
+    for text in _records_arg(records, file, system):
+        record = _parse_or_fail(completer, text, system)
+        if may or must:
+            result = completer.consequences(record, minimal=minimal)
+            found_all &= result.conflict is None
+            outputs.append((result, consequences_text(result, may, must)))
+        else:
+            view = grouped if grouped is not None else fmt == "text"
+            report = completer.complete(record, minimal=minimal, grouped=view, limit=limit, count_limit=count_limit)
+            found_all &= report.count > 0
+            outputs.append((report, report_text(report)))
+    _emit(outputs, fmt)
+    sys.exit(0 if found_all else 1)
+
+
+@main.command()
+@_completion_options
+def repair(
+    records: tuple[str, ...], file: str | None, max_add: int, limit: int, count_limit: int, candidates: tuple[str, ...],
+    system: str, fmt: str, rules: tuple[str, ...], opcs_file: Path | None, icd10_file: Path | None, ncci_dir: Path | None,
+    ncci_setting: str,
+) -> None:  # fmt: skip
+    """The smallest edits (insert, delete, move, replace by a sibling code) that make records valid."""
+    from .report.completions import repair_text
+
+    completer = _completer(rules, max_add, _split(candidates), _table_config(opcs_file, icd10_file, ncci_dir, ncci_setting))
+    outputs = []
+    repaired_all = True
+    for text in _records_arg(records, file, system):
+        report = completer.repair(_parse_or_fail(completer, text, system), limit=limit, count_limit=count_limit)
+        repaired_all &= report.count > 0 or not report.violations
+        outputs.append((report, repair_text(report)))
+    _emit(outputs, fmt)
+    sys.exit(0 if repaired_all else 1)
+
+
+def _parse_or_fail(completer, text: str, system: str):  # type: ignore[no-untyped-def]
+    from .readers import InputLine, Rejected, json_line, to_record
+
+    item = (
+        json_line(text.strip(), "<input>", 1)
+        if text.strip().startswith("{")
+        else InputLine("<input>", 1, text, System.from_name(system))
+    )
+    parsed = to_record(item, completer.checker.parser)
+    if isinstance(parsed, Rejected):
+        _fail(f"{text!r}: column {parsed.error.column}: {parsed.error.message}")
+    return parsed
+
+
+def _emit(outputs: list, fmt: str) -> None:  # type: ignore[type-arg]
+    from .report.completions import report_dict
+
+    if fmt == "json":
+        documents = [report_dict(result) for result, _ in outputs]
+        click.echo(json.dumps(documents[0] if len(documents) == 1 else documents, indent=2, ensure_ascii=False))
+    else:
+        click.echo("\n\n".join(text for _, text in outputs))
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

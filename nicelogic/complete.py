@@ -9,15 +9,16 @@ program: all completions, the minimal ones, category templates, what may or must
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import clingo
 
 from .candidates import candidates as candidate_codes
 from .checker import Checker
 from .model import Code, Record, System
+from .readers import InputLine, Rejected, json_line, to_record
 from .resources import logic_dir
 
 DEFAULT_MAX_ADD = 4
@@ -114,6 +115,11 @@ class RepairReport:
 # --------------------------------------------------------------------------- the problem
 
 
+def _solving(ctl: clingo.Control) -> Any:
+    """The solve options of a control (typed loosely by clingo)."""
+    return ctl.configuration.solve
+
+
 def _q(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
@@ -165,12 +171,9 @@ class Completer:
     # -------------------------------------------------------------- building
 
     def parse(self, record: Record | str) -> Record:
+        """A record given as one line of text or of JSON."""
         if isinstance(record, Record):
             return record
-        results = list(self.checker.iter_check([]))  # keeps the checker's parser warm
-        del results
-        from .readers import InputLine, Rejected, json_line, to_record
-
         text = record.strip()
         item = json_line(text, "<input>", 1) if text.startswith("{") else InputLine("<input>", 1, text)
         parsed = to_record(item, self.checker.parser)
@@ -216,16 +219,19 @@ class Completer:
                     facts.append(f"given_mark({s},{index},{code.mark}).")
             facts += [f"candidate({s},{_q(c)})." for c in sorted(wanted.get(system, ()))]
             all_codes.setdefault(system, set()).update(wanted.get(system, ()))
-        for system, codes in all_codes.items():
-            for code in sorted(codes):
-                facts += _info_facts(system, code)
+        for system, values in all_codes.items():
+            for value in sorted(values):
+                facts += _info_facts(system, value)
         if record.sex is not None:
             facts.append(f"sex(1,{record.sex.value}).")
         if record.age is not None:
             facts.append(f"age(1,{record.age}).")
         if record.date is not None:
             facts.append(f"date(1,{record.date.replace('-', '')}).")
-        ctl = clingo.Control(["--warn=none", "--project=project", "--opt-mode=ignore", "--models=0"])
+        ctl = clingo.Control(
+            ["--warn=none", "--project=project", "--opt-mode=ignore", "--models=0", "--heuristic=Domain"],
+            logger=lambda _code, _message: None,  # "optimization may depend on enumeration order": known, by design
+        )
         ctl.add("base", [], self.checker.ruleset.program)
         ctl.add("base", [], self._generator)
         ctl.add("base", [], self._projections[projection])
@@ -248,29 +254,34 @@ class Completer:
     def _all_assumptions(self, problem: _Problem) -> list[tuple[clingo.Symbol, bool]]:
         out = [(clingo.Function("bounded"), True)]
         for system, codes in problem.given.items():
-            out += [(clingo.Function("keep", [clingo.Function(system.value), clingo.Number(i)]), True) for i in range(1, len(codes) + 1)]
+            out += [
+                (clingo.Function("keep", [clingo.Function(system.value), clingo.Number(i)]), True)
+                for i in range(1, len(codes) + 1)
+            ]
         out += [
             (clingo.Function("enforce", [clingo.String(rule.id)]), True)
             for rule in self.checker.rules.values()
             if rule.severity == "error"
         ]
         out += [(atom.symbol, False) for atom in problem.ctl.symbolic_atoms.by_signature("add_at_most", 1)]
+        out.append((clingo.Function("want_invalid"), False))
         return out
 
     # -------------------------------------------------------------- reading models
 
-    def _text(self, record: Record, sections: Sequence[System], at: dict[tuple[str, int], str], inserted: set[tuple[str, int]]) -> str:
+    def _text(
+        self, record: Record, sections: Sequence[System], at: dict[tuple[str, int], str], inserted: set[tuple[str, int]]
+    ) -> str:
         parts = []
         for system in sections:
             positions = sorted(p for s, p in at if s == system.value)
             if positions:
-                parts.append(system.value + " " + " ".join(self._code_text(system, record, at, (system.value, p)) for p in positions))
+                parts.append(system.value + " " + " ".join(at[(system.value, p)] for p in positions))
         return f"{record.id}: " + "; ".join(parts)
 
-    def _code_text(self, system: System, record: Record, at: dict[tuple[str, int], str], key: tuple[str, int]) -> str:
-        return at[key]
-
-    def _read(self, problem: _Problem, model: clingo.Model) -> tuple[dict[tuple[str, int], str], set[tuple[str, int]], tuple[str, ...], dict[tuple[str, int], str]]:
+    def _read(
+        self, problem: _Problem, model: clingo.Model
+    ) -> tuple[dict[tuple[str, int], str], set[tuple[str, int]], tuple[str, ...], dict[tuple[str, int], str]]:
         at: dict[tuple[str, int], str] = {}
         cats: dict[tuple[str, int], str] = {}
         inserted: set[tuple[str, int]] = set()
@@ -299,7 +310,9 @@ class Completer:
     def _order(self, problem: _Problem, section: str) -> int:
         return [s.value for s in problem.sections].index(section)
 
-    def _with_given_text(self, problem: _Problem, at: dict[tuple[str, int], str], inserted: set[tuple[str, int]]) -> dict[tuple[str, int], str]:
+    def _with_given_text(
+        self, problem: _Problem, at: dict[tuple[str, int], str], inserted: set[tuple[str, int]]
+    ) -> dict[tuple[str, int], str]:
         """Given codes keep their units, modifiers and marks in the completed record."""
         out = dict(at)
         for system, codes in problem.given.items():
@@ -328,12 +341,31 @@ class Completer:
         if grouped:
             return self._grouped(parsed, minimal=minimal, limit=limit, count_limit=count_limit)
         problem = self._problem(parsed, "codes")
-        found: list[tuple[tuple[int, ...], Completion]] = []
-        exhaustive = self._enumerate(problem, minimal, count_limit, lambda m: found.append(self._rank_first(self._completion(problem, m))))
-        if not found and exhaustive:
+        best = self._minimum(problem)
+        if best is None:
             return CompletionReport(parsed.text(), (), 0, True, minimal, False, self._conflict(problem))
-        found.sort(key=lambda item: (item[0], item[1].record))
-        return CompletionReport(parsed.text(), tuple(c for _, c in found[:limit]), len(found), exhaustive, minimal, False)
+        shown = self._ranked(problem, limit, minimal)
+        assumptions = problem.assumptions
+        if minimal:
+            bound = clingo.Function("add_at_most", [clingo.Number(best)])
+            assumptions = [a for a in assumptions if a[0] != bound] + [(bound, True)]
+        counted = [0]
+        exhaustive = self._enumerate(problem, False, count_limit, lambda _: counted.__setitem__(0, counted[0] + 1), assumptions)
+        return CompletionReport(parsed.text(), tuple(shown), counted[0], exhaustive, minimal, False)
+
+    def _ranked(self, problem: _Problem, limit: int, minimal: bool) -> list[Completion]:
+        """The best-ranked completions: fewest added codes, then fewest warnings, then the
+        guidance's defaults; for all completions, topped up with others to the limit."""
+        found: dict[str, tuple[tuple[int, ...], Completion]] = {}
+
+        def keep(model: clingo.Model) -> None:
+            completion, rank = self._completion(problem, model)
+            found.setdefault(completion.record, (rank, completion))
+
+        self._enumerate(problem, True, limit, keep)
+        if not minimal and len(found) < limit:
+            self._enumerate(problem, False, limit * 4, keep)
+        return [c for _, c in sorted(found.values(), key=lambda item: (item[0], item[1].record))][:limit]
 
     @staticmethod
     def _rank_first(pair: tuple[Completion, tuple[int, ...]]) -> tuple[tuple[int, ...], Completion]:
@@ -342,11 +374,13 @@ class Completer:
     def _enumerate(self, problem: _Problem, minimal: bool, count_limit: int, on_model, assumptions=None) -> bool:  # type: ignore[no-untyped-def]
         """Enumerate distinct (projected) models; with ``minimal`` only optimal ones.
         Returns whether the enumeration was exhaustive."""
-        config = problem.ctl.configuration.solve
+        config = _solving(problem.ctl)
         config.opt_mode = "optN" if minimal else "ignore"
         config.enum_mode = "auto"
         seen = 0
-        with problem.ctl.solve(assumptions=assumptions if assumptions is not None else problem.assumptions, yield_=True) as handle:
+        with problem.ctl.solve(
+            assumptions=assumptions if assumptions is not None else problem.assumptions, yield_=True
+        ) as handle:
             for model in handle:
                 if minimal and not model.optimality_proven:
                     continue
@@ -357,47 +391,96 @@ class Completer:
         return True
 
     def _grouped(self, record: Record, *, minimal: bool, limit: int, count_limit: int) -> CompletionReport:
-        templates = self._problem(record, "templates")
-        codes = self._problem(record, "codes")
-        found: list[tuple[tuple[int, ...], Completion]] = []
+        """Templates: the distinct category sequences (one projected solve), ranked by
+        their best member, each shown one with the number of completions it stands for."""
+        problem = self._problem(record, "templates")
+        found: list[tuple[tuple[int, ...], dict, set, tuple[str, ...], dict]] = []  # type: ignore[type-arg]
 
         def on_template(model: clingo.Model) -> None:
-            at, inserted, warnings, cats = self._read(templates, model)
-            found.append(self._template(codes, at, inserted, warnings, cats, count_limit))
+            at, inserted, warnings, cats = self._read(problem, model)
+            defaults = sum((s, at[(s, p)]) in problem.defaults for s, p in inserted)
+            found.append(((len(inserted), len(warnings), -defaults), at, inserted, warnings, cats))
 
-        exhaustive = self._enumerate(templates, minimal, count_limit, on_template)
-        if not found and exhaustive:
-            return CompletionReport(record.text(), (), 0, True, minimal, True, self._conflict(codes))
-        found.sort(key=lambda item: (item[0], item[1].record))
-        total = sum(c.count for _, c in found)
-        exact = exhaustive and all(c.exhaustive for _, c in found)
-        return CompletionReport(record.text(), tuple(c for _, c in found[:limit]), total, exact, minimal, True)
+        best = self._minimum(problem)
+        if best is None:
+            return CompletionReport(record.text(), (), 0, True, minimal, True, self._conflict(problem))
+        assumptions = problem.assumptions
+        if minimal:
+            bound = clingo.Function("add_at_most", [clingo.Number(best)])
+            assumptions = [a for a in assumptions if a[0] != bound] + [(bound, True)]
+        exhaustive = self._enumerate(problem, False, count_limit, on_template, assumptions)
+        found.sort(key=lambda item: (item[0], sorted(item[4].items())))
+        shown = tuple(
+            self._template(problem, assumptions, at, inserted, warnings, cats, count_limit)
+            for _, at, inserted, warnings, cats in found[:limit]
+        )
+        return CompletionReport(record.text(), shown, len(found), exhaustive, minimal, True)
 
-    def _template(self, problem: _Problem, at, inserted, warnings, cats, count_limit) -> tuple[tuple[int, ...], Completion]:  # type: ignore[no-untyped-def]
-        """A template from one witness: inserted slots show their category (K.-); the
-        count comes from enumerating the concrete completions with these categories."""
-        assumptions = list(problem.assumptions)
-        for (section, position), category in cats.items():
-            assumptions.append((clingo.Function("cat_at", [clingo.Function(section), clingo.Number(position), clingo.String(category)]), True))
+    def _template(self, problem: _Problem, base, at, inserted, warnings, cats, count_limit) -> Completion:  # type: ignore[no-untyped-def]
+        """One template: inserted slots show their category (K.-) where more than one of
+        its codes fits. Its size is the product of the codes each slot allows (one brave
+        solve), proven exact by finding no invalid choice among them (one more solve);
+        otherwise the members are counted one by one."""
+        fixed = [
+            (clingo.Function("cat_at", [clingo.Function(s), clingo.Number(p), clingo.String(k)]), True)
+            for (s, p), k in cats.items()
+        ]
         for system in problem.sections:
             length = sum(1 for s, _ in cats if s == system.value)
             after = clingo.Function("filled", [clingo.Function(system.value), clingo.Number(length + 1)])
             if problem.ctl.symbolic_atoms[after] is not None:
-                assumptions.append((after, False))
-        members: list[tuple[tuple[int, ...], Completion]] = []
-        exhaustive = self._enumerate(problem, False, count_limit, lambda m: members.append(self._rank_first(self._completion(problem, m))), assumptions)
-        members.sort(key=lambda item: (item[0], item[1].record))
+                fixed.append((after, False))
+        assumptions = list(base) + fixed
+        config = _solving(problem.ctl)
+        config.project, config.opt_mode, config.enum_mode = "show", "ignore", "brave"
+        brave: list[clingo.Symbol] = []
+        problem.ctl.solve(assumptions=assumptions, on_model=lambda m: brave.__setitem__(slice(None), m.symbols(shown=True)))
+        options: dict[tuple[str, int], set[str]] = {}
+        for symbol in brave:
+            if symbol.name == "at":
+                options.setdefault((symbol.arguments[0].name, symbol.arguments[1].number), set()).add(symbol.arguments[2].string)
+        size = 1
+        for values in options.values():
+            size *= len(values)
+        # Is some combination of the allowed codes invalid? Relax every rule, ask for an error.
+        excluded = [
+            (clingo.Function("at", [clingo.Function(s), clingo.Number(p), clingo.String(c)]), False)
+            for (s, p), values in options.items()
+            for c in self._candidates_at(problem, s)
+            if c not in values
+        ]
+        relaxed = [a for a in assumptions if a[0].name not in {"enforce", "want_invalid"}]
+        config.enum_mode, config.models = "auto", "1"
+        coupled = problem.ctl.solve(assumptions=relaxed + excluded + [(clingo.Function("want_invalid"), True)]).satisfiable
+        config.models = "0"
+        exact = True
+        if coupled:
+            members: set[frozenset[clingo.Symbol]] = set()
+            exact = self._enumerate(
+                problem, False, count_limit,
+                lambda m: members.add(frozenset(x for x in m.symbols(shown=True) if x.name == "at")),
+                assumptions,
+            )  # fmt: skip
+            size = len(members)
+        config.project = "project"
         shown = dict(self._with_given_text(problem, at, inserted))
+        best = dict(shown)
         for key in inserted:
-            codes_here = {m.record.split(";")[0] for _, m in members}  # noqa: F841 - kept simple below
-            values = {next((a.code for a in m.added if (a.section, a.position) == key), None) for _, m in members}
-            shown[key] = shown[key] if len(values) == 1 else f"{cats[key]}.-"
-        text = self._text(problem.record, problem.sections, shown, inserted)
+            values = options.get(key, {shown[key]})
+            preferred = sorted(values, key=lambda c: ((key[0], c) not in problem.defaults, c))[0]
+            best[key] = preferred
+            shown[key] = preferred if len(values) == 1 else f"{cats[key]}.-"
         added = tuple(Placed(s, p, shown[(s, p)]) for s, p in sorted(inserted, key=lambda k: (self._order(problem, k[0]), k[1])))
-        best = members[0] if members else None
-        rank = best[0] if best else (len(added), len(warnings), 0)
-        completion = Completion(text, added, warnings, True, len(members), exhaustive, best[1].record if best else None)
-        return rank, completion
+        text = self._text(problem.record, problem.sections, shown, inserted)
+        example = self._text(problem.record, problem.sections, best, inserted)
+        return Completion(text, added, warnings, True, size, exact, example)
+
+    def _candidates_at(self, problem: _Problem, section: str) -> list[str]:
+        return [
+            a.symbol.arguments[1].string
+            for a in problem.ctl.symbolic_atoms.by_signature("candidate", 2)
+            if a.symbol.arguments[0].name == section
+        ]
 
     # -------------------------------------------------------------- may / must
 
@@ -413,17 +496,17 @@ class Completer:
                 return Consequences(parsed.text(), (), (), (), (), True, self._conflict(problem))
             bound = clingo.Function("add_at_most", [clingo.Number(best)])
             assumptions = [a for a in assumptions if a[0] != bound] + [(bound, True)]
-        config = problem.ctl.configuration.solve
+        config = _solving(problem.ctl)
         config.opt_mode = "ignore"
-        config.project = "no"
-        results = {}
+        config.project = "show"  # consequences over every shown atom, not the projection
+        results: dict[str, list[clingo.Symbol]] = {}
         for mode in ("brave", "cautious"):
             config.enum_mode = mode
-            last: list[clingo.Symbol] = []
-            outcome = problem.ctl.solve(assumptions=assumptions, on_model=lambda m: last.__setitem__(slice(None), m.symbols(shown=True)))
+            outcome = problem.ctl.solve(
+                assumptions=assumptions, on_model=lambda m, mode=mode: results.__setitem__(mode, m.symbols(shown=True))
+            )
             if not outcome.satisfiable:
                 return Consequences(parsed.text(), (), (), (), (), minimal, self._conflict(problem))
-            results[mode] = last
         config.enum_mode = "auto"
         config.project = "project"
 
@@ -441,18 +524,20 @@ class Completer:
         )
 
     def _minimum(self, problem: _Problem) -> int | None:
-        config = problem.ctl.configuration.solve
+        config = _solving(problem.ctl)
         config.opt_mode = "opt"
         config.enum_mode = "auto"
         best: list[int] = []
-        outcome = problem.ctl.solve(assumptions=problem.assumptions, on_model=lambda m: best.append(int(m.cost[0]) if m.cost else 0))
+        outcome = problem.ctl.solve(
+            assumptions=problem.assumptions, on_model=lambda m: best.append(int(m.cost[0]) if m.cost else 0)
+        )
         config.opt_mode = "ignore"
         return best[-1] if outcome.satisfiable and best else None
 
     # -------------------------------------------------------------- why none
 
     def _unsat(self, problem: _Problem, assumptions: list[tuple[clingo.Symbol, bool]]) -> bool:
-        config = problem.ctl.configuration.solve
+        config = _solving(problem.ctl)
         config.opt_mode = "ignore"
         config.enum_mode = "auto"
         config.models = "1"
@@ -521,7 +606,9 @@ class Completer:
             args = symbol.arguments
             if symbol.name == "deleted":
                 system = System(args[0].name)
-                edits.append(Edit("delete", system.value, problem.given[system][args[1].number - 1].text(), original=args[1].number))
+                edits.append(
+                    Edit("delete", system.value, problem.given[system][args[1].number - 1].text(), original=args[1].number)
+                )
         places = {
             (s.arguments[0].name, s.arguments[1].number): s.arguments[2].number
             for s in model.symbols(shown=True)
@@ -536,7 +623,16 @@ class Completer:
             elif symbol.name == "replaced":
                 system = System(args[0].name)
                 code = problem.given[system][args[1].number - 1]
-                edits.append(Edit("replace", system.value, code.text(), places.get((system.value, args[1].number)), args[1].number, args[2].string))
+                edits.append(
+                    Edit(
+                        "replace",
+                        system.value,
+                        code.text(),
+                        places.get((system.value, args[1].number)),
+                        args[1].number,
+                        args[2].string,
+                    )
+                )
         for section, position in sorted(inserted):
             edits.append(Edit("insert", section, at[(section, position)], position))
         text = self._text(problem.record, problem.sections, self._with_given_text(problem, at, inserted), inserted)

@@ -302,7 +302,6 @@ class NcciTables:
             ]
         return out
 
-
     def primaries(self, addons: Iterable[str]) -> list[str]:
         """The listed primary codes of the given add-on codes (not contractor-defined ones)."""
         wanted = sorted(set(addons))
