@@ -499,18 +499,20 @@ class Completer:
         config = _solving(problem.ctl)
         config.opt_mode = "ignore"
         config.project = "show"  # consequences over every shown atom, not the projection
-        results: dict[str, list[clingo.Symbol]] = {}
+        results: dict[str, Sequence[clingo.Symbol]] = {}
         for mode in ("brave", "cautious"):
             config.enum_mode = mode
-            outcome = problem.ctl.solve(
-                assumptions=assumptions, on_model=lambda m, mode=mode: results.__setitem__(mode, m.symbols(shown=True))
-            )
+
+            def remember(model: clingo.Model, mode: str = mode) -> None:
+                results[mode] = model.symbols(shown=True)  # the last model holds the consequences
+
+            outcome = problem.ctl.solve(assumptions=assumptions, on_model=remember)
             if not outcome.satisfiable:
                 return Consequences(parsed.text(), (), (), (), (), minimal, self._conflict(problem))
         config.enum_mode = "auto"
         config.project = "project"
 
-        def placed(symbols: list[clingo.Symbol], name: str) -> tuple[Placed, ...]:
+        def placed(symbols: Sequence[clingo.Symbol], name: str) -> tuple[Placed, ...]:
             items = [Placed(s.arguments[0].name, s.arguments[1].number, s.arguments[2].string) for s in symbols if s.name == name]
             return tuple(sorted(items, key=lambda p: (self._order(problem, p.section), p.position, p.code)))
 
