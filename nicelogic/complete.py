@@ -146,6 +146,9 @@ class _Problem:
     ctl: clingo.Control
     defaults: frozenset[tuple[str, str]] = field(default_factory=frozenset)
     assumptions: list[tuple[clingo.Symbol, bool]] = field(default_factory=list)
+    # where the last model read placed each given code, and which it replaced
+    places: dict[tuple[str, int], int] = field(default_factory=dict)
+    replaced: set[tuple[str, int]] = field(default_factory=set)
 
 
 class Completer:
@@ -204,7 +207,8 @@ class Completer:
         for system in sections:
             codes = given[system]
             s = system.value
-            facts.append(f"slot({s},1..{len(codes) + self.max_add}).")
+            # two slots beyond the bound, so that "needs more codes than --max-add" can be told
+            facts.append(f"slot({s},1..{len(codes) + self.max_add + 2}).")
             for index, code in enumerate(codes, start=1):
                 if code.wildcard:
                     facts.append(f"given({s},{index},{_q(code.value + '.-')}).")
@@ -286,9 +290,15 @@ class Completer:
         cats: dict[tuple[str, int], str] = {}
         inserted: set[tuple[str, int]] = set()
         warnings: list[str] = []
+        problem.places = {}
+        problem.replaced = set()
         for symbol in model.symbols(shown=True):
             args = symbol.arguments
-            if symbol.name == "at":
+            if symbol.name == "place":
+                problem.places[(args[0].name, args[1].number)] = args[2].number
+            elif symbol.name == "replaced":
+                problem.replaced.add((args[0].name, args[1].number))
+            elif symbol.name == "at":
                 at[(args[0].name, args[1].number)] = args[2].string
             elif symbol.name == "cat_at":
                 cats[(args[0].name, args[1].number)] = args[2].string
@@ -313,15 +323,13 @@ class Completer:
     def _with_given_text(
         self, problem: _Problem, at: dict[tuple[str, int], str], inserted: set[tuple[str, int]]
     ) -> dict[tuple[str, int], str]:
-        """Given codes keep their units, modifiers and marks in the completed record."""
+        """Given codes keep their units, modifiers and marks in the completed record (read
+        from where the last model read placed each one)."""
         out = dict(at)
-        for system, codes in problem.given.items():
-            if system is not System.CPT and not any(c.mark for c in codes):
-                continue
-            free = [key for key in sorted(at) if key[0] == system.value and key not in inserted]
-            for code, key in zip(codes, free, strict=False):
-                if not code.wildcard:
-                    out[key] = code.text()
+        for (section, index), position in problem.places.items():
+            code = problem.given[System(section)][index - 1]
+            if not code.wildcard and (section, index) not in problem.replaced and (section, position) in out:
+                out[(section, position)] = code.text()
         return out
 
     # -------------------------------------------------------------- completions
@@ -344,27 +352,28 @@ class Completer:
         best = self._minimum(problem)
         if best is None:
             return CompletionReport(parsed.text(), (), 0, True, minimal, False, self._conflict(problem))
-        shown = self._ranked(problem, limit, minimal)
         assumptions = problem.assumptions
         if minimal:
             bound = clingo.Function("add_at_most", [clingo.Number(best)])
             assumptions = [a for a in assumptions if a[0] != bound] + [(bound, True)]
+        shown = self._ranked(problem, limit, assumptions)
         counted = [0]
         exhaustive = self._enumerate(problem, False, count_limit, lambda _: counted.__setitem__(0, counted[0] + 1), assumptions)
         return CompletionReport(parsed.text(), tuple(shown), counted[0], exhaustive, minimal, False)
 
-    def _ranked(self, problem: _Problem, limit: int, minimal: bool) -> list[Completion]:
+    def _ranked(self, problem: _Problem, limit: int, assumptions: list[tuple[clingo.Symbol, bool]]) -> list[Completion]:
         """The best-ranked completions: fewest added codes, then fewest warnings, then the
-        guidance's defaults; for all completions, topped up with others to the limit."""
+        guidance's defaults (found first by optimisation), topped up to the limit with
+        others of the same population."""
         found: dict[str, tuple[tuple[int, ...], Completion]] = {}
 
         def keep(model: clingo.Model) -> None:
             completion, rank = self._completion(problem, model)
             found.setdefault(completion.record, (rank, completion))
 
-        self._enumerate(problem, True, limit, keep)
-        if not minimal and len(found) < limit:
-            self._enumerate(problem, False, limit * 4, keep)
+        self._enumerate(problem, True, limit, keep, assumptions)
+        if len(found) < limit:
+            self._enumerate(problem, False, limit * 4, keep, assumptions)
         return [c for _, c in sorted(found.values(), key=lambda item: (item[0], item[1].record))][:limit]
 
     @staticmethod
@@ -394,13 +403,6 @@ class Completer:
         """Templates: the distinct category sequences (one projected solve), ranked by
         their best member, each shown one with the number of completions it stands for."""
         problem = self._problem(record, "templates")
-        found: list[tuple[tuple[int, ...], dict, set, tuple[str, ...], dict]] = []  # type: ignore[type-arg]
-
-        def on_template(model: clingo.Model) -> None:
-            at, inserted, warnings, cats = self._read(problem, model)
-            defaults = sum((s, at[(s, p)]) in problem.defaults for s, p in inserted)
-            found.append(((len(inserted), len(warnings), -defaults), at, inserted, warnings, cats))
-
         best = self._minimum(problem)
         if best is None:
             return CompletionReport(record.text(), (), 0, True, minimal, True, self._conflict(problem))
@@ -408,15 +410,28 @@ class Completer:
         if minimal:
             bound = clingo.Function("add_at_most", [clingo.Number(best)])
             assumptions = [a for a in assumptions if a[0] != bound] + [(bound, True)]
+        found: dict[frozenset[tuple[tuple[str, int], str]], tuple] = {}  # type: ignore[type-arg]
+
+        def on_template(model: clingo.Model) -> None:
+            at, inserted, warnings, cats = self._read(problem, model)
+            key = frozenset(cats.items())
+            if key not in found:
+                defaults = sum((s, at[(s, p)]) in problem.defaults for s, p in inserted)
+                witness = self._text(problem.record, problem.sections, self._with_given_text(problem, at, inserted), inserted)
+                found[key] = ((len(inserted), len(warnings), -defaults), inserted, warnings, cats, witness)
+
+        # Under optimisation first: every template with a member free of warnings comes
+        # out with such a member as its witness; then every other template.
+        self._enumerate(problem, True, count_limit, on_template, assumptions)
         exhaustive = self._enumerate(problem, False, count_limit, on_template, assumptions)
-        found.sort(key=lambda item: (item[0], sorted(item[4].items())))
+        ranked = sorted(found.values(), key=lambda item: (item[0], sorted(item[3].items())))
         shown = tuple(
-            self._template(problem, assumptions, at, inserted, warnings, cats, count_limit)
-            for _, at, inserted, warnings, cats in found[:limit]
+            self._template(problem, assumptions, inserted, warnings, cats, witness, count_limit)
+            for _, inserted, warnings, cats, witness in ranked[:limit]
         )
         return CompletionReport(record.text(), shown, len(found), exhaustive, minimal, True)
 
-    def _template(self, problem: _Problem, base, at, inserted, warnings, cats, count_limit) -> Completion:  # type: ignore[no-untyped-def]
+    def _template(self, problem: _Problem, base, inserted, warnings, cats, witness, count_limit) -> Completion:  # type: ignore[no-untyped-def]
         """One template: inserted slots show their category (K.-) where more than one of
         its codes fits. Its size is the product of the codes each slot allows (one brave
         solve), proven exact by finding no invalid choice among them (one more solve);
@@ -463,17 +478,18 @@ class Completer:
             )  # fmt: skip
             size = len(members)
         config.project = "project"
-        shown = dict(self._with_given_text(problem, at, inserted))
-        best = dict(shown)
+        witness_codes = dict(
+            ((section, index), code)
+            for section, rest in (part.split(" ", 1) for part in witness.split(": ", 1)[1].split("; "))
+            for index, code in enumerate(rest.split(), start=1)
+        )
+        shown = dict(witness_codes)
         for key in inserted:
-            values = options.get(key, {shown[key]})
-            preferred = sorted(values, key=lambda c: ((key[0], c) not in problem.defaults, c))[0]
-            best[key] = preferred
-            shown[key] = preferred if len(values) == 1 else f"{cats[key]}.-"
+            if len(options.get(key, ())) > 1:
+                shown[key] = f"{cats[key]}.-"
         added = tuple(Placed(s, p, shown[(s, p)]) for s, p in sorted(inserted, key=lambda k: (self._order(problem, k[0]), k[1])))
         text = self._text(problem.record, problem.sections, shown, inserted)
-        example = self._text(problem.record, problem.sections, best, inserted)
-        return Completion(text, added, warnings, True, size, exact, example)
+        return Completion(text, added, warnings, True, size, exact, witness)
 
     def _candidates_at(self, problem: _Problem, section: str) -> list[str]:
         return [
