@@ -146,6 +146,7 @@ class _Problem:
     ctl: clingo.Control
     defaults: frozenset[tuple[str, str]] = field(default_factory=frozenset)
     assumptions: list[tuple[clingo.Symbol, bool]] = field(default_factory=list)
+    candidates: dict[str, list[str]] = field(default_factory=dict)
     # where the last model read placed each given code, and which it replaced
     places: dict[tuple[str, int], int] = field(default_factory=dict)
     replaced: set[tuple[str, int]] = field(default_factory=set)
@@ -252,6 +253,7 @@ class Completer:
             for atom in ctl.symbolic_atoms.by_signature("completion_default", 2)
         )
         problem = _Problem(record, sections, given, ctl, defaults)
+        problem.candidates = {system.value: sorted(wanted.get(system, ())) for system in sections}
         problem.assumptions = self._all_assumptions(problem)
         return problem
 
@@ -461,7 +463,7 @@ class Completer:
         excluded = [
             (clingo.Function("at", [clingo.Function(s), clingo.Number(p), clingo.String(c)]), False)
             for (s, p), values in options.items()
-            for c in self._candidates_at(problem, s)
+            for c in problem.candidates.get(s, ())
             if c not in values
         ]
         relaxed = [a for a in assumptions if a[0].name not in {"enforce", "want_invalid"}]
@@ -490,13 +492,6 @@ class Completer:
         added = tuple(Placed(s, p, shown[(s, p)]) for s, p in sorted(inserted, key=lambda k: (self._order(problem, k[0]), k[1])))
         text = self._text(problem.record, problem.sections, shown, inserted)
         return Completion(text, added, warnings, True, size, exact, witness)
-
-    def _candidates_at(self, problem: _Problem, section: str) -> list[str]:
-        return [
-            a.symbol.arguments[1].string
-            for a in problem.ctl.symbolic_atoms.by_signature("candidate", 2)
-            if a.symbol.arguments[0].name == section
-        ]
 
     # -------------------------------------------------------------- may / must
 
