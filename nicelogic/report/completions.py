@@ -35,6 +35,8 @@ def report_text(report: CompletionReport) -> str:
         head = f"{report.input}\n  {_count(report.count, report.exhaustive)} templates of {kind}"
     else:
         head = f"{report.input}\n  {_count(report.count, report.exhaustive)} {kind}"
+    if report.count == 1:
+        head = head.replace(" templates of ", " template of ").replace(f"1 {kind}", f"1 {kind[:-1]}")
     lines = [head + (f", the first {len(report.completions)}:" if len(report.completions) < report.count else ":")]
     for n, completion in enumerate(report.completions, start=1):
         lines.append(f"  {n:>3}. {_completion(completion)}")
@@ -78,7 +80,7 @@ def repair_text(report: RepairReport) -> str:
         return f"{report.input}\n  {conflict_text(report.conflict)}"
     lines = [
         f"{report.input}\n  errors: {', '.join(report.violations)}",
-        f"  {_count(report.count, report.exhaustive)} minimal repairs"
+        f"  {_count(report.count, report.exhaustive)} minimal repair{'' if report.count == 1 else 's'}"
         + (f", the first {len(report.repairs)}:" if len(report.repairs) < report.count else ":"),
     ]
     for n, repair in enumerate(report.repairs, start=1):
