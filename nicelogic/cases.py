@@ -13,7 +13,10 @@ violation of the record as a whole; without ``@`` any violation of RULE. For eac
 record expects, the violations of that rule must be exactly the expected ones.
 ``# expect: input.rejected`` expects the record to be rejected. ``# ok: TARGET ...``
 expects no violation of the named rules or packs; a bare ``# ok`` no violation at all.
-Annotations apply to the next record line; other ``#`` lines are comments.
+``# completes-to: RECORD`` expects RECORD to be a valid completion of the (partial) record;
+``# no-completion[: RULE ...]`` expects none, for the named rules. ``# todo: WHY`` skips
+the case and says why. Annotations apply to the next record line; other ``#`` lines are
+comments.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from .readers import InputLine, json_line
 from .results import RecordResult
 
 REJECTED = "input.rejected"
-_ANNOTATION = re.compile(r"^\s*#\s*(expect|ok)\s*(?::\s*(.*?))?\s*$")
+_ANNOTATION = re.compile(r"^\s*#\s*(expect|ok|todo|completes-to|no-completion)\s*(?::\s*(.*?))?\s*$")
 _EXPECT = re.compile(r"^(?P<rule>[A-Za-z0-9._-]+)(?:\s*@\s*(?P<section>opcs|icd10|cpt)(?::(?P<positions>[0-9, ]+))?)?$")
 
 
@@ -66,6 +69,13 @@ class Case:
     text: str
     expect: tuple[Expectation, ...] = ()
     ok: tuple[str, ...] | None = None  # rule ids or pack names; () for "no violation at all"
+    todo: str | None = None
+    completes_to: tuple[str, ...] = ()
+    no_completion: tuple[str, ...] | None = None  # rules the conflict must name
+
+    @property
+    def name(self) -> str:
+        return f"{self.source}:{self.line}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,15 +84,20 @@ class CaseResult:
     result: RecordResult
     problems: tuple[str, ...]
 
+    skipped: bool = False
+
     @property
     def passed(self) -> bool:
-        return not self.problems
+        return not self.problems and not self.skipped
 
 
 def parse_cases(lines: Iterable[str], source: str) -> list[Case]:
     cases: list[Case] = []
     expect: list[Expectation] = []
     ok: list[str] | None = None
+    todo: str | None = None
+    completes_to: list[str] = []
+    no_completion: list[str] | None = None
     pending_line = 0
     for number, raw in enumerate(lines, start=1):
         text = raw.rstrip("\r\n")
@@ -92,13 +107,32 @@ def parse_cases(lines: Iterable[str], source: str) -> list[Case]:
             pending_line = pending_line or number
             if kind == "expect":
                 expect.append(_expectation(argument, source, number))
-            else:
+            elif kind == "ok":
                 ok = (ok or []) + argument.replace(",", " ").split()
+            elif kind == "todo":
+                todo = argument or "todo"
+            elif kind == "completes-to":
+                if not argument:
+                    raise CaseError(f"{source}:{number}: completes-to needs a record")
+                completes_to.append(argument)
+            else:
+                no_completion = argument.replace(",", " ").split()
             continue
         if not text.strip() or text.lstrip().startswith("#"):
             continue
-        cases.append(Case(source, number, text, tuple(expect), tuple(ok) if ok is not None else None))
-        expect, ok, pending_line = [], None, 0
+        cases.append(
+            Case(
+                source,
+                number,
+                text,
+                tuple(expect),
+                tuple(ok) if ok is not None else None,
+                todo,
+                tuple(completes_to),
+                tuple(no_completion) if no_completion is not None else None,
+            )
+        )
+        expect, ok, todo, completes_to, no_completion, pending_line = [], None, None, [], None, 0
     if pending_line:
         raise CaseError(f"{source}:{pending_line}: annotation without a record after it")
     return cases
@@ -150,6 +184,8 @@ def evaluate(case: Case, result: RecordResult, ruleset: RuleSet, strict: bool = 
         if expectation.rule != REJECTED and not any(expectation.matches(*item) for item in found):
             problems.append(f"expected {expectation}, not found")
     expected_rules = {e.rule for e in case.expect}
+    # a partial record asked about only for its completions is not judged as a record
+    strict = strict and (bool(case.expect) or case.ok is not None)
     for rule, section, positions in found:
         unexpected = rule in expected_rules or strict
         if unexpected and not any(e.matches(rule, section, positions) for e in case.expect):
@@ -171,9 +207,61 @@ def run_cases(checker: Checker, cases: Sequence[Case], strict: bool = False) -> 
         for case in cases
     ]
     results = list(checker.iter_check(items))
-    return [evaluate(case, result, checker.ruleset, strict) for case, result in zip(cases, results, strict=True)]
+    completer = None
+    out = []
+    for case, result in zip(cases, results, strict=True):
+        if case.todo is not None:
+            out.append(CaseResult(case, result, (), skipped=True))
+            continue
+        outcome = evaluate(case, result, checker.ruleset, strict)
+        if case.completes_to or case.no_completion is not None:
+            from .complete import Completer  # completions only where a case asks for them
+
+            completer = completer or Completer(checker)
+            extra = _completion_problems(case, completer)
+            outcome = CaseResult(case, result, outcome.problems + extra)
+        out.append(outcome)
+    return out
+
+
+def _completion_problems(case: Case, completer: object) -> tuple[str, ...]:
+    from .complete import Completer
+
+    assert isinstance(completer, Completer)
+    problems: list[str] = []
+    partial = completer.parse(case.text)
+    for text in case.completes_to:
+        record = completer.parse(text)
+        result = completer.checker.check_record(record)
+        if not result.valid:
+            problems.append(f"{text!r} is not valid: {', '.join(v.rule for v in result.violations if v.is_error)}")
+            continue
+        added = 0
+        for system, codes in partial.sections:
+            have = [c.value for c in record.codes(system)]
+            want = [c.value for c in codes]
+            position = 0
+            for value in want:
+                while position < len(have) and have[position] != value:
+                    position += 1
+                if position == len(have):
+                    problems.append(f"{text!r} does not keep {value} in order")
+                    break
+                position += 1
+            added += len(have) - len(want)
+        added += sum(len(codes) for system, codes in record.sections if not partial.codes(system))
+        if added > completer.max_add:
+            problems.append(f"{text!r} adds {added} codes, more than --max-add {completer.max_add}")
+    if case.no_completion is not None:
+        report = completer.complete(partial, limit=1, count_limit=1)
+        if report.count:
+            problems.append(f"expected no completion, found {report.completions[0].record!r}")
+        elif report.conflict and not set(case.no_completion) <= set(report.conflict.rules):
+            problems.append(f"the conflict names {', '.join(report.conflict.rules)}, not {', '.join(case.no_completion)}")
+    return tuple(problems)
 
 
 def summary(results: Sequence[CaseResult]) -> Mapping[str, int]:
     passed = sum(r.passed for r in results)
-    return {"cases": len(results), "passed": passed, "failed": len(results) - passed}
+    skipped = sum(r.skipped for r in results)
+    return {"cases": len(results), "passed": passed, "failed": len(results) - passed - skipped, "skipped": skipped}

@@ -366,5 +366,44 @@ def _emit(outputs: list, fmt: str) -> None:  # type: ignore[type-arg]
         click.echo("\n\n".join(text for _, text in outputs))
 
 
+# ----------------------------------------------------------------------- rule authors
+
+
+@main.command(name="test")
+@click.argument("paths", nargs=-1, metavar="[PATHS]...")
+@_rules_option
+@_table_options
+@click.option("-k", "pattern", metavar="TEXT", help="Only cases whose file:line or record contains TEXT.")
+@click.option("--format", "-f", "fmt", type=click.Choice(["text", "json", "junit", "tap"]), default="text", show_default=True)
+@click.option("--coverage", is_flag=True, help="Report which rules fire and stay quiet in some case.")
+@click.option("--coverage-threshold", type=click.FloatRange(0, 100), help="Fail below this rule coverage (percent).")
+@click.option("--strict", is_flag=True, help="Fail on any violation a case does not expect.")
+@click.option("--verbose", "-v", is_flag=True, help="List passing cases too.")
+def test_command(
+    paths: tuple[str, ...], rules: tuple[str, ...], opcs_file: Path | None, icd10_file: Path | None, ncci_dir: Path | None,
+    ncci_setting: str, pattern: str | None, fmt: str, coverage: bool, coverage_threshold: float | None, strict: bool,
+    verbose: bool,
+) -> None:  # fmt: skip
+    """Run annotated record files (default: the tests/ folders of the packs)."""
+    from .cases import CaseError
+    from .report import tests as report
+    from .testing import run_tests
+
+    try:
+        run = run_tests(
+            paths,
+            rules=rules or None,
+            pattern=pattern,
+            tables=_table_config(opcs_file, icd10_file, ncci_dir, ncci_setting),
+            strict=strict,
+        )
+    except (CaseError, RuleError, InputError) as exc:
+        _fail(str(exc))
+        return
+    output = {"json": report.as_json, "junit": report.junit, "tap": report.tap}.get(fmt)
+    click.echo(output(run) if output else report.text(run, verbose, coverage or coverage_threshold is not None))
+    sys.exit(0 if run.ok(coverage_threshold) else 1)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -9,44 +9,39 @@ import pytest
 from nicelogic import Checker, load_rules
 from nicelogic.cases import CaseError, load_cases, parse_cases, run_cases
 from nicelogic.tables import TableConfig
+from nicelogic.testing import run_tests
 
 from .conftest import ROOT, UK_ICD10
 
 CASES = Path(__file__).resolve().parent / "cases"
-FILES = sorted(CASES.glob("*.txt"))
 
 
-def checker_for(path: Path) -> Checker:
-    """tests/cases/PACK.txt runs with PACK alone; PACK-uk.txt with the UK ICD-10 sample too."""
-    pack = path.stem.removesuffix("-uk")
-    tables = TableConfig(icd10_file=UK_ICD10) if path.stem.endswith("-uk") else None
-    return Checker([pack], tables=tables)
+def test_builtin_packs_pass_their_own_tests_with_full_rule_coverage() -> None:
+    run = run_tests(strict=True)
+    failures = [f"{r.case.name}: {'; '.join(r.problems)}" for r in run.results if not r.passed and not r.skipped]
+    assert not failures and not run.errors, "\n".join(failures + list(run.errors))
+    assert run.passed >= 80 and run.coverage_percent == 100.0
+    assert {c.rule for c in run.coverage} == set(load_rules().rules)
+    # the two rules that need the UK file are the only ones not counted without it
+    assert {c.rule for c in run.coverage if not c.applicable} == {"icd.sex-conflict", "icd.age-conflict"}
 
 
-@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
-def test_case_file(path: Path) -> None:
-    results = run_cases(checker_for(path), load_cases(path), strict=True)
-    failures = [f"{r.case.source}:{r.case.line}: {'; '.join(r.problems)}" for r in results if not r.passed]
-    assert not failures, "\n".join(failures)
+def test_uk_file_cases_cover_the_rules_that_need_it() -> None:
+    run = run_tests([str(CASES / "icd10-uk.txt")], rules=["icd10"], tables=TableConfig(icd10_file=UK_ICD10), strict=True)
+    assert run.failed == 0 and run.passed == 12
+    covered = {c.rule for c in run.coverage if c.covered}
+    assert {"icd.sex-conflict", "icd.age-conflict"} <= covered
 
 
-def test_every_rule_fires_at_asserted_positions_and_stays_quiet_somewhere() -> None:
-    fired: set[str] = set()
-    quiet: set[str] = set()
-    ruleset = load_rules()
-    for path in [*FILES, *sorted((ROOT / "examples").glob("*.txt"))]:
-        # a case file runs one pack; the examples run every pack
-        pack = path.stem.removesuffix("-uk")
-        loaded = {r.id for p in ruleset.packs if p.name == pack for r in p.rules} if path.parent == CASES else set(ruleset.rules)
-        for case in load_cases(path):
-            fired |= {e.rule for e in case.expect if e.positions is not None}
-            if case.ok == ():
-                quiet |= loaded - {e.rule for e in case.expect}
-            elif case.ok:
-                for name in case.ok:
-                    quiet |= {r.id for p in ruleset.packs if p.name == name for r in p.rules} or {name}
-    assert set(ruleset.rules) - fired == set(), "rules with no case asserting where they fire"
-    assert set(ruleset.rules) - quiet == set(), "rules with no case showing them quiet"
+def test_examples_and_uk_cases_assert_positions_for_every_rule() -> None:
+    fired = set()
+    for path in [
+        CASES / "icd10-uk.txt",
+        *sorted((ROOT / "logic").glob("*/tests/*.txt")),
+        *sorted((ROOT / "examples").glob("*.txt")),
+    ]:
+        fired |= {e.rule for case in load_cases(path) for e in case.expect if e.positions is not None}
+    assert set(load_rules().rules) - fired == set(), "rules with no case asserting where they fire"
 
 
 def test_annotation_errors_are_reported_with_their_line() -> None:
