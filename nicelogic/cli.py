@@ -405,5 +405,61 @@ def test_command(
     sys.exit(0 if run.ok(coverage_threshold) else 1)
 
 
+@main.command(name="lint")
+@click.argument("packs", nargs=-1, metavar="[PACK]...")
+@_table_options
+@click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--quiet", "-q", is_flag=True, help="Errors only, without the information on ranges.")
+def lint_command(
+    packs: tuple[str, ...], opcs_file: Path | None, icd10_file: Path | None, ncci_dir: Path | None, ncci_setting: str,
+    fmt: str, quiet: bool,
+) -> None:  # fmt: skip
+    """Find what silently breaks rule packs (default: every built-in pack)."""
+    from .lint import lint
+
+    try:
+        findings = lint(packs or None, _table_config(opcs_file, icd10_file, ncci_dir, ncci_setting))
+    except (RuleError, InputError) as exc:
+        _fail(str(exc))
+        return
+    shown = [f for f in findings if not (quiet and f.level != "error")]
+    errors = sum(f.level == "error" for f in findings)
+    if fmt == "json":
+        click.echo(
+            json.dumps(
+                [
+                    f.__dict__
+                    if hasattr(f, "__dict__")
+                    else dict(zip(f.__slots__, (getattr(f, k) for k in f.__slots__), strict=True))
+                    for f in shown
+                ],
+                indent=2,
+            )
+        )
+    else:
+        for finding in shown:
+            click.echo(str(finding))
+        click.echo(
+            f"{errors} error{'s' if errors != 1 else ''}, {len(findings) - errors} note{'s' if len(findings) - errors != 1 else ''}"
+        )
+    sys.exit(1 if errors else 0)
+
+
+@main.command(name="new-pack")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+def new_pack_command(folder: Path) -> None:
+    """Scaffold a rule pack in FOLDER (its name is the pack's): metadata, a rule, its tests."""
+    from .scaffold import new_pack
+
+    try:
+        written = new_pack(folder)
+    except RuleError as exc:
+        _fail(str(exc))
+        return
+    for path in written:
+        click.echo(f"wrote {path}")
+    click.echo(f"next: nicelogic test {folder} --coverage && nicelogic lint {folder}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -302,6 +302,13 @@ class NcciTables:
             ]
         return out
 
+    def known_codes(self) -> frozenset[str]:
+        """Every CPT/HCPCS code the tables name (for linting code literals)."""
+        with self._lock:
+            con = self._connection().cursor()
+            rows = con.execute("SELECT code FROM mue UNION SELECT add_on FROM aoc UNION SELECT primary_code FROM aoc").fetchall()
+        return frozenset(row[0] for row in rows)
+
     def primaries(self, addons: Iterable[str]) -> list[str]:
         """The listed primary codes of the given add-on codes (not contractor-defined ones)."""
         wanted = sorted(set(addons))
@@ -369,6 +376,9 @@ class CodeTables:
         out += self.icd10.facts(codes.get(System.ICD10, ()))
         out += self.ncci.facts(codes.get(System.CPT, ()))
         return "\n".join(out)
+
+    def ncci_codes(self) -> frozenset[str]:
+        return self.ncci.known_codes()
 
     def empty_predicates(self) -> frozenset[str]:
         """Table predicates the loaded tables can never produce."""

@@ -8,6 +8,7 @@ when some passing case makes it fire where expected and some passing case shows 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,6 +71,17 @@ def pack_folder(path: Path) -> Path | None:
     return None
 
 
+def _needs(path: Path) -> list[str]:
+    """A case file's "# needs: icd10-file" line: it runs only with those tables loaded."""
+    for line in path.read_text(encoding="utf-8").splitlines():
+        stripped = line.strip()
+        if stripped.startswith("# needs:"):
+            return stripped.removeprefix("# needs:").replace(",", " ").split()
+        if stripped and not stripped.startswith("#"):
+            break
+    return []
+
+
 def _shown(path: Path) -> Path:
     """A path relative to the working directory where it lies below it, for messages."""
     try:
@@ -115,6 +127,11 @@ def run_tests(
             if selection not in checkers:
                 checkers[selection] = Checker(list(selection) or None, tables=tables)
             checker = checkers[selection]
+            needs = _needs(path)
+            if "icd10-file" in needs and not checker.tables.icd10.uk:
+                skipped = [dataclasses.replace(c, todo="needs a UK ICD-10 file (--icd10-file)") for c in load_cases(_shown(path))]
+                results += run_cases(checker, skipped, strict)
+                continue
             cases = [
                 c
                 for c in load_cases(_shown(path))

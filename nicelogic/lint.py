@@ -1,0 +1,318 @@
+"""``nicelogic lint``: what silently breaks rule sets, found before any record is checked.
+
+Errors: anything the pack loader refuses (duplicate ids, missing metadata, ``#script``,
+constraints, syntax), a rule no test makes fire, a predicate used but never defined or
+defined but never used, a code literal that is no code of the loaded tables (``V5.1``,
+``Z00:Z99``), and a rule that can never fire with the loaded tables. Information: what each
+category range in a rule covers, so that a range like V22-V70 shows it holds V55 and V64.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import clingo
+from clingo import ast
+
+from .cases import load_cases
+from .facts import RECORD_ATTRIBUTES, SECTION_PREDICATES, TABLE_PREDICATES
+from .packs import OUTPUT, RuleError, library_files, load_pack, load_rules, resolve_selection
+from .tables import CodeTables, TableConfig, load_tables
+
+# Predicates every program may read without defining them: the record facts, the table
+# facts, and the shared output/default declarations.
+VOCABULARY = (
+    {(name, 4) for name in SECTION_PREDICATES - {"section", "wildcard"}}
+    | {("section", 3), ("wildcard", 3), ("record", 1)}
+    | {(name, 2) for name in RECORD_ATTRIBUTES}
+    | set(TABLE_PREDICATES.items())
+)
+_DECLARED = {("completion_default", 2)} | set(OUTPUT)
+_LOCATION = re.compile(r"^(?P<file>[^:\s]+\.(?:lp|toml)):(?P<line>\d+)(?::[\d-]+)?:\s*(?P<message>.*)$", re.S)
+_CODE_LIKE = re.compile(r"^[A-Z][0-9]")
+_CODE = re.compile(r"^[A-Z][0-9]{2}\.[0-9]{1,2}$")
+_CATEGORY = re.compile(r"^[A-Z][0-9]{2}$")
+_CPT = re.compile(r"^([0-9]{4}[0-9A-Z]|[A-Z][0-9]{4})$")
+_BOUND = re.compile(r"^(?P<left>\w+)\s*(?P<op>>=|<=|>|<|=)\s*(?P<right>-?\d+)$")
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class LintFinding:
+    file: str
+    line: int
+    level: str  # error, info
+    code: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.level} {self.code}: {self.message}"
+
+
+@dataclass
+class _Statement:
+    file: Path
+    line: int
+    heads: list[tuple[str, int]]
+    body: list[tuple[str, int]]
+    atoms: list[ast.AST]
+    literals: list[ast.AST]
+    is_violation: bool
+
+
+def _collect_atoms(node: ast.AST) -> list[ast.AST]:
+    found: list[ast.AST] = []
+
+    class Collector(ast.Transformer):  # type: ignore[misc]
+        def visit_SymbolicAtom(self, atom: ast.AST) -> ast.AST:
+            found.append(atom)
+            return atom
+
+    Collector()(node)
+    return found
+
+
+def _signature(atom: ast.AST) -> tuple[str, int] | None:
+    term = atom.symbol
+    if term.ast_type == ast.ASTType.Pool and term.arguments:  # p("a"; "b").
+        term = term.arguments[0]
+    if term.ast_type == ast.ASTType.Function:
+        return term.name, len(term.arguments)
+    return None
+
+
+def _statements(path: Path) -> list[_Statement]:
+    out: list[_Statement] = []
+
+    def on_statement(stm: ast.AST) -> None:
+        if stm.ast_type != ast.ASTType.Rule:
+            return
+        heads = [s for a in _collect_atoms(stm.head) if (s := _signature(a))]
+        body_atoms = [a for lit in stm.body for a in _collect_atoms(lit)]
+        body = [s for a in body_atoms if (s := _signature(a))]
+        out.append(
+            _Statement(path, stm.location.begin.line, heads, body, body_atoms, list(stm.body), any(h in OUTPUT for h in heads))
+        )
+
+    ast.parse_string(path.read_text(encoding="utf-8"), on_statement)
+    return out
+
+
+def _strings(node: object) -> list[str]:
+    found: list[str] = []
+
+    def visit(item: object) -> None:
+        if isinstance(item, ast.AST):
+            if item.ast_type == ast.ASTType.SymbolicTerm and item.symbol.type == clingo.SymbolType.String:
+                found.append(item.symbol.string)
+            for key in item.child_keys:
+                visit(getattr(item, key))
+        elif isinstance(item, Iterable) and not isinstance(item, str | bytes):  # lists, AST sequences and slices
+            for child in item:
+                visit(child)
+
+    visit(node)
+    return found
+
+
+def _rel(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _from_error(exc: RuleError, fallback: Path) -> LintFinding:
+    text = str(exc)
+    match = _LOCATION.match(text)
+    if match:
+        return LintFinding(_rel(Path(match.group("file"))), int(match.group("line")), "error", "pack", match.group("message"))
+    return LintFinding(_rel(fallback), 1, "error", "pack", text)
+
+
+# --------------------------------------------------------------------------- the checks
+
+
+def _codes(statements: Sequence[_Statement], tables: CodeTables) -> list[LintFinding]:
+    """Code literals must be codes of the loaded tables, in the section they are used for."""
+    findings: list[LintFinding] = []
+    cpt_known = tables.ncci_codes()
+
+    def judge(literal: str, section: str | None, kind: str | None) -> str | None:
+        if kind == "chapter":
+            return None if re.fullmatch(r"[A-Z]", literal) else f"{literal!r} is not a chapter letter"
+        if section == "cpt" or (section is None and _CPT.match(literal)):
+            if _CPT.match(literal) and (literal in cpt_known or section is None):
+                return None
+            return f"{literal!r} is no CPT/HCPCS code of the loaded NCCI tables"
+        if not _CODE_LIKE.match(literal):
+            return None if kind is None else f"{literal!r} is not a code"
+        for system in [section] if section else ["opcs", "icd10"]:
+            table = tables.opcs if system == "opcs" else tables.icd10
+            if (_CODE.match(literal) or _CATEGORY.match(literal)) and literal in table.titles:
+                return None
+        if re.search(r"[:\-]", literal):
+            return f"{literal!r} is not a code: a range is written with chapter/catnum comparisons, not a string"
+        where = f"the loaded {section} table" if section else "any loaded table"
+        return f"{literal!r} is no code or category of {where}"
+
+    for statement in statements:
+        for atom in statement.atoms:
+            name_arity = _signature(atom)
+            if not name_arity or name_arity[0] not in SECTION_PREDICATES:
+                continue
+            args = atom.symbol.arguments
+            section = str(args[1].symbol) if len(args) > 1 and args[1].ast_type == ast.ASTType.SymbolicTerm else None
+            kind = "chapter" if name_arity[0] == "chapter" else name_arity[0]
+            for literal in _strings(args[2:]):
+                problem = judge(literal, section, kind)
+                if problem:
+                    findings.append(LintFinding(_rel(statement.file), statement.line, "error", "code-literal", problem))
+        atom_strings = {
+            s for atom in statement.atoms if (_signature(atom) or ("", 0))[0] in SECTION_PREDICATES for s in _strings(atom)
+        }
+        for literal in _strings(statement.literals):
+            if literal in atom_strings or not _CODE_LIKE.match(literal):
+                continue
+            problem = judge(literal, None, None)
+            if problem:
+                findings.append(LintFinding(_rel(statement.file), statement.line, "error", "code-literal", problem))
+    return findings
+
+
+def _ranges(statements: Sequence[_Statement], tables: CodeTables) -> list[LintFinding]:
+    """What a chapter + category-number range covers, spelled out."""
+    findings: list[LintFinding] = []
+    for statement in statements:
+        chapters: dict[str, tuple[str, str]] = {}  # catnum variable -> (section, chapter)
+        letters: dict[tuple[str, str], str] = {}  # (record, position) variables -> chapter
+        for atom in statement.atoms:
+            sig = _signature(atom)
+            args = atom.symbol.arguments
+            if sig == ("chapter", 4) and _strings(args[3:]):
+                letters[(str(args[0]), str(args[2]))] = f"{args[1]}:{_strings(args[3:])[0]}"
+        for atom in statement.atoms:
+            if _signature(atom) == ("catnum", 4):
+                args = atom.symbol.arguments
+                key = (str(args[0]), str(args[2]))
+                if key in letters:
+                    section, letter = letters[key].split(":")
+                    chapters[str(args[3])] = (section, letter)
+        for variable, (section, letter) in chapters.items():
+            low, high = 0, 99
+            for literal in statement.literals:
+                match = _BOUND.match(str(literal).strip())
+                if not match or match.group("left") != variable:
+                    continue
+                value, op = int(match.group("right")), match.group("op")
+                if op in (">=", "="):
+                    low = max(low, value)
+                if op == ">":
+                    low = max(low, value + 1)
+                if op in ("<=", "="):
+                    high = min(high, value)
+                if op == "<":
+                    high = min(high, value - 1)
+            if (low, high) == (0, 99):
+                continue
+            table = tables.opcs if section == "opcs" else tables.icd10
+            covered = sorted(c for c in table.titles if len(c) == 3 and c[0] == letter and low <= int(c[1:]) <= high)
+            names = "; ".join(f"{c} {table.titles[c]}" for c in covered)
+            message = f"{letter}{low:02d}-{letter}{high:02d} covers {len(covered)} {section} categories: {names}"
+            findings.append(LintFinding(_rel(statement.file), statement.line, "info", "range", message))
+    return findings
+
+
+def _predicates(statements: Sequence[_Statement], library: Sequence[_Statement], own: set[Path]) -> list[LintFinding]:
+    defined = {h for s in [*statements, *library] for h in s.heads}
+    used = {b for s in [*statements, *library] for b in s.body}
+    findings: list[LintFinding] = []
+    seen: set[tuple[str, int, Path]] = set()
+    for statement in statements:
+        for name, arity in statement.body:
+            known = (name, arity) in defined or (name, arity) in VOCABULARY or (name, arity) in _DECLARED
+            if not known and (name, arity, statement.file) not in seen:
+                seen.add((name, arity, statement.file))
+                message = f"{name}/{arity} is used but never defined (and is no fact of the vocabulary in logic/README.md)"
+                findings.append(LintFinding(_rel(statement.file), statement.line, "error", "undefined", message))
+    for statement in statements:
+        if statement.file not in own:
+            continue
+        for name, arity in statement.heads:
+            if (name, arity) in _DECLARED or (name, arity) in used or (name, arity, statement.file) in seen:
+                continue
+            seen.add((name, arity, statement.file))
+            message = f"{name}/{arity} is defined but never used"
+            findings.append(LintFinding(_rel(statement.file), statement.line, "error", "unused", message))
+    return findings
+
+
+def lint(selection: Iterable[str] | None = None, tables: TableConfig | None = None) -> list[LintFinding]:
+    """Lint the selected packs (every built-in pack by default) against the loaded tables."""
+    loaded = load_tables(tables or TableConfig())
+    findings: list[LintFinding] = []
+    library = [s for path in library_files() for s in _statements(path)]
+    folders = resolve_selection(selection)
+    all_statements: list[_Statement] = []
+    owned: set[Path] = set()
+    for folder in folders:
+        try:
+            pack, _ = load_pack(folder)
+        except RuleError as exc:
+            findings.append(_from_error(exc, folder / "pack.toml"))
+            continue
+        statements = [s for path in pack.files for s in _statements(path)]
+        all_statements += statements
+        owned |= set(pack.files)
+        findings += _codes(statements, loaded)
+        findings += _ranges(statements, loaded)
+        findings += _untested(pack, folder)
+        findings += _unfireable(pack, statements, loaded)
+    if not findings or all(f.level != "error" or f.code != "pack" for f in findings):
+        try:
+            load_rules([str(f) for f in folders])  # across packs: duplicate ids, grounding
+        except RuleError as exc:
+            findings.append(_from_error(exc, folders[0] / "pack.toml"))
+    # the library's own definitions are judged when every built-in pack is linted together
+    if selection is None or not list(selection):
+        owned |= set(library_files())
+        findings += _ranges(library, loaded)
+    findings += _predicates(all_statements + (library if selection is None else []), library, owned)
+    return sorted(set(findings))
+
+
+def _untested(pack, folder: Path) -> list[LintFinding]:  # type: ignore[no-untyped-def]
+    expected: set[str] = set()
+    for path in sorted((folder / "tests").glob("*.txt")) if (folder / "tests").is_dir() else []:
+        try:
+            expected |= {e.rule for case in load_cases(path) for e in case.expect}
+        except ValueError as exc:
+            return [LintFinding(_rel(path), 1, "error", "tests", str(exc))]
+    return [
+        LintFinding(
+            _rel(rule.file),
+            rule.line,
+            "error",
+            "untested",
+            f"rule {rule.id} has no test case in {_rel(folder / 'tests')} that makes it fire",
+        )
+        for rule in pack.rules
+        if rule.id not in expected
+    ]
+
+
+def _unfireable(pack, statements: Sequence[_Statement], tables: CodeTables) -> list[LintFinding]:  # type: ignore[no-untyped-def]
+    empty = tables.empty_predicates()
+    findings = []
+    for rule in pack.rules:
+        reads = {name for s in statements if s.file == rule.file and s.is_violation for name, _ in s.body}
+        missing = sorted(reads & empty)
+        if missing and not rule.needs:
+            message = f"rule {rule.id} can never fire with the loaded tables: they provide no {', '.join(missing)} facts (declare needs)"
+            findings.append(LintFinding(_rel(rule.file), rule.line, "error", "never-fires", message))
+    return findings
+
+
+__all__ = ["LintFinding", "lint"]
