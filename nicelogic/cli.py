@@ -6,6 +6,7 @@ unreadable input or an unusable rule pack.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sys
@@ -425,23 +426,12 @@ def lint_command(
     shown = [f for f in findings if not (quiet and f.level != "error")]
     errors = sum(f.level == "error" for f in findings)
     if fmt == "json":
-        click.echo(
-            json.dumps(
-                [
-                    f.__dict__
-                    if hasattr(f, "__dict__")
-                    else dict(zip(f.__slots__, (getattr(f, k) for k in f.__slots__), strict=True))
-                    for f in shown
-                ],
-                indent=2,
-            )
-        )
+        click.echo(json.dumps([dataclasses.asdict(f) for f in shown], indent=2))
     else:
         for finding in shown:
             click.echo(str(finding))
-        click.echo(
-            f"{errors} error{'s' if errors != 1 else ''}, {len(findings) - errors} note{'s' if len(findings) - errors != 1 else ''}"
-        )
+        notes = len(findings) - errors
+        click.echo(f"{errors} error{'s' if errors != 1 else ''}, {notes} note{'s' if notes != 1 else ''}")
     sys.exit(1 if errors else 0)
 
 

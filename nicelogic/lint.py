@@ -310,7 +310,8 @@ def _unfireable(pack, statements: Sequence[_Statement], tables: CodeTables) -> l
         reads = {name for s in statements if s.file == rule.file and s.is_violation for name, _ in s.body}
         missing = sorted(reads & empty)
         if missing and not rule.needs:
-            message = f"rule {rule.id} can never fire with the loaded tables: they provide no {', '.join(missing)} facts (declare needs)"
+            provided = f"they provide no {', '.join(missing)} facts"
+            message = f"rule {rule.id} can never fire with the loaded tables: {provided} (declare needs)"
             findings.append(LintFinding(_rel(rule.file), rule.line, "error", "never-fires", message))
     return findings
 
