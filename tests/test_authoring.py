@@ -1,0 +1,112 @@
+"""The rule-author toolkit: lint, test, new-pack, and the README walkthrough."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from nicelogic.cli import main
+from nicelogic.lint import lint
+
+from .conftest import PACKS, ROOT
+
+
+def run(*args: str):  # type: ignore[no-untyped-def]
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def test_builtin_packs_lint_clean_and_ranges_are_spelled_out() -> None:
+    findings = lint()
+    assert [str(f) for f in findings if f.level == "error"] == []
+    spinal = [f for f in findings if f.code == "range" and f.message.startswith("V22-V54")]
+    assert spinal and "V55" not in spinal[0].message and "V64" not in spinal[0].message
+    assert run("lint").exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("pack", "expected"),
+    [
+        ("duplicate-id", [("second.lp", 1, "pack", "duplicate rule id 'fixture.same'")]),
+        (
+            "typo-code",
+            [("rule.lp", 6, "code-literal", "'Z00:Z99' is not a code"), ("rule.lp", 7, "code-literal", "'V5.1' is no code")],
+        ),
+        (
+            "undefined-predicate",
+            [("rule.lp", 6, "undefined", "fixture_has_levls/2"), ("rule.lp", 7, "unused", "fixture_has_levels/2")],
+        ),
+        ("script-block", [("rule.lp", 6, "pack", "#script blocks are refused")]),
+        ("never-fires", [("rule.lp", 1, "never-fires", "can never fire with the loaded tables")]),
+        ("local-policy", [("no-diagnosis.lp", 1, "untested", "no test case")]),
+    ],
+)
+def test_broken_packs_give_specific_lint_errors(pack: str, expected: list[tuple[str, int, str, str]]) -> None:
+    findings = [f for f in lint([str(PACKS / pack)]) if f.level == "error"]
+    for name, line, code, text in expected:
+        assert any(
+            f.file.endswith(f"{pack}/{name}") and f.line == line and f.code == code and text in f.message for f in findings
+        ), (name, line, code, [str(f) for f in findings])
+    result = run("lint", str(PACKS / pack))
+    assert result.exit_code == 1 and f"{pack}/{expected[0][0]}:{expected[0][1]}:" in result.output
+
+
+def write_pack(folder: Path, cases: str) -> Path:
+    result = run("new-pack", str(folder))
+    assert result.exit_code == 0, result.output
+    (folder / "tests" / "more.txt").write_text(cases, encoding="utf-8")
+    return folder
+
+
+def test_new_pack_works_out_of_the_box(tmp_path: Path) -> None:
+    folder = tmp_path / "my-policy"
+    assert run("new-pack", str(folder)).exit_code == 0
+    assert (folder / "pack.toml").is_file() and list((folder / "tests").glob("*.txt"))
+    assert run("test", str(folder), "--coverage-threshold", "100").exit_code == 0
+    assert run("lint", str(folder)).exit_code == 0
+    assert run("new-pack", str(folder)).exit_code == 2  # not over an existing pack
+    assert run("new-pack", str(tmp_path / "Bad_Name")).exit_code == 2
+
+
+def test_test_command_formats_and_failures(tmp_path: Path) -> None:
+    folder = write_pack(
+        tmp_path / "demo",
+        "# expect: demo.procedure-needs-diagnosis @ opcs:1\nbad: opcs W35.1; icd C79.5\n# todo: not written yet\nlater: opcs W35.1\n",
+    )
+    result = run("test", str(folder))
+    assert result.exit_code == 1 and "FAIL" in result.output and "1 failed" in result.output
+    data = json.loads(run("test", str(folder), "--format", "json").output)
+    assert data["summary"] == {"cases": 4, "passed": 2, "failed": 1, "skipped": 1}
+    assert {c["status"] for c in data["cases"]} == {"passed", "failed", "skipped"}
+    junit = ET.fromstring(run("test", str(folder), "--format", "junit").output.split("\n", 1)[1])
+    assert (junit.get("tests"), junit.get("failures"), junit.get("skipped")) == ("4", "1", "1")
+    tap = run("test", str(folder), "--format", "tap").output.splitlines()
+    assert tap[:2] == ["TAP version 13", "1..4"] and sum(line.startswith("not ok") for line in tap) == 1
+    assert any("# SKIP" in line for line in tap)
+    selected = run("test", str(folder), "-k", "case-2")
+    assert selected.exit_code == 0 and "1 passed, 0 failed" in selected.output
+    assert run("test", str(folder), "-k", "no-such-case").exit_code == 1  # an empty run fails
+
+
+def test_coverage_threshold_names_rules_never_exercised(tmp_path: Path) -> None:
+    folder = write_pack(tmp_path / "thin", "")
+    (folder / "second.lp").write_text(
+        (folder / "procedure-needs-diagnosis.lp").read_text().replace("procedure-needs-diagnosis", "second-rule"),
+        encoding="utf-8",
+    )
+    result = run("test", str(folder), "--coverage-threshold", "100")
+    assert result.exit_code == 1
+    assert "50.0%" in result.output and "thin.second-rule: never fires in a case\n" in result.output
+
+
+def test_readme_walkthrough_runs(tmp_path: Path) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("<!-- walkthrough -->\n```sh\n", 1)[1].split("```\n<!-- /walkthrough -->", 1)[0]
+    result = subprocess.run(["bash", "-e", "-c", block], cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "rule coverage: 100.0% (2 of 2 rules" in result.stdout
+    assert "ep2 is invalid, as it should be" in result.stdout
