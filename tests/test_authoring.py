@@ -44,7 +44,7 @@ def test_builtin_packs_lint_clean_and_ranges_are_spelled_out() -> None:
         ("never-fires", [("rule.lp", 1, "never-fires", "can never fire with the loaded tables")]),
         ("local-policy", [("no-diagnosis.lp", 1, "untested", "no test case")]),
     ],
-)
+)  # fmt: skip
 def test_broken_packs_give_specific_lint_errors(pack: str, expected: list[tuple[str, int, str, str]]) -> None:
     findings = [f for f in lint([str(PACKS / pack)]) if f.level == "error"]
     for name, line, code, text in expected:
@@ -75,7 +75,8 @@ def test_new_pack_works_out_of_the_box(tmp_path: Path) -> None:
 def test_test_command_formats_and_failures(tmp_path: Path) -> None:
     folder = write_pack(
         tmp_path / "demo",
-        "# expect: demo.procedure-needs-diagnosis @ opcs:1\nbad: opcs W35.1; icd C79.5\n# todo: not written yet\nlater: opcs W35.1\n",
+        "# expect: demo.procedure-needs-diagnosis @ opcs:1\nbad: opcs W35.1; icd C79.5\n"
+        "# todo: not written yet\nlater: opcs W35.1\n",
     )
     result = run("test", str(folder))
     assert result.exit_code == 1 and "FAIL" in result.output and "1 failed" in result.output
