@@ -32,9 +32,27 @@ def catalogue(ruleset: RuleSet) -> list[dict[str, Any]]:
 
 def packs_info(ruleset: RuleSet) -> list[dict[str, Any]]:
     return [
-        {"name": p.name, "title": p.title, "version": p.version, "description": p.description, "rules": [r.id for r in p.rules]}
+        {
+            "name": p.name,
+            "title": p.title,
+            "version": p.version,
+            "description": p.description,
+            "classifications": dict(p.classifications),
+            "effective": {"from": p.effective_from, "to": p.effective_to},
+            "rules": [r.id for r in p.rules],
+        }
         for p in ruleset.packs
     ]
+
+
+def pack_line(pack: Any) -> str:
+    """Version, classifications and dates of a pack, in one line."""
+    parts = [f"version {pack.version}"]
+    if pack.classifications:
+        parts.append("written for " + ", ".join(v for _, v in pack.classifications))
+    if pack.effective_from or pack.effective_to:
+        parts.append(f"judges records dated {pack.effective_from or '...'} to {pack.effective_to or '...'}")
+    return "; ".join(parts)
 
 
 def markdown(ruleset: RuleSet) -> str:
@@ -52,7 +70,7 @@ def markdown(ruleset: RuleSet) -> str:
     for row in rows:
         out.append(f"| [`{row['id']}`](#{_anchor(row['id'])}) | {row['severity']} | {row['title']} | {row['pack']} |")
     for pack in ruleset.packs:
-        out += ["", f"## Pack `{pack.name}`: {pack.title}", ""]
+        out += ["", f"## Pack `{pack.name}`: {pack.title}", "", pack_line(pack) + ".", ""]
         if pack.description:
             out += [pack.description, ""]
         for row in (r for r in rows if r["pack"] == pack.name):

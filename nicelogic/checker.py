@@ -51,6 +51,7 @@ class Checker:
         self.table_config = tables or TableConfig()
         self.tables: CodeTables = load_tables(self.table_config)
         self._scope: AttributeScope = self.ruleset.attribute_scope(self.tables.empty_predicates())
+        self._packs = {pack.name: pack for pack in self.ruleset.packs}
         self.jobs = max(1, jobs if jobs is not None else (os.cpu_count() or 1))
         self.batch_size = batch_size
         self.cache_size = cache_size
@@ -141,7 +142,8 @@ class Checker:
             else:
                 assert form is not None
                 order = {system.value: n for n, (system, _) in enumerate(entry.sections)}
-                findings = sorted(verdicts[form], key=lambda f: (order.get(f.section, 99), f.positions or (1 << 30,), f.rule))
+                judged = [f for f in verdicts[form] if self._packs[self.ruleset.rules[f.rule].pack].in_force(entry.date)]
+                findings = sorted(judged, key=lambda f: (order.get(f.section, 99), f.positions or (1 << 30,), f.rule))
                 violations = tuple(self._violation(entry, f) for f in findings)
                 results.append(RecordResult(entry.id, entry.line, entry.source, violations))
         return results

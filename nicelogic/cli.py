@@ -21,7 +21,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from ._version import __version__
-from .catalogue import catalogue, extended_categories_markdown, markdown, packs_info
+from .catalogue import catalogue, extended_categories_markdown, markdown, pack_line, packs_info
 from .checker import Checker
 from .model import System
 from .packs import RuleError, load_rules
@@ -199,6 +199,12 @@ def rules_command(rules: tuple[str, ...], fmt: str) -> None:
     elif fmt == "markdown":
         click.echo(markdown(ruleset), nl=False)
     else:
+        packs = Table(show_lines=False, header_style="bold")
+        for column in ("pack", "title", "metadata"):
+            packs.add_column(column, overflow="fold")
+        for pack in ruleset.packs:
+            packs.add_row(pack.name, pack.title, pack_line(pack))
+        Console(soft_wrap=False).print(packs)
         table = Table(show_lines=False, header_style="bold")
         for column in ("id", "severity", "title", "source"):
             table.add_column(column, overflow="fold")

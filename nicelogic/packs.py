@@ -71,6 +71,15 @@ class Pack:
     path: Path
     rules: tuple[Rule, ...]
     files: tuple[Path, ...]  # every .lp file of the pack, rule files and helpers
+    classifications: tuple[tuple[str, str], ...] = ()  # e.g. (("opcs", "OPCS-4.11"),)
+    effective_from: str | None = None  # ISO dates: records dated outside are not judged
+    effective_to: str | None = None
+
+    def in_force(self, day: str | None) -> bool:
+        """Whether a record of this date is judged by the pack (undated records always are)."""
+        if day is None:
+            return True
+        return (self.effective_from is None or day >= self.effective_from) and (self.effective_to is None or day <= self.effective_to)
 
 
 @dataclass(frozen=True, slots=True)
@@ -380,6 +389,7 @@ def load_pack(folder: Path) -> tuple[Pack, list[_Scan]]:
     except tomllib.TOMLDecodeError as exc:
         raise RuleError(f"{meta_path}: not valid TOML: {exc}") from None
     name = str(meta.get("name") or folder.name)
+    classifications, effective_from, effective_to = _pack_metadata(meta, meta_path)
     files = tuple(sorted(folder.glob("*.lp")))
     if not files:
         raise RuleError(f"{folder}: the pack has no .lp files")
@@ -404,8 +414,33 @@ def load_pack(folder: Path) -> tuple[Pack, list[_Scan]]:
         path=folder,
         rules=tuple(rules),
         files=files,
+        classifications=classifications,
+        effective_from=effective_from,
+        effective_to=effective_to,
     )
     return pack, scans
+
+
+_PACK_KEYS = {"name", "title", "version", "description", "classifications", "effective"}
+
+
+def _pack_metadata(meta: dict[str, object], path: Path) -> tuple[tuple[tuple[str, str], ...], str | None, str | None]:
+    unknown = sorted(set(meta) - _PACK_KEYS)
+    if unknown:
+        raise RuleError(f"{path}:1: unknown pack metadata key(s) {', '.join(unknown)} (known: {', '.join(sorted(_PACK_KEYS))})")
+    classifications = meta.get("classifications", {})
+    if not isinstance(classifications, dict) or not all(isinstance(v, str) for v in classifications.values()):
+        raise RuleError(f"{path}:1: classifications must be a table of strings, e.g. {{opcs = \"OPCS-4.11\"}}")
+    effective = meta.get("effective", {})
+    if not isinstance(effective, dict) or set(effective) - {"from", "to"}:
+        raise RuleError(f"{path}:1: effective must be a table with from and/or to dates")
+    dates = []
+    for key in ("from", "to"):
+        value = effective.get(key)
+        if value is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(value)):
+            raise RuleError(f"{path}:1: effective.{key} must be a date written YYYY-MM-DD, not {value!r}")
+        dates.append(str(value) if value is not None else None)
+    return tuple(sorted((str(k), str(v)) for k, v in classifications.items())), dates[0], dates[1]
 
 
 def library_files() -> tuple[Path, ...]:

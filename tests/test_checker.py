@@ -137,3 +137,12 @@ def test_worker_processes_give_the_serial_result_in_order(tmp_path: Path) -> Non
     parallel = list(Checker(jobs=2).check_files([str(path)], chunk_size=200))
     assert signature(parallel) == signature(serial)
     assert len(serial) == 1501 and serial[-1].rejected
+
+
+def test_records_dated_outside_a_packs_effective_range_are_not_judged_by_it() -> None:
+    checker = Checker([str(PACKS / "local-policy")])  # effective 2020-01-01 to 2030-12-31
+    record = {"icd10": ["M80.0"], "sex": "male"}
+    assert [v.rule for v in checker.check_record({**record, "date": "2021-05-01"}).violations] == ["local.female-only"]
+    assert checker.check_record({**record, "date": "2019-12-31"}).violations == ()
+    assert checker.check_record({**record, "date": "2031-01-01"}).violations == ()
+    assert [v.rule for v in checker.check_record(record).violations] == ["local.female-only"]  # undated: judged

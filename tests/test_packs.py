@@ -92,3 +92,26 @@ def test_coverage_document_names_every_rule_and_only_real_ones() -> None:
     packs = {pack.name for pack in ruleset.packs}
     assert named - rules - packs == set(), "docs/coverage.md names rules that do not exist"
     assert rules - named == set(), "docs/coverage.md does not say what these rules cover"
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ('name = "x"\nversoin = "1"\n', "unknown pack metadata key"),
+        ('name = "x"\neffective = { from = "2020-13" }\n', "effective.from must be a date"),
+        ('name = "x"\nclassifications = ["OPCS-4.11"]\n', "classifications must be a table"),
+    ],
+)
+def test_pack_metadata_is_validated(tmp_path, toml: str, message: str) -> None:
+    pack = tmp_path / "x"
+    pack.mkdir()
+    (pack / "pack.toml").write_text(toml)
+    (pack / "rule.lp").write_text((PACKS / "local-policy" / "pair.lp").read_text())
+    with pytest.raises(RuleError, match=message):
+        load_rules([str(pack)])
+
+
+def test_pack_metadata_is_read() -> None:
+    ipg12 = next(p for p in load_rules(["nice.ipg12"]).packs)
+    assert dict(ipg12.classifications) == {"opcs": "OPCS-4.6"} and ipg12.effective_from == "2003-09-01"
+    assert ipg12.in_force("2010-01-01") and not ipg12.in_force("2001-01-01") and ipg12.in_force(None)
