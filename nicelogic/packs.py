@@ -79,7 +79,9 @@ class Pack:
         """Whether a record of this date is judged by the pack (undated records always are)."""
         if day is None:
             return True
-        return (self.effective_from is None or day >= self.effective_from) and (self.effective_to is None or day <= self.effective_to)
+        after_start = self.effective_from is None or day >= self.effective_from
+        before_end = self.effective_to is None or day <= self.effective_to
+        return after_start and before_end
 
 
 @dataclass(frozen=True, slots=True)
