@@ -52,6 +52,8 @@ class Checker:
         self.tables: CodeTables = load_tables(self.table_config)
         self._scope: AttributeScope = self.ruleset.attribute_scope(self.tables.empty_predicates())
         self._packs = {pack.name: pack for pack in self.ruleset.packs}
+        # a waiver may name any rule of the loaded or built-in packs; anything else is a typo
+        self._known_rules = frozenset(self.ruleset.rules) | frozenset(load_rules().rules)
         self.jobs = max(1, jobs if jobs is not None else (os.cpu_count() or 1))
         self.batch_size = batch_size
         self.cache_size = cache_size
@@ -144,8 +146,15 @@ class Checker:
                 order = {system.value: n for n, (system, _) in enumerate(entry.sections)}
                 judged = [f for f in verdicts[form] if self._packs[self.ruleset.rules[f.rule].pack].in_force(entry.date)]
                 findings = sorted(judged, key=lambda f: (order.get(f.section, 99), f.positions or (1 << 30,), f.rule))
-                violations = tuple(self._violation(entry, f) for f in findings)
-                results.append(RecordResult(entry.id, entry.line, entry.source, violations))
+                unknown = [w for w in entry.waivers if w not in self._known_rules]
+                if unknown:
+                    problem = InputProblem(f"the record waives {unknown[0]!r}, which names no rule", entry.line, 0, "waiver")
+                    results.append(RecordResult(entry.id, entry.line, entry.source, error=problem))
+                    continue
+                violations = [self._violation(entry, f) for f in findings]
+                kept = tuple(v for v in violations if v.rule not in entry.waivers)
+                waived = tuple(v for v in violations if v.rule in entry.waivers)
+                results.append(RecordResult(entry.id, entry.line, entry.source, kept, waived=waived))
         return results
 
     def _form(self, record: Record) -> str:

@@ -107,6 +107,7 @@ class Record:
     age: int | None = None
     date: str | None = None  # ISO date, YYYY-MM-DD
     fields: tuple[Field, ...] = ()  # tabular and JSON input: where each code came from
+    waivers: tuple[str, ...] = ()  # rule ids this record waives (reported, never hidden)
 
     def codes(self, system: System) -> tuple[Code, ...]:
         for sec, codes in self.sections:

@@ -432,7 +432,7 @@ def _pack_metadata(meta: dict[str, object], path: Path) -> tuple[tuple[tuple[str
         raise RuleError(f"{path}:1: unknown pack metadata key(s) {', '.join(unknown)} (known: {', '.join(sorted(_PACK_KEYS))})")
     classifications = meta.get("classifications", {})
     if not isinstance(classifications, dict) or not all(isinstance(v, str) for v in classifications.values()):
-        raise RuleError(f"{path}:1: classifications must be a table of strings, e.g. {{opcs = \"OPCS-4.11\"}}")
+        raise RuleError(f'{path}:1: classifications must be a table of strings, e.g. {{opcs = "OPCS-4.11"}}')
     effective = meta.get("effective", {})
     if not isinstance(effective, dict) or set(effective) - {"from", "to"}:
         raise RuleError(f"{path}:1: effective must be a table with from and/or to dates")

@@ -50,6 +50,7 @@ class InputLine:
     age: int | None = None
     date: str | None = None
     error: RecordSyntaxError | None = None  # the record could not be read
+    waivers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +100,7 @@ def to_record(item: InputLine | TableRow, parser: RecordParser) -> Record | Reje
         age=item.age,
         date=item.date,
         fields=item.fields,
+        waivers=item.waivers,
     )
 
 
@@ -179,14 +181,25 @@ def _chain_first(first: str, rest: IO[str]) -> Iterator[str]:
     yield from rest
 
 
+_WAIVE_COMMENT = re.compile(r"#\s*waive\s*:\s*(?P<rules>[^#]*)$")
+_WAIVE_SPLIT = re.compile(r"[\s,;]+")
+
+
+def waivers_of(text: str) -> tuple[str, ...]:
+    return tuple(rule for rule in _WAIVE_SPLIT.split(text.strip()) if rule)
+
+
 def text_lines(lines: Iterable[str], source: str, default_system: System = System.OPCS) -> Iterator[InputLine]:
-    """Records of the text format: one per line; blank lines and ``#`` comments skipped."""
+    """Records of the text format: one per line; blank lines and ``#`` comments skipped.
+    A trailing ``# waive: RULE, ...`` comment waives the named rules for the record."""
     for number, raw in enumerate(lines, start=1):
         text = raw.rstrip("\r\n")
         stripped = text.strip()
         if not stripped or stripped.startswith("#"):
             continue
-        yield InputLine(source, number, text, default_system)
+        waive = _WAIVE_COMMENT.search(text)
+        waivers = waivers_of(waive.group("rules")) if waive else ()
+        yield InputLine(source, number, text, default_system, waivers=waivers)
 
 
 # ----------------------------------------------------------------- tabular extracts
@@ -204,6 +217,7 @@ class _Layout:
     sex: int | None
     age: int | None
     date: tuple[int, ...]  # OPDATE_01 first, then ADMIDATE
+    waive: int | None = None
 
 
 def _pick(header: list[str], pattern: re.Pattern[str]) -> tuple[tuple[int, str], ...]:
@@ -236,7 +250,7 @@ def _layout(header: list[str], id_column: str | None) -> _Layout:
         return upper.index(name) if name in upper else None
 
     dates = tuple(i for i in (find("OPDATE_01"), find("ADMIDATE")) if i is not None)
-    return _Layout(id_index, opcs, diag, find("SEX"), find("STARTAGE"), dates)
+    return _Layout(id_index, opcs, diag, find("SEX"), find("STARTAGE"), dates, find("WAIVE"))
 
 
 def table_lines(
@@ -301,7 +315,8 @@ def _row_line(row: list[str], layout: _Layout, source: str, line: int) -> InputL
     except ValueError as exc:
         column, name, message = exc.args
         return InputLine(source, line, "", id=record_id, error=RecordSyntaxError("attribute", message, line, column, name))
-    return InputLine(source, line, "".join(parts), System.OPCS, record_id, tuple(fields), sex, age, when)
+    waivers = waivers_of(_cell(row, layout.waive))
+    return InputLine(source, line, "".join(parts), System.OPCS, record_id, tuple(fields), sex, age, when, waivers=waivers)
 
 
 _SEX_VALUES = {
@@ -364,7 +379,7 @@ def _date(value: str | None) -> str | None:
 # ------------------------------------------------------------------------ JSON Lines
 
 _JSON_SECTIONS = {"opcs": "opcs", "opcs4": "opcs", "icd10": "icd10", "icd": "icd10", "cpt": "cpt"}
-_JSON_KNOWN = set(_JSON_SECTIONS) | {"id", "sex", "age", "date"}
+_JSON_KNOWN = set(_JSON_SECTIONS) | {"id", "sex", "age", "date", "waive"}
 
 
 def jsonl_lines(lines: Iterable[str], source: str) -> Iterator[InputLine]:
@@ -443,4 +458,9 @@ def json_record(obj: object, source: str, number: int, text: str = "") -> InputL
         _, name, message = exc.args
         key = {"SEX": "sex", "STARTAGE": "age"}.get(name, name)
         return reject(message, key)
-    return InputLine(source, number, "".join(parts), System.OPCS, record_id, tuple(fields), sex, age, when)
+    waive = obj.get("waive") or []
+    if isinstance(waive, str):
+        waive = list(waivers_of(waive))
+    if not isinstance(waive, list) or not all(isinstance(w, str) for w in waive):
+        return reject("'waive' must be a list of rule ids", "waive")
+    return InputLine(source, number, "".join(parts), System.OPCS, record_id, tuple(fields), sex, age, when, waivers=tuple(waive))

@@ -49,6 +49,7 @@ class RecordResult:
     source: str
     violations: tuple[Violation, ...] = ()
     error: InputProblem | None = None
+    waived: tuple[Violation, ...] = ()  # violations of rules the record waives: reported apart
 
     @property
     def rejected(self) -> bool:
@@ -72,6 +73,7 @@ class Summary:
     rejected: int = 0
     violations: int = 0
     warnings: int = 0
+    waived: int = 0
     by_rule: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
 
     def ok(self, fail_on_warning: bool = False) -> bool:
@@ -82,7 +84,7 @@ class SummaryCounter:
     """Accumulates a :class:`Summary` while results stream past."""
 
     def __init__(self) -> None:
-        self.records = self.valid = self.invalid = self.rejected = self.violations = self.warnings = 0
+        self.records = self.valid = self.invalid = self.rejected = self.violations = self.warnings = self.waived = 0
         self.by_rule: Counter[str] = Counter()
 
     def add(self, result: RecordResult) -> None:
@@ -93,6 +95,7 @@ class SummaryCounter:
             self.valid += 1
         else:
             self.invalid += 1
+        self.waived += len(result.waived)
         for violation in result.violations:
             self.violations += 1
             self.warnings += not violation.is_error
@@ -106,6 +109,7 @@ class SummaryCounter:
             self.rejected,
             self.violations,
             self.warnings,
+            self.waived,
             MappingProxyType(dict(sorted(self.by_rule.items()))),
         )
 

@@ -62,7 +62,7 @@ def test_json_output_matches_the_documented_shape() -> None:
     rejected = next(r for r in document["records"] if r["id"] == "ep06")
     assert (rejected["error"]["line"], rejected["error"]["column"]) == (LINES["ep06"], 12)
     assert document["summary"] == {
-        "records": 7, "valid": 3, "invalid": 3, "rejected": 1, "violations": 3, "warnings": 0,
+        "records": 7, "valid": 3, "invalid": 3, "rejected": 1, "violations": 3, "warnings": 0, "waived": 0,
         "by_rule": {"opcs.spinal-levels-second": 1, "opcs.subsidiary-not-first": 1, "opcs.v55-orphan": 1},
     }  # fmt: skip
 
@@ -209,3 +209,41 @@ def test_readme_quick_start_output_is_current(monkeypatch: pytest.MonkeyPatch) -
     shown = "examples/episodes.txt:" + readme.split("```\nexamples/episodes.txt:", 1)[1].split("```", 1)[0]
     monkeypatch.chdir(ROOT)
     assert shown == run("check", "examples/episodes.txt", "--no-color").output, "the README shows stale output"
+
+
+def test_waivers_are_reported_apart_never_hidden(tmp_path) -> None:
+    path = tmp_path / "w.txt"
+    path.write_text(
+        "w1: opcs V44.4 V55.1 Z66.5 Y53.4; icd M80.0  # waive: opcs.group-order\n"
+        "w2: opcs V44.4 Y53.4 Z66.5; icd M80.0  # waive: opcs.spinal-levels-second, nice.htg3.levels-second\n"
+        "w3: opcs V44.4 V55.1 Y53.4 Z66.5  # waive: opcs.no-such-rule\n"
+    )
+    document = json.loads(run("check", str(path), "--format", "json").output)
+    records = {r["id"]: r for r in document["records"]}
+    assert [v["rule"] for v in records["w1"]["waived"]] == ["opcs.group-order"] and records["w1"]["violations"] == []
+    # waiving some of a record's errors leaves the others: still invalid
+    assert {v["rule"] for v in records["w2"]["waived"]} == {"opcs.spinal-levels-second", "nice.htg3.levels-second"}
+    assert [v["rule"] for v in records["w2"]["violations"]] == ["nice.ipg12.levels-second"] and not records["w2"]["valid"]
+    assert records["w3"]["error"]["kind"] == "waiver"  # a waiver naming no rule is a typo: rejected
+    assert document["summary"]["waived"] == 3
+    sarif = json.loads(run("check", str(path), "--format", "sarif").output)
+    suppressed = [r for r in sarif["runs"][0]["results"] if r.get("suppressions")]
+    assert len(suppressed) == 3 and suppressed[0]["suppressions"][0]["kind"] == "external"
+    rows = list(csv.DictReader(io.StringIO(run("check", str(path), "--format", "csv").output)))
+    assert sum(row["status"] == "waived" for row in rows) == 3
+    assert "(waived)" in run("check", str(path)).output
+
+
+def test_waivers_in_json_and_extracts(tmp_path) -> None:
+    jsonl = tmp_path / "w.jsonl"
+    jsonl.write_text(
+        '{"id": "j", "opcs": ["V44.4", "V55.1", "Z66.5", "Y53.4"], "icd10": ["M80.0"], "waive": ["opcs.group-order"]}\n'
+    )
+    record = json.loads(run("check", str(jsonl), "--format", "json").output)["records"][0]
+    assert [v["rule"] for v in record["waived"]] == ["opcs.group-order"]
+    extract = tmp_path / "w.csv"
+    extract.write_text(
+        "EPIKEY,OPERTN_01,OPERTN_02,OPERTN_03,OPERTN_04,DIAG_01,WAIVE\ne1,V444,V551,Z665,Y534,M800,opcs.group-order\n"
+    )
+    record = json.loads(run("check", str(extract), "--format", "json").output)["records"][0]
+    assert [v["rule"] for v in record["waived"]] == ["opcs.group-order"]

@@ -62,6 +62,7 @@ def record_dict(result: RecordResult) -> dict[str, Any]:
         "valid": result.valid,
         "error": error,
         "violations": [violation_dict(v) for v in result.violations],
+        "waived": [violation_dict(v) for v in result.waived],
     }
 
 
@@ -73,5 +74,6 @@ def summary_dict(summary: Summary) -> dict[str, Any]:
         "rejected": summary.rejected,
         "violations": summary.violations,
         "warnings": summary.warnings,
+        "waived": summary.waived,
         "by_rule": dict(summary.by_rule),
     }

@@ -26,6 +26,11 @@ class CsvReporter(ReporterBase):
             e = result.error
             self.writer.writerow([result.source, result.id, status, e.line, e.column, "", "", "", "", "", e.message, ""])
             return
+        for v in result.waived:
+            self.writer.writerow([
+                result.source, result.id, "waived", v.line, v.column, v.rule, v.severity, v.section,
+                " ".join(map(str, v.positions)), " ".join(v.codes), v.message, v.source,
+            ])  # fmt: skip
         if not result.violations:
             self.writer.writerow([result.source, result.id, status, result.line, "", "", "", "", "", "", "", ""])
             return

@@ -31,9 +31,11 @@ class JunitReporter(ReporterBase):
             failure.text = "\n".join(
                 f"{result.source}:{v.line}:{v.column}: {v.rule} {v.severity}: {v.message}" for v in result.violations
             )
-        elif result.violations:
+        notes = [f"{v.rule} warning: {v.message}" for v in result.violations if not v.is_error]
+        notes += [f"{v.rule} {v.severity} (waived): {v.message}" for v in result.waived]
+        if notes and not errors:
             out = ET.SubElement(case, "system-out")
-            out.text = "\n".join(f"{v.rule} warning: {v.message}" for v in result.violations)
+            out.text = "\n".join(notes)
         self.cases[result.source].append(case)
 
     def finish(self, summary: Summary) -> None:

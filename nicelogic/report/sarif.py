@@ -36,6 +36,16 @@ class SarifReporter(ReporterBase):
                 "locations": [self._location(result.source, result.error.line, result.error.column)],
                 "properties": {"record": result.id},
             })  # fmt: skip
+        for v in result.waived:
+            self.results.append({
+                "ruleId": v.rule,
+                "ruleIndex": self.rule_index[v.rule],
+                "level": "error" if v.is_error else "warning",
+                "message": {"text": f"{v.message} (record {result.id})"},
+                "locations": [self._location(result.source, v.line, v.column)],
+                "suppressions": [{"kind": "external", "justification": "waived by the record"}],
+                "properties": {"record": result.id, "section": v.section, "positions": list(v.positions)},
+            })  # fmt: skip
         for v in result.violations:
             self.results.append({
                 "ruleId": v.rule,

@@ -46,6 +46,10 @@ class TextReporter(ReporterBase):
             self._emit(rejection_line(result), "bold magenta")
         for v in result.violations:
             self._emit(violation_line(result, v), _STYLE.get(v.severity))
+        for v in result.waived:
+            self._emit(
+                violation_line(result, v).replace(f" {v.rule} {v.severity}: ", f" {v.rule} {v.severity} (waived): ", 1), "dim"
+            )
 
     def finish(self, summary: Summary) -> None:
         parts = [
@@ -56,4 +60,6 @@ class TextReporter(ReporterBase):
             f"{summary.violations - summary.warnings} error{'s' if summary.violations - summary.warnings != 1 else ''}",
             f"{summary.warnings} warning{'s' if summary.warnings != 1 else ''}",
         ]
+        if summary.waived:
+            parts.append(f"{summary.waived} waived")
         self._emit(", ".join(parts), "bold green" if summary.ok() else "bold")
