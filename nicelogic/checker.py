@@ -12,15 +12,18 @@ import os
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from functools import cache
 from itertools import islice
+from pathlib import Path
 
-from .facts import AttributeScope, record_form, wanted_attributes
+from .facts import AttributeScope, record_facts, record_form, wanted_attributes
 from .model import Code, Record, System
 from .packs import Rule, RuleError, RuleSet, load_rules, resolve_selection
 from .parsing import RecordParser
 from .readers import InputLine, Rejected, TableRow, json_line, json_record, read_lines, text_lines, to_record
-from .results import InputProblem, RecordResult, Report, SummaryCounter, Violation
+from .results import Explanation, InputProblem, RecordResult, Report, SummaryCounter, Violation
 from .solve import Finding, solve_forms
+from .resources import logic_dir
 from .tables import CodeTables, TableConfig, load_tables
 
 DEFAULT_BATCH = 2000
@@ -42,12 +45,14 @@ class Checker:
         rules: Iterable[str] | None = None,
         *,
         tables: TableConfig | None = None,
+        explain: bool = False,
         jobs: int | None = 1,
         batch_size: int = DEFAULT_BATCH,
         cache_size: int = DEFAULT_CACHE,
     ) -> None:
         self._folders = tuple(resolve_selection(rules))
         self.ruleset: RuleSet = load_rules([str(f) for f in self._folders])
+        self.explain = explain
         self.table_config = tables or TableConfig()
         self.tables: CodeTables = load_tables(self.table_config)
         self._scope: AttributeScope = self.ruleset.attribute_scope(self.tables.empty_predicates())
@@ -216,6 +221,26 @@ class Checker:
             column=column,
             title=rule.title,
             where=where,
+            explanation=self._explain(record, system, finding, rule) if self.explain else None,
+        )
+
+    def _explain(self, record: Record, system: System, finding: Finding, rule: Rule) -> Explanation:
+        codes = record.codes(system)
+        positions = set(finding.positions) or set(range(1, len(codes) + 1))
+        blamed_facts = [
+            line.replace("(1,", "(R,")
+            for line in record_facts(record, 1, self.ruleset.attributes).splitlines()
+            if any(f",{system.value},{p}," in line or line.endswith(f",{system.value},{p}).") for p in positions)
+        ]
+        titles = {System.OPCS: self.tables.opcs.titles, System.ICD10: self.tables.icd10.titles}.get(system, {})
+        listed = tuple((n, c.text(), titles.get(c.value, ""), n in finding.positions) for n, c in enumerate(codes, start=1))
+        return Explanation(
+            rule_file=f"{_shown(rule.file)}:{rule.line}",
+            rule_text=_rule_text(rule.file),
+            description=rule.description or rule.title,
+            facts=tuple(blamed_facts),
+            codes=listed,
+            guidance=rule.source,
         )
 
 
@@ -225,6 +250,22 @@ class Detail(tuple[str, ...]):
 
     def __format__(self, spec: str) -> str:
         return format(", ".join(self), spec)
+
+
+@cache
+def _rule_text(path: Path) -> str:
+    """A rule file without its metadata header and comments: the statements themselves."""
+    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if not line.lstrip().startswith("%")]
+    return "\n".join(lines).strip()
+
+
+def _shown(path: Path) -> str:
+    for base in (Path.cwd(), logic_dir().parent):
+        try:
+            return str(path.resolve().relative_to(base))
+        except ValueError:
+            continue
+    return str(path)
 
 
 def render_message(rule: Rule, record: Record, system: System, finding: Finding, codes: list[str], code_title: str = "") -> str:
@@ -279,9 +320,9 @@ def as_input(
 _worker: Checker | None = None
 
 
-def _worker_start(folders: tuple[str, ...], tables: TableConfig, batch_size: int, cache_size: int) -> None:
+def _worker_start(folders: tuple[str, ...], tables: TableConfig, explain: bool, batch_size: int, cache_size: int) -> None:
     global _worker
-    _worker = Checker(folders, tables=tables, jobs=1, batch_size=batch_size, cache_size=cache_size)
+    _worker = Checker(folders, tables=tables, explain=explain, jobs=1, batch_size=batch_size, cache_size=cache_size)
 
 
 def _worker_check(chunk: list[InputLine | TableRow]) -> list[RecordResult]:
@@ -306,7 +347,7 @@ def _parallel(checker: Checker, chunks: Iterator[list[InputLine | TableRow]]) ->
     with ProcessPoolExecutor(
         max_workers=checker.jobs,
         initializer=_worker_start,
-        initargs=(folders, checker.table_config, checker.batch_size, checker.cache_size),
+        initargs=(folders, checker.table_config, checker.explain, checker.batch_size, checker.cache_size),
         max_tasks_per_child=_TASKS_PER_WORKER,
     ) as pool:
         pending: deque[Future[list[RecordResult]]] = deque()

@@ -106,6 +106,7 @@ def main() -> None:
 @click.option("--fail-on-warning", is_flag=True, help="Exit 1 when any warning is reported, too.")
 @click.option("--color/--no-color", default=None, help="Force or disable colour (default: when writing to a terminal).")
 @click.option("--progress/--no-progress", default=None, help="Progress on standard error (default: when it is a terminal).")
+@click.option("--explain", is_flag=True, help="With each violation: the rule, the facts it read and the guidance it encodes.")
 def check(
     files: tuple[str, ...],
     rules: tuple[str, ...],
@@ -122,6 +123,7 @@ def check(
     fail_on_warning: bool,
     color: bool | None,
     progress: bool | None,
+    explain: bool,
 ) -> None:
     """Check every record in FILES (text, CSV/TSV extracts, JSON Lines; - for standard input)."""
     for path in files:
@@ -131,7 +133,7 @@ def check(
         _fail("standard input (-) can be read only once")
     try:
         tables = _table_config(opcs_file, icd10_file, ncci_dir, ncci_setting)
-        checker = Checker(rules or None, tables=tables, jobs=jobs or None)
+        checker = Checker(rules or None, tables=tables, explain=explain, jobs=jobs or None)
     except RuleError as exc:
         _fail(f"rule pack error: {exc}")
         return

@@ -9,6 +9,30 @@ from types import MappingProxyType
 
 
 @dataclass(frozen=True, slots=True)
+class Explanation:
+    """Why a violation was reported, for a coder to follow (``check --explain``)."""
+
+    rule_file: str  # where the rule is written, FILE:LINE
+    rule_text: str  # the rule's ASP statements, without its metadata header
+    description: str  # the rule's own account of what it checks
+    facts: tuple[str, ...]  # the record facts at the blamed positions the rule read
+    codes: tuple[tuple[int, str, str, bool], ...]  # the section: (position, code, title, blamed)
+    guidance: str  # the source the rule encodes
+
+    def lines(self) -> list[str]:
+        out = [f"rule {self.rule_file}"]
+        if self.description:
+            out.append("what it checks: " + " ".join(self.description.split()))
+        out.append("the codes of this section:")
+        out += [f"  {p:>2} {code:8} {title}{'   <- blamed' if blamed else ''}" for p, code, title, blamed in self.codes]
+        out.append("facts at the blamed positions: " + " ".join(self.facts))
+        out.append("the rule:")
+        out += [f"  {line}" for line in self.rule_text.splitlines() if line.strip()]
+        out.append(f"guidance: {self.guidance}")
+        return out
+
+
+@dataclass(frozen=True, slots=True)
 class Violation:
     """One rule broken by one record, with the blamed codes and where they are."""
 
@@ -23,6 +47,7 @@ class Violation:
     column: int
     title: str = ""
     where: str | None = None  # for tabular inputs, the field of the first blamed code
+    explanation: Explanation | None = None
 
     @property
     def is_error(self) -> bool:

@@ -247,3 +247,19 @@ def test_waivers_in_json_and_extracts(tmp_path) -> None:
     )
     record = json.loads(run("check", str(extract), "--format", "json").output)["records"][0]
     assert [v["rule"] for v in record["waived"]] == ["opcs.group-order"]
+
+
+def test_explain_shows_the_rule_the_facts_and_the_guidance() -> None:
+    text = "ep3: opcs V44.4 Y53.4 Z66.5; icd M80.0\n"
+    plain = run("check", "-", "--rules", "opcs4", "--explain", "--no-color", input=text).output
+    assert "rule logic/opcs4/spinal-levels-second.lp:1" in plain and "<- blamed" in plain and "guidance: NICE HTG3" in plain
+    document = json.loads(run("check", "-", "--rules", "opcs4", "--explain", "--format", "json", input=text).output)
+    (violation,) = document["records"][0]["violations"]
+    explanation = violation["explanation"]
+    assert explanation["rule_file"] == "logic/opcs4/spinal-levels-second.lp:1"
+    assert 'code(R,opcs,1,"V44.4").' in explanation["facts"] and 'code(R,opcs,2,"Y53.4").' not in explanation["facts"]
+    assert 'violation("opcs.spinal-levels-second", R, opcs, P)' in explanation["rule"]
+    assert [c["blamed"] for c in explanation["codes"]] == [True, False, False]
+    assert explanation["guidance"] == violation["source"]
+    without = json.loads(run("check", "-", "--rules", "opcs4", "--format", "json", input=text).output)
+    assert "explanation" not in without["records"][0]["violations"][0]

@@ -43,6 +43,16 @@ def violation_dict(violation: Violation) -> dict[str, Any]:
     }
     if violation.where:
         data["field"] = violation.where
+    if violation.explanation is not None:
+        e = violation.explanation
+        data["explanation"] = {
+            "rule_file": e.rule_file,
+            "rule": e.rule_text,
+            "what_it_checks": " ".join(e.description.split()),
+            "facts": list(e.facts),
+            "codes": [{"position": p, "code": c, "title": t, "blamed": b} for p, c, t, b in e.codes],
+            "guidance": e.guidance,
+        }
     return data
 
 

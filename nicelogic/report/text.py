@@ -46,6 +46,9 @@ class TextReporter(ReporterBase):
             self._emit(rejection_line(result), "bold magenta")
         for v in result.violations:
             self._emit(violation_line(result, v), _STYLE.get(v.severity))
+            if v.explanation is not None:
+                for line in v.explanation.lines():
+                    self._emit("    " + line, "dim")
         for v in result.waived:
             self._emit(
                 violation_line(result, v).replace(f" {v.rule} {v.severity}: ", f" {v.rule} {v.severity} (waived): ", 1), "dim"
