@@ -21,9 +21,9 @@ from .model import Code, Record, System
 from .packs import Rule, RuleError, RuleSet, load_rules, resolve_selection
 from .parsing import RecordParser
 from .readers import InputLine, Rejected, TableRow, json_line, json_record, read_lines, text_lines, to_record
+from .resources import logic_dir
 from .results import Explanation, InputProblem, RecordResult, Report, SummaryCounter, Violation
 from .solve import Finding, solve_forms
-from .resources import logic_dir
 from .tables import CodeTables, TableConfig, load_tables
 
 DEFAULT_BATCH = 2000
