@@ -22,9 +22,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 
-import clingo
 from clingo import ast
 
+from .aspast import atoms_of, strings_of
 from .facts import SECTION_PREDICATES
 from .model import System
 from .packs import RuleSet, load_rules
@@ -45,23 +45,6 @@ class Mentions:
         return set(self.anywhere) | set(self.by_section.get(section, ()))
 
 
-def _strings(node: object) -> set[str]:
-    found: set[str] = set()
-
-    def visit(item: object) -> None:
-        if isinstance(item, ast.AST):
-            if item.ast_type == ast.ASTType.SymbolicTerm and item.symbol.type == clingo.SymbolType.String:
-                found.add(item.symbol.string)
-            for key in item.child_keys:
-                visit(getattr(item, key))
-        elif isinstance(item, list | tuple | ast.ASTSequence):
-            for child in item:
-                visit(child)
-
-    visit(node)
-    return found
-
-
 def _section_of(atom: ast.AST) -> str | None:
     term = atom.symbol
     if term.ast_type != ast.ASTType.Function or term.name not in SECTION_PREDICATES or len(term.arguments) < 2:
@@ -78,12 +61,12 @@ def mentions(program: str) -> Mentions:
     in_atoms: set[str] = set()
 
     def statement(stm: ast.AST) -> None:
-        everything.update(_strings(stm))
-        for atom in _atoms(stm):
+        everything.update(strings_of(stm))
+        for atom in atoms_of(stm):
             section = _section_of(atom)
             if section is None:
                 continue
-            strings = _strings(atom)
+            strings = strings_of(atom)
             by_section.setdefault(section, set()).update(strings)
             in_atoms.update(strings)
             if atom.symbol.name == "chapter" and section == "opcs":
@@ -91,21 +74,6 @@ def mentions(program: str) -> Mentions:
 
     ast.parse_string(program, statement)
     return Mentions({k: frozenset(v) for k, v in by_section.items()}, frozenset(everything - in_atoms), frozenset(chapters))
-
-
-class _AtomCollector(ast.Transformer):  # type: ignore[misc]
-    def __init__(self) -> None:
-        self.atoms: list[ast.AST] = []
-
-    def visit_SymbolicAtom(self, node: ast.AST) -> ast.AST:
-        self.atoms.append(node)
-        return node
-
-
-def _atoms(node: ast.AST) -> list[ast.AST]:
-    collector = _AtomCollector()
-    collector(node)
-    return collector.atoms
 
 
 def candidates(

@@ -354,10 +354,7 @@ class Completer:
         best = self._minimum(problem)
         if best is None:
             return CompletionReport(parsed.text(), (), 0, True, minimal, False, self._conflict(problem))
-        assumptions = problem.assumptions
-        if minimal:
-            bound = clingo.Function("add_at_most", [clingo.Number(best)])
-            assumptions = [a for a in assumptions if a[0] != bound] + [(bound, True)]
+        assumptions = self._bounded(problem, best) if minimal else problem.assumptions
         shown = self._ranked(problem, limit, assumptions)
         counted = [0]
         exhaustive = self._enumerate(problem, False, count_limit, lambda _: counted.__setitem__(0, counted[0] + 1), assumptions)
@@ -408,10 +405,7 @@ class Completer:
         best = self._minimum(problem)
         if best is None:
             return CompletionReport(record.text(), (), 0, True, minimal, True, self._conflict(problem))
-        assumptions = problem.assumptions
-        if minimal:
-            bound = clingo.Function("add_at_most", [clingo.Number(best)])
-            assumptions = [a for a in assumptions if a[0] != bound] + [(bound, True)]
+        assumptions = self._bounded(problem, best) if minimal else problem.assumptions
         found: dict[frozenset[tuple[tuple[str, int], str]], tuple] = {}  # type: ignore[type-arg]
 
         def on_template(model: clingo.Model) -> None:
@@ -505,8 +499,7 @@ class Completer:
             best = self._minimum(problem)
             if best is None:
                 return Consequences(parsed.text(), (), (), (), (), True, self._conflict(problem))
-            bound = clingo.Function("add_at_most", [clingo.Number(best)])
-            assumptions = [a for a in assumptions if a[0] != bound] + [(bound, True)]
+            assumptions = self._bounded(problem, best)
         config = _solving(problem.ctl)
         config.opt_mode = "ignore"
         config.project = "show"  # consequences over every shown atom, not the projection
@@ -535,6 +528,12 @@ class Completer:
             placed(results["cautious"], "cat_at"),
             minimal,
         )
+
+    @staticmethod
+    def _bounded(problem: _Problem, inserts: int) -> list[tuple[clingo.Symbol, bool]]:
+        """The problem's assumptions, with at most ``inserts`` inserted codes."""
+        bound = clingo.Function("add_at_most", [clingo.Number(inserts)])
+        return [a for a in problem.assumptions if a[0] != bound] + [(bound, True)]
 
     def _minimum(self, problem: _Problem) -> int | None:
         config = _solving(problem.ctl)

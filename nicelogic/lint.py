@@ -14,9 +14,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import clingo
 from clingo import ast
 
+from .aspast import atoms_of, name_and_arity, strings_of
 from .cases import load_cases
 from .facts import RECORD_ATTRIBUTES, SECTION_PREDICATES, TABLE_PREDICATES
 from .packs import OUTPUT, RuleError, library_files, load_pack, load_rules, resolve_selection
@@ -62,59 +62,21 @@ class _Statement:
     is_violation: bool
 
 
-def _collect_atoms(node: ast.AST) -> list[ast.AST]:
-    found: list[ast.AST] = []
-
-    class Collector(ast.Transformer):  # type: ignore[misc]
-        def visit_SymbolicAtom(self, atom: ast.AST) -> ast.AST:
-            found.append(atom)
-            return atom
-
-    Collector()(node)
-    return found
-
-
-def _signature(atom: ast.AST) -> tuple[str, int] | None:
-    term = atom.symbol
-    if term.ast_type == ast.ASTType.Pool and term.arguments:  # p("a"; "b").
-        term = term.arguments[0]
-    if term.ast_type == ast.ASTType.Function:
-        return term.name, len(term.arguments)
-    return None
-
-
 def _statements(path: Path) -> list[_Statement]:
     out: list[_Statement] = []
 
     def on_statement(stm: ast.AST) -> None:
         if stm.ast_type != ast.ASTType.Rule:
             return
-        heads = [s for a in _collect_atoms(stm.head) if (s := _signature(a))]
-        body_atoms = [a for lit in stm.body for a in _collect_atoms(lit)]
-        body = [s for a in body_atoms if (s := _signature(a))]
+        heads = [s for a in atoms_of(stm.head) if (s := name_and_arity(a))]
+        body_atoms = [a for lit in stm.body for a in atoms_of(lit)]
+        body = [s for a in body_atoms if (s := name_and_arity(a))]
         out.append(
             _Statement(path, stm.location.begin.line, heads, body, body_atoms, list(stm.body), any(h in OUTPUT for h in heads))
         )
 
     ast.parse_string(path.read_text(encoding="utf-8"), on_statement)
     return out
-
-
-def _strings(node: object) -> list[str]:
-    found: list[str] = []
-
-    def visit(item: object) -> None:
-        if isinstance(item, ast.AST):
-            if item.ast_type == ast.ASTType.SymbolicTerm and item.symbol.type == clingo.SymbolType.String:
-                found.append(item.symbol.string)
-            for key in item.child_keys:
-                visit(getattr(item, key))
-        elif isinstance(item, Iterable) and not isinstance(item, str | bytes):  # lists, AST sequences and slices
-            for child in item:
-                visit(child)
-
-    visit(node)
-    return found
 
 
 def _rel(path: Path) -> str:
@@ -160,20 +122,20 @@ def _codes(statements: Sequence[_Statement], tables: CodeTables) -> list[LintFin
 
     for statement in statements:
         for atom in statement.atoms:
-            name_arity = _signature(atom)
+            name_arity = name_and_arity(atom)
             if not name_arity or name_arity[0] not in SECTION_PREDICATES:
                 continue
             args = atom.symbol.arguments
             section = str(args[1].symbol) if len(args) > 1 and args[1].ast_type == ast.ASTType.SymbolicTerm else None
             kind = "chapter" if name_arity[0] == "chapter" else name_arity[0]
-            for literal in _strings(args[2:]):
+            for literal in strings_of(args[2:]):
                 problem = judge(literal, section, kind)
                 if problem:
                     findings.append(LintFinding(_rel(statement.file), statement.line, "error", "code-literal", problem))
         atom_strings = {
-            s for atom in statement.atoms if (_signature(atom) or ("", 0))[0] in SECTION_PREDICATES for s in _strings(atom)
+            s for atom in statement.atoms if (name_and_arity(atom) or ("", 0))[0] in SECTION_PREDICATES for s in strings_of(atom)
         }
-        for literal in _strings(statement.literals):
+        for literal in strings_of(statement.literals):
             if literal in atom_strings or not _CODE_LIKE.match(literal):
                 continue
             problem = judge(literal, None, None)
@@ -189,12 +151,12 @@ def _ranges(statements: Sequence[_Statement], tables: CodeTables) -> list[LintFi
         chapters: dict[str, tuple[str, str]] = {}  # catnum variable -> (section, chapter)
         letters: dict[tuple[str, str], str] = {}  # (record, position) variables -> chapter
         for atom in statement.atoms:
-            sig = _signature(atom)
+            sig = name_and_arity(atom)
             args = atom.symbol.arguments
-            if sig == ("chapter", 4) and _strings(args[3:]):
-                letters[(str(args[0]), str(args[2]))] = f"{args[1]}:{_strings(args[3:])[0]}"
+            if sig == ("chapter", 4) and strings_of(args[3:]):
+                letters[(str(args[0]), str(args[2]))] = f"{args[1]}:{strings_of(args[3:])[0]}"
         for atom in statement.atoms:
-            if _signature(atom) == ("catnum", 4):
+            if name_and_arity(atom) == ("catnum", 4):
                 args = atom.symbol.arguments
                 key = (str(args[0]), str(args[2]))
                 if key in letters:

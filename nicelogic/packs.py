@@ -23,6 +23,7 @@ from pathlib import Path
 import clingo
 from clingo import ast
 
+from .aspast import atoms_of
 from .facts import RECORD_ATTRIBUTES, SECTION_PREDICATES, TABLE_PREDICATES
 from .resources import logic_dir
 
@@ -223,21 +224,6 @@ class _Scan:
     attribute_uses: list[AttributeUse]
 
 
-class _AtomCollector(ast.Transformer):  # type: ignore[misc]
-    def __init__(self) -> None:
-        self.atoms: list[ast.AST] = []
-
-    def visit_SymbolicAtom(self, node: ast.AST) -> ast.AST:
-        self.atoms.append(node)
-        return node
-
-
-def _atoms(node: ast.AST) -> list[ast.AST]:
-    collector = _AtomCollector()
-    collector(node)
-    return collector.atoms
-
-
 def _arguments(atom: ast.AST) -> tuple[str, list[ast.AST]] | None:
     symbol = atom.symbol
     if symbol.ast_type == ast.ASTType.Function:
@@ -246,7 +232,7 @@ def _arguments(atom: ast.AST) -> tuple[str, list[ast.AST]] | None:
 
 
 def _attribute_uses(body: list[ast.AST]) -> list[AttributeUse]:
-    calls = [call for literal in body for atom in _atoms(literal) if (call := _arguments(atom))]
+    calls = [call for literal in body for atom in atoms_of(literal) if (call := _arguments(atom))]
     attributes = {name for name, args in calls if name in RECORD_ATTRIBUTES and len(args) == 2}
     if not attributes:
         return []
@@ -296,12 +282,12 @@ def _scan(path: Path, text: str) -> _Scan:
                 )
             elif head.ast_type != ast.ASTType.Literal:
                 scan.problems.append(f"{path}:{line}: choice rules and disjunctions are refused in check packs")
-            for atom in _atoms(head):
+            for atom in atoms_of(head):
                 sig = _signature(atom)
                 if sig:
                     scan.heads.append((sig[0], sig[1], sig[2], line))
             for literal in stm.body:
-                for atom in _atoms(literal):
+                for atom in atoms_of(literal):
                     sig = _signature(atom)
                     if sig:
                         scan.used.add((sig[0], sig[1]))

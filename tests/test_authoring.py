@@ -111,3 +111,9 @@ def test_readme_walkthrough_runs(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "rule coverage: 100.0% (2 of 2 rules" in result.stdout
     assert "ep2 is invalid, as it should be" in result.stdout
+
+
+def test_builtin_packs_pass_nicelogic_test_at_full_coverage_from_the_command_line() -> None:
+    result = run("test", "--coverage-threshold", "100", "--strict")
+    assert result.exit_code == 0, result.output
+    assert "rule coverage: 100.0%" in result.output and " 0 failed" in result.output

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from .._version import __version__
-from ..results import RecordResult, Summary
+from ..results import RecordResult, Summary, Violation
 from .base import ReporterBase
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -36,28 +36,22 @@ class SarifReporter(ReporterBase):
                 "locations": [self._location(result.source, result.error.line, result.error.column)],
                 "properties": {"record": result.id},
             })  # fmt: skip
-        for v in result.waived:
-            self.results.append({
-                "ruleId": v.rule,
-                "ruleIndex": self.rule_index[v.rule],
-                "level": "error" if v.is_error else "warning",
-                "message": {"text": f"{v.message} (record {result.id})"},
-                "locations": [self._location(result.source, v.line, v.column)],
-                "suppressions": [{"kind": "external", "justification": "waived by the record"}],
-                "properties": {"record": result.id, "section": v.section, "positions": list(v.positions)},
-            })  # fmt: skip
         for v in result.violations:
-            self.results.append({
-                "ruleId": v.rule,
-                "ruleIndex": self.rule_index[v.rule],
-                "level": "error" if v.is_error else "warning",
-                "message": {"text": f"{v.message} (record {result.id})"},
-                "locations": [self._location(result.source, v.line, v.column)],
-                "properties": {
-                    "record": result.id, "section": v.section,
-                    "positions": list(v.positions), "codes": list(v.codes),
-                },
-            })  # fmt: skip
+            self.results.append(self._result(result, v))
+        for v in result.waived:
+            item = self._result(result, v)
+            item["suppressions"] = [{"kind": "external", "justification": "waived by the record"}]
+            self.results.append(item)
+
+    def _result(self, result: RecordResult, v: Violation) -> dict[str, Any]:
+        return {
+            "ruleId": v.rule,
+            "ruleIndex": self.rule_index[v.rule],
+            "level": "error" if v.is_error else "warning",
+            "message": {"text": f"{v.message} (record {result.id})"},
+            "locations": [self._location(result.source, v.line, v.column)],
+            "properties": {"record": result.id, "section": v.section, "positions": list(v.positions), "codes": list(v.codes)},
+        }
 
     def finish(self, summary: Summary) -> None:
         rules = [
