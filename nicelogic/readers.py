@@ -197,7 +197,7 @@ def text_lines(lines: Iterable[str], source: str, default_system: System = Syste
         stripped = text.strip()
         if not stripped or stripped.startswith("#"):
             continue
-        waive = _WAIVE_COMMENT.search(text)
+        waive = _WAIVE_COMMENT.search(text) if "#" in text else None  # most lines hold no comment
         waivers = waivers_of(waive.group("rules")) if waive else ()
         yield InputLine(source, number, text, default_system, waivers=waivers)
 
