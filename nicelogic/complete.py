@@ -375,10 +375,6 @@ class Completer:
             self._enumerate(problem, False, limit * 4, keep, assumptions)
         return [c for _, c in sorted(found.values(), key=lambda item: (item[0], item[1].record))][:limit]
 
-    @staticmethod
-    def _rank_first(pair: tuple[Completion, tuple[int, ...]]) -> tuple[tuple[int, ...], Completion]:
-        return pair[1], pair[0]
-
     def _enumerate(self, problem: _Problem, minimal: bool, count_limit: int, on_model, assumptions=None) -> bool:  # type: ignore[no-untyped-def]
         """Enumerate distinct (projected) models; with ``minimal`` only optimal ones.
         Returns whether the enumeration was exhaustive."""

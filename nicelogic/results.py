@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -137,13 +137,6 @@ class SummaryCounter:
             self.waived,
             MappingProxyType(dict(sorted(self.by_rule.items()))),
         )
-
-
-def summarise(results: Iterable[RecordResult]) -> Summary:
-    counter = SummaryCounter()
-    for result in results:
-        counter.add(result)
-    return counter.summary()
 
 
 @dataclass(frozen=True, slots=True)
