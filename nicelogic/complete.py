@@ -147,7 +147,17 @@ class _Problem:
     defaults: frozenset[tuple[str, str]] = field(default_factory=frozenset)
     assumptions: list[tuple[clingo.Symbol, bool]] = field(default_factory=list)
     candidates: dict[str, list[str]] = field(default_factory=dict)
-    # where the last model read placed each given code, and which it replaced
+
+
+@dataclass
+class _Reading:
+    """What one model says: the codes at each slot, which were inserted, warnings, the
+    category at each slot, and where each given code went (and whether it was replaced)."""
+
+    at: dict[tuple[str, int], str] = field(default_factory=dict)
+    inserted: set[tuple[str, int]] = field(default_factory=set)
+    warnings: tuple[str, ...] = ()
+    cats: dict[tuple[str, int], str] = field(default_factory=dict)
     places: dict[tuple[str, int], int] = field(default_factory=dict)
     replaced: set[tuple[str, int]] = field(default_factory=set)
 
@@ -285,34 +295,29 @@ class Completer:
                 parts.append(system.value + " " + " ".join(at[(system.value, p)] for p in positions))
         return f"{record.id}: " + "; ".join(parts)
 
-    def _read(
-        self, problem: _Problem, model: clingo.Model
-    ) -> tuple[dict[tuple[str, int], str], set[tuple[str, int]], tuple[str, ...], dict[tuple[str, int], str]]:
-        at: dict[tuple[str, int], str] = {}
-        cats: dict[tuple[str, int], str] = {}
-        inserted: set[tuple[str, int]] = set()
-        warnings: list[str] = []
-        problem.places = {}
-        problem.replaced = set()
+    def _read(self, model: clingo.Model) -> _Reading:
+        reading = _Reading()
+        warnings: set[str] = set()
         for symbol in model.symbols(shown=True):
             args = symbol.arguments
             if symbol.name == "place":
-                problem.places[(args[0].name, args[1].number)] = args[2].number
+                reading.places[(args[0].name, args[1].number)] = args[2].number
             elif symbol.name == "replaced":
-                problem.replaced.add((args[0].name, args[1].number))
+                reading.replaced.add((args[0].name, args[1].number))
             elif symbol.name == "at":
-                at[(args[0].name, args[1].number)] = args[2].string
+                reading.at[(args[0].name, args[1].number)] = args[2].string
             elif symbol.name == "cat_at":
-                cats[(args[0].name, args[1].number)] = args[2].string
+                reading.cats[(args[0].name, args[1].number)] = args[2].string
             elif symbol.name == "insert":
-                inserted.add((args[0].name, args[1].number))
+                reading.inserted.add((args[0].name, args[1].number))
             elif symbol.name == "warning":
-                warnings.append(args[0].string)
-        return at, inserted, tuple(sorted(set(warnings))), cats
+                warnings.add(args[0].string)
+        reading.warnings = tuple(sorted(warnings))
+        return reading
 
     def _completion(self, problem: _Problem, model: clingo.Model) -> tuple[Completion, tuple[int, ...]]:
-        at, inserted, warnings, _ = self._read(problem, model)
-        at = self._with_given_text(problem, at, inserted)
+        reading = self._read(model)
+        at, inserted, warnings = self._with_given_text(problem, reading), reading.inserted, reading.warnings
         added = tuple(Placed(s, p, at[(s, p)]) for s, p in sorted(inserted, key=lambda k: (self._order(problem, k[0]), k[1])))
         text = self._text(problem.record, problem.sections, at, inserted)
         defaults_used = sum((s, c.code) in problem.defaults for s, c in ((a.section, a) for a in added))
@@ -322,15 +327,12 @@ class Completer:
     def _order(self, problem: _Problem, section: str) -> int:
         return [s.value for s in problem.sections].index(section)
 
-    def _with_given_text(
-        self, problem: _Problem, at: dict[tuple[str, int], str], inserted: set[tuple[str, int]]
-    ) -> dict[tuple[str, int], str]:
-        """Given codes keep their units, modifiers and marks in the completed record (read
-        from where the last model read placed each one)."""
-        out = dict(at)
-        for (section, index), position in problem.places.items():
+    def _with_given_text(self, problem: _Problem, reading: _Reading) -> dict[tuple[str, int], str]:
+        """The codes of a model, the given ones with their units, modifiers and marks."""
+        out = dict(reading.at)
+        for (section, index), position in reading.places.items():
             code = problem.given[System(section)][index - 1]
-            if not code.wildcard and (section, index) not in problem.replaced and (section, position) in out:
+            if not code.wildcard and (section, index) not in reading.replaced and (section, position) in out:
                 out[(section, position)] = code.text()
         return out
 
@@ -405,11 +407,12 @@ class Completer:
         found: dict[frozenset[tuple[tuple[str, int], str]], tuple] = {}  # type: ignore[type-arg]
 
         def on_template(model: clingo.Model) -> None:
-            at, inserted, warnings, cats = self._read(problem, model)
+            reading = self._read(model)
+            at, inserted, warnings, cats = reading.at, reading.inserted, reading.warnings, reading.cats
             key = frozenset(cats.items())
             if key not in found:
                 defaults = sum((s, at[(s, p)]) in problem.defaults for s, p in inserted)
-                witness = self._text(problem.record, problem.sections, self._with_given_text(problem, at, inserted), inserted)
+                witness = self._text(problem.record, problem.sections, self._with_given_text(problem, reading), inserted)
                 found[key] = ((len(inserted), len(warnings), -defaults), inserted, warnings, cats, witness)
 
         # Under optimisation first: every template with a member free of warnings comes
@@ -608,7 +611,8 @@ class Completer:
         return RepairReport(parsed.text(), tuple(r for _, r in found[:limit]), len(found), exhaustive, errors)
 
     def _repair(self, problem: _Problem, model: clingo.Model, violations) -> tuple[tuple[int, ...], Repair]:  # type: ignore[no-untyped-def]
-        at, inserted, warnings, _ = self._read(problem, model)
+        reading = self._read(model)
+        at, inserted, warnings = reading.at, reading.inserted, reading.warnings
         edits: list[Edit] = []
         for symbol in model.symbols(shown=True):
             args = symbol.arguments
@@ -617,11 +621,7 @@ class Completer:
                 edits.append(
                     Edit("delete", system.value, problem.given[system][args[1].number - 1].text(), original=args[1].number)
                 )
-        places = {
-            (s.arguments[0].name, s.arguments[1].number): s.arguments[2].number
-            for s in model.symbols(shown=True)
-            if s.name == "place"
-        }
+        places = reading.places
         for symbol in model.symbols(shown=True):
             args = symbol.arguments
             if symbol.name == "moved":
@@ -643,7 +643,7 @@ class Completer:
                 )
         for section, position in sorted(inserted):
             edits.append(Edit("insert", section, at[(section, position)], position))
-        text = self._text(problem.record, problem.sections, self._with_given_text(problem, at, inserted), inserted)
+        text = self._text(problem.record, problem.sections, self._with_given_text(problem, reading), inserted)
         after = self.checker.check_record(text)
         removed = tuple(sorted({v.rule for v in violations} - {v.rule for v in after.violations}))
         defaults = sum(1 for e in edits if e.kind == "insert" and (e.section, e.code) in problem.defaults)
