@@ -28,7 +28,7 @@ from pathlib import Path
 
 from .checker import Checker
 from .packs import RuleSet
-from .readers import InputLine, json_line
+from .readers import line_item
 from .results import RecordResult
 
 REJECTED = "input.rejected"
@@ -200,13 +200,8 @@ def evaluate(case: Case, result: RecordResult, ruleset: RuleSet, strict: bool = 
 
 def run_cases(checker: Checker, cases: Sequence[Case], strict: bool = False) -> list[CaseResult]:
     """Check every case's record (text, or a JSON object on one line) and compare."""
-    items = [
-        json_line(case.text.strip(), case.source, case.line)
-        if case.text.lstrip().startswith("{")
-        else InputLine(case.source, case.line, case.text)
-        for case in cases
-    ]
-    results = list(checker.iter_check(items))
+    items = [line_item(case.text, case.source, case.line) for case in cases]  # cases are record lines: never None
+    results = list(checker.iter_check(item for item in items if item is not None))
     completer = None
     out = []
     for case, result in zip(cases, results, strict=True):

@@ -20,7 +20,7 @@ from .facts import AttributeScope, record_facts, record_form, wanted_attributes
 from .model import Code, Record, System
 from .packs import Rule, RuleError, RuleSet, load_rules, resolve_selection
 from .parsing import RecordParser
-from .readers import InputLine, Rejected, TableRow, json_line, json_record, read_lines, text_lines, to_record
+from .readers import InputLine, Rejected, TableRow, json_record, line_item, read_lines, to_record
 from .resources import logic_dir
 from .results import Explanation, InputProblem, RecordResult, Report, SummaryCounter, Violation
 from .solve import Finding, solve_forms
@@ -305,10 +305,10 @@ def as_input(
     for number, item in enumerate(records_or_text, start=1):
         if isinstance(item, Record | InputLine):
             yield item
-        elif isinstance(item, str) and item.lstrip().startswith("{"):
-            yield json_line(item.strip(), source, number)
         elif isinstance(item, str):
-            yield from (InputLine(source, number, line.text, system) for line in text_lines([item], source, system))
+            line = line_item(item, source, number, system)
+            if line is not None:
+                yield line
         elif isinstance(item, Mapping):
             yield json_record(dict(item), source, number)
         else:

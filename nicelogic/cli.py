@@ -352,17 +352,10 @@ def repair(
 
 
 def _parse_or_fail(completer, text: str, system: str):  # type: ignore[no-untyped-def]
-    from .readers import InputLine, Rejected, json_line, to_record
-
-    item = (
-        json_line(text.strip(), "<input>", 1)
-        if text.strip().startswith("{")
-        else InputLine("<input>", 1, text, System.from_name(system))
-    )
-    parsed = to_record(item, completer.checker.parser)
-    if isinstance(parsed, Rejected):
-        _fail(f"{text!r}: column {parsed.error.column}: {parsed.error.message}")
-    return parsed
+    try:
+        return completer.parse(text, System.from_name(system))
+    except ValueError as exc:
+        _fail(f"{text!r}: {exc}")
 
 
 def _emit(outputs: list, fmt: str) -> None:  # type: ignore[type-arg]

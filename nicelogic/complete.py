@@ -18,7 +18,7 @@ import clingo
 from .candidates import candidates as candidate_codes
 from .checker import Checker
 from .model import Code, Record, System
-from .readers import InputLine, Rejected, json_line, to_record
+from .readers import Rejected, line_item, to_record
 from .resources import logic_dir
 
 DEFAULT_MAX_ADD = 4
@@ -184,12 +184,13 @@ class Completer:
 
     # -------------------------------------------------------------- building
 
-    def parse(self, record: Record | str) -> Record:
+    def parse(self, record: Record | str, system: System = System.OPCS) -> Record:
         """A record given as one line of text or of JSON."""
         if isinstance(record, Record):
             return record
-        text = record.strip()
-        item = json_line(text, "<input>", 1) if text.startswith("{") else InputLine("<input>", 1, text)
+        item = line_item(record, "<input>", 1, system)
+        if item is None:
+            raise ValueError("no record: the line is blank or a comment")
         parsed = to_record(item, self.checker.parser)
         if isinstance(parsed, Rejected):
             raise ValueError(f"column {parsed.error.column}: {parsed.error.message}")

@@ -16,6 +16,7 @@ each code came from keeps error locations in the user's terms.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import re
@@ -200,6 +201,16 @@ def text_lines(lines: Iterable[str], source: str, default_system: System = Syste
         waive = _WAIVE_COMMENT.search(text) if "#" in text else None  # most lines hold no comment
         waivers = waivers_of(waive.group("rules")) if waive else ()
         yield InputLine(source, number, text, default_system, waivers=waivers)
+
+
+def line_item(text: str, source: str, number: int, default_system: System = System.OPCS) -> InputLine | None:
+    """One record given as a single line: JSON when it starts with ``{`` (no text record
+    can), else the text format with its waivers. None for a blank or comment line."""
+    if text.lstrip().startswith("{"):
+        return json_line(text.strip(), source, number)
+    for line in text_lines([text], source, default_system):
+        return dataclasses.replace(line, line=number)
+    return None
 
 
 # ----------------------------------------------------------------- tabular extracts

@@ -146,3 +146,10 @@ def test_records_dated_outside_a_packs_effective_range_are_not_judged_by_it() ->
     assert checker.check_record({**record, "date": "2019-12-31"}).violations == ()
     assert checker.check_record({**record, "date": "2031-01-01"}).violations == ()
     assert [v.rule for v in checker.check_record(record).violations] == ["local.female-only"]  # undated: judged
+
+
+def test_waivers_of_text_lines_reach_library_callers() -> None:
+    record = "w: opcs V44.4 V55.1 Z66.5 Y53.4; icd M80.0  # waive: opcs.group-order"
+    report = nicelogic.check(record, rules=["opcs4"])
+    assert report.records[0].violations == ()
+    assert [v.rule for v in report.records[0].waived] == ["opcs.group-order"]
