@@ -99,7 +99,8 @@ def candidates(
             addons = {c for c in given.get(System.CPT, ())}
             chosen |= set(tables.ncci.primaries(addons)) if addons else set()
         else:
-            table = tables.opcs if system is System.OPCS else tables.icd10
+            table = tables.classification(system)
+            assert table is not None
             valid = [code for code in table.titles if table.is_code(code)]
             categories = {w for w in words if _CATEGORY.match(w)}
             codes = {w for w in words if _CODE.match(w)}

@@ -193,8 +193,7 @@ class Checker:
     def _title(self, system: System, code: Code | None) -> str:
         if code is None:
             return ""
-        titles = {System.OPCS: self.tables.opcs.titles, System.ICD10: self.tables.icd10.titles}.get(system, {})
-        title = titles.get(code.value)
+        title = self.tables.title(system, code.value)
         return f"{code.text()} {title}" if title else code.text()
 
     def _violation(self, record: Record, finding: Finding) -> Violation:
@@ -232,8 +231,9 @@ class Checker:
             for line in record_facts(record, 1, self.ruleset.attributes).splitlines()
             if any(f",{system.value},{p}," in line or line.endswith(f",{system.value},{p}).") for p in positions)
         ]
-        titles = {System.OPCS: self.tables.opcs.titles, System.ICD10: self.tables.icd10.titles}.get(system, {})
-        listed = tuple((n, c.text(), titles.get(c.value, ""), n in finding.positions) for n, c in enumerate(codes, start=1))
+        listed = tuple(
+            (n, c.text(), self.tables.title(system, c.value), n in finding.positions) for n, c in enumerate(codes, start=1)
+        )
         return Explanation(
             rule_file=f"{_shown(rule.file)}:{rule.line}",
             rule_text=_rule_text(rule.file),

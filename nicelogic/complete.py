@@ -208,8 +208,8 @@ class Completer:
         wanted = candidate_codes(self.checker.ruleset, self.checker.tables, sections, given_values, self.extra)
         for system, codes in given.items():  # wildcards draw from their category
             for code in codes:
-                if code.wildcard:
-                    table = self.checker.tables.opcs if system is System.OPCS else self.checker.tables.icd10
+                table = self.checker.tables.classification(system)
+                if code.wildcard and table is not None:
                     wanted[system] |= {c for c in table.titles if c[:3] == code.value and table.is_code(c)}
         facts: list[str] = [f"max_add({self.max_add}).", "allow(insert).", "cost(insert,1)."]
         if repair:

@@ -112,8 +112,8 @@ def _codes(statements: Sequence[_Statement], tables: CodeTables) -> list[LintFin
         if not _CODE_LIKE.match(literal):
             return None if kind is None else f"{literal!r} is not a code"
         for system in [section] if section else ["opcs", "icd10"]:
-            table = tables.opcs if system == "opcs" else tables.icd10
-            if (_CODE.match(literal) or _CATEGORY.match(literal)) and literal in table.titles:
+            table = tables.classification(system)
+            if table is not None and (_CODE.match(literal) or _CATEGORY.match(literal)) and literal in table.titles:
                 return None
         if re.search(r"[:\-]", literal):
             return f"{literal!r} is not a code: a range is written with chapter/catnum comparisons, not a string"
@@ -179,7 +179,9 @@ def _ranges(statements: Sequence[_Statement], tables: CodeTables) -> list[LintFi
                     high = min(high, value - 1)
             if (low, high) == (0, 99):
                 continue
-            table = tables.opcs if section == "opcs" else tables.icd10
+            table = tables.classification(section)
+            if table is None:
+                continue
             covered = sorted(c for c in table.titles if len(c) == 3 and c[0] == letter and low <= int(c[1:]) <= high)
             names = "; ".join(f"{c} {table.titles[c]}" for c in covered)
             message = f"{letter}{low:02d}-{letter}{high:02d} covers {len(covered)} {section} categories: {names}"

@@ -369,6 +369,16 @@ class CodeTables:
     icd10: Icd10Table
     ncci: NcciTables
 
+    def classification(self, system: System | str) -> OpcsTable | Icd10Table | None:
+        """The table that knows a section's codes and titles (None for CPT, which only the
+        NCCI edits judge)."""
+        tables: dict[System, OpcsTable | Icd10Table] = {System.OPCS: self.opcs, System.ICD10: self.icd10}
+        return tables.get(System(system))
+
+    def title(self, system: System | str, code: str) -> str:
+        table = self.classification(system)
+        return table.titles.get(code, "") if table else ""
+
     def facts(self, codes: Mapping[System, Iterable[str]]) -> str:
         """Table facts for the given codes of one batch."""
         out = [f"icd_edition({'uk' if self.icd10.uk else 'who'})."]
