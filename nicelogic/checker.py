@@ -21,7 +21,7 @@ from .model import Code, Record, System
 from .packs import Rule, RuleError, RuleSet, load_rules, resolve_selection
 from .parsing import RecordParser
 from .readers import InputLine, Rejected, TableRow, json_record, line_item, read_lines, to_record
-from .resources import logic_dir
+from .resources import logic_dir, shown_path
 from .results import Explanation, InputProblem, RecordResult, Report, SummaryCounter, Violation
 from .solve import Finding, solve_forms
 from .tables import CodeTables, TableConfig, load_tables
@@ -235,7 +235,7 @@ class Checker:
             (n, c.text(), self.tables.title(system, c.value), n in finding.positions) for n, c in enumerate(codes, start=1)
         )
         return Explanation(
-            rule_file=f"{_shown(rule.file)}:{rule.line}",
+            rule_file=f"{shown_path(rule.file, logic_dir().parent)}:{rule.line}",
             rule_text=_rule_text(rule.file),
             description=rule.description or rule.title,
             facts=tuple(blamed_facts),
@@ -257,15 +257,6 @@ def _rule_text(path: Path) -> str:
     """A rule file without its metadata header and comments: the statements themselves."""
     lines = [line for line in path.read_text(encoding="utf-8").splitlines() if not line.lstrip().startswith("%")]
     return "\n".join(lines).strip()
-
-
-def _shown(path: Path) -> str:
-    for base in (Path.cwd(), logic_dir().parent):
-        try:
-            return str(path.resolve().relative_to(base))
-        except ValueError:
-            continue
-    return str(path)
 
 
 def render_message(rule: Rule, record: Record, system: System, finding: Finding, codes: list[str], code_title: str = "") -> str:

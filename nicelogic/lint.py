@@ -20,6 +20,7 @@ from .aspast import atoms_of, name_and_arity, strings_of
 from .cases import load_cases
 from .facts import RECORD_ATTRIBUTES, SECTION_PREDICATES, TABLE_PREDICATES
 from .packs import OUTPUT, RuleError, library_files, load_pack, load_rules, resolve_selection
+from .resources import shown_path
 from .tables import CodeTables, TableConfig, load_tables
 
 # Predicates every program may read without defining them: the record facts, the table
@@ -79,19 +80,14 @@ def _statements(path: Path) -> list[_Statement]:
     return out
 
 
-def _rel(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
-
-
 def _from_error(exc: RuleError, fallback: Path) -> LintFinding:
     text = str(exc)
     match = _LOCATION.match(text)
     if match:
-        return LintFinding(_rel(Path(match.group("file"))), int(match.group("line")), "error", "pack", match.group("message"))
-    return LintFinding(_rel(fallback), 1, "error", "pack", text)
+        return LintFinding(
+            shown_path(Path(match.group("file"))), int(match.group("line")), "error", "pack", match.group("message")
+        )
+    return LintFinding(shown_path(fallback), 1, "error", "pack", text)
 
 
 # --------------------------------------------------------------------------- the checks
@@ -131,7 +127,7 @@ def _codes(statements: Sequence[_Statement], tables: CodeTables) -> list[LintFin
             for literal in strings_of(args[2:]):
                 problem = judge(literal, section, kind)
                 if problem:
-                    findings.append(LintFinding(_rel(statement.file), statement.line, "error", "code-literal", problem))
+                    findings.append(LintFinding(shown_path(statement.file), statement.line, "error", "code-literal", problem))
         atom_strings = {
             s for atom in statement.atoms if (name_and_arity(atom) or ("", 0))[0] in SECTION_PREDICATES for s in strings_of(atom)
         }
@@ -140,7 +136,7 @@ def _codes(statements: Sequence[_Statement], tables: CodeTables) -> list[LintFin
                 continue
             problem = judge(literal, None, None)
             if problem:
-                findings.append(LintFinding(_rel(statement.file), statement.line, "error", "code-literal", problem))
+                findings.append(LintFinding(shown_path(statement.file), statement.line, "error", "code-literal", problem))
     return findings
 
 
@@ -185,7 +181,7 @@ def _ranges(statements: Sequence[_Statement], tables: CodeTables) -> list[LintFi
             covered = sorted(c for c in table.titles if len(c) == 3 and c[0] == letter and low <= int(c[1:]) <= high)
             names = "; ".join(f"{c} {table.titles[c]}" for c in covered)
             message = f"{letter}{low:02d}-{letter}{high:02d} covers {len(covered)} {section} categories: {names}"
-            findings.append(LintFinding(_rel(statement.file), statement.line, "info", "range", message))
+            findings.append(LintFinding(shown_path(statement.file), statement.line, "info", "range", message))
     return findings
 
 
@@ -200,7 +196,7 @@ def _predicates(statements: Sequence[_Statement], library: Sequence[_Statement],
             if not known and (name, arity, statement.file) not in seen:
                 seen.add((name, arity, statement.file))
                 message = f"{name}/{arity} is used but never defined (and is no fact of the vocabulary in logic/README.md)"
-                findings.append(LintFinding(_rel(statement.file), statement.line, "error", "undefined", message))
+                findings.append(LintFinding(shown_path(statement.file), statement.line, "error", "undefined", message))
     for statement in statements:
         if statement.file not in own:
             continue
@@ -209,7 +205,7 @@ def _predicates(statements: Sequence[_Statement], library: Sequence[_Statement],
                 continue
             seen.add((name, arity, statement.file))
             message = f"{name}/{arity} is defined but never used"
-            findings.append(LintFinding(_rel(statement.file), statement.line, "error", "unused", message))
+            findings.append(LintFinding(shown_path(statement.file), statement.line, "error", "unused", message))
     return findings
 
 
@@ -253,14 +249,14 @@ def _untested(pack, folder: Path) -> list[LintFinding]:  # type: ignore[no-untyp
         try:
             expected |= {e.rule for case in load_cases(path) for e in case.expect}
         except ValueError as exc:
-            return [LintFinding(_rel(path), 1, "error", "tests", str(exc))]
+            return [LintFinding(shown_path(path), 1, "error", "tests", str(exc))]
     return [
         LintFinding(
-            _rel(rule.file),
+            shown_path(rule.file),
             rule.line,
             "error",
             "untested",
-            f"rule {rule.id} has no test case in {_rel(folder / 'tests')} that makes it fire",
+            f"rule {rule.id} has no test case in {shown_path(folder / 'tests')} that makes it fire",
         )
         for rule in pack.rules
         if rule.id not in expected
@@ -276,7 +272,7 @@ def _unfireable(pack, statements: Sequence[_Statement], tables: CodeTables) -> l
         if missing and not rule.needs:
             provided = f"they provide no {', '.join(missing)} facts"
             message = f"rule {rule.id} can never fire with the loaded tables: {provided} (declare needs)"
-            findings.append(LintFinding(_rel(rule.file), rule.line, "error", "never-fires", message))
+            findings.append(LintFinding(shown_path(rule.file), rule.line, "error", "never-fires", message))
     return findings
 
 

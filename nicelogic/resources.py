@@ -34,3 +34,14 @@ def logic_dir() -> Path:
 def grammar_dir() -> Path:
     """The folder holding the Lark grammar of the text record format."""
     return _shipped_dir("grammar")
+
+
+def shown_path(path: Path, *bases: Path) -> str:
+    """A path as messages show it: relative to the working directory (or to one of
+    ``bases``) where it lies below it, else as given."""
+    for base in (Path.cwd(), *bases):
+        try:
+            return str(path.resolve().relative_to(base))
+        except ValueError:
+            continue
+    return str(path)
