@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from .model import System
 from .readers import InputError
@@ -280,33 +281,26 @@ class NcciTables:
             self._con = con
         return self._con
 
+    def _rows(self, sql: str, *params: object) -> list[tuple[Any, ...]]:
+        with self._lock:  # one connection per table set; DuckDB cursors are not shared across threads
+            return self._connection().cursor().execute(sql, list(params)).fetchall()
+
     def facts(self, codes: Iterable[str]) -> list[str]:
         wanted = sorted(set(codes))
         if not wanted:
             return []
-        with self._lock:
-            con = self._connection().cursor()
-            out = [
-                f"ncci_addon({_q(a)},{_q(p)},{k})."
-                for p, a, k in con.execute("SELECT primary_code, add_on, kind FROM aoc WHERE add_on IN ?", [wanted]).fetchall()
-            ]
-            out += [
-                f"ncci_ptp({_q(c1)},{_q(c2)},{d},{m})."
-                for c1, c2, d, m in con.execute(
-                    "SELECT c1, c2, deleted, mi FROM ptp WHERE c1 IN ? AND c2 IN ?", [wanted, wanted]
-                ).fetchall()
-            ]
-            out += [
-                f"ncci_mue({_q(c)},{u},{m})."
-                for c, u, m in con.execute("SELECT code, units, mai FROM mue WHERE code IN ?", [wanted]).fetchall()
-            ]
-        return out
+        addons = self._rows("SELECT primary_code, add_on, kind FROM aoc WHERE add_on IN ?", wanted)
+        pairs = self._rows("SELECT c1, c2, deleted, mi FROM ptp WHERE c1 IN ? AND c2 IN ?", wanted, wanted)
+        limits = self._rows("SELECT code, units, mai FROM mue WHERE code IN ?", wanted)
+        return (
+            [f"ncci_addon({_q(a)},{_q(p)},{k})." for p, a, k in addons]
+            + [f"ncci_ptp({_q(c1)},{_q(c2)},{d},{m})." for c1, c2, d, m in pairs]
+            + [f"ncci_mue({_q(c)},{u},{m})." for c, u, m in limits]
+        )
 
     def known_codes(self) -> frozenset[str]:
         """Every CPT/HCPCS code the tables name (for linting code literals)."""
-        with self._lock:
-            con = self._connection().cursor()
-            rows = con.execute("SELECT code FROM mue UNION SELECT add_on FROM aoc UNION SELECT primary_code FROM aoc").fetchall()
+        rows = self._rows("SELECT code FROM mue UNION SELECT add_on FROM aoc UNION SELECT primary_code FROM aoc")
         return frozenset(row[0] for row in rows)
 
     def primaries(self, addons: Iterable[str]) -> list[str]:
@@ -314,10 +308,8 @@ class NcciTables:
         wanted = sorted(set(addons))
         if not wanted:
             return []
-        with self._lock:
-            con = self._connection().cursor()
-            rows = con.execute("SELECT DISTINCT primary_code FROM aoc WHERE add_on IN ? AND primary_code <> 'CCCCC'", [wanted])
-            return sorted(row[0] for row in rows.fetchall())
+        rows = self._rows("SELECT DISTINCT primary_code FROM aoc WHERE add_on IN ? AND primary_code <> 'CCCCC'", wanted)
+        return sorted(row[0] for row in rows)
 
 
 def _ncci_kind(path: Path) -> str:
