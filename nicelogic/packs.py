@@ -340,12 +340,16 @@ def builtin_pack_dirs() -> dict[str, Path]:
     return found
 
 
-def _pack_name(folder: Path) -> str:
+def _pack_toml(folder: Path) -> dict[str, object]:
+    path = folder / "pack.toml"
     try:
-        meta = tomllib.loads((folder / "pack.toml").read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise RuleError(f"{folder / 'pack.toml'}: not valid TOML: {exc}") from None
-    return str(meta.get("name") or folder.name)
+        raise RuleError(f"{path}: not valid TOML: {exc}") from None
+
+
+def _pack_name(folder: Path) -> str:
+    return str(_pack_toml(folder).get("name") or folder.name)
 
 
 def resolve_selection(selection: Iterable[str] | None) -> list[Path]:
@@ -372,10 +376,7 @@ def resolve_selection(selection: Iterable[str] | None) -> list[Path]:
 
 def load_pack(folder: Path) -> tuple[Pack, list[_Scan]]:
     meta_path = folder / "pack.toml"
-    try:
-        meta = tomllib.loads(meta_path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise RuleError(f"{meta_path}: not valid TOML: {exc}") from None
+    meta = _pack_toml(folder)
     name = str(meta.get("name") or folder.name)
     classifications, effective_from, effective_to = _pack_metadata(meta, meta_path)
     files = tuple(sorted(folder.glob("*.lp")))
