@@ -354,10 +354,9 @@ class Completer:
         if grouped:
             return self._grouped(parsed, minimal=minimal, limit=limit, count_limit=count_limit)
         problem = self._problem(parsed, "codes")
-        best = self._minimum(problem)
-        if best is None:
+        assumptions = self._scope(problem, minimal)
+        if assumptions is None:
             return CompletionReport(parsed.text(), (), 0, True, minimal, False, self._conflict(problem))
-        assumptions = self._bounded(problem, best) if minimal else problem.assumptions
         shown = self._ranked(problem, limit, assumptions)
         counted = [0]
         exhaustive = self._enumerate(problem, False, count_limit, lambda _: counted.__setitem__(0, counted[0] + 1), assumptions)
@@ -401,10 +400,9 @@ class Completer:
         """Templates: the distinct category sequences (one projected solve), ranked by
         their best member, each shown one with the number of completions it stands for."""
         problem = self._problem(record, "templates")
-        best = self._minimum(problem)
-        if best is None:
+        assumptions = self._scope(problem, minimal)
+        if assumptions is None:
             return CompletionReport(record.text(), (), 0, True, minimal, True, self._conflict(problem))
-        assumptions = self._bounded(problem, best) if minimal else problem.assumptions
         found: dict[frozenset[tuple[tuple[str, int], str]], tuple] = {}  # type: ignore[type-arg]
 
         def on_template(model: clingo.Model) -> None:
@@ -494,12 +492,10 @@ class Completer:
         from one brave or cautious solve."""
         parsed = self.parse(record)
         problem = self._problem(parsed, "codes")
-        assumptions = list(problem.assumptions)
-        if minimal:
-            best = self._minimum(problem)
-            if best is None:
-                return Consequences(parsed.text(), (), (), (), (), True, self._conflict(problem))
-            assumptions = self._bounded(problem, best)
+        scoped = self._scope(problem, minimal)
+        if scoped is None:
+            return Consequences(parsed.text(), (), (), (), (), minimal, self._conflict(problem))
+        assumptions = scoped
         config = _solving(problem.ctl)
         config.opt_mode = "ignore"
         config.project = "show"  # consequences over every shown atom, not the projection
@@ -528,6 +524,15 @@ class Completer:
             placed(results["cautious"], "cat_at"),
             minimal,
         )
+
+    def _scope(self, problem: _Problem, minimal: bool) -> list[tuple[clingo.Symbol, bool]] | None:
+        """The assumptions for the completions asked for, or None when there are none: for
+        minimal ones an optimisation solve finds the fewest inserts, otherwise one
+        satisfiability check is enough."""
+        if not minimal:
+            return None if self._unsat(problem, problem.assumptions) else problem.assumptions
+        best = self._minimum(problem)
+        return None if best is None else self._bounded(problem, best)
 
     @staticmethod
     def _bounded(problem: _Problem, inserts: int) -> list[tuple[clingo.Symbol, bool]]:

@@ -93,10 +93,9 @@ def _from_error(exc: RuleError, fallback: Path) -> LintFinding:
 # --------------------------------------------------------------------------- the checks
 
 
-def _codes(statements: Sequence[_Statement], tables: CodeTables) -> list[LintFinding]:
+def _codes(statements: Sequence[_Statement], tables: CodeTables, cpt_known: frozenset[str]) -> list[LintFinding]:
     """Code literals must be codes of the loaded tables, in the section they are used for."""
     findings: list[LintFinding] = []
-    cpt_known = tables.ncci_codes()
 
     def judge(literal: str, section: str | None, kind: str | None) -> str | None:
         if kind == "chapter":
@@ -215,6 +214,7 @@ def lint(selection: Iterable[str] | None = None, tables: TableConfig | None = No
     findings: list[LintFinding] = []
     library = [s for path in library_files() for s in _statements(path)]
     folders = resolve_selection(selection)
+    cpt_known = loaded.ncci_codes()
     all_statements: list[_Statement] = []
     owned: set[Path] = set()
     for folder in folders:
@@ -226,7 +226,7 @@ def lint(selection: Iterable[str] | None = None, tables: TableConfig | None = No
         statements = [s for path in pack.files for s in _statements(path)]
         all_statements += statements
         owned |= set(pack.files)
-        findings += _codes(statements, loaded)
+        findings += _codes(statements, loaded, cpt_known)
         findings += _ranges(statements, loaded)
         findings += _untested(pack, folder)
         findings += _unfireable(pack, statements, loaded)
