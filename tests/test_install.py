@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import sysconfig
 import zipfile
 from pathlib import Path
 
@@ -37,10 +38,9 @@ def test_wheel_contains_grammar_and_rule_packs(wheel: Path) -> None:
 
 def test_installed_wheel_checks_the_example(wheel: Path, tmp_path: Path) -> None:
     venv = tmp_path / "venv"
-    # The venv sees this environment's dependencies (clingo, lark, ...) but gets its own
-    # nicelogic from the wheel; the check below proves which copy ran.
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python = venv / "bin" / "python"
+    _see_running_dependencies(python)
     subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--no-deps", str(wheel)], check=True, capture_output=True)
     env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "VIRTUAL_ENV"}}
     where = subprocess.run(
@@ -57,3 +57,20 @@ def test_installed_wheel_checks_the_example(wheel: Path, tmp_path: Path) -> None
     assert result.returncode == 1, result.stderr
     summary = json.loads(result.stdout)["summary"]
     assert (summary["records"], summary["valid"], summary["rejected"]) == (7, 3, 1)
+
+
+def _see_running_dependencies(python: Path) -> None:
+    """Let a new venv import this environment's dependencies (clingo, lark, ...) without
+    installing them again, whether the tests run inside a virtual environment or not.
+
+    ``--system-site-packages`` would expose the base interpreter's site-packages, which a
+    virtual environment running the tests does not use. A path line in a ``.pth`` file adds
+    the running environment's folders after the venv's own, so the wheel's nicelogic wins;
+    ``.pth`` files found there (such as an editable install's) are not processed.
+    """
+    site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True, capture_output=True, text=True,
+    ).stdout.strip()  # fmt: skip
+    ours = dict.fromkeys(sysconfig.get_paths()[key] for key in ("purelib", "platlib"))
+    (Path(site) / "running-environment.pth").write_text("\n".join(ours) + "\n")
