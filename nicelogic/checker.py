@@ -16,12 +16,14 @@ from functools import cache
 from itertools import islice
 from pathlib import Path
 
+from .diagnostics import ENGINE_RULES, UNUSED_WAIVER
 from .facts import AttributeScope, record_facts, record_form, wanted_attributes
 from .model import Code, Record, System
 from .packs import Rule, RuleError, RuleSet, load_rules, resolve_selection
 from .parsing import RecordParser
-from .readers import InputLine, Rejected, TableRow, json_record, line_item, read_lines, to_record
+from .readers import InputLine, ReadPosition, Rejected, TableRow, json_record, line_item, read_lines, to_record
 from .resources import logic_dir, shown_path
+from .selectors import RuleFilter, matched, matches, unmatched
 from .results import Explanation, InputProblem, RecordResult, Report, SummaryCounter, Violation
 from .solve import Finding, solve_forms
 from .tables import CodeTables, TableConfig, load_tables
@@ -49,6 +51,8 @@ class Checker:
         jobs: int | None = 1,
         batch_size: int = DEFAULT_BATCH,
         cache_size: int = DEFAULT_CACHE,
+        select: Iterable[str] = (),
+        ignore: Iterable[str] = (),
     ) -> None:
         self._folders = tuple(resolve_selection(rules))
         self.ruleset: RuleSet = load_rules([str(f) for f in self._folders])
@@ -57,8 +61,12 @@ class Checker:
         self.tables: CodeTables = load_tables(self.table_config)
         self._scope: AttributeScope = self.ruleset.attribute_scope(self.tables.empty_predicates())
         self._packs = {pack.name: pack for pack in self.ruleset.packs}
-        # a waiver may name any rule of the loaded or built-in packs; anything else is a typo
-        self._known_rules = frozenset(self.ruleset.rules) | frozenset(load_rules().rules)
+        # a waiver may name any rule or pack, loaded or built in; anything else is a typo
+        self._known_rules = {**load_rules().rules, **self.ruleset.rules}
+        self.filter = RuleFilter(select, ignore)
+        unknown = [s for s in unmatched(self.filter.select + self.filter.ignore, self.ruleset.rules) if s not in ENGINE_RULES]
+        if unknown:
+            raise ValueError(f"{unknown[0]!r} names no rule of the selected packs (give a rule id, a pack or an id prefix)")
         self.jobs = max(1, jobs if jobs is not None else (os.cpu_count() or 1))
         self.batch_size = batch_size
         self.cache_size = cache_size
@@ -116,21 +124,30 @@ class Checker:
         system: System = System.OPCS,
         id_column: str | None = None,
         chunk_size: int = DEFAULT_CHUNK,
+        position: ReadPosition | None = None,
     ) -> Iterator[RecordResult]:
         """Check every record of the given files (``-`` for standard input), in order.
 
         Inputs larger than one chunk are spread over ``jobs`` worker processes.
+        ``position`` follows how far through the files the checked records are.
         """
         lines: Iterator[InputLine | TableRow] = (
-            line for path in paths for line in read_lines(path, input_format, system, id_column)
+            line for path in paths for line in read_lines(path, input_format, system, id_column, position)
         )
-        first = list(islice(lines, chunk_size))
+        yield from self.check_items(position.track(lines) if position else lines, chunk_size=chunk_size)
+
+    def check_items(
+        self, items: Iterable[InputLine | TableRow | Record], *, chunk_size: int = DEFAULT_CHUNK
+    ) -> Iterator[RecordResult]:
+        """Check a stream of input items in order, on ``jobs`` worker processes when it
+        holds more than one chunk."""
+        iterator = iter(items)
+        first = list(islice(iterator, chunk_size))
         if self.jobs == 1 or len(first) < chunk_size:
             yield from self.iter_check(first)
-            yield from self.iter_check(lines)
+            yield from self.iter_check(iterator)
             return
-        chunks = _chunks(first, lines, chunk_size)
-        yield from _parallel(self, chunks)
+        yield from _parallel(self, _chunks(first, iterator, chunk_size))
 
     # ------------------------------------------------------------------ the batch
 
@@ -151,16 +168,44 @@ class Checker:
                 order = {system.value: n for n, (system, _) in enumerate(entry.sections)}
                 judged = [f for f in verdicts[form] if self._packs[self.ruleset.rules[f.rule].pack].in_force(entry.date)]
                 findings = sorted(judged, key=lambda f: (order.get(f.section, 99), f.positions or (1 << 30,), f.rule))
-                unknown = [w for w in entry.waivers if w not in self._known_rules]
+                unknown = [w for w in entry.waivers if not matched(w, self._known_rules)]
                 if unknown:
                     problem = InputProblem(f"the record waives {unknown[0]!r}, which names no rule", entry.line, 0, "waiver")
                     results.append(RecordResult(entry.id, entry.line, entry.source, error=problem))
                     continue
-                violations = [self._violation(entry, f) for f in findings]
-                kept = tuple(v for v in violations if v.rule not in entry.waivers)
-                waived = tuple(v for v in violations if v.rule in entry.waivers)
-                results.append(RecordResult(entry.id, entry.line, entry.source, kept, waived=waived))
+                results.append(self._result(entry, findings))
         return results
+
+    def _result(self, record: Record, findings: Sequence[Finding]) -> RecordResult:
+        """Findings as violations: waived ones apart, those the filter leaves out dropped,
+        and a warning for each waiver that waives nothing on this record."""
+        kept: list[Violation] = []
+        waived: list[Violation] = []
+        used: set[str] = set()
+        for finding in findings:
+            rule = self.ruleset.rules[finding.rule]
+            waivers = [w for w in record.waivers if matches(w, rule.id, rule.pack)]
+            used.update(waivers)
+            if self.filter and not self.filter.keeps(rule.id, rule.pack):
+                continue
+            (waived if waivers else kept).append(self._violation(record, finding))
+        if self.filter.keeps(UNUSED_WAIVER.id, ""):
+            kept += [self._unused_waiver(record, waiver) for waiver in record.waivers if waiver not in used]
+        return RecordResult(record.id, record.line, record.source, tuple(kept), waived=tuple(waived))
+
+    def _unused_waiver(self, record: Record, waiver: str) -> Violation:
+        return Violation(
+            rule=UNUSED_WAIVER.id,
+            severity=UNUSED_WAIVER.severity,
+            section="",
+            positions=(),
+            codes=(),
+            message=f"the waiver {waiver!r} waives nothing: no rule it names reports a violation on this record",
+            source=UNUSED_WAIVER.source,
+            line=record.line,
+            column=0,
+            title=UNUSED_WAIVER.title,
+        )
 
     def _form(self, record: Record) -> str:
         wanted = wanted_attributes(record, self._scope) if self._scope else ()
@@ -309,22 +354,31 @@ def as_input(
 # ------------------------------------------------------------------ worker processes
 
 _worker: Checker | None = None
+_Item = InputLine | TableRow | Record
 
 
-def _worker_start(folders: tuple[str, ...], tables: TableConfig, explain: bool, batch_size: int, cache_size: int) -> None:
+def _worker_start(
+    folders: tuple[str, ...], tables: TableConfig, explain: bool, batch_size: int, cache_size: int, rule_filter: RuleFilter
+) -> None:
     global _worker
-    _worker = Checker(folders, tables=tables, explain=explain, jobs=1, batch_size=batch_size, cache_size=cache_size)
+    _worker = Checker(
+        folders, tables=tables, explain=explain, jobs=1, batch_size=batch_size, cache_size=cache_size,
+        select=rule_filter.select, ignore=rule_filter.ignore,
+    )  # fmt: skip
 
 
-def _worker_check(chunk: list[InputLine | TableRow]) -> list[RecordResult]:
+def _worker_check(chunk: list[_Item]) -> list[RecordResult]:
     assert _worker is not None, "worker not started"
     return list(_worker.iter_check(chunk))
 
 
-def _chunks(
-    first: list[InputLine | TableRow], rest: Iterator[InputLine | TableRow], size: int
-) -> Iterator[list[InputLine | TableRow]]:
-    yield first
+def _chunks(first: list[_Item], rest: Iterator[_Item], size: int) -> Iterator[list[_Item]]:
+    """Chunks of ``size`` records, the first few smaller so that results (and progress)
+    start to flow while the workers are still warming up."""
+    start, step = 0, max(1, size // 16)
+    while start < len(first):
+        yield first[start : start + step]
+        start, step = start + step, min(step * 2, size)
     while chunk := list(islice(rest, size)):
         yield chunk
 
@@ -333,12 +387,12 @@ def _chunks(
 _TASKS_PER_WORKER = 100
 
 
-def _parallel(checker: Checker, chunks: Iterator[list[InputLine | TableRow]]) -> Iterator[RecordResult]:
+def _parallel(checker: Checker, chunks: Iterator[list[_Item]]) -> Iterator[RecordResult]:
     folders = tuple(str(f) for f in checker._folders)
     with ProcessPoolExecutor(
         max_workers=checker.jobs,
         initializer=_worker_start,
-        initargs=(folders, checker.table_config, checker.explain, checker.batch_size, checker.cache_size),
+        initargs=(folders, checker.table_config, checker.explain, checker.batch_size, checker.cache_size, checker.filter),
         max_tasks_per_child=_TASKS_PER_WORKER,
     ) as pool:
         pending: deque[Future[list[RecordResult]]] = deque()

@@ -12,30 +12,46 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
+from itertools import chain
 from pathlib import Path
-from typing import IO
+from typing import IO, Any, NoReturn
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from click.shell_completion import CompletionItem, get_completion_class
 from rich.table import Table
 
 from ._version import __version__
 from .catalogue import catalogue, extended_categories_markdown, markdown, pack_line, packs_info
 from .checker import Checker
+from .config import Config, ConfigError, find_config, load_config
 from .model import System
-from .packs import RuleError, load_rules
-from .readers import INPUT_FORMATS, InputError
-from .report import FORMATS, make_reporter
+from .packs import RuleError, builtin_pack_dirs, load_rules
+from .readers import INPUT_FORMATS, InputError, InputLine, ReadPosition, line_item, read_lines
+from .report import FORMATS, Reporter, make_reporter
+from .report.statistics import StatisticsReporter
+from .report.terminal import COLOR_CHOICES, check_progress, console, force_color
+from .report.text import TextReporter, summary_line
 from .results import RecordResult, SummaryCounter, exit_code
+from .selectors import split_selectors
 from .tables import OPCS_ATTRIBUTION, TableConfig, load_tables
 
 USAGE_ERROR = 2
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     click.echo(f"nicelogic: {message}", err=True)
     sys.exit(USAGE_ERROR)
+
+
+def _warn(message: str) -> None:
+    click.echo(f"nicelogic: warning: {message}", err=True)
+
+
+def _complete_packs(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    """Shell completion of --rules: built-in pack names, after any comma-separated ones."""
+    done, _, partial = incomplete.rpartition(",")
+    prefix = f"{done}," if done else ""
+    return [CompletionItem(prefix + name) for name in builtin_pack_dirs() if name.startswith(partial)]
 
 
 def _table_options(function):  # type: ignore[no-untyped-def]
@@ -65,8 +81,42 @@ def _rules_option(function):  # type: ignore[no-untyped-def]
         "rules",
         multiple=True,
         metavar="PACK",
+        shell_complete=_complete_packs,
         help="Rule pack name or folder; repeat or comma-separate (default: every built-in pack).",
     )(function)
+
+
+def _color_option(function):  # type: ignore[no-untyped-def]
+    function = click.option(
+        "--color",
+        type=click.Choice(COLOR_CHOICES),
+        default="auto",
+        show_default=True,
+        is_flag=False,
+        flag_value="always",
+        help="Colour: auto follows the terminal and NO_COLOR / FORCE_COLOR.",
+    )(function)
+    return click.option("--no-color", "color", flag_value="never", hidden=True)(function)
+
+
+def _selected_packs(rules: tuple[str, ...]) -> list[str] | None:
+    """--rules as given; an empty value is almost always a shell variable that was unset."""
+    if rules and not split_selectors(rules):
+        _warn(f"--rules {' '.join(repr(r) for r in rules)} names no pack: every built-in pack is used")
+    return list(rules) or None
+
+
+def _configured_defaults(ctx: click.Context, config: Config) -> dict[str, dict[str, Any]]:
+    defaults: dict[str, dict[str, Any]] = {}
+    assert isinstance(ctx.command, click.Group)
+    for name, command in ctx.command.commands.items():
+        params = {p.name: p for p in command.params if p.name}
+        chosen = config.for_command(name, params)
+        for key, value in chosen.items():
+            if params[key].multiple and isinstance(value, str):
+                chosen[key] = [value]
+        defaults[name] = chosen
+    return defaults
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -77,15 +127,36 @@ def _rules_option(function):  # type: ignore[no-untyped-def]
     prog_name="nicelogic",
     message=f"%(prog)s, version %(version)s\nOPCS-4.11 (NHS England, November 2025 release). {OPCS_ATTRIBUTION}",
 )
-def main() -> None:
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Configuration file (default: nicelogic.toml or [tool.nicelogic] in pyproject.toml, found upwards from here).",
+)
+@click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
+@click.pass_context
+def main(ctx: click.Context, config_path: Path | None, isolated: bool) -> None:
     """Check clinical code sequences (OPCS-4, ICD-10, CPT) against coding guidance."""
+    try:
+        config = Config() if isolated else (load_config(config_path) if config_path else find_config())
+        options = {name: [p.name for p in command.params if p.name] for name, command in main.commands.items()}
+        for key in config.unknown_keys(options):
+            _warn(f"{config.path}: unknown option {key!r} (ignored)")
+        ctx.default_map = _configured_defaults(ctx, config)
+    except ConfigError as exc:
+        _fail(str(exc))
+    ctx.obj = config
 
 
 @main.command()
-@click.argument("files", nargs=-1, required=True, metavar="FILES|-")
+@click.argument("files", nargs=-1, metavar="FILES|-", type=click.Path(dir_okay=True, allow_dash=True))
+@click.option("--record", "records", multiple=True, metavar="RECORD",
+              help='A record to check, written as one line ("ep1: opcs V44.4 V55.1"); repeatable.')  # fmt: skip
 @_rules_option
+@click.option("--select", multiple=True, metavar="RULE", help="Report only these rules (ids, packs or id prefixes; comma-separate).")
+@click.option("--ignore", multiple=True, metavar="RULE", help="Do not report these rules (ids, packs or id prefixes, e.g. nice.).")
 @click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Output format.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write to FILE instead of standard output.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to FILE instead of standard output.")
 @click.option(
     "--system",
     type=click.Choice(["opcs", "opcs4", "icd", "icd10", "cpt"]),
@@ -104,55 +175,55 @@ def main() -> None:
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, help="Worker processes for large inputs (0: one per core).")
 @_table_options
 @click.option("--fail-on-warning", is_flag=True, help="Exit 1 when any warning is reported, too.")
-@click.option("--color/--no-color", default=None, help="Force or disable colour (default: when writing to a terminal).")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when records are invalid or rejected (2 still means unusable).")
+@click.option("--statistics", is_flag=True, help="A count of violations per rule, most frequent first, instead of each one.")
+@click.option("--quiet", "-q", is_flag=True, help="Violations only: no summary, progress or notes.")
+@_color_option
 @click.option("--progress/--no-progress", default=None, help="Progress on standard error (default: when it is a terminal).")
 @click.option("--explain", is_flag=True, help="With each violation: the rule, the facts it read and the guidance it encodes.")
 def check(
-    files: tuple[str, ...],
-    rules: tuple[str, ...],
-    fmt: str,
-    output: str | None,
-    system: str,
-    input_format: str,
-    id_column: str | None,
-    jobs: int,
-    opcs_file: Path | None,
-    icd10_file: Path | None,
-    ncci_dir: Path | None,
-    ncci_setting: str,
-    fail_on_warning: bool,
-    color: bool | None,
-    progress: bool | None,
+    files: tuple[str, ...], records: tuple[str, ...], rules: tuple[str, ...], select: tuple[str, ...],
+    ignore: tuple[str, ...], fmt: str, output: str | None, system: str, input_format: str, id_column: str | None,
+    jobs: int, opcs_file: Path | None, icd10_file: Path | None, ncci_dir: Path | None, ncci_setting: str,
+    fail_on_warning: bool, exit_zero: bool, statistics: bool, quiet: bool, color: str, progress: bool | None,
     explain: bool,
-) -> None:
+) -> None:  # fmt: skip
     """Check every record in FILES (text, CSV/TSV extracts, JSON Lines; - for standard input)."""
-    for path in files:
-        if path != "-" and not os.path.isfile(path):
-            _fail(f"cannot read {path}: no such file")
-    if files.count("-") > 1:
-        _fail("standard input (-) can be read only once")
+    _check_inputs(files, records, output)
+    if statistics and fmt != "text":
+        _fail("--statistics is a text summary; the other formats carry the count per rule in their summary")
     try:
         tables = _table_config(opcs_file, icd10_file, ncci_dir, ncci_setting)
-        checker = Checker(rules or None, tables=tables, explain=explain, jobs=jobs or None)
+        checker = Checker(
+            _selected_packs(rules), tables=tables, explain=explain, jobs=jobs or None, select=select, ignore=ignore
+        )
     except RuleError as exc:
         _fail(f"rule pack error: {exc}")
-        return
-    except InputError as exc:
+    except (InputError, ValueError) as exc:
         _fail(str(exc))
-        return
+    position = ReadPosition(files)
+    show_progress = not quiet and (progress if progress is not None else sys.stderr.isatty())
     counter = SummaryCounter()
+    ids = _IdWatch(id_column)
+    items = chain(_record_items(records, System.from_name(system)), position.track(
+        line for path in files
+        for line in read_lines(path, input_format, System.from_name(system), id_column, position)
+    ))  # fmt: skip
     with ExitStack() as stack:
+        bar = stack.enter_context(check_progress(show_progress, position, color))
         out: IO[str] = sys.stdout
         if output:
-            out = stack.enter_context(open(output, "w", encoding="utf-8", newline=""))
-        reporter = make_reporter(fmt, out, dict(checker.rules), color)
-        results = checker.check_files(
-            list(files), input_format=input_format, system=System.from_name(system), id_column=id_column
-        )
-        show_progress = progress if progress is not None else sys.stderr.isatty()
+            out = stack.enter_context(_open_output(output))
+        if statistics:
+            reporter: Reporter = StatisticsReporter(out, dict(checker.rules), force_color(color), quiet=quiet)
+        elif fmt == "text":
+            reporter = TextReporter(out, dict(checker.rules), force_color(color), quiet=quiet)
+        else:
+            reporter = make_reporter(fmt, out, dict(checker.rules), force_color(color))
         try:
-            for result in _with_progress(results, show_progress):
+            for result in bar.follow(checker.check_items(items)):
                 counter.add(result)
+                ids.add(result)
                 reporter.add(result)
         except InputError as exc:
             _fail(str(exc))
@@ -160,68 +231,125 @@ def check(
             _fail(f"rule pack error: {exc}")
         summary = counter.summary()
         reporter.finish(summary)
-    if fmt != "text" and output is None and sys.stderr.isatty():
-        click.echo(
-            f"{summary.records} records: {summary.valid} valid, {summary.invalid} invalid, {summary.rejected} rejected", err=True
-        )
-    sys.exit(exit_code(summary, fail_on_warning))
+    if not quiet:
+        for warning in ids.warnings():
+            _warn(warning)
+        if output is not None or (fmt != "text" and sys.stderr.isatty()):
+            click.echo(summary_line(summary), err=True)
+    sys.exit(0 if exit_zero else exit_code(summary, fail_on_warning))
 
 
-def _with_progress(results: Iterator[RecordResult], show: bool) -> Iterator[RecordResult]:
-    if not show:
-        yield from results
-        return
-    columns = (
-        SpinnerColumn(),
-        TextColumn("checking"),
-        BarColumn(bar_width=None),
-        TextColumn("{task.completed:,} records"),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("check", total=None)
-        for count, result in enumerate(results, start=1):
-            if count % 1000 == 0:
-                bar.update(task, completed=count)
-            yield result
+def _check_inputs(files: tuple[str, ...], records: tuple[str, ...], output: str | None) -> None:
+    if not files and not records:
+        _fail("give FILES to check (- for standard input) or --record RECORD")
+    for path in files:
+        if path != "-" and os.path.isdir(path):
+            _fail(f"cannot read {path}: it is a folder (give the files in it)")
+        if path != "-" and not os.path.isfile(path):
+            _fail(f"cannot read {path}: no such file")
+    if files.count("-") > 1:
+        _fail("standard input (-) can be read only once")
+    if output is not None:
+        folder = os.path.dirname(os.path.abspath(output))
+        if not os.path.isdir(folder):
+            _fail(f"cannot write {output}: the folder {folder} does not exist")
+        for path in files:
+            if path != "-" and os.path.exists(output) and os.path.samefile(path, output):
+                _fail(f"--output {output} is also an input: it would be overwritten before it is read")
+
+
+def _open_output(path: str) -> IO[str]:
+    try:
+        return open(path, "w", encoding="utf-8", newline="")
+    except OSError as exc:
+        _fail(f"cannot write {path}: {exc.strerror or exc}")
+
+
+def _record_items(records: tuple[str, ...], system: System) -> Iterator[InputLine]:
+    for number, text in enumerate(records, start=1):
+        item = line_item(text, "<record>", number, system)
+        if item is None:
+            _fail(f"--record {text!r} holds no record (it is blank or a comment)")
+        yield item
+
+
+class _IdWatch:
+    """Notices record ids given to more than one record of an input: results are ambiguous.
+
+    Only a hash of each id is kept, so that a national extract's ids fit in memory.
+    """
+
+    _SHOWN = 5
+
+    def __init__(self, id_column: str | None) -> None:
+        self.id_column = id_column
+        self._seen: set[int] = set()
+        self._repeats: list[str] = []
+        self._count = 0
+
+    def add(self, result: RecordResult) -> None:
+        key = hash((result.source, result.id))
+        if key in self._seen:
+            self._count += 1
+            if len(self._repeats) < self._SHOWN:
+                self._repeats.append(f"{result.id!r} ({result.source}:{result.line})")
+        else:
+            self._seen.add(key)
+
+    def warnings(self) -> list[str]:
+        if not self._count:
+            return []
+        what = f"the id column {self.id_column!r} does not hold unique ids" if self.id_column else "record ids repeat"
+        more = f" and {self._count - len(self._repeats)} more" if self._count > len(self._repeats) else ""
+        return [f"{what}: {self._count} record(s) reuse an earlier id, e.g. {', '.join(self._repeats)}{more}"]
 
 
 @main.command(name="rules")
 @_rules_option
-@click.option("--format", "-f", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
-def rules_command(rules: tuple[str, ...], fmt: str) -> None:
+@click.option("--format", "-f", "fmt", type=click.Choice(["text", "tsv", "json", "markdown"]), default="text", show_default=True,
+              help="text: a table on a terminal, tab-separated rows into a pipe or file.")  # fmt: skip
+@_color_option
+def rules_command(rules: tuple[str, ...], fmt: str, color: str) -> None:
     """List the rule catalogue: id, severity, title and source of every rule."""
     try:
-        ruleset = load_rules(rules or None)
+        ruleset = load_rules(_selected_packs(rules))
     except RuleError as exc:
         _fail(f"rule pack error: {exc}")
-        return
+    terminal = console(color=color)
     if fmt == "json":
         click.echo(json.dumps({"packs": packs_info(ruleset), "rules": catalogue(ruleset)}, indent=2, ensure_ascii=False))
     elif fmt == "markdown":
         click.echo(markdown(ruleset), nl=False)
+    elif fmt == "tsv" or not terminal.is_terminal:
+        # a pipe gets whole rows, never a table wrapped to a width it does not have
+        click.echo("id\tseverity\tpack\ttitle\tsource")
+        for row in catalogue(ruleset):
+            click.echo("\t".join(" ".join(str(row[key]).split()) for key in ("id", "severity", "pack", "title", "source")))
     else:
         packs = Table(show_lines=False, header_style="bold")
         for column in ("pack", "title", "metadata"):
             packs.add_column(column, overflow="fold")
         for pack in ruleset.packs:
             packs.add_row(pack.name, pack.title, pack_line(pack))
-        Console(soft_wrap=False).print(packs)
+        terminal.print(packs)
         table = Table(show_lines=False, header_style="bold")
         for column in ("id", "severity", "title", "source"):
-            table.add_column(column, overflow="fold")
+            table.add_column(column, overflow="fold", no_wrap=column == "id")
         for row in catalogue(ruleset):
             table.add_row(row["id"], row["severity"], row["title"], row["source"])
-        Console(soft_wrap=False).print(table)
+        terminal.print(table)
 
 
 @main.command()
 @_table_options
 @click.option("--extended-categories", is_flag=True, help="Print the OPCS-4 extended/principal category pairs (markdown).")
+@click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_obj
 def info(
-    opcs_file: Path | None, icd10_file: Path | None, ncci_dir: Path | None, ncci_setting: str, extended_categories: bool
-) -> None:
-    """Versions, built-in packs, loaded code tables and their attributions."""
+    config: Config, opcs_file: Path | None, icd10_file: Path | None, ncci_dir: Path | None, ncci_setting: str,
+    extended_categories: bool, fmt: str,
+) -> None:  # fmt: skip
+    """Versions, built-in packs, loaded code tables, configuration file and attributions."""
     import clingo
     import lark
 
@@ -230,14 +358,31 @@ def info(
         tables = load_tables(_table_config(opcs_file, icd10_file, ncci_dir, ncci_setting))
     except InputError as exc:
         _fail(str(exc))
-        return
     if extended_categories:
         click.echo(extended_categories_markdown(tables.opcs), nl=False)
         return
+    config_file = str(config.path) if config.path else None
+    if fmt == "json":
+        document = {
+            "nicelogic": __version__, "clingo": clingo.__version__, "lark": lark.__version__,
+            "config": config_file, "packs": packs_info(ruleset), "tables": tables.versions(),
+        }  # fmt: skip
+        click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+        return
     click.echo(f"nicelogic {__version__} (clingo {clingo.__version__}, lark {lark.__version__})")
+    click.echo(f"configuration: {config_file or 'none found (defaults)'}")
     click.echo("built-in packs: " + ", ".join(f"{p.name} {p.version} ({len(p.rules)} rules)" for p in ruleset.packs))
     for line in tables.describe():
         click.echo(line)
+
+
+@main.command()
+@click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
+def completion(shell: str) -> None:
+    """Print the shell completion script for SHELL (e.g. eval "$(nicelogic completion bash)")."""
+    completer = get_completion_class(shell)
+    assert completer is not None
+    click.echo(completer(main, {}, "nicelogic", "_NICELOGIC_COMPLETE").source())
 
 
 # ----------------------------------------------------------------------- completions

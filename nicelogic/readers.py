@@ -20,17 +20,20 @@ import dataclasses
 import io
 import json
 import re
+import os
 import sys
-from collections.abc import Iterable, Iterator
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import IO
+from typing import IO, TypeVar
 
 from .model import Field, Record, Sex, System
 from .parsing import RecordParser, RecordSyntaxError, RecordSyntaxIssue
 
 INPUT_FORMATS = ("auto", "text", "csv", "tsv", "jsonl")
+T = TypeVar("T")
 
 
 class InputError(Exception):
@@ -153,14 +156,58 @@ def open_input(path: str) -> IO[str]:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
+class ReadPosition:
+    """How far through its inputs a run has got, in bytes, for a progress display.
+
+    Reading runs ahead of checking (records wait in batches and worker queues), so the
+    position read is noted for each record as it is read and taken back, in order, as its
+    result comes out: :meth:`checked` is then the position of the last record checked.
+    """
+
+    def __init__(self, paths: Sequence[str]) -> None:
+        regular = all(path != "-" and os.path.isfile(path) for path in paths)
+        self.total: int | None = sum(os.path.getsize(path) for path in paths) if regular else None
+        self._finished = 0  # bytes of the inputs read to the end
+        self._handle: IO[bytes] | None = None
+        self._marks: deque[int] = deque()
+
+    def _now(self) -> int:
+        if self._handle is None:
+            return self._finished
+        try:
+            return self._finished + self._handle.tell()
+        except (OSError, ValueError):  # a pipe, or a closed file
+            return self._finished
+
+    def started(self, handle: IO[str]) -> None:
+        self._handle = getattr(handle, "buffer", None)
+
+    def finished(self, path: str) -> None:
+        self._handle = None
+        if path != "-" and self.total is not None:
+            self._finished += os.path.getsize(path)
+
+    def track(self, items: Iterable[T]) -> Iterator[T]:
+        for item in items:
+            self._marks.append(self._now())
+            yield item
+
+    def checked(self) -> int:
+        """Bytes up to the record whose result is the next to come out."""
+        return self._marks.popleft() if self._marks else self._now()
+
+
 def read_lines(
     path: str,
     input_format: str = "auto",
     default_system: System = System.OPCS,
     id_column: str | None = None,
+    position: ReadPosition | None = None,
 ) -> Iterator[InputLine | TableRow]:
     """Every record of one input, in order, as :class:`InputLine` values."""
     handle = open_input(path)
+    if position is not None:
+        position.started(handle)
     with handle:
         first = handle.readline()
         fmt = detect_format(path, first) if input_format == "auto" else input_format
@@ -174,6 +221,8 @@ def read_lines(
             yield from jsonl_lines(lines, name)
         else:
             yield from table_lines(lines, name, delimiter="\t" if fmt == "tsv" else ",", id_column=id_column)
+    if position is not None:
+        position.finished(path)
 
 
 def _chain_first(first: str, rest: IO[str]) -> Iterator[str]:

@@ -386,6 +386,10 @@ class CodeTables:
         """Table predicates the loaded tables can never produce."""
         return frozenset() if self.icd10.uk else _UK_ONLY
 
+    def versions(self) -> dict[str, str]:
+        """Which edition of each table is loaded, for results' metadata."""
+        return {"opcs4": self.opcs.release, "icd10": self.icd10.edition, "ncci": self.ncci.source}
+
     def describe(self) -> list[str]:
         return [
             f"OPCS-4: {self.opcs.release}. {OPCS_ATTRIBUTION}",

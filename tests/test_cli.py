@@ -116,8 +116,10 @@ def test_csv_has_a_row_per_violation_and_every_record() -> None:
 def test_output_file(tmp_path) -> None:
     target = tmp_path / "out.json"
     result = run("check", EXAMPLE, "--rules", "opcs4", "--format", "json", "--output", str(target))
-    assert result.exit_code == 1 and result.output == ""
+    assert result.exit_code == 1 and result.stdout == ""
     assert json.loads(target.read_text())["summary"]["records"] == 7
+    # results went to a file: the summary still reaches the terminal, on stderr
+    assert "7 records checked, 3 valid, 3 invalid, 1 rejected" in result.stderr
 
 
 def test_exit_zero_when_all_valid_and_warnings_only_fail_on_request(tmp_path) -> None:

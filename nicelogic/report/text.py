@@ -30,10 +30,12 @@ def rejection_line(result: RecordResult) -> str:
 class TextReporter(ReporterBase):
     """Plain lines into files and pipes; coloured through rich on a terminal."""
 
-    def __init__(self, out: IO[str], rules: dict[str, Rule], color: bool | None = None) -> None:
+    def __init__(self, out: IO[str], rules: dict[str, Rule], color: bool | None = None, *, quiet: bool = False) -> None:
         super().__init__(out, rules)
-        self.console = Console(file=out, highlight=False, soft_wrap=True, force_terminal=color, no_color=color is False)
+        # color None leaves the decision to rich, which honours NO_COLOR and FORCE_COLOR
+        self.console = Console(file=out, highlight=False, soft_wrap=True, force_terminal=color, no_color=False if color else None)
         self.styled = self.console.is_terminal and color is not False
+        self.quiet = quiet
 
     def _emit(self, text: str, style: str | None = None) -> None:
         if self.styled:
@@ -55,14 +57,23 @@ class TextReporter(ReporterBase):
             )
 
     def finish(self, summary: Summary) -> None:
-        parts = [
-            f"{summary.records} record{'s' if summary.records != 1 else ''} checked",
-            f"{summary.valid} valid",
-            f"{summary.invalid} invalid",
-            f"{summary.rejected} rejected",
-            f"{summary.violations - summary.warnings} error{'s' if summary.violations - summary.warnings != 1 else ''}",
-            f"{summary.warnings} warning{'s' if summary.warnings != 1 else ''}",
-        ]
-        if summary.waived:
-            parts.append(f"{summary.waived} waived")
-        self._emit(", ".join(parts), "bold green" if summary.ok() else "bold")
+        if not self.quiet:
+            self._emit(summary_line(summary), "bold green" if summary.ok() else "bold")
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'s' if count != 1 else ''}"
+
+
+def summary_line(summary: Summary) -> str:
+    parts = [
+        f"{_plural(summary.records, 'record')} checked",
+        f"{summary.valid} valid",
+        f"{summary.invalid} invalid",
+        f"{summary.rejected} rejected",
+        _plural(summary.violations - summary.warnings, "error"),
+        _plural(summary.warnings, "warning"),
+    ]
+    if summary.waived:
+        parts.append(f"{summary.waived} waived")
+    return ", ".join(parts)

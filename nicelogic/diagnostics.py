@@ -1,0 +1,30 @@
+"""What the engine itself reports about a record, beside the rules of the packs.
+
+These ids appear in results like rule ids, so that every output format carries them,
+and are described here once for catalogues (SARIF's rule list, docs/output.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class EngineRule:
+    id: str
+    severity: str
+    title: str
+    source: str
+
+
+INPUT_REJECTED = EngineRule(
+    "input.rejected", "error", "A record could not be read", "nicelogic: records that cannot be read are rejected, never dropped"
+)
+UNUSED_WAIVER = EngineRule(
+    "waiver.unused",
+    "warning",
+    "A waiver names rules that report nothing on its record",
+    "nicelogic: a waiver that waives nothing is reported, as ruff's RUF100 reports an unused noqa, "
+    "so that waivers do not outlive the mistakes they were written for",
+)
+ENGINE_RULES = {rule.id: rule for rule in (INPUT_REJECTED, UNUSED_WAIVER)}
