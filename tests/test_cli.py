@@ -162,7 +162,7 @@ def test_csv_and_jsonl_inputs() -> None:
         (["check", EXAMPLE, "--rules", "opcs5"], "unknown rule pack 'opcs5'"),
         (["check", EXAMPLE, "--rules", str(PACKS / "duplicate-id")], "duplicate rule id"),
         (["check", EXAMPLE, "--format", "yaml"], "Invalid value for '--format'"),
-        (["check"], "Missing argument"),
+        (["check"], "give FILES to check"),
     ],
 )
 def test_usage_errors_exit_2(args: list[str], message: str) -> None:
