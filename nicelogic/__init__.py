@@ -13,6 +13,9 @@ over records parsed by a Lark grammar (``grammar/``)::
 For many checks, build a :class:`Checker` once and reuse it.
 """
 
+# The submodules the README documents, so that ``nicelogic.testing.run_tests(...)`` works
+# after a plain ``import nicelogic``.
+from . import complete, lint, tables, testing
 from ._version import __version__
 from .checker import Checker, check
 from .model import Code, Record, Sex, System
@@ -38,6 +41,10 @@ __all__ = [
     "Violation",
     "__version__",
     "check",
+    "complete",
     "exit_code",
+    "lint",
     "load_rules",
+    "tables",
+    "testing",
 ]

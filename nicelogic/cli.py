@@ -26,8 +26,11 @@ from .checker import Checker
 from .config import Config, ConfigError, find_config, load_config
 from .model import System
 from .packs import RuleError, builtin_pack_dirs, load_rules
-from .readers import INPUT_FORMATS, InputError, InputLine, ReadPosition, line_item, read_lines
+from .model import Record
+from .parsing import RecordParser
+from .readers import INPUT_FORMATS, InputError, InputLine, ReadPosition, Rejected, TableRow, line_item, read_lines, to_record
 from .report import FORMATS, Reporter, make_reporter
+from .report.completions import consequences_text, rejected_dict, rejected_text, repair_text, report_dict, report_text
 from .report.statistics import StatisticsReporter
 from .report.terminal import COLOR_CHOICES, check_progress, console, force_color
 from .report.text import TextReporter, summary_line
@@ -388,27 +391,32 @@ def completion(shell: str) -> None:
 # ----------------------------------------------------------------------- completions
 
 
-def _records_arg(records: tuple[str, ...], file: str | None, system: str) -> list[str]:
-    from .readers import read_lines
-
-    items = list(records)
+def _partial_records(records: tuple[str, ...], file: str | None, system: str) -> list[Record | Rejected]:
+    """Records given as arguments and in --file, each read as ``check`` reads it (keeping
+    its id, sex, age, date and waivers), or rejected with its reason."""
+    default = System.from_name(system)
+    items: list[InputLine | TableRow] = []
+    for number, text in enumerate(records, start=1):
+        item = line_item(text, "<record>", number, default)
+        if item is None:
+            _fail(f"{text!r} holds no record (it is blank or a comment)")
+        items.append(item)
     if file:
-        for line in read_lines(file, "auto", System.from_name(system)):
-            text = getattr(line, "text", None)
-            if text is None:  # a CSV row: rewrite it as text
-                text = line.input_line().text  # type: ignore[union-attr]
-            record_id = getattr(line, "id", None)
-            items.append(text if not record_id or ":" in text.split(";")[0] else f"{record_id}: {text}")
+        try:
+            items += read_lines(file, "auto", default)
+        except InputError as exc:
+            _fail(str(exc))
     if not items:
         _fail('give a record ("opcs V44.4") or --file FILE')
-    return items
+    parser = RecordParser()
+    return [to_record(item, parser) for item in items]
 
 
 def _completer(rules: tuple[str, ...], max_add: int, candidates: tuple[str, ...], tables: TableConfig):  # type: ignore[no-untyped-def]
     from .complete import Completer
 
     try:
-        return Completer(Checker(rules or None, tables=tables), max_add=max_add, extra_candidates=candidates)
+        return Completer(Checker(_selected_packs(rules), tables=tables), max_add=max_add, extra_candidates=candidates)
     except RuleError as exc:
         _fail(f"rule pack error: {exc}")
     except InputError as exc:
@@ -455,14 +463,15 @@ def complete(
     ncci_setting: str, minimal: bool, grouped: bool | None, may: bool, must: bool,
 ) -> None:  # fmt: skip
     """Valid completions of partial records (RECORD like "opcs V44.4" or "ep1: V44.4; icd M80.0")."""
-    from .report.completions import consequences_text, report_text
 
     completer = _completer(rules, max_add, _split(candidates), _table_config(opcs_file, icd10_file, ncci_dir, ncci_setting))
     found_all = True
-    outputs = []
-    for text in _records_arg(records, file, system):
-        record = _parse_or_fail(completer, text, system)
-        if may or must:
+    outputs: list[tuple[Any, str]] = []
+    for record in _partial_records(records, file, system):
+        if isinstance(record, Rejected):
+            found_all = False
+            outputs.append((record, rejected_text(record)))
+        elif may or must:
             result = completer.consequences(record, minimal=minimal)
             found_all &= result.conflict is None
             outputs.append((result, consequences_text(result, may, must)))
@@ -483,31 +492,24 @@ def repair(
     ncci_setting: str,
 ) -> None:  # fmt: skip
     """The smallest edits (insert, delete, move, replace by a sibling code) that make records valid."""
-    from .report.completions import repair_text
-
     completer = _completer(rules, max_add, _split(candidates), _table_config(opcs_file, icd10_file, ncci_dir, ncci_setting))
-    outputs = []
+    outputs: list[tuple[Any, str]] = []
     repaired_all = True
-    for text in _records_arg(records, file, system):
-        report = completer.repair(_parse_or_fail(completer, text, system), limit=limit, count_limit=count_limit)
+    for record in _partial_records(records, file, system):
+        if isinstance(record, Rejected):
+            repaired_all = False
+            outputs.append((record, rejected_text(record)))
+            continue
+        report = completer.repair(record, limit=limit, count_limit=count_limit)
         repaired_all &= report.count > 0 or not report.violations
         outputs.append((report, repair_text(report)))
     _emit(outputs, fmt)
     sys.exit(0 if repaired_all else 1)
 
 
-def _parse_or_fail(completer, text: str, system: str):  # type: ignore[no-untyped-def]
-    try:
-        return completer.parse(text, System.from_name(system))
-    except ValueError as exc:
-        _fail(f"{text!r}: {exc}")
-
-
-def _emit(outputs: list, fmt: str) -> None:  # type: ignore[type-arg]
-    from .report.completions import report_dict
-
+def _emit(outputs: list[tuple[Any, str]], fmt: str) -> None:
     if fmt == "json":
-        documents = [report_dict(result) for result, _ in outputs]
+        documents = [rejected_dict(result) if isinstance(result, Rejected) else report_dict(result) for result, _ in outputs]
         click.echo(json.dumps(documents[0] if len(documents) == 1 else documents, indent=2, ensure_ascii=False))
     else:
         click.echo("\n\n".join(text for _, text in outputs))

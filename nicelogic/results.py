@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -150,7 +150,7 @@ class Report:
     def valid(self) -> bool:
         return self.summary.ok()
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[RecordResult]:
         return iter(self.records)
 
     def __len__(self) -> int:

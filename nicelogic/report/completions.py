@@ -6,6 +6,7 @@ import dataclasses
 from typing import Any
 
 from ..complete import Completion, CompletionReport, Conflict, Consequences, Placed, RepairReport
+from ..readers import Rejected
 
 
 def report_dict(report: CompletionReport | Consequences | RepairReport) -> dict[str, Any]:
@@ -17,6 +18,22 @@ def report_dict(report: CompletionReport | Consequences | RepairReport) -> dict[
                 for key in ("template", "count", "exhaustive", "example"):
                     item.pop(key)
     return data
+
+
+def rejected_dict(record: Rejected) -> dict[str, Any]:
+    """A record that could not be read, in the shape ``check --format json`` gives it."""
+    error = record.error
+    problem: dict[str, Any] = {"message": error.message, "line": error.line, "column": error.column, "kind": error.label}
+    if error.where:
+        problem["field"] = error.where
+    return {"id": record.id, "source": record.source, "line": record.line, "error": problem}
+
+
+def rejected_text(record: Rejected) -> str:
+    error = record.error
+    where = f" [{error.where}]" if error.where else ""
+    column = f"{error.column}:" if error.column else ""
+    return f"{record.id}: rejected\n  {record.source}:{error.line}:{column} input error: {error.message}{where}"
 
 
 def _count(count: int, exhaustive: bool) -> str:
