@@ -109,12 +109,22 @@ def _selected_packs(rules: tuple[str, ...]) -> list[str] | None:
     return list(rules) or None
 
 
-def _configured_defaults(ctx: click.Context, config: Config) -> dict[str, dict[str, Any]]:
+def _long_options(command: click.Command) -> dict[str, str]:
+    """Each option's long name without dashes (``opcs-file``) to its parameter name."""
+    names: dict[str, str] = {}
+    for param in command.params:
+        if isinstance(param, click.Option) and param.name and not param.hidden:
+            for opt in param.opts:
+                if opt.startswith("--"):
+                    names[opt[2:]] = param.name
+    return names
+
+
+def _configured_defaults(commands: dict[str, click.Command], config: Config) -> dict[str, dict[str, Any]]:
     defaults: dict[str, dict[str, Any]] = {}
-    assert isinstance(ctx.command, click.Group)
-    for name, command in ctx.command.commands.items():
+    for name, command in commands.items():
         params = {p.name: p for p in command.params if p.name}
-        chosen = config.for_command(name, params)
+        chosen = config.for_command(name, _long_options(command))
         for key, value in chosen.items():
             if params[key].multiple and isinstance(value, str):
                 chosen[key] = [value]
@@ -142,10 +152,10 @@ def main(ctx: click.Context, config_path: Path | None, isolated: bool) -> None:
     """Check clinical code sequences (OPCS-4, ICD-10, CPT) against coding guidance."""
     try:
         config = Config() if isolated else (load_config(config_path) if config_path else find_config())
-        options = {name: [p.name for p in command.params if p.name] for name, command in main.commands.items()}
+        options = {name: list(_long_options(command)) for name, command in main.commands.items()}
         for key in config.unknown_keys(options):
             _warn(f"{config.path}: unknown option {key!r} (ignored)")
-        ctx.default_map = _configured_defaults(ctx, config)
+        ctx.default_map = _configured_defaults(main.commands, config)
     except ConfigError as exc:
         _fail(str(exc))
     ctx.obj = config
@@ -213,8 +223,8 @@ def check(
         for line in read_lines(path, input_format, System.from_name(system), id_column, position)
     ))  # fmt: skip
     with ExitStack() as stack:
-        bar = stack.enter_context(check_progress(show_progress, position, color))
-        out: IO[str] = sys.stdout
+        bar = stack.enter_context(check_progress(show_progress, position, color, results_here=output is None))
+        out: IO[str] = bar.out or sys.stdout
         if output:
             out = stack.enter_context(_open_output(output))
         if statistics:

@@ -31,33 +31,32 @@ class Config:
     path: Path | None = None  # None: no file found, defaults only
     values: Mapping[str, Any] = field(default_factory=dict)  # the nicelogic table, keys as written
 
-    def for_command(self, command: str, options: Iterable[str]) -> dict[str, Any]:
-        """Defaults for one command's options (parameter names, with underscores)."""
-        known = set(options)
+    def for_command(self, command: str, options: Mapping[str, str]) -> dict[str, Any]:
+        """Defaults for one command: ``options`` maps each long option name (``opcs-file``)
+        to its parameter name; the result maps parameter names to values."""
+        own = self.values.get(command)
+        sections = [self.values, own] if isinstance(own, Mapping) else [self.values]
         chosen: dict[str, Any] = {}
-        sections = [self.values, self.values.get(command, {})]
         for section in sections:
-            if not isinstance(section, Mapping):
-                raise ConfigError(f"{self.path}: [{command}] must be a table of options")
             for key, value in section.items():
-                name = key.replace("-", "_")
-                if isinstance(value, Mapping):
-                    continue  # another command's table
-                if name in known:
+                name = options.get(key.replace("_", "-"))
+                if name is not None and not isinstance(value, Mapping):
                     chosen[name] = self._resolve(name, value)
         return chosen
 
     def unknown_keys(self, options_by_command: Mapping[str, Iterable[str]]) -> list[str]:
         """Keys that no command has: typos, reported rather than silently ignored."""
         every = {name for options in options_by_command.values() for name in options}
-        unknown = [key for key, value in self.values.items() if not isinstance(value, Mapping) and key.replace("-", "_") not in every]
-        for command, table in self.values.items():
-            if isinstance(table, Mapping):
-                if command not in options_by_command:
-                    unknown.append(f"[{command}]")
+        unknown = []
+        for key, value in self.values.items():
+            if isinstance(value, Mapping):
+                if key not in options_by_command:
+                    unknown.append(f"[{key}]")
                     continue
-                own = set(options_by_command[command])
-                unknown += [f"{command}.{key}" for key in table if key.replace("-", "_") not in own]
+                own = set(options_by_command[key])
+                unknown += [f"{key}.{option}" for option in value if option.replace("_", "-") not in own]
+            elif key.replace("_", "-") not in every:
+                unknown.append(key)
         return unknown
 
     def _resolve(self, name: str, value: Any) -> Any:

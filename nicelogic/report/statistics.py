@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..diagnostics import ENGINE_RULES
+from ..diagnostics import ENGINE_RULES, INPUT_REJECTED
 from ..results import RecordResult, Summary
 from .text import TextReporter, summary_line
 
@@ -14,13 +14,14 @@ class StatisticsReporter(TextReporter):
         pass  # the summary already counts every violation by rule
 
     def finish(self, summary: Summary) -> None:
-        rows = sorted(summary.by_rule.items(), key=lambda item: (-item[1], item[0]))
+        counts = dict(summary.by_rule)
+        if summary.rejected:
+            counts[INPUT_REJECTED.id] = summary.rejected
+        rows = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
         width = max((len(f"{count:,}") for _, count in rows), default=1)
         for rule_id, count in rows:
             rule = self.rules.get(rule_id) or ENGINE_RULES.get(rule_id)
             severity, title = (rule.severity, rule.title) if rule else ("", "")
             self._emit(f"{count:>{width},}  {rule_id}  {severity}  {title}", "bold red" if severity == "error" else None)
-        if summary.rejected:
-            self._emit(f"{summary.rejected:>{width},}  input.rejected  error  A record could not be read", "bold magenta")
         if not self.quiet:
             self._emit(summary_line(summary), "bold green" if summary.ok() else "bold")

@@ -8,6 +8,7 @@ ask. An explicit ``always`` or ``never`` overrides the environment.
 
 from __future__ import annotations
 
+import io
 import sys
 import time
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from contextlib import contextmanager
 from typing import IO
 
 from rich.console import Console
+from rich.text import Text
 from rich.progress import (
     BarColumn,
     Progress,
@@ -46,11 +48,12 @@ def console(file: IO[str] | None = None, color: str = "auto", *, stderr: bool = 
 
 
 class CheckProgress:
-    """Records checked, rate, share of the input bytes done and time left, on stderr."""
+    """Records checked, rate, share of the input bytes done and time left."""
 
-    def __init__(self, progress: Progress | None, position: ReadPosition) -> None:
+    def __init__(self, progress: Progress | None, position: ReadPosition, out: IO[str] | None = None) -> None:
         self._progress = progress
         self._position = position
+        self.out = out  # where results for the terminal must go while the bar shows, if there
 
     def follow(self, results: Iterator[RecordResult]) -> Iterator[RecordResult]:
         if self._progress is None:
@@ -70,13 +73,36 @@ class CheckProgress:
         bar.update(task, completed=self._position.total or 0, records=count)
 
 
+class _AboveTheBar(io.TextIOBase):
+    """A text stream whose lines a live display prints above itself, keeping their
+    colours, so that results and the bar share one terminal without garbling it."""
+
+    def __init__(self, console: Console) -> None:
+        self._console = console
+        self._partial = ""
+
+    def write(self, text: str) -> int:
+        *lines, self._partial = (self._partial + text).split("\n")
+        for line in lines:
+            self._console.print(Text.from_ansi(line), soft_wrap=True)
+        return len(text)
+
+    def flush(self) -> None:
+        if self._partial:
+            self.write("\n")
+
+    def isatty(self) -> bool:
+        return self._console.is_terminal
+
+
 @contextmanager
-def check_progress(show: bool, position: ReadPosition, color: str = "auto") -> Iterator[CheckProgress]:
+def check_progress(show: bool, position: ReadPosition, color: str = "auto", *, results_here: bool = False) -> Iterator[CheckProgress]:
     """A progress display for the length of the block, or none.
 
-    While it shows, standard output written through ``sys.stdout`` (results on the same
-    terminal) is printed above the bar instead of through it; the bar disappears at the
-    end, leaving no stale line behind.
+    It goes to standard error, unless the results go to standard output and that is a
+    terminal: then the bar stands below the results on standard output, and they are
+    written through ``CheckProgress.out``. Either way it disappears at the end, leaving no
+    stale line behind.
     """
     if not show:
         yield CheckProgress(None, position)
@@ -87,13 +113,14 @@ def check_progress(show: bool, position: ReadPosition, color: str = "auto") -> I
     columns += [TextColumn("{task.fields[records]:,} records"), TextColumn("{task.fields[rate]}"), TimeElapsedColumn()]
     if position.total is not None:
         columns += [TextColumn("left"), TimeRemainingColumn()]
-    same_terminal = sys.stdout.isatty()
+    shared = results_here and sys.stdout.isatty()
+    display = console(color=color, stderr=not shared)
     with Progress(
         *columns,
-        console=console(color=color, stderr=True),
+        console=display,
         transient=True,
         refresh_per_second=1 / _REFRESH,
-        redirect_stdout=same_terminal,
+        redirect_stdout=False,
         redirect_stderr=False,
     ) as progress:
-        yield CheckProgress(progress, position)
+        yield CheckProgress(progress, position, _AboveTheBar(display) if shared else None)
