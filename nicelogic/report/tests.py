@@ -95,7 +95,7 @@ def junit(run: TestRun) -> str:
 
 def tap(run: TestRun) -> str:
     """TAP 13; files that could not run come first, as failed test points."""
-    points = [(False, f"error: {error}", "", ()) for error in run.errors]
+    points: list[tuple[bool, str, str, tuple[str, ...]]] = [(False, f"error: {error}", "", ()) for error in run.errors]
     for result in run.results:
         description = f"{result.case.name} {result.case.text}"
         if result.skipped:
