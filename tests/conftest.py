@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -32,3 +33,22 @@ def found(checker: Checker, text: str, system: str = "opcs") -> set[tuple[str, s
     result = checker.check_record(text, system=system)
     assert result.error is None, result.error
     return {(v.rule, v.section, v.positions) for v in result.violations}
+
+
+# Record ids that try to forge output: a line break, terminal control (clear screen, set
+# the window title, ring the bell), NUL and vertical tab (which XML 1.0 forbids), a TAP
+# directive, the separators of workflow-command properties and a spreadsheet formula.
+HOSTILE_IDS = {
+    "invalid": "x\ny\x1b[2J\x00\x0b # SKIP,:%=1",
+    "rejected": "r\x01\u2028\u202e",
+    "valid": "ok\x1b]0;title\x07",
+}
+
+
+def hostile_input(folder: Path, name: str = "my episodes #1, a:b %.jsonl") -> Path:
+    """A JSON Lines file (JSON can carry any id) named as awkwardly as a file can be:
+    one invalid record, one rejected, one valid, for ``--rules opcs4``."""
+    codes = {"invalid": ["V44.4", "Y53.4"], "rejected": ["V4X.4"], "valid": ["V44.4", "V55.1"]}
+    path = folder / name
+    path.write_text("".join(json.dumps({"id": HOSTILE_IDS[k], "opcs": codes[k]}) + "\n" for k in codes), encoding="utf-8")
+    return path

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import json
 import subprocess
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from junitparser import JUnitXml
 
 from nicelogic.cli import main
 from nicelogic.lint import lint
 
 from .conftest import PACKS, ROOT
+from .consumers import tap_results
 
 
 def run(*args: str):  # type: ignore[no-untyped-def]
@@ -83,11 +84,11 @@ def test_test_command_formats_and_failures(tmp_path: Path) -> None:
     data = json.loads(run("test", str(folder), "--format", "json").output)
     assert data["summary"] == {"cases": 4, "passed": 2, "failed": 1, "skipped": 1}
     assert {c["status"] for c in data["cases"]} == {"passed", "failed", "skipped"}
-    junit = ET.fromstring(run("test", str(folder), "--format", "junit").output.split("\n", 1)[1])
-    assert (junit.get("tests"), junit.get("failures"), junit.get("skipped")) == ("4", "1", "1")
-    tap = run("test", str(folder), "--format", "tap").output.splitlines()
-    assert tap[:2] == ["TAP version 13", "1..4"] and sum(line.startswith("not ok") for line in tap) == 1
-    assert any("# SKIP" in line for line in tap)
+    junit = JUnitXml.fromstring(run("test", str(folder), "--format", "junit").output.encode("utf-8"))
+    assert (junit.tests, junit.failures, junit.errors, junit.skipped) == (4, 1, 0, 1)
+    tap = tap_results(run("test", str(folder), "--format", "tap").output)
+    assert [(point.ok, point.skip) for point in tap].count((False, False)) == 1
+    assert [point.skip for point in tap].count(True) == 1
     selected = run("test", str(folder), "-k", "case-2")
     assert selected.exit_code == 0 and "1 passed, 0 failed" in selected.output
     assert run("test", str(folder), "-k", "no-such-case").exit_code == 1  # an empty run fails
@@ -117,3 +118,11 @@ def test_builtin_packs_pass_nicelogic_test_at_full_coverage_from_the_command_lin
     result = run("test", "--coverage-threshold", "100", "--strict")
     assert result.exit_code == 0, result.output
     assert "rule coverage: 100.0%" in result.output and " 0 failed" in result.output
+
+
+def test_test_command_reports_unreadable_case_files_in_junit_and_tap(tmp_path: Path) -> None:
+    folder = write_pack(tmp_path / "demo", "bad: opcs W35.1; icd C79.5\n# expect: demo.procedure-needs-diagnosis\n")
+    junit = JUnitXml.fromstring(run("test", str(folder), "--format", "junit").output.encode("utf-8"))
+    assert junit.errors == 1 and sum(case.is_error for suite in junit for case in suite) == 1
+    tap = tap_results(run("test", str(folder), "--format", "tap").output)
+    assert [point.ok for point in tap].count(False) == 1

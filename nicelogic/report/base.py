@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import IO, Any, Protocol
 
 from ..packs import Rule
-from ..results import RecordResult, Summary, Violation
+from ..results import Explanation, RecordResult, Summary, Violation
 
 
 class Reporter(Protocol):
@@ -44,16 +44,19 @@ def violation_dict(violation: Violation) -> dict[str, Any]:
     if violation.where:
         data["field"] = violation.where
     if violation.explanation is not None:
-        e = violation.explanation
-        data["explanation"] = {
-            "rule_file": e.rule_file,
-            "rule": e.rule_text,
-            "what_it_checks": " ".join(e.description.split()),
-            "facts": list(e.facts),
-            "codes": [{"position": p, "code": c, "title": t, "blamed": b} for p, c, t, b in e.codes],
-            "guidance": e.guidance,
-        }
+        data["explanation"] = explanation_dict(violation.explanation)
     return data
+
+
+def explanation_dict(e: Explanation) -> dict[str, Any]:
+    return {
+        "rule_file": e.rule_file,
+        "rule": e.rule_text,
+        "what_it_checks": " ".join(e.description.split()),
+        "facts": list(e.facts),
+        "codes": [{"position": p, "code": c, "title": t, "blamed": b} for p, c, t, b in e.codes],
+        "guidance": e.guidance,
+    }
 
 
 def record_dict(result: RecordResult) -> dict[str, Any]:

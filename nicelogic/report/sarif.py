@@ -7,7 +7,8 @@ from typing import Any
 
 from .._version import __version__
 from ..results import RecordResult, Summary, Violation
-from .base import ReporterBase
+from .base import ReporterBase, explanation_dict
+from .escape import uri_reference
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INPUT_RULE = "input.rejected"
@@ -24,7 +25,7 @@ class SarifReporter(ReporterBase):
         region: dict[str, int] = {"startLine": max(line, 1)}
         if column > 0:
             region["startColumn"] = column
-        return {"physicalLocation": {"artifactLocation": {"uri": source}, "region": region}}
+        return {"physicalLocation": {"artifactLocation": {"uri": uri_reference(source)}, "region": region}}
 
     def add(self, result: RecordResult) -> None:
         if result.error is not None:
@@ -44,13 +45,18 @@ class SarifReporter(ReporterBase):
             self.results.append(item)
 
     def _result(self, result: RecordResult, v: Violation) -> dict[str, Any]:
+        properties: dict[str, Any] = {
+            "record": result.id, "section": v.section, "positions": list(v.positions), "codes": list(v.codes),
+        }  # fmt: skip
+        if v.explanation is not None:
+            properties["explanation"] = explanation_dict(v.explanation)
         return {
             "ruleId": v.rule,
             "ruleIndex": self.rule_index[v.rule],
             "level": "error" if v.is_error else "warning",
             "message": {"text": f"{v.message} (record {result.id})"},
             "locations": [self._location(result.source, v.line, v.column)],
-            "properties": {"record": result.id, "section": v.section, "positions": list(v.positions), "codes": list(v.codes)},
+            "properties": properties,
         }
 
     def finish(self, summary: Summary) -> None:

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
-import xml.etree.ElementTree as ET
+
+from junitparser import TestCase
 
 from ..testing import TestRun
+from . import junitxml
+from .escape import visible_lines
+from .tap import tap_diagnostic, tap_line
 
 
 def _status(result) -> str:  # type: ignore[no-untyped-def]
@@ -42,7 +46,7 @@ def text(run: TestRun, verbose: bool = False, coverage: bool = False) -> str:
     if not run.results:
         lines.append("no test case ran")
     lines.append(f"{run.passed} passed, {run.failed} failed, {run.skipped} skipped")
-    return "\n".join(lines)
+    return visible_lines(lines)
 
 
 def as_json(run: TestRun) -> str:
@@ -70,37 +74,36 @@ def as_json(run: TestRun) -> str:
 
 
 def junit(run: TestRun) -> str:
-    root = ET.Element("testsuites", name="nicelogic test", tests=str(len(run.results)), failures=str(run.failed),
-                      skipped=str(run.skipped), errors=str(len(run.errors)))  # fmt: skip
-    suites: dict[str, ET.Element] = {}
+    suites: dict[str, list[TestCase]] = {}
+    if run.errors:  # a file that could not run is a case in error, so that CI counts it
+        suites["errors"] = [
+            junitxml.case(f"error {n}", "nicelogic test", [junitxml.result(junitxml.Error, error, "file")])
+            for n, error in enumerate(run.errors, start=1)
+        ]
     for result in run.results:
-        suite = suites.get(result.case.source)
-        if suite is None:
-            suite = suites[result.case.source] = ET.SubElement(root, "testsuite", name=result.case.source)
-        case = ET.SubElement(suite, "testcase", classname=result.case.source, name=f"line {result.case.line}: {result.case.text}")
+        outcomes: list[junitxml.Outcome] = []
         if result.skipped:
-            ET.SubElement(case, "skipped", message=result.case.todo or "")
+            outcomes.append(junitxml.result(junitxml.Skipped, result.case.todo or "todo"))
         elif not result.passed:
-            failure = ET.SubElement(case, "failure", message=result.problems[0])
-            failure.text = "\n".join(result.problems)
-    for suite in suites.values():
-        cases = suite.findall("testcase")
-        suite.set("tests", str(len(cases)))
-        suite.set("failures", str(sum(c.find("failure") is not None for c in cases)))
-        suite.set("skipped", str(sum(c.find("skipped") is not None for c in cases)))
-    ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode")
+            outcomes.append(junitxml.result(junitxml.Failure, result.problems[0], None, result.problems))
+        suites.setdefault(result.case.source, []).append(
+            junitxml.case(f"line {result.case.line}: {result.case.text}", result.case.source, outcomes,
+                          file=result.case.source, line=result.case.line)
+        )  # fmt: skip
+    return junitxml.document("nicelogic test", suites).rstrip("\n")
 
 
 def tap(run: TestRun) -> str:
-    lines = ["TAP version 13", f"1..{len(run.results)}"]
-    for n, result in enumerate(run.results, start=1):
+    """TAP 13; files that could not run come first, as failed test points."""
+    points: list[tuple[bool, str, str, tuple[str, ...]]] = [(False, f"error: {error}", "", ()) for error in run.errors]
+    for result in run.results:
         description = f"{result.case.name} {result.case.text}"
         if result.skipped:
-            lines.append(f"ok {n} - {description} # SKIP {result.case.todo}")
-        elif result.passed:
-            lines.append(f"ok {n} - {description}")
+            points.append((True, description, f"SKIP {result.case.todo}", ()))
         else:
-            lines.append(f"not ok {n} - {description}")
-            lines += [f"  # {problem}" for problem in result.problems]
+            points.append((result.passed, description, "", result.problems))
+    lines = ["TAP version 13", f"1..{len(points)}"]
+    for n, (ok, description, directive, problems) in enumerate(points, start=1):
+        lines.append(tap_line(ok, n, description, directive))
+        lines += [tap_diagnostic(problem) for problem in problems]
     return "\n".join(lines)

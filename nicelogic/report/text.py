@@ -10,13 +10,19 @@ from rich.markup import escape
 from ..packs import Rule
 from ..results import RecordResult, Summary, Violation
 from .base import ReporterBase
+from .escape import visible
 
 _STYLE = {"error": "bold red", "warning": "yellow"}
 
 
-def violation_line(result: RecordResult, v: Violation) -> str:
+def violation_line(result: RecordResult, v: Violation, waived: bool = False) -> str:
     column = f"{v.column}:" if v.column else ""
-    return f"{result.source}:{v.line}:{column} {v.rule} {v.severity}: {v.message} (record {result.id})"
+    state = f"{v.severity} (waived)" if waived else v.severity
+    return f"{result.source}:{v.line}:{column} {v.rule} {state}: {v.message} (record {result.id})"
+
+
+def explanation_lines(v: Violation) -> list[str]:
+    return ["    " + line for line in v.explanation.lines()] if v.explanation is not None else []
 
 
 def rejection_line(result: RecordResult) -> str:
@@ -38,6 +44,7 @@ class TextReporter(ReporterBase):
         self.quiet = quiet
 
     def _emit(self, text: str, style: str | None = None) -> None:
+        text = visible(text)  # ids and file names come from the input: no terminal control
         if self.styled:
             self.console.print(f"[{style}]{escape(text)}[/]" if style else escape(text))
         else:
@@ -48,13 +55,10 @@ class TextReporter(ReporterBase):
             self._emit(rejection_line(result), "bold magenta")
         for v in result.violations:
             self._emit(violation_line(result, v), _STYLE.get(v.severity))
-            if v.explanation is not None:
-                for line in v.explanation.lines():
-                    self._emit("    " + line, "dim")
+            for line in explanation_lines(v):
+                self._emit(line, "dim")
         for v in result.waived:
-            self._emit(
-                violation_line(result, v).replace(f" {v.rule} {v.severity}: ", f" {v.rule} {v.severity} (waived): ", 1), "dim"
-            )
+            self._emit(violation_line(result, v, waived=True), "dim")
 
     def finish(self, summary: Summary) -> None:
         if not self.quiet:
