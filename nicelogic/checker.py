@@ -23,8 +23,8 @@ from .packs import Rule, RuleError, RuleSet, load_rules, resolve_selection
 from .parsing import RecordParser
 from .readers import InputLine, ReadPosition, Rejected, TableRow, json_record, line_item, read_lines, to_record
 from .resources import logic_dir, shown_path
-from .selectors import RuleFilter, matched, matches, unmatched
 from .results import Explanation, InputProblem, RecordResult, Report, SummaryCounter, Violation
+from .selectors import RuleFilter, matched, matches, unmatched
 from .solve import Finding, solve_forms
 from .tables import CodeTables, TableConfig, load_tables
 

@@ -24,9 +24,8 @@ from ._version import __version__
 from .catalogue import catalogue, extended_categories_markdown, markdown, pack_line, packs_info
 from .checker import Checker
 from .config import Config, ConfigError, find_config, load_config
-from .model import System
+from .model import Record, System
 from .packs import RuleError, builtin_pack_dirs, load_rules
-from .model import Record
 from .parsing import RecordParser
 from .readers import INPUT_FORMATS, InputError, InputLine, ReadPosition, Rejected, TableRow, line_item, read_lines, to_record
 from .report import FORMATS, Reporter, make_reporter
@@ -166,8 +165,10 @@ def main(ctx: click.Context, config_path: Path | None, isolated: bool) -> None:
 @click.option("--record", "records", multiple=True, metavar="RECORD",
               help='A record to check, written as one line ("ep1: opcs V44.4 V55.1"); repeatable.')  # fmt: skip
 @_rules_option
-@click.option("--select", multiple=True, metavar="RULE", help="Report only these rules (ids, packs or id prefixes; comma-separate).")
-@click.option("--ignore", multiple=True, metavar="RULE", help="Do not report these rules (ids, packs or id prefixes, e.g. nice.).")
+@click.option("--select", multiple=True, metavar="RULE",
+              help="Report only these rules (ids, packs or id prefixes; comma-separate).")  # fmt: skip
+@click.option("--ignore", multiple=True, metavar="RULE",
+              help="Do not report these rules (ids, packs or id prefixes, e.g. nice.).")  # fmt: skip
 @click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Output format.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to FILE instead of standard output.")
 @click.option(
@@ -207,9 +208,7 @@ def check(
         _fail("--statistics is a text summary; the other formats carry the count per rule in their summary")
     try:
         tables = _table_config(opcs_file, icd10_file, ncci_dir, ncci_setting)
-        checker = Checker(
-            _selected_packs(rules), tables=tables, explain=explain, jobs=jobs or None, select=select, ignore=ignore
-        )
+        checker = Checker(_selected_packs(rules), tables=tables, explain=explain, jobs=jobs or None, select=select, ignore=ignore)
     except RuleError as exc:
         _fail(f"rule pack error: {exc}")
     except (InputError, ValueError) as exc:

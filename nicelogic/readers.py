@@ -19,8 +19,8 @@ import csv
 import dataclasses
 import io
 import json
-import re
 import os
+import re
 import sys
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence

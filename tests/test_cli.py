@@ -206,13 +206,6 @@ def test_docs_extended_categories_is_generated_and_current() -> None:
     assert result.output == current, "stale: run `nicelogic info --extended-categories > docs/opcs-extended-categories.md`"
 
 
-def test_readme_quick_start_output_is_current(monkeypatch: pytest.MonkeyPatch) -> None:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    shown = "examples/episodes.txt:" + readme.split("```\nexamples/episodes.txt:", 1)[1].split("```", 1)[0]
-    monkeypatch.chdir(ROOT)
-    assert shown == run("check", "examples/episodes.txt", "--no-color").output, "the README shows stale output"
-
-
 def test_waivers_are_reported_apart_never_hidden(tmp_path) -> None:
     path = tmp_path / "w.txt"
     path.write_text(

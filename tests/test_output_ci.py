@@ -26,7 +26,7 @@ def run(*args: str, input: str | None = None):  # type: ignore[no-untyped-def]
 
 
 def records(*args: str, input: str | None = None) -> list[dict]:  # type: ignore[type-arg]
-    return json.loads(run(*args, "--format", "json", input=input).output)["records"]  # type: ignore[no-any-return]
+    return json.loads(run(*args, "--format", "json", input=input).stdout)["records"]  # type: ignore[no-any-return]
 
 
 def findings(record: dict) -> list[tuple[str, str, int, int]]:  # type: ignore[type-arg]
@@ -45,7 +45,7 @@ def test_new_formats_are_offered() -> None:
 
 def test_tap_has_one_test_point_per_record() -> None:
     expected = records("check", EXAMPLE, "--rules", "opcs4")
-    output = run("check", EXAMPLE, "--rules", "opcs4", "--format", "tap").output
+    output = run("check", EXAMPLE, "--rules", "opcs4", "--format", "tap").stdout
     points = tap_results(output)
     assert [p.ok for p in points] == [r["valid"] for r in expected]
     assert all(not p.skip and not p.todo for p in points)
@@ -57,7 +57,7 @@ def test_tap_has_one_test_point_per_record() -> None:
 
 
 def test_tap_ids_cannot_forge_lines_or_directives(tmp_path: Path) -> None:
-    output = run("check", str(hostile_input(tmp_path)), "--rules", "opcs4", "--format", "tap").output
+    output = run("check", str(hostile_input(tmp_path)), "--rules", "opcs4", "--format", "tap").stdout
     points = tap_results(output)
     assert [(p.ok, p.skip, p.todo) for p in points] == [(False, False, False), (False, False, False), (True, False, False)]
     assert [p.description.split(" (")[0].removeprefix("- ") for p in points] == [tap_description(i) for i in HOSTILE_IDS.values()]
@@ -67,7 +67,7 @@ def test_github_workflow_commands_carry_every_finding(tmp_path: Path) -> None:
     path = tmp_path / "w.txt"
     path.write_text(WAIVED + "r: opcs V4X.4\n")
     expected = [f for record in records("check", str(path)) for f in findings(record)]
-    commands = workflow_commands(run("check", str(path), "--format", "github").output)
+    commands = workflow_commands(run("check", str(path), "--format", "github").stdout)
     got = [(c.kind, c.properties["title"], int(c.properties["line"]), int(c.properties.get("col", 0))) for c in commands]
     assert got == expected
     assert {c.properties["file"] for c in commands} == {str(path)}
@@ -76,7 +76,7 @@ def test_github_workflow_commands_carry_every_finding(tmp_path: Path) -> None:
 
 def test_github_escapes_properties_and_data(tmp_path: Path) -> None:
     path = hostile_input(tmp_path)  # its name holds ",", ":", "%" and "#"
-    commands = workflow_commands(run("check", str(path), "--rules", "opcs4", "--format", "github").output)
+    commands = workflow_commands(run("check", str(path), "--rules", "opcs4", "--format", "github").stdout)
     assert [c.properties["file"] for c in commands] == [str(path), str(path)]
     assert [c.properties["title"] for c in commands] == ["opcs.spinal-levels-second", "input.rejected"]
     assert all("\n" not in c.message for c in commands)  # the id's newline cannot end the message
@@ -85,13 +85,13 @@ def test_github_escapes_properties_and_data(tmp_path: Path) -> None:
 def test_github_message_carries_the_explanation() -> None:
     text = "ep3: opcs V44.4 Y53.4 Z66.5; icd M80.0\n"
     (record,) = records("check", "-", "--rules", "opcs4", "--explain", input=text)
-    (command,) = workflow_commands(run("check", "-", "--rules", "opcs4", "--explain", "--format", "github", input=text).output)
+    (command,) = workflow_commands(run("check", "-", "--rules", "opcs4", "--explain", "--format", "github", input=text).stdout)
     lines = command.message.split("\n")
     assert len(lines) > 1 and any(record["violations"][0]["explanation"]["rule_file"] in line for line in lines)
 
 
 def gitlab(*args: str, input: str | None = None) -> list[dict]:  # type: ignore[type-arg]
-    issues = json.loads(run(*args, "--format", "gitlab", input=input).output)
+    issues = json.loads(run(*args, "--format", "gitlab", input=input).stdout)
     assert isinstance(issues, list)
     for issue in issues:
         assert {"description", "check_name", "fingerprint", "severity", "location"} <= set(issue)
@@ -128,10 +128,10 @@ def test_gitlab_fingerprints_are_stable_and_unique(tmp_path: Path) -> None:
 def test_csv_explanation_column() -> None:
     text = "ep3: opcs V44.4 Y53.4 Z66.5; icd M80.0\n"
     (record,) = records("check", "-", "--rules", "opcs4", "--explain", input=text)
-    (row,) = csv.DictReader(io.StringIO(run("check", "-", "--rules", "opcs4", "--explain", "--format", "csv", input=text).output))
+    (row,) = csv.DictReader(io.StringIO(run("check", "-", "--rules", "opcs4", "--explain", "--format", "csv", input=text).stdout))
     explanation = record["violations"][0]["explanation"]
     assert explanation["rule_file"] in row["explanation"] and explanation["guidance"] in row["explanation"]
-    (plain,) = csv.DictReader(io.StringIO(run("check", "-", "--rules", "opcs4", "--format", "csv", input=text).output))
+    (plain,) = csv.DictReader(io.StringIO(run("check", "-", "--rules", "opcs4", "--format", "csv", input=text).stdout))
     assert plain["explanation"] == ""
 
 

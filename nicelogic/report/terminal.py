@@ -16,7 +16,6 @@ from contextlib import contextmanager
 from typing import IO
 
 from rich.console import Console
-from rich.text import Text
 from rich.progress import (
     BarColumn,
     Progress,
@@ -27,6 +26,7 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.text import Text
 
 from ..readers import ReadPosition
 from ..results import RecordResult
@@ -96,7 +96,9 @@ class _AboveTheBar(io.TextIOBase):
 
 
 @contextmanager
-def check_progress(show: bool, position: ReadPosition, color: str = "auto", *, results_here: bool = False) -> Iterator[CheckProgress]:
+def check_progress(
+    show: bool, position: ReadPosition, color: str = "auto", *, results_here: bool = False
+) -> Iterator[CheckProgress]:
     """A progress display for the length of the block, or none.
 
     It goes to standard error, unless the results go to standard output and that is a
