@@ -274,3 +274,27 @@ def test_results_on_the_same_terminal_leave_no_stale_bar() -> None:
     assert not any("checking" in line for line in screen)
     assert screen[-1].startswith("7 records checked")
     assert "".join(screen).count("examples/episodes.txt:") == 4  # every result, none overwritten
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "jsonl", "sarif", "junit", "csv", "tap", "github", "gitlab"])
+def test_every_format_carries_an_unused_waiver(fmt: str, tmp_path: Path) -> None:
+    path = tmp_path / "u.txt"
+    path.write_text("u: opcs V44.4 V55.1 Y53.4 Z66.5; icd M80.0   # waive: nice.htg3\n")
+    result = run("check", str(path), "-f", fmt, "--rules", "opcs4,nice.htg3")
+    assert result.exit_code == 0 and "waiver.unused" in result.stdout
+    if fmt == "sarif":
+        run_ = json.loads(result.stdout)["runs"][0]
+        (finding,) = run_["results"]
+        assert run_["tool"]["driver"]["rules"][finding["ruleIndex"]]["id"] == "waiver.unused"
+
+
+@pytest.mark.parametrize("command", ["complete", "repair"])
+def test_complete_and_repair_answer_or_reject_every_record_of_a_file(command: str) -> None:
+    result = run(command, "--file", EXAMPLE, "--rules", "opcs4", "-f", "json", "--limit", "1")
+    answers = json.loads(result.stdout)
+    assert len(answers) == 7 and result.exit_code == 1
+    rejected = [a for a in answers if "error" in a]
+    assert [(a["id"], a["line"], a["error"]["column"]) for a in rejected] == [("ep06", 28, 12)]
+    assert all("input" in a for a in answers if "error" not in a)
+    text = run(command, "--file", EXAMPLE, "--rules", "opcs4", "--limit", "1").stdout
+    assert "ep06: rejected" in text and "ep07:" in text  # the records after it are answered too

@@ -83,3 +83,14 @@ def test_python_blocks_pass_mypy_strict(user_folder: Path) -> None:
         capture_output=True, text=True, cwd=user_folder,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_configuration_example_uses_known_options(tmp_path: Path) -> None:
+    from nicelogic.cli import _long_options
+    from nicelogic.config import load_config
+
+    (block,) = [b.group("body") for b in FENCE.finditer(README) if b.group("lang") == "toml"]
+    (tmp_path / "nicelogic.toml").write_text(block, encoding="utf-8")
+    config = load_config(tmp_path / "nicelogic.toml")
+    assert config.unknown_keys({name: list(_long_options(command)) for name, command in main.commands.items()}) == []
+    assert config.for_command("check", _long_options(main.commands["check"]))["ignore"] == ["opcs.group-order"]

@@ -6,20 +6,21 @@ import json
 from typing import Any
 
 from .._version import __version__
+from ..diagnostics import ENGINE_RULES, INPUT_REJECTED
 from ..results import RecordResult, Summary, Violation
 from .base import ReporterBase, explanation_dict
 from .escape import uri_reference
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-INPUT_RULE = "input.rejected"
+INPUT_RULE = INPUT_REJECTED.id
 
 
 class SarifReporter(ReporterBase):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.results: list[dict[str, Any]] = []
-        self.rule_index = {rule_id: n for n, rule_id in enumerate(sorted(self.rules))}
-        self.rule_index[INPUT_RULE] = len(self.rule_index)
+        # the packs' rules, then what the engine reports itself (rejected records, unused waivers)
+        self.rule_index = {rule_id: n for n, rule_id in enumerate([*sorted(self.rules), *ENGINE_RULES])}
 
     def _location(self, source: str, line: int, column: int) -> dict[str, Any]:
         region: dict[str, int] = {"startLine": max(line, 1)}
@@ -71,12 +72,16 @@ class SarifReporter(ReporterBase):
             }
             for rule in (self.rules[rule_id] for rule_id in sorted(self.rules))
         ]
-        rules.append({
-            "id": INPUT_RULE,
-            "name": INPUT_RULE,
-            "shortDescription": {"text": "A record could not be read"},
-            "defaultConfiguration": {"level": "error"},
-        })  # fmt: skip
+        rules += [
+            {
+                "id": rule.id,
+                "name": rule.id,
+                "shortDescription": {"text": rule.title},
+                "defaultConfiguration": {"level": rule.severity},
+                "properties": {"source": rule.source},
+            }
+            for rule in ENGINE_RULES.values()
+        ]
         document = {
             "$schema": SCHEMA,
             "version": "2.1.0",
