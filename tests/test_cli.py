@@ -258,3 +258,14 @@ def test_explain_shows_the_rule_the_facts_and_the_guidance() -> None:
     assert explanation["guidance"] == violation["source"]
     without = json.loads(run("check", "-", "--rules", "opcs4", "--format", "json", input=text).output)
     assert "explanation" not in without["records"][0]["violations"][0]
+
+
+def test_a_rejected_record_alone_makes_the_exit_status_1(tmp_path) -> None:
+    valid_and_unreadable = tmp_path / "r.txt"
+    valid_and_unreadable.write_text("ok1: V44.4 V55.1 Y53.4 Z66.5; icd M80.0\nbad: V4X.4\n")
+    result = run("check", str(valid_and_unreadable), "--rules", "opcs4", "--format", "json")
+    summary = json.loads(result.stdout)["summary"]
+    assert (summary["invalid"], summary["rejected"]) == (0, 1) and result.exit_code == 1
+    only_valid = tmp_path / "v.txt"
+    only_valid.write_text("ok1: V44.4 V55.1 Y53.4 Z66.5; icd M80.0\n")
+    assert run("check", str(only_valid), "--rules", "opcs4").exit_code == 0

@@ -165,3 +165,73 @@ def test_cli_complete_and_repair_json() -> None:
     assert "opcs:2  V55" in text.output
     unreadable = runner.invoke(main, ["complete", "V4X.4"])
     assert unreadable.exit_code == 1 and "<record>:1:1: input error" in unreadable.output
+
+
+def _apply(record: str, edits: list[dict[str, object]]) -> str:
+    """A repair's edits applied to the record as the user would: one section's codes."""
+    head, _, body = record.partition(": ")
+    sections = dict(part.split(" ", 1) for part in body.split("; "))
+    codes = {name: text.split() for name, text in sections.items()}
+    by_section: dict[str, list[dict[str, object]]] = {}
+    for edit in edits:
+        by_section.setdefault(str(edit["section"]), []).append(edit)
+    for name, section_edits in by_section.items():
+        original = list(codes.get(name, []))
+        kept = [(n, code) for n, code in enumerate(original, start=1)]
+        for edit in section_edits:
+            if edit["kind"] in ("delete", "move"):
+                kept = [(n, code) for n, code in kept if n != edit["original"]]
+            if edit["kind"] == "replace":
+                kept = [(n, str(edit["replacement"]) if n == edit["original"] else code) for n, code in kept]
+        result = [code for _, code in kept]
+        placed = sorted((int(str(e["position"])), str(e["code"])) for e in section_edits if e["kind"] in ("insert", "move"))
+        for position, code in placed:  # positions are those of the repaired record
+            result.insert(position - 1, code)
+        codes[name] = result
+    return f"{head}: " + "; ".join(f"{name} {' '.join(c)}" for name, c in codes.items() if c)
+
+
+@pytest.mark.parametrize(
+    ("text", "kinds"),
+    [
+        ("ep: opcs V44.4 Y53.4 Z66.5; icd10 M80.0", {"insert"}),  # V55 in second place
+        ("ep: opcs Y53.4 V44.4 V55.1 Z66.5; icd10 M80.0", {"move", "delete"}),
+        ("ep: opcs V44.4 V55.1 Y53.4 Z66.5 V55.2; icd10 M80.0", {"insert"}),  # a spinal operation before the last V55
+        ("ep: opcs V44.4 V55.1 Y68.9 Z66.5; icd10 M80.0", {"replace", "delete"}),
+        ("ep: opcs W37.1 Z94.1 Z94.2", {"delete", "insert"}),
+    ],
+)
+def test_repair_edits_give_the_repaired_record_at_the_stated_positions(text: str, kinds: set[str]) -> None:
+    result = CliRunner().invoke(main, ["repair", text, "--rules", "opcs4", "--format", "json", "--limit", "20"])
+    report = json.loads(result.stdout)
+    assert {edit["kind"] for repair in report["repairs"] for edit in repair["edits"]} == kinds
+    checker = Checker(["opcs4"])
+    for repair in report["repairs"]:
+        assert _apply(report["input"], repair["edits"]) == repair["record"]
+        assert checker.check_record(repair["record"]).valid
+
+
+def test_repair_exit_status() -> None:
+    runner = CliRunner()
+    assert runner.invoke(main, ["repair", "ep: opcs V44.4 Y53.4 Z66.5", "-r", "opcs4"]).exit_code == 0  # repaired
+    assert runner.invoke(main, ["repair", "ep: opcs V44.4 V55.1 Y53.4 Z66.5", "-r", "opcs4"]).exit_code == 0  # valid
+    unrepairable = runner.invoke(main, ["repair", "ep: opcs V44.4", "-r", "opcs4", "--max-add", "0"])
+    assert unrepairable.exit_code == 1 and "no valid" in unrepairable.stdout
+
+
+def test_template_counts_leave_out_invalid_combinations() -> None:
+    """Templates whose slots constrain each other: W37.1 needs a Z94 after it and a Y53
+    anywhere, and Z94.1 never goes with Y53.4. Each template's count is then the product
+    of the codes its slots allow less the one forbidden pair, and the counts add up to the
+    concrete completions, enumerated one by one."""
+    from .conftest import PACKS
+
+    checker = Checker([str(PACKS / "coupled")])
+    completer = Completer(checker)
+    templates = completer.complete("opcs W37.1", minimal=True, grouped=True, limit=10).completions
+    opcs = checker.tables.opcs
+    z94, y53 = ([code for code in opcs.titles if code.startswith(k) and opcs.is_code(code)] for k in ("Z94.", "Y53."))
+    assert {t.record.split(": ", 1)[1] for t in templates} == {"opcs W37.1 Z94.- Y53.-", "opcs Y53.- W37.1 Z94.-"}
+    assert all(t.count == len(z94) * len(y53) - 1 and t.exhaustive for t in templates)
+    concrete = completer.complete("opcs W37.1", minimal=True, grouped=False, limit=1, count_limit=10_000)
+    assert concrete.count == sum(t.count for t in templates)

@@ -125,3 +125,66 @@ def test_stdin(monkeypatch: pytest.MonkeyPatch, parser: RecordParser) -> None:
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(data))
     got = records("-", parser)
     assert got[0].id == "s1" and got[0].source == "<stdin>"
+
+
+# Every way a tabular or JSON record can be unreadable: the record comes back rejected with
+# its line, field and reason, and the records around it are still read.
+
+
+@pytest.mark.parametrize(
+    ("row", "field", "kind"),
+    [
+        ("e2,V44.4,Q,70,2024-01-01", "SEX", "attribute"),
+        ("e2,V44.4,1,seventy,2024-01-01", "STARTAGE", "attribute"),
+        ("e2,V44.4,1,70,2024-13-01", "date", "attribute"),
+        ("e2,V44.4,1,70,01.01.2024", "date", "attribute"),
+        ("e2,V4X.4,1,70,2024-01-01", "OPERTN_01", "opcs"),
+    ],
+)
+def test_a_bad_csv_row_is_rejected_with_its_field_and_the_rest_read(
+    row: str, field: str, kind: str, parser: RecordParser
+) -> None:
+    header = "EPIKEY,OPERTN_01,SEX,STARTAGE,ADMIDATE"
+    lines = [header, "e1,V44.4,1,70,2024-01-01", row, "e3,W37.1,2,71,2024-01-02"]
+    got = [to_record(item, parser) for item in table_lines([line + "\n" for line in lines], "x.csv")]
+    assert [r.id for r in got] == ["e1", "e2", "e3"]
+    bad = got[1]
+    assert isinstance(bad, Rejected) and not isinstance(got[0], Rejected) and not isinstance(got[2], Rejected)
+    assert (bad.line, bad.error.line, bad.error.where) == (3, 3, field)
+    assert kind == "opcs" or bad.error.label == kind
+
+
+def test_a_csv_row_the_csv_module_cannot_read_is_rejected(parser: RecordParser) -> None:
+    # a corrupt row: one cell longer than the csv module's field limit
+    lines = ["EPIKEY,OPERTN_01\n", "e1,V44.4\n", "e2," + "V" * 200_000 + "\n", "e3,W37.1\n"]
+    got = [to_record(item, parser) for item in table_lines(lines, "x.csv")]
+    assert len(got) == 3
+    assert isinstance(got[1], Rejected) and got[1].error.label == "table-row" and got[1].line == 3
+    assert [r.id for r in got if not isinstance(r, Rejected)] == ["e1", "e3"]
+
+
+@pytest.mark.parametrize(
+    ("line", "field", "column"),
+    [
+        ('["not", "an", "object"]', None, 1),
+        ('{"id": "j2", "opcs": "V44.4 V55.1", "icd10": 7}', "icd10", 37),
+        ('{"id": "j2", "opcs": ["V44.4", 5]}', "opcs", 14),
+        ('{"id": "j2", "opcs": ["V44.4"], "waive": [1]}', "waive", 33),
+        ('{"id": "j2", "opcs": ["V44.4"], "sex": "Q"}', "sex", 33),
+        ('{"id": "j2", "opcs": ["V44.4"], "age": -3}', "age", 33),
+        ('{"id": "j2", "opcs": ["V44.4"], "date": "yesterday"}', "date", 33),
+        ('{"id": "j2", "opcs": ["V44.4"], "colour": "red"}', "colour", 33),
+        ('{"id": "j2", "opcs": ["V44.4"', None, 30),
+    ],
+)
+def test_a_bad_json_line_is_rejected_with_its_key_and_the_rest_read(
+    line: str, field: str | None, column: int, parser: RecordParser
+) -> None:
+    from nicelogic.readers import jsonl_lines
+
+    lines = ['{"id": "j1", "opcs": ["V44.4", "V55.1"]}', line, '{"id": "j3", "opcs": ["W37.1"]}']
+    got = [to_record(item, parser) for item in jsonl_lines(lines, "x.jsonl")]
+    assert len(got) == 3 and not isinstance(got[0], Rejected) and not isinstance(got[2], Rejected)
+    bad = got[1]
+    assert isinstance(bad, Rejected) and bad.line == 2
+    assert (bad.error.where, bad.error.column) == (field, column)
