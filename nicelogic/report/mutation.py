@@ -39,7 +39,7 @@ def text(run: MutationRun, verbose: bool = False) -> str:
     for status in _LISTED + (("invalid",) if verbose else ()):
         for result in (r for r in run.results if r.status == status):
             m = result.mutant
-            lines.append(f"{status.upper()} {_where(result)} {m.rule} {m.operator}: {m.before or '(nothing)'} -> {m.after or '(nothing)'}")
+            lines.append(f"{status.upper()} {_where(result)} {m.rule} {m.key}")  # the key a declaration names
             if status == "survived" or verbose:
                 lines.append(f"    before: {m.statement}")
                 lines.append(f"    after:  {m.mutated or '(statement dropped)'}")
