@@ -67,6 +67,7 @@ class Mutant:
     equivalent: str | None = None  # why it cannot change any answer
     declared: bool = False  # equivalence declared by the author (else detected)
     needs: tuple[str, ...] = ()  # data the rule needs beyond the shipped tables
+    inapplicable: str | None = None  # why no case can notice it with the loaded tables
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +188,58 @@ def _predicate(atom: ast.AST) -> tuple[str, int] | None:
     if term.ast_type == ast.ASTType.SymbolicTerm and term.symbol.type == clingo.SymbolType.Function:
         return term.symbol.name, len(term.symbol.arguments)
     return None
+
+
+@dataclass(frozen=True)
+class Dormancy:
+    """Statements that can never fire with the loaded tables: they read a table fact the
+    tables never give (``icd_edition(uk)`` with the WHO edition, ``icd_sex/2`` without a
+    UK file), or a helper all of whose statements are so. A mutant of such a statement
+    that leaves it so cannot be noticed by any case with these tables, like a rule whose
+    ``needs`` are unmet."""
+
+    empty: frozenset[str]  # table predicates the tables give no facts of
+    constant: frozenset[str]  # the code-independent table facts they give, e.g. icd_edition(who)
+    dormant: frozenset[tuple[str, int]]  # predicates whose every statement is dormant
+
+    @classmethod
+    def of(cls, tables: CodeTables, texts: Sequence[str]) -> Dormancy:
+        constant = frozenset(line.rstrip(".") for line in tables.facts({}).splitlines() if line)
+        found = cls(tables.empty_predicates(), constant, frozenset())
+        by_head: dict[tuple[str, int], list[ast.AST]] = {}
+
+        def on_statement(stm: ast.AST) -> None:
+            if stm.ast_type == ast.ASTType.Rule:
+                for atom in atoms_of(stm.head):
+                    if sig := _predicate(atom):
+                        by_head.setdefault(sig, []).append(stm)
+
+        for text in texts:
+            ast.parse_string(text, on_statement)
+        while True:
+            dormant = frozenset(sig for sig, stms in by_head.items() if all(found.blocked(stm) for stm in stms))
+            if dormant == found.dormant:
+                return found
+            found = cls(found.empty, found.constant, dormant)
+
+    def blocked(self, statement: ast.AST) -> bool:
+        """Whether some positive body atom of the statement can never hold."""
+        return any(
+            literal.ast_type == ast.ASTType.Literal
+            and literal.sign == ast.Sign.NoSign
+            and literal.atom.ast_type == ast.ASTType.SymbolicAtom
+            and self._never(literal.atom)
+            for literal in statement.body
+        )
+
+    def _never(self, atom: ast.AST) -> bool:
+        sig = _predicate(atom)
+        if sig is None:
+            return False
+        if sig[0] in self.empty or sig in self.dormant:
+            return True
+        constant_names = {fact.split("(")[0] for fact in self.constant}
+        return sig[0] in constant_names and not _variables(atom) and str(atom.symbol) not in self.constant
 
 
 # --------------------------------------------------------------------------- rewriting
@@ -391,7 +444,12 @@ def _splice(text: str, location: ast.Location, replacement: str) -> str:
 
 
 def file_mutants(
-    path: Path, pack: str, siblings: Siblings, reachable: frozenset[tuple[str, int]], operators: Sequence[str] = OPERATORS
+    path: Path,
+    pack: str,
+    siblings: Siblings,
+    reachable: frozenset[tuple[str, int]],
+    operators: Sequence[str] = OPERATORS,
+    dormancy: Dormancy | None = None,
 ) -> PackMutants:
     """The mutants of one pack file, with equivalent ones marked."""
     text = path.read_text(encoding="utf-8")
@@ -424,9 +482,12 @@ def file_mutants(
         equivalent, is_declared = _equivalence(stm, change, reachable)
         if equivalent is None and key in declared:
             equivalent, is_declared = declared[key].why, True
+        asleep = None
+        if dormancy and dormancy.blocked(stm) and (change.statement is None or dormancy.blocked(change.statement)):
+            asleep = "the statement can never fire with the loaded tables, before or after the change"
         mutants.append(
             Mutant(pack, path, rule, change.line, change.operator, change.before, change.after, str(stm), mutated, key,
-                   new_text, equivalent, is_declared, needs)  # fmt: skip
+                   new_text, equivalent, is_declared, needs, asleep)  # fmt: skip
         )
     keys = {m.key for m in mutants}
     stale = tuple(f"{where}: equivalent-mutants names no mutant of this file: {name!r}" for name in declared if name not in keys)
@@ -448,15 +509,19 @@ def _equivalence(stm: ast.AST, change: _Change, reachable: frozenset[tuple[str, 
 
 
 def pack_mutants(
-    pack: Pack, siblings: Siblings, reachable: frozenset[tuple[str, int]], operators: Sequence[str] = OPERATORS
+    pack: Pack,
+    siblings: Siblings,
+    reachable: frozenset[tuple[str, int]],
+    operators: Sequence[str] = OPERATORS,
+    dormancy: Dormancy | None = None,
 ) -> PackMutants:
     mutants: list[Mutant] = []
     stale: list[str] = []
     for path in pack.files:
-        found = file_mutants(path, pack.name, siblings, reachable, operators)
+        found = file_mutants(path, pack.name, siblings, reachable, operators, dormancy)
         mutants += found.mutants
         stale += found.stale
     return PackMutants(tuple(mutants), tuple(stale))
 
 
-__all__ = ["OPERATORS", "EquivalentMutant", "Mutant", "PackMutants", "Siblings", "normal_form", "pack_mutants", "violation_predicates"]
+__all__ = ["OPERATORS", "Dormancy", "EquivalentMutant", "Mutant", "PackMutants", "Siblings", "normal_form", "pack_mutants", "violation_predicates"]

@@ -24,7 +24,7 @@ import clingo
 
 from .cases import Case, CaseError, run_cases
 from .checker import Checker
-from .mutation import OPERATORS, Mutant, Siblings, pack_mutants, violation_predicates
+from .mutation import OPERATORS, Dormancy, Mutant, Siblings, pack_mutants, violation_predicates
 from .packs import program_text
 from .tables import TableConfig
 from .testing import case_selection, discover, file_cases
@@ -334,10 +334,12 @@ def run_mutation(
             continue
         ran = tuple(o.case.name for o in outcomes if o.passed)
         siblings = Siblings.of_tables(unit.checker.tables)
-        reachable = violation_predicates([text for _, text in unit.parts])
+        texts = [text for _, text in unit.parts]
+        reachable = violation_predicates(texts)
+        dormancy = Dormancy.of(unit.checker.tables, texts)
         uk = unit.checker.tables.icd10.uk
         for pack in unit.checker.ruleset.packs:
-            found = pack_mutants(pack, siblings, reachable, operators)
+            found = pack_mutants(pack, siblings, reachable, operators, dormancy)
             errors += found.stale
             for mutant in found.mutants:
                 index = len(results) + len(pending)
@@ -345,6 +347,8 @@ def run_mutation(
                     results[index] = MutantResult(mutant, "equivalent", detail=mutant.equivalent)
                 elif "icd10-file" in mutant.needs and not uk:
                     results[index] = MutantResult(mutant, "not-applicable", detail="the rule needs a UK ICD-10 file")
+                elif mutant.inapplicable is not None:
+                    results[index] = MutantResult(mutant, "not-applicable", detail=mutant.inapplicable)
                 else:
                     pending[index] = (mutant, ran)
                     tasks.append(_Task(index, number, str(mutant.file), mutant.text, per_mutant))
