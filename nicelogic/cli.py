@@ -382,7 +382,8 @@ def _emit(outputs: list, fmt: str) -> None:  # type: ignore[type-arg]
 @click.option("--strict", is_flag=True, help="Fail on any violation a case does not expect.")
 @click.option("--verbose", "-v", is_flag=True, help="List passing cases too.")
 @click.option("--mutate", is_flag=True, help="Run the cases against mutants of the packs' rules and list the survivors.")
-@click.option("--mutation-threshold", type=click.FloatRange(0, 100), help="Fail when a pack's mutation score is below this (percent); implies --mutate.")
+@click.option("--mutation-threshold", type=click.FloatRange(0, 100),
+              help="Fail when a pack's mutation score is below this (percent); implies --mutate.")  # fmt: skip
 @click.option("--jobs", "-j", type=click.IntRange(1), help="Worker processes for --mutate (default: one per core).")
 def test_command(
     paths: tuple[str, ...], rules: tuple[str, ...], opcs_file: Path | None, icd10_file: Path | None, ncci_dir: Path | None,

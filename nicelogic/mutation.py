@@ -29,7 +29,7 @@ Equivalent mutants are listed apart and left out of the score, never dropped sil
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -311,7 +311,7 @@ def _variables(node: ast.AST) -> list[str]:
                 found.append(item.name)
             for key in item.child_keys:
                 visit(getattr(item, key))
-        elif item is not None and not isinstance(item, str):
+        elif isinstance(item, Iterable) and not isinstance(item, str | bytes):  # lists and AST sequences
             for child in item:
                 visit(child)
 
@@ -336,8 +336,8 @@ def _kinds(statement: ast.AST) -> set[frozenset[str]]:
             for slot, argument in enumerate(term.arguments):
                 if argument.ast_type == ast.ASTType.Variable and argument.name != "_":
                     slots.setdefault((term.name, len(term.arguments), slot), set()).add(argument.name)
-    for names in slots.values():
-        pairs |= {frozenset((a, b)) for a in names for b in names if a != b}
+    for group in slots.values():
+        pairs |= {frozenset((a, b)) for a in group for b in group if a != b}
     return pairs
 
 
@@ -365,7 +365,7 @@ class _Change:
 def _statement_changes(stm: ast.AST, siblings: Siblings) -> Iterator[_Change]:
     body = list(stm.body)
     section = _section(stm)
-    kinds = sorted((tuple(sorted(pair)) for pair in _kinds(stm)))
+    kinds = sorted(tuple(sorted(pair)) for pair in _kinds(stm))
 
     def with_literal(index: int, literal: ast.AST) -> ast.AST:
         return stm.update(body=[*body[:index], literal, *body[index + 1 :]])
@@ -405,7 +405,9 @@ def _head_changes(stm: ast.AST, siblings: Siblings, section: str | None) -> Iter
     arguments = list(term.arguments) if term.ast_type == ast.ASTType.Function else []
     is_violation = term.ast_type == ast.ASTType.Function and (term.name, len(arguments)) in OUTPUT
     slots = [3] if is_violation else range(len(arguments))
-    changes = [("shift", _shift)] + ([] if is_violation else [("sibling", _sibling_change(siblings, section)), ("drop-row", _drop_row)])
+    changes: list[tuple[str, Callable[[ast.AST], list[ast.AST]]]] = [("shift", _shift)]
+    if not is_violation:
+        changes += [("sibling", _sibling_change(siblings, section)), ("drop-row", _drop_row)]
     for slot in slots:
         for operator, change in changes:
             for new, old, after in _rewrites(arguments[slot], change):
@@ -414,7 +416,8 @@ def _head_changes(stm: ast.AST, siblings: Siblings, section: str | None) -> Iter
                 yield _Change(operator, old.location.begin.line, str(old), str(after), stm.update(head=new_head))
     if term.ast_type == ast.ASTType.Pool:  # a pooled fact: one row per alternative
         for new, old, after in _rewrites(term, _drop_row):
-            yield _Change("drop-row", old.location.begin.line, str(old), str(after), stm.update(head=head.update(atom=head.atom.update(symbol=new))))
+            new_head = head.update(atom=head.atom.update(symbol=new))
+            yield _Change("drop-row", old.location.begin.line, str(old), str(after), stm.update(head=new_head))
 
 
 def _section(stm: ast.AST) -> str | None:
@@ -486,8 +489,23 @@ def file_mutants(
         if dormancy and dormancy.blocked(stm) and (change.statement is None or dormancy.blocked(change.statement)):
             asleep = "the statement can never fire with the loaded tables, before or after the change"
         mutants.append(
-            Mutant(pack, path, rule, change.line, change.operator, change.before, change.after, str(stm), mutated, key,
-                   new_text, equivalent, is_declared, needs, asleep)  # fmt: skip
+            Mutant(
+                pack=pack,
+                file=path,
+                rule=rule,
+                line=change.line,
+                operator=change.operator,
+                before=change.before,
+                after=change.after,
+                statement=str(stm),
+                mutated=mutated,
+                key=key,
+                text=new_text,
+                equivalent=equivalent,
+                declared=is_declared,
+                needs=needs,
+                inapplicable=asleep,
+            )  # fmt: skip
         )
     keys = {m.key for m in mutants}
     stale = tuple(f"{where}: equivalent-mutants names no mutant of this file: {name!r}" for name in declared if name not in keys)
@@ -524,4 +542,7 @@ def pack_mutants(
     return PackMutants(tuple(mutants), tuple(stale))
 
 
-__all__ = ["OPERATORS", "Dormancy", "EquivalentMutant", "Mutant", "PackMutants", "Siblings", "normal_form", "pack_mutants", "violation_predicates"]
+__all__ = [
+    "OPERATORS", "Dormancy", "EquivalentMutant", "Mutant", "PackMutants", "Siblings",
+    "normal_form", "pack_mutants", "violation_predicates",
+]  # fmt: skip

@@ -10,6 +10,7 @@ killed and replaced. A mutant stopped by a bound counts as killed, and is listed
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import time
@@ -281,10 +282,8 @@ class _Pool:
 
     def close(self) -> None:
         for slot in self.slots:
-            try:
+            with contextlib.suppress(OSError):  # a worker that died already
                 slot.conn.send(None)
-            except OSError:
-                pass
         for slot in self.slots:
             slot.process.join(timeout=5)
             if slot.process.is_alive():
