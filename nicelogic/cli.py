@@ -409,6 +409,7 @@ def test_command(
             return
         click.echo(render(mutation, fmt, verbose))
         sys.exit(0 if mutation.ok(mutation_threshold) else 1)
+
     try:
         run = run_tests(
             paths,
