@@ -8,6 +8,8 @@ processes, each with its own cache; results always come back in input order.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import os
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -73,6 +75,14 @@ class Checker:
         self._cache: dict[str, tuple[Finding, ...]] = {}
         self._forms: dict[tuple[object, ...], str] = {}
         self._parser: RecordParser | None = None
+
+    def with_program(self, program: str) -> Checker:
+        """A checker sharing these packs' metadata and the loaded tables but running other
+        program text (a mutant of a pack), with a verdict cache of its own."""
+        variant = copy.copy(self)
+        variant.ruleset = dataclasses.replace(self.ruleset, program=program)
+        variant._cache = {}
+        return variant
 
     @property
     def rules(self) -> Mapping[str, Rule]:

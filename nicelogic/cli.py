@@ -537,15 +537,34 @@ def _emit(outputs: list[tuple[Any, str]], fmt: str) -> None:
 @click.option("--coverage-threshold", type=click.FloatRange(0, 100), help="Fail below this rule coverage (percent).")
 @click.option("--strict", is_flag=True, help="Fail on any violation a case does not expect.")
 @click.option("--verbose", "-v", is_flag=True, help="List passing cases too.")
+@click.option("--mutate", is_flag=True, help="Run the cases against mutants of the packs' rules and list the survivors.")
+@click.option("--mutation-threshold", type=click.FloatRange(0, 100),
+              help="Fail when a pack's mutation score is below this (percent); implies --mutate.")  # fmt: skip
+@click.option("--jobs", "-j", type=click.IntRange(1), help="Worker processes for --mutate (default: one per core).")
 def test_command(
     paths: tuple[str, ...], rules: tuple[str, ...], opcs_file: Path | None, icd10_file: Path | None, ncci_dir: Path | None,
     ncci_setting: str, pattern: str | None, fmt: str, coverage: bool, coverage_threshold: float | None, strict: bool,
-    verbose: bool,
+    verbose: bool, mutate: bool, mutation_threshold: float | None, jobs: int | None,
 ) -> None:  # fmt: skip
     """Run annotated record files (default: the tests/ folders of the packs)."""
     from .cases import CaseError
     from .report import tests as report
     from .testing import run_tests
+
+    if mutate or mutation_threshold is not None:
+        from .mutation_run import run_mutation
+        from .report.mutation import render
+
+        if fmt == "tap":
+            _fail("--mutate writes text, json or junit")
+        try:
+            tables = _table_config(opcs_file, icd10_file, ncci_dir, ncci_setting)
+            mutation = run_mutation(paths, rules=rules or None, pattern=pattern, tables=tables, jobs=jobs, strict=strict)
+        except (CaseError, RuleError, InputError) as exc:
+            _fail(str(exc))
+            return
+        click.echo(render(mutation, fmt, verbose))
+        sys.exit(0 if mutation.ok(mutation_threshold) else 1)
 
     try:
         run = run_tests(

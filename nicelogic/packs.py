@@ -30,7 +30,9 @@ from .resources import logic_dir
 SEVERITIES = ("error", "warning")
 CONFIDENCES = {"S": "stated in a source document", "V": "seen in a public source", "Q": "quoted second-hand", "H": "hypothesis"}
 _REQUIRED = ("id", "severity", "title", "message", "source")
-_OPTIONAL = ("confidence", "fail", "pass", "description", "needs")
+_OPTIONAL = ("confidence", "fail", "pass", "description", "needs", "equivalent-mutants")
+# The one key a helper file (no rule) may have in a %! header: mutants declared equivalent.
+_HELPER_KEYS = frozenset({"equivalent-mutants"})
 # What a rule may need beyond the shipped tables to be able to fire.
 NEEDS = {"icd10-file": "a UK ICD-10 5th Edition release file (--icd10-file)"}
 _ID = re.compile(r"^[a-z0-9]+(?:[.-][a-z0-9]+)*$")
@@ -42,6 +44,15 @@ OUTPUT = ("violation", 4), ("violation", 5)
 
 class RuleError(Exception):
     """A rule pack that cannot be used as it stands, with where the problem is."""
+
+
+@dataclass(frozen=True, slots=True)
+class EquivalentMutant:
+    """A mutant of a file's statements that cannot change any answer, as its author
+    declared it (``nicelogic test --mutate`` names mutants by this key)."""
+
+    mutant: str
+    why: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +161,23 @@ def read_header(path: Path, text: str) -> tuple[dict[str, object], int] | None:
         raise RuleError(f"{path}:{first}: the %! metadata is not valid TOML: {exc}") from None
 
 
+def equivalent_mutants(header: dict[str, object] | None, where: str) -> tuple[EquivalentMutant, ...]:
+    """The ``equivalent-mutants`` declarations of a ``%!`` header, validated."""
+    value = (header or {}).get("equivalent-mutants", [])
+    shape = 'equivalent-mutants must be a list of { mutant = "...", why = "..." } tables'
+    if not isinstance(value, list):
+        raise RuleError(f"{where}: {shape}")
+    declared: list[EquivalentMutant] = []
+    for item in value:
+        if not isinstance(item, dict) or set(item) != {"mutant", "why"}:
+            raise RuleError(f"{where}: {shape}")
+        mutant, why = item["mutant"], item["why"]
+        if not isinstance(mutant, str) or not isinstance(why, str) or not mutant.strip() or not why.strip():
+            raise RuleError(f"{where}: every equivalent mutant needs a non-empty mutant and why")
+        declared.append(EquivalentMutant(mutant.strip(), " ".join(why.split())))
+    return tuple(declared)
+
+
 def _rule_from_header(header: dict[str, object], path: Path, line: int, pack: str) -> Rule:
     where = f"{path}:{line}"
     missing = [key for key in _REQUIRED if not header.get(key)]
@@ -194,6 +222,7 @@ def _rule_from_header(header: dict[str, object], path: Path, line: int, pack: st
     needs = header.get("needs", [])
     if not isinstance(needs, list) or any(n not in NEEDS for n in needs):
         raise RuleError(f"{where}: needs must be a list drawn from {', '.join(NEEDS)}")
+    equivalent_mutants(header, where)
     return Rule(
         id=rule_id,
         severity=severity,
@@ -387,7 +416,11 @@ def load_pack(folder: Path) -> tuple[Pack, list[_Scan]]:
     for path in files:
         text = path.read_text(encoding="utf-8")
         header = read_header(path, text)
-        rule = _rule_from_header(header[0], path, header[1], name) if header else None
+        rule = None
+        if header and header[0] and set(header[0]) <= _HELPER_KEYS:
+            equivalent_mutants(header[0], f"{path}:{header[1]}")  # a helper's declarations only
+        elif header:
+            rule = _rule_from_header(header[0], path, header[1], name)
         scan = _scan(path, text)
         if scan.problems:
             raise RuleError(scan.problems[0])
@@ -458,8 +491,13 @@ def _load_cached(folders: tuple[Path, ...]) -> RuleSet:
         packs.append(pack)
     files = lib + tuple(f for pack in packs for f in pack.files)
     _ground_check(files)
-    program = "\n".join(f"% --- {f}\n" + f.read_text(encoding="utf-8") for f in files)
+    program = program_text((f, f.read_text(encoding="utf-8")) for f in files)
     return RuleSet(tuple(packs), rules, program, tuple(dict.fromkeys(uses)), files)
+
+
+def program_text(parts: Iterable[tuple[Path, str]]) -> str:
+    """The program of a rule set: its files' texts in order, each under its path."""
+    return "\n".join(f"% --- {path}\n{text}" for path, text in parts)
 
 
 def load_rules(selection: Iterable[str] | None = None) -> RuleSet:

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cases import REJECTED, CaseError, CaseResult, load_cases, run_cases
+from .cases import REJECTED, Case, CaseError, CaseResult, load_cases, run_cases
 from .checker import Checker
 from .packs import resolve_selection
 from .resources import shown_path
@@ -97,6 +97,26 @@ def discover(paths: Iterable[str], rules: Sequence[str] | None = None) -> list[P
     return list(dict.fromkeys(found))
 
 
+def case_selection(path: Path, rules: Sequence[str] | None) -> tuple[str, ...]:
+    """The packs a case file runs with: those given, else its own pack, else every one (())."""
+    owner = pack_folder(path)
+    return tuple(rules) if rules else ((str(owner),) if owner else ())
+
+
+def file_cases(path: Path, checker: Checker, pattern: str | None = None) -> list[Case]:
+    """The annotated cases of a file that the checker can run (others marked todo)."""
+    cases = [
+        c
+        for c in load_cases(Path(shown_path(path)))
+        if c.expect or c.ok is not None or c.todo or c.completes_to or c.no_completion is not None
+    ]
+    if pattern:
+        cases = [c for c in cases if pattern in f"{c.name} {c.text}"]
+    if "icd10-file" in _needs(path) and not checker.tables.icd10.uk:
+        cases = [dataclasses.replace(c, todo="needs a UK ICD-10 file (--icd10-file)") for c in cases]
+    return cases
+
+
 def run_tests(
     paths: Iterable[str] = (),
     *,
@@ -114,22 +134,12 @@ def run_tests(
     fired: set[str] = set()
     quiet: set[str] = set()
     for path in files:
-        owner = pack_folder(path)
-        selection = tuple(rules) if rules else ((str(owner),) if owner else ())
+        selection = case_selection(path, rules)
         try:
             if selection not in checkers:
                 checkers[selection] = Checker(list(selection) or None, tables=tables)
             checker = checkers[selection]
-            cases = [
-                c
-                for c in load_cases(Path(shown_path(path)))
-                if c.expect or c.ok is not None or c.todo or c.completes_to or c.no_completion is not None
-            ]
-            if pattern:
-                cases = [c for c in cases if pattern in f"{c.name} {c.text}"]
-            if "icd10-file" in _needs(path) and not checker.tables.icd10.uk:
-                cases = [dataclasses.replace(c, todo="needs a UK ICD-10 file (--icd10-file)") for c in cases]
-            outcomes = run_cases(checker, cases, strict)
+            outcomes = run_cases(checker, file_cases(path, checker, pattern), strict)
         except (CaseError, ValueError) as exc:
             errors.append(str(exc))
             continue
