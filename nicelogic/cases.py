@@ -14,7 +14,8 @@ record expects, the violations of that rule must be exactly the expected ones.
 ``# expect: input.rejected`` expects the record to be rejected. ``# ok: TARGET ...``
 expects no violation of the named rules or packs; a bare ``# ok`` no violation at all.
 ``# completes-to: RECORD`` expects RECORD to be a valid completion of the (partial) record;
-``# no-completion[: RULE ...]`` expects none, for the named rules. ``# todo: WHY`` skips
+``# no-completion[: RULE ...]`` expects none, for the named rules; ``# candidates: CODES``
+adds codes a completion may insert, as ``--candidates`` does. ``# todo: WHY`` skips
 the case and says why. Annotations apply to the next record line; other ``#`` lines are
 comments.
 """
@@ -32,7 +33,7 @@ from .readers import line_item
 from .results import RecordResult
 
 REJECTED = "input.rejected"
-_ANNOTATION = re.compile(r"^\s*#\s*(expect|ok|todo|completes-to|no-completion)\s*(?::\s*(.*?))?\s*$")
+_ANNOTATION = re.compile(r"^\s*#\s*(expect|ok|todo|completes-to|no-completion|candidates)\s*(?::\s*(.*?))?\s*$")
 _EXPECT = re.compile(r"^(?P<rule>[A-Za-z0-9._-]+)(?:\s*@\s*(?P<section>opcs|icd10|cpt)(?::(?P<positions>[0-9, ]+))?)?$")
 
 
@@ -72,6 +73,7 @@ class Case:
     todo: str | None = None
     completes_to: tuple[str, ...] = ()
     no_completion: tuple[str, ...] | None = None  # rules the conflict must name
+    candidates: tuple[str, ...] = ()  # codes a completion may add beyond the rules' own (--candidates)
 
     @property
     def name(self) -> str:
@@ -98,6 +100,7 @@ def parse_cases(lines: Iterable[str], source: str) -> list[Case]:
     todo: str | None = None
     completes_to: list[str] = []
     no_completion: list[str] | None = None
+    candidates: list[str] = []
     pending_line = 0
     for number, raw in enumerate(lines, start=1):
         text = raw.rstrip("\r\n")
@@ -115,6 +118,8 @@ def parse_cases(lines: Iterable[str], source: str) -> list[Case]:
                 if not argument:
                     raise CaseError(f"{source}:{number}: completes-to needs a record")
                 completes_to.append(argument)
+            elif kind == "candidates":
+                candidates += argument.replace(",", " ").split()
             else:
                 no_completion = argument.replace(",", " ").split()
             continue
@@ -130,9 +135,10 @@ def parse_cases(lines: Iterable[str], source: str) -> list[Case]:
                 todo,
                 tuple(completes_to),
                 tuple(no_completion) if no_completion is not None else None,
+                tuple(candidates),
             )
         )
-        expect, ok, todo, completes_to, no_completion, pending_line = [], None, None, [], None, 0
+        expect, ok, todo, completes_to, no_completion, candidates, pending_line = [], None, None, [], None, [], 0
     if pending_line:
         raise CaseError(f"{source}:{pending_line}: annotation without a record after it")
     return cases
@@ -202,18 +208,25 @@ def run_cases(checker: Checker, cases: Sequence[Case], strict: bool = False) -> 
     """Check every case's record (text, or a JSON object on one line) and compare."""
     items = [line_item(case.text, case.source, case.line) for case in cases]  # cases are record lines: never None
     results = list(checker.iter_check(item for item in items if item is not None))
-    completer = None
+    completers: dict[tuple[str, ...], object] = {}
     out = []
     for case, result in zip(cases, results, strict=True):
         if case.todo is not None:
             out.append(CaseResult(case, result, (), skipped=True))
             continue
         outcome = evaluate(case, result, checker.ruleset, strict)
+        if checker.applicability:
+            fired = {v.rule for v in (*result.violations, *result.waived) if v.rule in checker.ruleset.rules}
+            outside = sorted(fired - set(result.applies))
+            if outside:  # applies/4 is the denominator of rates: it must cover every firing
+                extra = tuple(f"{rule} fired, but its applies(...) does not cover this record" for rule in outside)
+                outcome = CaseResult(case, result, outcome.problems + extra)
         if case.completes_to or case.no_completion is not None:
             from .complete import Completer  # completions only where a case asks for them
 
-            completer = completer or Completer(checker)
-            extra = _completion_problems(case, completer)
+            if case.candidates not in completers:
+                completers[case.candidates] = Completer(checker, extra_candidates=case.candidates)
+            extra = _completion_problems(case, completers[case.candidates])
             outcome = CaseResult(case, result, outcome.problems + extra)
         out.append(outcome)
     return out
@@ -230,23 +243,11 @@ def _completion_problems(case: Case, completer: object) -> tuple[str, ...]:
         result = completer.checker.check_record(record)
         if not result.valid:
             problems.append(f"{text!r} is not valid: {', '.join(v.rule for v in result.violations if v.is_error)}")
-            continue
-        added = 0
-        for system, codes in partial.sections:
-            have = [c.value for c in record.codes(system)]
-            want = [c.value for c in codes]
-            position = 0
-            for value in want:
-                while position < len(have) and have[position] != value:
-                    position += 1
-                if position == len(have):
-                    problems.append(f"{text!r} does not keep {value} in order")
-                    break
-                position += 1
-            added += len(have) - len(want)
-        added += sum(len(codes) for system, codes in record.sections if not partial.codes(system))
-        if added > completer.max_add:
-            problems.append(f"{text!r} adds {added} codes, more than --max-add {completer.max_add}")
+        elif not completer.produces(partial, record):
+            problems.append(
+                f"{text!r} is valid, but not among the completions of the record (within --max-add "
+                f"{completer.max_add}, keeping its codes in order, adding only candidate codes)"
+            )
     if case.no_completion is not None:
         report = completer.complete(partial, limit=1, count_limit=1)
         if report.count:

@@ -17,6 +17,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from functools import cache
 from itertools import islice
 from pathlib import Path
+from typing import Any
 
 from .diagnostics import ENGINE_RULES, UNUSED_WAIVER
 from .facts import AttributeScope, record_facts, record_form, wanted_attributes
@@ -55,6 +56,7 @@ class Checker:
         cache_size: int = DEFAULT_CACHE,
         select: Iterable[str] = (),
         ignore: Iterable[str] = (),
+        applicability: bool = False,
     ) -> None:
         self._folders = tuple(resolve_selection(rules))
         self.ruleset: RuleSet = load_rules([str(f) for f in self._folders])
@@ -66,6 +68,7 @@ class Checker:
         # a waiver may name any rule or pack, loaded or built in; anything else is a typo
         self._known_rules = {**load_rules().rules, **self.ruleset.rules}
         self.filter = RuleFilter(select, ignore)
+        self.applicability = applicability  # also say which rules apply to each record
         unknown = [s for s in unmatched(self.filter.select + self.filter.ignore, self.ruleset.rules) if s not in ENGINE_RULES]
         if unknown:
             raise ValueError(f"{unknown[0]!r} names no rule of the selected packs (give a rule id, a pack or an id prefix)")
@@ -83,6 +86,13 @@ class Checker:
         variant.ruleset = dataclasses.replace(self.ruleset, program=program)
         variant._cache = {}
         return variant
+
+    def worker_options(self) -> dict[str, Any]:
+        """The settings a worker process needs to check exactly as this checker does."""
+        return {
+            "explain": self.explain, "batch_size": self.batch_size, "cache_size": self.cache_size,
+            "select": self.filter.select, "ignore": self.filter.ignore, "applicability": self.applicability,
+        }  # fmt: skip
 
     @property
     def rules(self) -> Mapping[str, Rule]:
@@ -192,7 +202,10 @@ class Checker:
         kept: list[Violation] = []
         waived: list[Violation] = []
         used: set[str] = set()
+        applies = sorted({f.rule for f in findings if f.applies})
         for finding in findings:
+            if finding.applies:
+                continue
             rule = self.ruleset.rules[finding.rule]
             waivers = [w for w in record.waivers if matches(w, rule.id, rule.pack)]
             used.update(waivers)
@@ -201,7 +214,7 @@ class Checker:
             (waived if waivers else kept).append(self._violation(record, finding))
         if self.filter.keeps(UNUSED_WAIVER.id, ""):
             kept += [self._unused_waiver(record, waiver) for waiver in record.waivers if waiver not in used]
-        return RecordResult(record.id, record.line, record.source, tuple(kept), waived=tuple(waived))
+        return RecordResult(record.id, record.line, record.source, tuple(kept), waived=tuple(waived), applies=tuple(applies))
 
     def _unused_waiver(self, record: Record, waiver: str) -> Violation:
         return Violation(
@@ -238,7 +251,8 @@ class Checker:
             for form in part:
                 for system, section in forms[form].sections:
                     codes.setdefault(system, set()).update(code.value for code in section)
-            known.update(zip(part, solve_forms(self.ruleset, part, self.tables.facts(codes)), strict=True))
+            solved = solve_forms(self.ruleset, part, self.tables.facts(codes), applicability=self.applicability)
+            known.update(zip(part, solved, strict=True))
         if self.cache_size > 0 and missing:
             if len(self._cache) + len(missing) > self.cache_size:
                 self._cache.clear()  # hospital data repeats: a cold restart refills quickly
@@ -367,14 +381,9 @@ _worker: Checker | None = None
 _Item = InputLine | TableRow | Record
 
 
-def _worker_start(
-    folders: tuple[str, ...], tables: TableConfig, explain: bool, batch_size: int, cache_size: int, rule_filter: RuleFilter
-) -> None:
+def _worker_start(folders: tuple[str, ...], tables: TableConfig, options: dict[str, Any]) -> None:
     global _worker
-    _worker = Checker(
-        folders, tables=tables, explain=explain, jobs=1, batch_size=batch_size, cache_size=cache_size,
-        select=rule_filter.select, ignore=rule_filter.ignore,
-    )  # fmt: skip
+    _worker = Checker(folders, tables=tables, jobs=1, **options)
 
 
 def _worker_check(chunk: list[_Item]) -> list[RecordResult]:
@@ -402,7 +411,7 @@ def _parallel(checker: Checker, chunks: Iterator[list[_Item]]) -> Iterator[Recor
     with ProcessPoolExecutor(
         max_workers=checker.jobs,
         initializer=_worker_start,
-        initargs=(folders, checker.table_config, checker.explain, checker.batch_size, checker.cache_size, checker.filter),
+        initargs=(folders, checker.table_config, checker.worker_options()),
         max_tasks_per_child=_TASKS_PER_WORKER,
     ) as pool:
         pending: deque[Future[list[RecordResult]]] = deque()

@@ -485,6 +485,26 @@ class Completer:
         text = self._text(problem.record, problem.sections, shown, inserted)
         return Completion(text, added, warnings, True, size, exact, witness)
 
+    def produces(self, record: Record | str, completion: Record | str) -> bool:
+        """Whether ``completion`` is one of the valid completions this completer gives for
+        ``record`` (within ``max_add`` inserted codes, from its candidates)."""
+        partial, wanted = self.parse(record), self.parse(completion)
+        problem = self._problem(partial, "codes")
+        if any(codes and system not in problem.sections for system, codes in wanted.sections):
+            return False
+        fixed: list[tuple[clingo.Symbol, bool]] = []
+        for system in problem.sections:
+            codes = wanted.codes(system)
+            for position, code in enumerate(codes, start=1):
+                atom = clingo.Function("at", [clingo.Function(system.value), clingo.Number(position), clingo.String(code.value)])
+                if problem.ctl.symbolic_atoms[atom] is None:
+                    return False  # no completion can hold that code there
+                fixed.append((atom, True))
+            beyond = clingo.Function("filled", [clingo.Function(system.value), clingo.Number(len(codes) + 1)])
+            if problem.ctl.symbolic_atoms[beyond] is not None:
+                fixed.append((beyond, False))
+        return not self._unsat(problem, problem.assumptions + fixed)
+
     # -------------------------------------------------------------- may / must
 
     def consequences(self, record: Record | str, *, minimal: bool = False) -> Consequences:

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from clingo import ast
 
+from .applicability import APPLIES
+from .applicability import derive as derive_applies
 from .aspast import atoms_of, name_and_arity, strings_of
 from .cases import load_cases
 from .facts import RECORD_ATTRIBUTES, SECTION_PREDICATES, TABLE_PREDICATES
@@ -31,7 +33,7 @@ VOCABULARY = (
     | {(name, 2) for name in RECORD_ATTRIBUTES}
     | set(TABLE_PREDICATES.items())
 )
-_DECLARED = {("completion_default", 2)} | set(OUTPUT)
+_DECLARED = {("completion_default", 2), APPLIES} | set(OUTPUT)
 _LOCATION = re.compile(r"^(?P<file>[^:\s]+\.(?:lp|toml)):(?P<line>\d+)(?::[\d-]+)?:\s*(?P<message>.*)$", re.S)
 _CODE_LIKE = re.compile(r"^[A-Z][0-9]")
 _CODE = re.compile(r"^[A-Z][0-9]{2}\.[0-9]{1,2}$")
@@ -230,6 +232,7 @@ def lint(selection: Iterable[str] | None = None, tables: TableConfig | None = No
         findings += _ranges(statements, loaded)
         findings += _untested(pack, folder)
         findings += _unfireable(pack, statements, loaded)
+        findings += _untriggered(pack)
     if not findings or all(f.level != "error" or f.code != "pack" for f in findings):
         try:
             load_rules([str(f) for f in folders])  # across packs: duplicate ids, grounding
@@ -241,6 +244,23 @@ def lint(selection: Iterable[str] | None = None, tables: TableConfig | None = No
         findings += _ranges(library, loaded)
     findings += _predicates(all_statements + (library if selection is None else []), library, owned)
     return sorted(set(findings))
+
+
+def _untriggered(pack) -> list[LintFinding]:  # type: ignore[no-untyped-def]
+    """Rules that say nowhere where they apply: no case can show them quiet, and no rate
+    over them has a denominator (see nicelogic.applicability)."""
+    _, never = derive_applies(path.read_text(encoding="utf-8") for path in pack.files)
+    return [
+        LintFinding(
+            shown_path(rule.file),
+            rule.line,
+            "error",
+            "no-trigger",
+            f'{rule.id} never says where it applies: add applies("{rule.id}", R, Section, Positions) :- <its trigger>.',
+        )  # fmt: skip
+        for rule in pack.rules
+        if rule.id in never
+    ]
 
 
 def _untested(pack, folder: Path) -> list[LintFinding]:  # type: ignore[no-untyped-def]

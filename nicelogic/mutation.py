@@ -36,6 +36,7 @@ from pathlib import Path
 import clingo
 from clingo import ast
 
+from .applicability import APPLIES
 from .aspast import atoms_of
 from .facts import SECTION_PREDICATES
 from .packs import OUTPUT, EquivalentMutant, Pack, RuleError, equivalent_mutants, read_header
@@ -468,7 +469,10 @@ def file_mutants(
         raise RuleError(f"{path}: cannot be parsed") from None
     found: list[tuple[_Change, ast.AST]] = []
     for stm in statements:
-        if stm.ast_type == ast.ASTType.Rule:
+        # applies/4 says where a rule judges records (coverage, rates), not what it finds:
+        # no case's verdict can notice a mutant of it; the test runner checks instead that
+        # a rule never fires where it says it does not apply
+        if stm.ast_type == ast.ASTType.Rule and APPLIES not in {_predicate(atom) for atom in atoms_of(stm.head)}:
             found += [(change, stm) for change in _statement_changes(stm, siblings) if change.operator in operators]
     bases = [_base_key(change) for change, _ in found]
     mutants: list[Mutant] = []

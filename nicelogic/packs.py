@@ -23,6 +23,8 @@ from pathlib import Path
 import clingo
 from clingo import ast
 
+from .applicability import APPLIES
+from .applicability import derive as derive_applies
 from .aspast import atoms_of
 from .facts import RECORD_ATTRIBUTES, SECTION_PREDICATES, TABLE_PREDICATES
 from .resources import logic_dir
@@ -115,6 +117,10 @@ class RuleSet:
     program: str
     attribute_uses: tuple[AttributeUse, ...]
     files: tuple[Path, ...]
+    # applies/4 statements derived for rules that declare none (nicelogic.applicability),
+    # and the rules that can never be shown to stay quiet for want of a trigger
+    applies_program: str = ""
+    never_quiet: frozenset[str] = frozenset()
 
     @property
     def attributes(self) -> frozenset[str]:
@@ -332,15 +338,15 @@ def _scan(path: Path, text: str) -> _Scan:
 
 def _check_heads(path: Path, scan: _Scan, rule: Rule | None) -> None:
     for name, arity, first, line in scan.heads:
-        if (name, arity) not in OUTPUT:
+        if (name, arity) not in OUTPUT and (name, arity) != APPLIES:
             continue
         if rule is None:
-            raise RuleError(f"{path}:{line}: derives violation/{arity} but has no %! rule metadata")
+            raise RuleError(f"{path}:{line}: derives {name}/{arity} but has no %! rule metadata")
         literal = str(first) if first is not None else ""
         if not (literal.startswith('"') and literal.endswith('"')):
-            raise RuleError(f"{path}:{line}: the rule id in violation(...) must be a string literal, not {literal}")
+            raise RuleError(f"{path}:{line}: the rule id in {name}(...) must be a string literal, not {literal}")
         if literal[1:-1] != rule.id:
-            raise RuleError(f"{path}:{line}: derives violation under {literal} but the file declares id {rule.id!r}")
+            raise RuleError(f"{path}:{line}: derives {name} under {literal} but the file declares id {rule.id!r}")
     if rule is not None and not any((name, arity) in OUTPUT for name, arity, _, _ in scan.heads):
         raise RuleError(f'{path}:{rule.line}: rule {rule.id} never derives violation("{rule.id}", ...)')
 
@@ -491,8 +497,10 @@ def _load_cached(folders: tuple[Path, ...]) -> RuleSet:
         packs.append(pack)
     files = lib + tuple(f for pack in packs for f in pack.files)
     _ground_check(files)
-    program = program_text((f, f.read_text(encoding="utf-8")) for f in files)
-    return RuleSet(tuple(packs), rules, program, tuple(dict.fromkeys(uses)), files)
+    texts = {f: f.read_text(encoding="utf-8") for f in files}
+    program = program_text(texts.items())
+    applies_program, never_quiet = derive_applies(texts[f] for pack in packs for f in pack.files)
+    return RuleSet(tuple(packs), rules, program, tuple(dict.fromkeys(uses)), files, applies_program, never_quiet)
 
 
 def program_text(parts: Iterable[tuple[Path, str]]) -> str:

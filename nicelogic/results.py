@@ -75,6 +75,7 @@ class RecordResult:
     violations: tuple[Violation, ...] = ()
     error: InputProblem | None = None
     waived: tuple[Violation, ...] = ()  # violations of rules the record waives: reported apart
+    applies: tuple[str, ...] = ()  # rules that judged the record, when applicability is asked for
 
     @property
     def rejected(self) -> bool:

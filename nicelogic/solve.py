@@ -14,6 +14,7 @@ import clingo
 
 from .facts import bind_form
 from .packs import RuleError, RuleSet
+from .resources import logic_dir
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +25,7 @@ class Finding:
     section: str
     positions: tuple[int, ...]
     detail: tuple[str, ...] = ()
+    applies: bool = False  # where the rule applies (applies/4), not a violation
 
 
 def _positions(term: clingo.Symbol) -> tuple[int, ...] | None:
@@ -36,28 +38,39 @@ def _positions(term: clingo.Symbol) -> tuple[int, ...] | None:
 
 
 def _finding(symbol: clingo.Symbol) -> tuple[int, Finding]:
+    """A violation/4, violation/5 or applies/4 atom, read."""
     args = symbol.arguments
     rule, record, section, where = args[0], args[1], args[2], args[3]
     positions = _positions(where)
     if rule.type != clingo.SymbolType.String or record.type != clingo.SymbolType.Number or positions is None:
-        raise RuleError(f'malformed output atom {symbol}: expected violation("id", R, Section, Positions[, Detail])')
+        raise RuleError(f'malformed output atom {symbol}: expected {symbol.name}("id", R, Section, Positions[, Detail])')
     detail: tuple[str, ...] = ()
     if len(args) == 5:
         term = args[4]
         parts = term.arguments if term.type == clingo.SymbolType.Function and term.name == "" else [term]
         detail = tuple(p.string if p.type == clingo.SymbolType.String else str(p) for p in parts)
     section_name = section.name if section.type == clingo.SymbolType.Function else str(section)
-    return record.number, Finding(rule.string, section_name, tuple(sorted(set(positions))), detail)
+    applies = symbol.name == "applies"
+    return record.number, Finding(rule.string, section_name, tuple(sorted(set(positions))), detail, applies)
 
 
-def solve_forms(ruleset: RuleSet, forms: Sequence[str], table_facts: str = "") -> list[tuple[Finding, ...]]:
+SHOW_APPLIES = logic_dir() / "applicability" / "show.lp"
+
+
+def solve_forms(
+    ruleset: RuleSet, forms: Sequence[str], table_facts: str = "", *, applicability: bool = False
+) -> list[tuple[Finding, ...]]:
     """The findings for each record form, in order, from one grounding of all of them
-    together with the table facts for their codes."""
+    together with the table facts for their codes; with ``applicability``, also where
+    each rule applies."""
     if not forms:
         return []
     ctl = clingo.Control(["--warn=none"])
     facts = "\n".join(bind_form(form, number) for number, form in enumerate(forms, start=1))
     ctl.add("base", [], ruleset.program)
+    if applicability:
+        ctl.add("base", [], ruleset.applies_program)
+        ctl.load(str(SHOW_APPLIES))
     ctl.add("base", [], table_facts)
     ctl.add("base", [], facts)
     ctl.ground([("base", [])])
@@ -69,7 +82,9 @@ def solve_forms(ruleset: RuleSet, forms: Sequence[str], table_facts: str = "") -
             if models > 1:
                 break
             for symbol in model.symbols(shown=True):
-                if symbol.name == "violation" and len(symbol.arguments) in (4, 5):
+                if (symbol.name == "violation" and len(symbol.arguments) in (4, 5)) or (
+                    symbol.name == "applies" and len(symbol.arguments) == 4
+                ):
                     number, finding = _finding(symbol)
                     if 1 <= number <= len(forms):
                         found[number - 1].add(finding)  # (P,Q) and (Q,P) are one finding
@@ -78,4 +93,4 @@ def solve_forms(ruleset: RuleSet, forms: Sequence[str], table_facts: str = "") -
             "the rule program has no single answer for this batch "
             f"({'none' if models == 0 else 'several'}): a check pack must only derive violations"
         )
-    return [tuple(sorted(f, key=lambda x: (x.positions, x.rule, x.detail))) for f in found]
+    return [tuple(sorted(f, key=lambda x: (x.applies, x.positions, x.rule, x.detail))) for f in found]

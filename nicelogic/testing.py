@@ -3,12 +3,14 @@ rule packs they belong to, and measure coverage per rule.
 
 A case file inside a pack folder (``logic/opcs4/tests/opcs4.txt``) runs with that pack
 alone; any other file with the packs given, or every built-in pack. A rule is covered
-when some passing case makes it fire where expected and some passing case shows it quiet.
+when some passing case makes it fire where expected, and some passing case holds its
+trigger (the rule applies: see :mod:`nicelogic.applicability`) and shows it quiet.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,11 +24,23 @@ from .tables import TableConfig
 
 @dataclass(frozen=True, slots=True)
 class RuleCoverage:
+    """How a rule was exercised: in how many passing cases it fired as expected, and in
+    how many it applied (its trigger was there) and stayed quiet."""
+
     rule: str
     pack: str
-    fired: bool
-    quiet: bool
+    fire_cases: int
+    quiet_cases: int
     applicable: bool = True  # False: the rule needs data the loaded tables lack (see needs)
+    has_trigger: bool = True  # False: it says nowhere where it applies, so it can never be shown quiet
+
+    @property
+    def fired(self) -> bool:
+        return self.fire_cases > 0
+
+    @property
+    def quiet(self) -> bool:
+        return self.quiet_cases > 0
 
     @property
     def covered(self) -> bool:
@@ -72,15 +86,49 @@ def pack_folder(path: Path) -> Path | None:
     return None
 
 
-def _needs(path: Path) -> list[str]:
-    """A case file's "# needs: icd10-file" line: it runs only with those tables loaded."""
-    for line in path.read_text(encoding="utf-8").splitlines():
+_TABLE_KEYS = {"opcs-file": "opcs_file", "icd10-file": "icd10_file", "ncci-dir": "ncci_dir"}
+
+
+@dataclass(frozen=True, slots=True)
+class FileHeader:
+    """What a case file's opening comment lines ask of the run."""
+
+    needs: tuple[str, ...] = ()  # "# needs: icd10-file": runs only with those tables loaded
+    tables: tuple[tuple[str, Path], ...] = ()  # "# tables: icd10-file=uk-table.xml": its own tables
+
+
+def file_header(path: Path) -> FileHeader:
+    """The ``# needs:`` and ``# tables:`` lines before a case file's first record.
+
+    A file may bring the tables its expectations were written against, beside it in its
+    pack (a few rows in the release format, for rules that need a licensed table), so that
+    its cases run everywhere; paths are relative to the file and may not leave its pack.
+    """
+    needs: list[str] = []
+    tables: list[tuple[str, Path]] = []
+    folder = pack_folder(path) or path.parent.resolve()
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         stripped = line.strip()
         if stripped.startswith("# needs:"):
-            return stripped.removeprefix("# needs:").replace(",", " ").split()
-        if stripped and not stripped.startswith("#"):
+            needs += stripped.removeprefix("# needs:").replace(",", " ").split()
+        elif stripped.startswith("# tables:"):
+            for item in stripped.removeprefix("# tables:").replace(",", " ").split():
+                key, _, value = item.partition("=")
+                if key not in _TABLE_KEYS or not value:
+                    raise CaseError(f"{path}:{number}: '# tables:' takes {', '.join(k + '=PATH' for k in _TABLE_KEYS)}")
+                target = (path.parent / value).resolve()
+                if not target.is_relative_to(folder) or not target.exists():
+                    raise CaseError(f"{path}:{number}: {value} is not a file inside the pack {folder}")
+                tables.append((_TABLE_KEYS[key], target))
+        elif stripped and not stripped.startswith("#"):
             break
-    return []
+    return FileHeader(tuple(needs), tuple(tables))
+
+
+def file_tables(path: Path, tables: TableConfig | None) -> TableConfig | None:
+    """The tables a case file runs with: its own where it names them, else the run's."""
+    own = file_header(path).tables
+    return dataclasses.replace(tables or TableConfig(), **dict(own)) if own else tables
 
 
 def discover(paths: Iterable[str], rules: Sequence[str] | None = None) -> list[Path]:
@@ -112,7 +160,7 @@ def file_cases(path: Path, checker: Checker, pattern: str | None = None) -> list
     ]
     if pattern:
         cases = [c for c in cases if pattern in f"{c.name} {c.text}"]
-    if "icd10-file" in _needs(path) and not checker.tables.icd10.uk:
+    if "icd10-file" in file_header(path).needs and not checker.tables.icd10.uk:
         cases = [dataclasses.replace(c, todo="needs a UK ICD-10 file (--icd10-file)") for c in cases]
     return cases
 
@@ -126,43 +174,48 @@ def run_tests(
     strict: bool = False,
 ) -> TestRun:
     files = discover(paths, rules)
-    checkers: dict[tuple[str, ...], Checker] = {}
+    checkers: dict[tuple[tuple[str, ...], TableConfig | None], Checker] = {}
     results: list[CaseResult] = []
     errors: list[str] = []
     loaded: dict[str, str] = {}  # rule id -> pack, for every rule any file ran with
     unmet: set[str] = set()  # rules whose needs the loaded tables do not meet
-    fired: set[str] = set()
-    quiet: set[str] = set()
+    met: set[str] = set()
+    untriggered: set[str] = set()
+    fired: Counter[str] = Counter()
+    quiet: Counter[str] = Counter()
     for path in files:
         selection = case_selection(path, rules)
         try:
-            if selection not in checkers:
-                checkers[selection] = Checker(list(selection) or None, tables=tables)
-            checker = checkers[selection]
+            own_tables = file_tables(path, tables)
+            key = (selection, own_tables)
+            if key not in checkers:
+                checkers[key] = Checker(list(selection) or None, tables=own_tables, applicability=True)
+            checker = checkers[key]
             outcomes = run_cases(checker, file_cases(path, checker, pattern), strict)
         except (CaseError, ValueError) as exc:
             errors.append(str(exc))
             continue
         results += outcomes
         loaded.update({rule.id: rule.pack for rule in checker.rules.values()})
-        unmet |= {rule.id for rule in checker.rules.values() if "icd10-file" in rule.needs and not checker.tables.icd10.uk}
-        _cover(outcomes, checker, fired, quiet)
+        for rule in checker.rules.values():  # a rule's needs may be met by another file's tables
+            (unmet if "icd10-file" in rule.needs and not checker.tables.icd10.uk else met).add(rule.id)
+        untriggered |= checker.ruleset.never_quiet
+        _cover(outcomes, fired, quiet)
     coverage = tuple(
-        RuleCoverage(rule, pack, rule in fired, rule in quiet, rule not in unmet)
+        RuleCoverage(rule, pack, fired[rule], quiet[rule], rule in met or rule not in unmet, rule not in untriggered)
         for rule, pack in sorted(loaded.items(), key=lambda kv: (kv[1], kv[0]))
     )
     return TestRun(tuple(results), coverage, tuple(errors), tuple(files))
 
 
-def _cover(outcomes: Sequence[CaseResult], checker: Checker, fired: set[str], quiet: set[str]) -> None:
-    """Rules a passing case made fire where expected, and rules it showed quiet."""
-    pack_rules = {pack.name: {rule.id for rule in pack.rules} for pack in checker.ruleset.packs}
+def _cover(outcomes: Sequence[CaseResult], fired: Counter[str], quiet: Counter[str]) -> None:
+    """Count, per rule, the passing cases that made it fire where they expected it, and
+    those in which it applied (its trigger was present) and stayed quiet. A case that
+    merely says ``# ok`` of a rule that does not apply to its record shows nothing."""
     for result in outcomes:
         if not result.passed:
             continue
-        case = result.case
-        expected = {e.rule for e in case.expect}
-        fired |= expected - {REJECTED}
-        if case.ok is not None:
-            for name in case.ok or tuple(pack_rules):
-                quiet |= pack_rules.get(name, {name}) - expected
+        expected = {e.rule for e in result.case.expect} - {REJECTED}
+        fired.update(expected)
+        reported = {v.rule for v in (*result.result.violations, *result.result.waived)}
+        quiet.update(set(result.result.applies) - reported - expected)

@@ -126,3 +126,14 @@ def test_test_command_reports_unreadable_case_files_in_junit_and_tap(tmp_path: P
     assert junit.errors == 1 and sum(case.is_error for suite in junit for case in suite) == 1
     tap = tap_results(run("test", str(folder), "--format", "tap").output)
     assert [point.ok for point in tap].count(False) == 1
+
+
+def test_lint_reports_rules_that_never_say_where_they_apply() -> None:
+    from nicelogic.lint import lint
+
+    from .conftest import PACKS
+
+    findings = [f for f in lint([str(PACKS / "local-policy")]) if f.code == "no-trigger"]
+    # both forbid something outright: no negative condition whose absence is their trigger;
+    # no-diagnosis.lp ("a procedure, unless a diagnosis is coded") gets its trigger derived
+    assert [(Path(f.file).name, f.level) for f in findings] == [("female-only.lp", "error"), ("pair.lp", "error")]

@@ -22,8 +22,8 @@ def test_builtin_packs_pass_their_own_tests_with_full_rule_coverage() -> None:
     assert not failures and not run.errors, "\n".join(failures + list(run.errors))
     assert run.passed >= 80 and run.coverage_percent == 100.0
     assert {c.rule for c in run.coverage} == set(load_rules().rules)
-    # the two rules that need the UK file are the only ones not counted without it
-    assert {c.rule for c in run.coverage if not c.applicable} == {"icd.sex-conflict", "icd.age-conflict"}
+    # the rules that need a UK file run against the small UK-format table beside their cases
+    assert run.skipped == 0 and all(c.applicable and c.has_trigger for c in run.coverage)
 
 
 def test_uk_file_cases_cover_the_rules_that_need_it() -> None:
@@ -62,3 +62,53 @@ def test_failing_expectations_are_reported() -> None:
     assert results[0].problems == ("expected opcs.v55-orphan @ opcs:1, not found",)
     assert "expected no violation of opcs.v55-orphan" in results[1].problems[0]
     assert results[2].problems == ("expected the record to be rejected, but it was read",)
+
+
+def _coverage(lines: list[str], tmp_path: Path) -> dict[str, tuple[int, int]]:
+    path = tmp_path / "cases.txt"
+    path.write_text("\n".join(lines) + "\n")
+    run = run_tests([str(path)], rules=["opcs4"])
+    assert run.failed == 0, [r.problems for r in run.results]
+    return {c.rule: (c.fire_cases, c.quiet_cases) for c in run.coverage}
+
+
+def test_a_bare_ok_credits_only_the_rules_that_apply(tmp_path: Path) -> None:
+    # W37.1 Z94.1: laterality-once applies (a laterality code) and stays quiet; the
+    # spinal rules have no trigger in this record, so a bare "# ok" shows nothing of them
+    coverage = _coverage(["# ok", "W37.1 Z94.1"], tmp_path)
+    assert coverage["opcs.laterality-once"] == (0, 1)
+    assert coverage["opcs.spinal-levels-second"] == (0, 0) and coverage["opcs.v55-orphan"] == (0, 0)
+    named = _coverage(["# ok: opcs.spinal-levels-second", "W37.1 Z94.1"], tmp_path)
+    assert named["opcs.spinal-levels-second"] == (0, 0)  # naming it does not make it apply
+
+
+def test_fire_and_quiet_cases_are_counted_per_rule(tmp_path: Path) -> None:
+    lines = [
+        "# expect: opcs.spinal-levels-second @ opcs:1", "V44.4 Y53.4",
+        "# expect: opcs.spinal-levels-second @ opcs:1", "V38.2 Y53.4",
+        "# ok", "V44.4 V55.1 Y53.4",
+    ]  # fmt: skip
+    assert _coverage(lines, tmp_path)["opcs.spinal-levels-second"] == (2, 1)
+
+
+def test_a_rule_firing_where_it_says_it_does_not_apply_fails_its_case(tmp_path: Path) -> None:
+    pack = tmp_path / "narrow"
+    (pack / "tests").mkdir(parents=True)
+    (pack / "pack.toml").write_text('name = "narrow"\n')
+    (pack / "rule.lp").write_text(
+        '%! id = "narrow.first"\n%! severity = "error"\n%! title = "t"\n%! message = "m"\n%! source = "s"\n'
+        'violation("narrow.first", R, opcs, 1) :- code(R, opcs, 1, "W37.1").\n'
+        'applies("narrow.first", R, opcs, P) :- code(R, opcs, P, "W38.1").\n'
+    )
+    (pack / "tests" / "cases.txt").write_text("# expect: narrow.first @ opcs:1\nW37.1\n")
+    run = run_tests([str(pack / "tests")])
+    assert run.failed == 1
+    assert "narrow.first fired, but its applies(...) does not cover this record" in run.results[0].problems
+
+
+def test_completes_to_is_checked_against_what_the_completer_returns(tmp_path: Path) -> None:
+    path = tmp_path / "complete.txt"
+    # a valid record, but one that adds five codes: more than the completer's --max-add 4
+    path.write_text("# completes-to: opcs V44.4 V55.9 Y53.9 Z66.9 W37.1 Z94.1; icd M80.0\nopcs V44.4; icd M80.0\n")
+    run = run_tests([str(path)], rules=["nice.htg3"])
+    assert run.failed == 1 and "not among the completions" in run.results[0].problems[0]

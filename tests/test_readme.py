@@ -94,3 +94,17 @@ def test_configuration_example_uses_known_options(tmp_path: Path) -> None:
     config = load_config(tmp_path / "nicelogic.toml")
     assert config.unknown_keys({name: list(_long_options(command)) for name, command in main.commands.items()}) == []
     assert config.for_command("check", _long_options(main.commands["check"]))["ignore"] == ["opcs.group-order"]
+
+
+def _rewrite() -> None:
+    """``python -m tests.test_readme``: print every transcript anew into README.md, for a
+    maintainer whose change moved an output on purpose (review the diff)."""
+    text = README
+    for command, expected in transcripts():
+        result = CliRunner().invoke(main, shlex.split(command, comments=True)[1:], catch_exceptions=False)
+        text = text.replace(f"$ {command}\n{expected}", f"$ {command}\n{result.stdout.rstrip()}", 1)
+    (ROOT / "README.md").write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    _rewrite()
