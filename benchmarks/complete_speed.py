@@ -13,7 +13,7 @@ import statistics
 import time
 
 from nicelogic import Checker
-from nicelogic.complete import Completer
+from nicelogic.complete.completer import Completer
 
 INPUTS = ["opcs V44.4", "opcs V40.1", "opcs V52.2", "opcs V44.6", "cpt 22512"]
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from nicelogic import Checker
 from nicelogic.model import System
-from nicelogic.tables import TableConfig, load_ncci
+from nicelogic.tables.loaders import TableConfig, load_ncci
 
 # Real CPT/HCPCS codes common on US claims, with the vertebroplasty family of seed 004.
 CODES = [

@@ -15,13 +15,14 @@ For many checks, build a :class:`Checker` once and reuse it.
 
 # The submodules the README documents, so that ``nicelogic.testing.run_tests(...)`` works
 # after a plain ``import nicelogic``.
-from . import complete, lint, tables, testing
-from ._version import __version__
-from .checker import Checker, check
-from .model import Code, Record, Sex, System
-from .packs import Pack, Rule, RuleError, RuleSet, load_rules
-from .readers import InputError
-from .results import InputProblem, RecordResult, Report, Summary, Violation, exit_code
+from nicelogic import complete, tables
+from nicelogic._version import __version__
+from nicelogic.authoring import lint, testing
+from nicelogic.check.checker import Checker, check
+from nicelogic.input.readers import InputError
+from nicelogic.model import Code, Record, Sex, System
+from nicelogic.results import InputProblem, RecordResult, Report, Summary, Violation, exit_code
+from nicelogic.rules.packs import Pack, Rule, RuleError, RuleSet, load_rules
 
 __all__ = [
     "Checker",

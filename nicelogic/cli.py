@@ -20,22 +20,32 @@ import click
 from click.shell_completion import CompletionItem, get_completion_class
 from rich.table import Table
 
-from ._version import __version__
-from .catalogue import catalogue, extended_categories_markdown, markdown, pack_line, packs_info
-from .checker import Checker
-from .config import Config, ConfigError, find_config, load_config
-from .model import Record, System
-from .packs import RuleError, builtin_pack_dirs, load_rules
-from .parsing import RecordParser
-from .readers import INPUT_FORMATS, InputError, InputLine, ReadPosition, Rejected, TableRow, line_item, read_lines, to_record
-from .report import FORMATS, Reporter, make_reporter
-from .report.completions import consequences_text, rejected_dict, rejected_text, repair_text, report_dict, report_text
-from .report.statistics import StatisticsReporter
-from .report.terminal import COLOR_CHOICES, check_progress, console, force_color
-from .report.text import TextReporter, summary_line
-from .results import RecordResult, SummaryCounter, exit_code
-from .selectors import split_selectors
-from .tables import OPCS_ATTRIBUTION, TableConfig, load_tables
+from nicelogic._version import __version__
+from nicelogic.check.checker import Checker
+from nicelogic.config import Config, ConfigError, find_config, load_config
+from nicelogic.input.grammar import RecordParser
+from nicelogic.input.readers import (
+    INPUT_FORMATS,
+    InputError,
+    InputLine,
+    ReadPosition,
+    Rejected,
+    TableRow,
+    line_item,
+    read_lines,
+    to_record,
+)
+from nicelogic.model import Record, System
+from nicelogic.report import FORMATS, Reporter, make_reporter
+from nicelogic.report.completions import consequences_text, rejected_dict, rejected_text, repair_text, report_dict, report_text
+from nicelogic.report.statistics import StatisticsReporter
+from nicelogic.report.terminal import COLOR_CHOICES, check_progress, console, force_color
+from nicelogic.report.text import TextReporter, summary_line
+from nicelogic.results import RecordResult, SummaryCounter, exit_code
+from nicelogic.rules.catalogue import catalogue, extended_categories_markdown, markdown, pack_line, packs_info
+from nicelogic.rules.packs import RuleError, builtin_pack_dirs, load_rules
+from nicelogic.rules.selectors import split_selectors
+from nicelogic.tables.loaders import OPCS_ATTRIBUTION, TableConfig, load_tables
 
 USAGE_ERROR = 2
 
@@ -422,7 +432,7 @@ def _partial_records(records: tuple[str, ...], file: str | None, system: str) ->
 
 
 def _completer(rules: tuple[str, ...], max_add: int, candidates: tuple[str, ...], tables: TableConfig):  # type: ignore[no-untyped-def]
-    from .complete import Completer
+    from nicelogic.complete.completer import Completer
 
     try:
         return Completer(Checker(_selected_packs(rules), tables=tables), max_add=max_add, extra_candidates=candidates)
@@ -547,13 +557,13 @@ def test_command(
     verbose: bool, mutate: bool, mutation_threshold: float | None, jobs: int | None,
 ) -> None:  # fmt: skip
     """Run annotated record files (default: the tests/ folders of the packs)."""
-    from .cases import CaseError
-    from .report import tests as report
-    from .testing import run_tests
+    from nicelogic.authoring.cases import CaseError
+    from nicelogic.authoring.testing import run_tests
+    from nicelogic.report import tests as report
 
     if mutate or mutation_threshold is not None:
-        from .mutation_run import run_mutation
-        from .report.mutation import render
+        from nicelogic.authoring.mutation_run import run_mutation
+        from nicelogic.report.mutation import render
 
         if fmt == "tap":
             _fail("--mutate writes text, json or junit")
@@ -592,7 +602,7 @@ def lint_command(
     fmt: str, quiet: bool,
 ) -> None:  # fmt: skip
     """Find what silently breaks rule packs (default: every built-in pack)."""
-    from .lint import lint
+    from nicelogic.authoring.lint import lint
 
     try:
         findings = lint(packs or None, _table_config(opcs_file, icd10_file, ncci_dir, ncci_setting))
@@ -615,7 +625,7 @@ def lint_command(
 @click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
 def new_pack_command(folder: Path) -> None:
     """Scaffold a rule pack in FOLDER (its name is the pack's): metadata, a rule, its tests."""
-    from .scaffold import new_pack
+    from nicelogic.rules.scaffold import new_pack
 
     try:
         written = new_pack(folder)

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from junitparser import JUnitXml
+from nicelogic.authoring.lint import lint
 
 from nicelogic.cli import main
-from nicelogic.lint import lint
 
 from .conftest import PACKS, ROOT
 from .consumers import tap_results
@@ -129,7 +129,7 @@ def test_test_command_reports_unreadable_case_files_in_junit_and_tap(tmp_path: P
 
 
 def test_lint_reports_rules_that_never_say_where_they_apply() -> None:
-    from nicelogic.lint import lint
+    from nicelogic.authoring.lint import lint
 
     from .conftest import PACKS
 

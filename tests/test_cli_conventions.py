@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from nicelogic.cli import main
-from nicelogic.packs import builtin_pack_dirs
+from nicelogic.rules.packs import builtin_pack_dirs
 
 from .conftest import ROOT
 from .terminal import run_on_terminal

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from nicelogic import Checker
 from nicelogic.cli import main
-from nicelogic.complete import Completer
+from nicelogic.complete.completer import Completer
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from nicelogic import Checker
-from nicelogic.cases import load_cases, run_cases
+from nicelogic.authoring.cases import load_cases, run_cases
 
 from .conftest import ROOT
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from nicelogic.facts import record_facts, record_form
+from nicelogic.asp.facts import record_facts, record_form
+from nicelogic.input.grammar import RecordParser
 from nicelogic.model import Record, Sex
-from nicelogic.parsing import RecordParser
 from nicelogic.resources import logic_dir
 
 

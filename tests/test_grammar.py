@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from nicelogic.input.grammar import ERROR_LABELS, RecordParser, RecordSyntaxIssue, error_examples
 from nicelogic.model import System
-from nicelogic.parsing import ERROR_LABELS, RecordParser, RecordSyntaxIssue, error_examples
 
 
 @pytest.fixture(scope="module")

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from nicelogic.authoring.mutation import Siblings, file_mutants, violation_predicates
+from nicelogic.authoring.mutation_run import run_mutation
 from nicelogic.cli import main
-from nicelogic.mutation import Siblings, file_mutants, violation_predicates
-from nicelogic.mutation_run import run_mutation
-from nicelogic.packs import RuleError, load_pack, load_rules
-from nicelogic.tables import load_tables
+from nicelogic.rules.packs import RuleError, load_pack, load_rules
+from nicelogic.tables.loaders import load_tables
 
 APPROACH = """\
 %! id = "mut.approach"

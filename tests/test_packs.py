@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from nicelogic import Checker, RuleError, load_rules
-from nicelogic.packs import builtin_pack_dirs, resolve_selection
+from nicelogic.rules.packs import builtin_pack_dirs, resolve_selection
 
 from .conftest import PACKS
 

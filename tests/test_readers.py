@@ -6,9 +6,9 @@ import io
 
 import pytest
 
+from nicelogic.input.grammar import RecordParser
+from nicelogic.input.readers import InputError, Rejected, detect_format, read_lines, table_lines, text_lines, to_record
 from nicelogic.model import Sex, System
-from nicelogic.parsing import RecordParser
-from nicelogic.readers import InputError, Rejected, detect_format, read_lines, table_lines, text_lines, to_record
 
 from .conftest import FIXTURES
 
@@ -180,7 +180,7 @@ def test_a_csv_row_the_csv_module_cannot_read_is_rejected(parser: RecordParser) 
 def test_a_bad_json_line_is_rejected_with_its_key_and_the_rest_read(
     line: str, field: str | None, column: int, parser: RecordParser
 ) -> None:
-    from nicelogic.readers import jsonl_lines
+    from nicelogic.input.readers import jsonl_lines
 
     lines = ['{"id": "j1", "opcs": ["V44.4", "V55.1"]}', line, '{"id": "j3", "opcs": ["W37.1"]}']
     got = [to_record(item, parser) for item in jsonl_lines(lines, "x.jsonl")]

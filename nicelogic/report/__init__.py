@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import IO
 
-from ..packs import Rule
-from .base import Reporter, record_dict, summary_dict, violation_dict
-from .csv import CsvReporter
-from .github import GithubReporter
-from .gitlab import GitlabReporter
-from .json import JsonLinesReporter, JsonReporter
-from .junit import JunitReporter
-from .sarif import SarifReporter
-from .tap import TapReporter
-from .text import TextReporter
+from nicelogic.report.base import Reporter, record_dict, summary_dict, violation_dict
+from nicelogic.report.csv import CsvReporter
+from nicelogic.report.github import GithubReporter
+from nicelogic.report.gitlab import GitlabReporter
+from nicelogic.report.json import JsonLinesReporter, JsonReporter
+from nicelogic.report.junit import JunitReporter
+from nicelogic.report.sarif import SarifReporter
+from nicelogic.report.tap import TapReporter
+from nicelogic.report.text import TextReporter
+from nicelogic.rules.packs import Rule
 
 FORMATS = ("text", "json", "jsonl", "sarif", "junit", "csv", "tap", "github", "gitlab")
 

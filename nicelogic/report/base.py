@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import IO, Any, Protocol
 
-from ..packs import Rule
-from ..results import Explanation, RecordResult, Summary, Violation
+from nicelogic.results import Explanation, RecordResult, Summary, Violation
+from nicelogic.rules.packs import Rule
 
 
 class Reporter(Protocol):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from ..complete import Completion, CompletionReport, Conflict, Consequences, Placed, RepairReport
-from ..readers import Rejected
+from nicelogic.complete.completer import Completion, CompletionReport, Conflict, Consequences, Placed, RepairReport
+from nicelogic.input.readers import Rejected
 
 
 def report_dict(report: CompletionReport | Consequences | RepairReport) -> dict[str, Any]:

@@ -7,9 +7,9 @@ from __future__ import annotations
 import csv
 from collections.abc import Sequence
 
-from ..results import RecordResult, Summary, Violation
-from .base import ReporterBase
-from .escape import csv_cell
+from nicelogic.report.base import ReporterBase
+from nicelogic.report.escape import csv_cell
+from nicelogic.results import RecordResult, Summary, Violation
 
 COLUMNS = (
     "source", "record", "status", "line", "column", "rule", "severity",

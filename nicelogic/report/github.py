@@ -4,10 +4,10 @@ which the runner turns into annotations on the file. Errors and rejected records
 
 from __future__ import annotations
 
-from ..results import RecordResult, Summary, Violation
-from .base import ReporterBase
-from .escape import visible, visible_lines, workflow_data, workflow_property
-from .text import explanation_lines
+from nicelogic.report.base import ReporterBase
+from nicelogic.report.escape import visible, visible_lines, workflow_data, workflow_property
+from nicelogic.report.text import explanation_lines
+from nicelogic.results import RecordResult, Summary, Violation
 
 
 def command(kind: str, message_lines: list[str], file: str, line: int, column: int, title: str) -> str:

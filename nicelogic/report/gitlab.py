@@ -8,9 +8,9 @@ import json
 from collections import Counter
 from typing import Any
 
-from ..results import RecordResult, Summary, Violation
-from .base import ReporterBase
-from .escape import visible
+from nicelogic.report.base import ReporterBase
+from nicelogic.report.escape import visible
+from nicelogic.results import RecordResult, Summary, Violation
 
 SEVERITY = {"error": "major", "warning": "minor", "rejected": "critical", "waived": "info"}
 

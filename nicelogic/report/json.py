@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from ..results import RecordResult, Summary
-from .base import ReporterBase, record_dict, summary_dict
+from nicelogic.report.base import ReporterBase, record_dict, summary_dict
+from nicelogic.results import RecordResult, Summary
 
 
 class JsonReporter(ReporterBase):

@@ -8,10 +8,10 @@ from collections import defaultdict
 
 from junitparser import TestCase
 
-from ..results import RecordResult, Summary, Violation
-from . import junitxml
-from .base import ReporterBase
-from .text import explanation_lines, rejection_line, violation_line
+from nicelogic.report import junitxml
+from nicelogic.report.base import ReporterBase
+from nicelogic.report.text import explanation_lines, rejection_line, violation_line
+from nicelogic.results import RecordResult, Summary, Violation
 
 
 def _lines(result: RecordResult, v: Violation, waived: bool = False) -> list[str]:

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 
 from junitparser import Attr, Error, Failure, IntAttr, JUnitXml, Skipped, TestCase, TestSuite
 
-from .escape import visible, visible_lines
+from nicelogic.report.escape import visible, visible_lines
 
 Outcome = Failure | Error | Skipped
 

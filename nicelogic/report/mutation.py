@@ -7,8 +7,8 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from typing import Any
 
-from ..mutation_run import EXCLUDED, MutantResult, MutationRun, Score
-from ..resources import shown_path
+from nicelogic.authoring.mutation_run import EXCLUDED, MutantResult, MutationRun, Score
+from nicelogic.resources import shown_path
 
 # Outcomes each listed one by one in the text output (killed mutants are only counted).
 _LISTED = ("survived", "timeout", "memory", "equivalent", "not-applicable")  # invalid: with --verbose

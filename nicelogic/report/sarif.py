@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .._version import __version__
-from ..diagnostics import ENGINE_RULES, INPUT_REJECTED
-from ..results import RecordResult, Summary, Violation
-from .base import ReporterBase, explanation_dict
-from .escape import uri_reference
+from nicelogic._version import __version__
+from nicelogic.check.diagnostics import ENGINE_RULES, INPUT_REJECTED
+from nicelogic.report.base import ReporterBase, explanation_dict
+from nicelogic.report.escape import uri_reference
+from nicelogic.results import RecordResult, Summary, Violation
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INPUT_RULE = INPUT_REJECTED.id

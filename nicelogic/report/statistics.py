@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ..diagnostics import ENGINE_RULES, INPUT_REJECTED
-from ..results import RecordResult, Summary
-from .text import TextReporter, summary_line
+from nicelogic.check.diagnostics import ENGINE_RULES, INPUT_REJECTED
+from nicelogic.report.text import TextReporter, summary_line
+from nicelogic.results import RecordResult, Summary
 
 
 class StatisticsReporter(TextReporter):

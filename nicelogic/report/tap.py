@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import IO
 
-from ..packs import Rule
-from ..results import RecordResult, Summary
-from .base import ReporterBase
-from .escape import tap_description, visible
-from .text import explanation_lines, rejection_line, violation_line
+from nicelogic.report.base import ReporterBase
+from nicelogic.report.escape import tap_description, visible
+from nicelogic.report.text import explanation_lines, rejection_line, violation_line
+from nicelogic.results import RecordResult, Summary
+from nicelogic.rules.packs import Rule
 
 
 def tap_line(ok: bool, number: int, description: str, directive: str = "") -> str:

@@ -28,8 +28,8 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from ..readers import ReadPosition
-from ..results import RecordResult
+from nicelogic.input.readers import ReadPosition
+from nicelogic.results import RecordResult
 
 COLOR_CHOICES = ("auto", "always", "never")
 _REFRESH = 0.1  # seconds between updates of the display: a few a second reads as live

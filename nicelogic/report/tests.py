@@ -6,10 +6,10 @@ import json
 
 from junitparser import TestCase
 
-from ..testing import TestRun
-from . import junitxml
-from .escape import visible_lines
-from .tap import tap_diagnostic, tap_line
+from nicelogic.authoring.testing import TestRun
+from nicelogic.report import junitxml
+from nicelogic.report.escape import visible_lines
+from nicelogic.report.tap import tap_diagnostic, tap_line
 
 
 def _status(result) -> str:  # type: ignore[no-untyped-def]

@@ -7,10 +7,10 @@ from typing import IO
 from rich.console import Console
 from rich.markup import escape
 
-from ..packs import Rule
-from ..results import RecordResult, Summary, Violation
-from .base import ReporterBase
-from .escape import visible
+from nicelogic.report.base import ReporterBase
+from nicelogic.report.escape import visible
+from nicelogic.results import RecordResult, Summary, Violation
+from nicelogic.rules.packs import Rule
 
 _STYLE = {"error": "bold red", "warning": "yellow"}
 

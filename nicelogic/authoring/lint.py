@@ -16,14 +16,14 @@ from pathlib import Path
 
 from clingo import ast
 
-from .applicability import APPLIES
-from .applicability import derive as derive_applies
-from .aspast import atoms_of, name_and_arity, strings_of
-from .cases import load_cases
-from .facts import RECORD_ATTRIBUTES, SECTION_PREDICATES, TABLE_PREDICATES
-from .packs import OUTPUT, RuleError, library_files, load_pack, load_rules, resolve_selection
-from .resources import shown_path
-from .tables import CodeTables, TableConfig, load_tables
+from nicelogic.asp.applicability import APPLIES
+from nicelogic.asp.applicability import derive as derive_applies
+from nicelogic.asp.facts import RECORD_ATTRIBUTES, SECTION_PREDICATES, TABLE_PREDICATES
+from nicelogic.asp.syntax import atoms_of, name_and_arity, strings_of
+from nicelogic.authoring.cases import load_cases
+from nicelogic.resources import shown_path
+from nicelogic.rules.packs import OUTPUT, RuleError, library_files, load_pack, load_rules, resolve_selection
+from nicelogic.tables.loaders import CodeTables, TableConfig, load_tables
 
 # Predicates every program may read without defining them: the record facts, the table
 # facts, and the shared output/default declarations.
@@ -248,7 +248,7 @@ def lint(selection: Iterable[str] | None = None, tables: TableConfig | None = No
 
 def _untriggered(pack) -> list[LintFinding]:  # type: ignore[no-untyped-def]
     """Rules that say nowhere where they apply: no case can show them quiet, and no rate
-    over them has a denominator (see nicelogic.applicability)."""
+    over them has a denominator (see nicelogic.asp.applicability)."""
     _, never = derive_applies(path.read_text(encoding="utf-8") for path in pack.files)
     return [
         LintFinding(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .model import Code, Record, System
+from nicelogic.model import Code, Record, System
 
 RECORD_ATTRIBUTES = frozenset({"sex", "age", "date"})
 

@@ -19,17 +19,17 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from .diagnostics import ENGINE_RULES, UNUSED_WAIVER
-from .facts import AttributeScope, record_facts, record_form, wanted_attributes
-from .model import Code, Record, System
-from .packs import Rule, RuleError, RuleSet, load_rules, resolve_selection
-from .parsing import RecordParser
-from .readers import InputLine, ReadPosition, Rejected, TableRow, json_record, line_item, read_lines, to_record
-from .resources import logic_dir, shown_path
-from .results import Explanation, InputProblem, RecordResult, Report, SummaryCounter, Violation
-from .selectors import RuleFilter, matched, matches, unmatched
-from .solve import Finding, solve_forms
-from .tables import CodeTables, TableConfig, load_tables
+from nicelogic.asp.facts import AttributeScope, record_facts, record_form, wanted_attributes
+from nicelogic.asp.solve import Finding, solve_forms
+from nicelogic.check.diagnostics import ENGINE_RULES, UNUSED_WAIVER
+from nicelogic.input.grammar import RecordParser
+from nicelogic.input.readers import InputLine, ReadPosition, Rejected, TableRow, json_record, line_item, read_lines, to_record
+from nicelogic.model import Code, Record, System
+from nicelogic.resources import logic_dir, shown_path
+from nicelogic.results import Explanation, InputProblem, RecordResult, Report, SummaryCounter, Violation
+from nicelogic.rules.packs import Rule, RuleError, RuleSet, load_rules, resolve_selection
+from nicelogic.rules.selectors import RuleFilter, matched, matches, unmatched
+from nicelogic.tables.loaders import CodeTables, TableConfig, load_tables
 
 DEFAULT_BATCH = 2000
 DEFAULT_CHUNK = 5000

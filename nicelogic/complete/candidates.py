@@ -24,11 +24,11 @@ from functools import cache
 
 from clingo import ast
 
-from .aspast import atoms_of, strings_of
-from .facts import SECTION_PREDICATES
-from .model import System
-from .packs import RuleSet, load_rules
-from .tables import CodeTables
+from nicelogic.asp.facts import SECTION_PREDICATES
+from nicelogic.asp.syntax import atoms_of, strings_of
+from nicelogic.model import System
+from nicelogic.rules.packs import RuleSet, load_rules
+from nicelogic.tables.loaders import CodeTables
 
 _CODE = re.compile(r"^[A-Z][0-9]{2}\.[0-9]{1,2}$")
 _CATEGORY = re.compile(r"^[A-Z][0-9]{2}$")

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .packs import CONFIDENCES, NEEDS, RuleSet
-from .tables import OpcsTable
+from nicelogic.rules.packs import CONFIDENCES, NEEDS, RuleSet
+from nicelogic.tables.loaders import OpcsTable
 
 
 def catalogue(ruleset: RuleSet) -> list[dict[str, Any]]:

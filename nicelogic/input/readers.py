@@ -29,8 +29,8 @@ from datetime import date
 from pathlib import Path
 from typing import IO, TypeVar
 
-from .model import Field, Record, Sex, System
-from .parsing import RecordParser, RecordSyntaxError, RecordSyntaxIssue
+from nicelogic.input.grammar import RecordParser, RecordSyntaxError, RecordSyntaxIssue
+from nicelogic.model import Field, Record, Sex, System
 
 INPUT_FORMATS = ("auto", "text", "csv", "tsv", "jsonl")
 T = TypeVar("T")

@@ -1,10 +1,10 @@
-"""``nicelogic test``: run annotated record files (see :mod:`nicelogic.cases`) against the
+"""``nicelogic test``: run annotated record files (see :mod:`nicelogic.authoring.cases`) against the
 rule packs they belong to, and measure coverage per rule.
 
 A case file inside a pack folder (``logic/opcs4/tests/opcs4.txt``) runs with that pack
 alone; any other file with the packs given, or every built-in pack. A rule is covered
 when some passing case makes it fire where expected, and some passing case holds its
-trigger (the rule applies: see :mod:`nicelogic.applicability`) and shows it quiet.
+trigger (the rule applies: see :mod:`nicelogic.asp.applicability`) and shows it quiet.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cases import REJECTED, Case, CaseError, CaseResult, load_cases, run_cases
-from .checker import Checker
-from .packs import resolve_selection
-from .resources import shown_path
-from .tables import TableConfig
+from nicelogic.authoring.cases import REJECTED, Case, CaseError, CaseResult, load_cases, run_cases
+from nicelogic.check.checker import Checker
+from nicelogic.resources import shown_path
+from nicelogic.rules.packs import resolve_selection
+from nicelogic.tables.loaders import TableConfig
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,11 +36,11 @@ from pathlib import Path
 import clingo
 from clingo import ast
 
-from .applicability import APPLIES
-from .aspast import atoms_of
-from .facts import SECTION_PREDICATES
-from .packs import OUTPUT, EquivalentMutant, Pack, RuleError, equivalent_mutants, read_header
-from .tables import CodeTables
+from nicelogic.asp.applicability import APPLIES
+from nicelogic.asp.facts import SECTION_PREDICATES
+from nicelogic.asp.syntax import atoms_of
+from nicelogic.rules.packs import OUTPUT, EquivalentMutant, Pack, RuleError, equivalent_mutants, read_header
+from nicelogic.tables.loaders import CodeTables
 
 OPERATORS = ("delete-literal", "negate", "comparison", "shift", "swap-variables", "sibling", "drop-rule", "drop-row")
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import clingo
 
-from .facts import bind_form
-from .packs import RuleError, RuleSet
-from .resources import logic_dir
+from nicelogic.asp.facts import bind_form
+from nicelogic.resources import logic_dir
+from nicelogic.rules.packs import RuleError, RuleSet
 
 
 @dataclass(frozen=True, slots=True)

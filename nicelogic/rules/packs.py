@@ -23,11 +23,11 @@ from pathlib import Path
 import clingo
 from clingo import ast
 
-from .applicability import APPLIES
-from .applicability import derive as derive_applies
-from .aspast import atoms_of
-from .facts import RECORD_ATTRIBUTES, SECTION_PREDICATES, TABLE_PREDICATES
-from .resources import logic_dir
+from nicelogic.asp.applicability import APPLIES
+from nicelogic.asp.applicability import derive as derive_applies
+from nicelogic.asp.facts import RECORD_ATTRIBUTES, SECTION_PREDICATES, TABLE_PREDICATES
+from nicelogic.asp.syntax import atoms_of
+from nicelogic.resources import logic_dir
 
 SEVERITIES = ("error", "warning")
 CONFIDENCES = {"S": "stated in a source document", "V": "seen in a public source", "Q": "quoted second-hand", "H": "hypothesis"}
@@ -117,7 +117,7 @@ class RuleSet:
     program: str
     attribute_uses: tuple[AttributeUse, ...]
     files: tuple[Path, ...]
-    # applies/4 statements derived for rules that declare none (nicelogic.applicability),
+    # applies/4 statements derived for rules that declare none (nicelogic.asp.applicability),
     # and the rules that can never be shown to stay quiet for want of a trigger
     applies_program: str = ""
     never_quiet: frozenset[str] = frozenset()

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
-from .model import Code, System
-from .resources import grammar_dir
+from nicelogic.model import Code, System
+from nicelogic.resources import grammar_dir
 
 _START_RULES = {System.OPCS: "opcs_record", System.ICD10: "icd10_record", System.CPT: "cpt_record"}
 

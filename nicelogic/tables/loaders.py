@@ -26,8 +26,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from .model import System
-from .readers import InputError
+from nicelogic.input.readers import InputError
+from nicelogic.model import System
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 DEFAULT_OPCS = DATA_DIR / "opcs4" / "OPCS411_CodesAndTitles_Nov2025_V1.0.xml"

@@ -15,11 +15,11 @@ from typing import Any
 
 import clingo
 
-from .candidates import candidates as candidate_codes
-from .checker import Checker
-from .model import Code, Record, System
-from .readers import Rejected, line_item, to_record
-from .resources import logic_dir
+from nicelogic.check.checker import Checker
+from nicelogic.complete.candidates import candidates as candidate_codes
+from nicelogic.input.readers import Rejected, line_item, to_record
+from nicelogic.model import Code, Record, System
+from nicelogic.resources import logic_dir
 
 DEFAULT_MAX_ADD = 4
 DEFAULT_LIMIT = 20

@@ -27,10 +27,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .checker import Checker
-from .packs import RuleSet
-from .readers import line_item
-from .results import RecordResult
+from nicelogic.check.checker import Checker
+from nicelogic.input.readers import line_item
+from nicelogic.results import RecordResult
+from nicelogic.rules.packs import RuleSet
 
 REJECTED = "input.rejected"
 _ANNOTATION = re.compile(r"^\s*#\s*(expect|ok|todo|completes-to|no-completion|candidates)\s*(?::\s*(.*?))?\s*$")
@@ -222,7 +222,7 @@ def run_cases(checker: Checker, cases: Sequence[Case], strict: bool = False) -> 
                 extra = tuple(f"{rule} fired, but its applies(...) does not cover this record" for rule in outside)
                 outcome = CaseResult(case, result, outcome.problems + extra)
         if case.completes_to or case.no_completion is not None:
-            from .complete import Completer  # completions only where a case asks for them
+            from nicelogic.complete import Completer  # completions only where a case asks for them
 
             if case.candidates not in completers:
                 completers[case.candidates] = Completer(checker, extra_candidates=case.candidates)
@@ -233,7 +233,7 @@ def run_cases(checker: Checker, cases: Sequence[Case], strict: bool = False) -> 
 
 
 def _completion_problems(case: Case, completer: object) -> tuple[str, ...]:
-    from .complete import Completer
+    from nicelogic.complete import Completer
 
     assert isinstance(completer, Completer)
     problems: list[str] = []

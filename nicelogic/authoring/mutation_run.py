@@ -1,5 +1,5 @@
 """``nicelogic test --mutate``: run a pack's cases against each of its mutants (see
-:mod:`nicelogic.mutation`) and score how many the cases notice.
+:mod:`nicelogic.authoring.mutation`) and score how many the cases notice.
 
 Mutants run in worker processes, one per core by default. A worker loads the packs, the
 code tables and the cases once, then for each mutant only grounds the program text with
@@ -23,12 +23,12 @@ from typing import Any
 
 import clingo
 
-from .cases import Case, CaseError, run_cases
-from .checker import Checker
-from .mutation import OPERATORS, Dormancy, Mutant, Siblings, pack_mutants, violation_predicates
-from .packs import program_text
-from .tables import TableConfig
-from .testing import case_selection, discover, file_cases
+from nicelogic.authoring.cases import Case, CaseError, run_cases
+from nicelogic.authoring.mutation import OPERATORS, Dormancy, Mutant, Siblings, pack_mutants, violation_predicates
+from nicelogic.authoring.testing import case_selection, discover, file_cases
+from nicelogic.check.checker import Checker
+from nicelogic.rules.packs import program_text
+from nicelogic.tables.loaders import TableConfig
 
 # Outcomes that mean the cases noticed the mutant.
 KILLED = ("killed", "error", "timeout", "memory")
