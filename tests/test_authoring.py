@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from junitparser import JUnitXml
-from nicelogic.authoring.lint import lint
 
+from nicelogic.authoring.lint import lint
 from nicelogic.cli import main
 
 from .conftest import PACKS, ROOT
