@@ -19,10 +19,10 @@ from nicelogic import complete, tables
 from nicelogic._version import __version__
 from nicelogic.authoring import lint, testing
 from nicelogic.check.checker import Checker, check
-from nicelogic.input.readers import InputError
+from nicelogic.errors import InputError, InputProblem, RuleError
 from nicelogic.model import Code, Record, Sex, System
-from nicelogic.results import InputProblem, RecordResult, Report, Summary, Violation, exit_code
-from nicelogic.rules.packs import Pack, Rule, RuleError, RuleSet, load_rules
+from nicelogic.results import RecordResult, Report, Summary, Violation, exit_code
+from nicelogic.rules.packs import Pack, Rule, RuleSet, load_rules
 
 __all__ = [
     "Checker",

@@ -22,11 +22,11 @@ from rich.table import Table
 
 from nicelogic._version import __version__
 from nicelogic.check.checker import Checker
-from nicelogic.config import Config, ConfigError, find_config, load_config
+from nicelogic.config import Config, find_config, load_config
+from nicelogic.errors import ConfigError, InputError, RuleError
 from nicelogic.input.grammar import RecordParser
 from nicelogic.input.readers import (
     INPUT_FORMATS,
-    InputError,
     InputLine,
     ReadPosition,
     Rejected,
@@ -43,7 +43,7 @@ from nicelogic.report.terminal import COLOR_CHOICES, check_progress, console, fo
 from nicelogic.report.text import TextReporter, summary_line
 from nicelogic.results import RecordResult, SummaryCounter, exit_code
 from nicelogic.rules.catalogue import catalogue, extended_categories_markdown, markdown, pack_line, packs_info
-from nicelogic.rules.packs import RuleError, builtin_pack_dirs, load_rules
+from nicelogic.rules.packs import builtin_pack_dirs, load_rules
 from nicelogic.rules.selectors import split_selectors
 from nicelogic.tables.loaders import OPCS_ATTRIBUTION, TableConfig, load_tables
 
@@ -557,8 +557,8 @@ def test_command(
     verbose: bool, mutate: bool, mutation_threshold: float | None, jobs: int | None,
 ) -> None:  # fmt: skip
     """Run annotated record files (default: the tests/ folders of the packs)."""
-    from nicelogic.authoring.cases import CaseError
     from nicelogic.authoring.testing import run_tests
+    from nicelogic.errors import CaseError
     from nicelogic.report import tests as report
 
     if mutate or mutation_threshold is not None:

@@ -17,13 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nicelogic.errors import ConfigError
+
 CONFIG_NAME = "nicelogic.toml"
 # Options whose values are paths: resolved against the configuration file's folder.
 PATH_OPTIONS = frozenset({"opcs_file", "icd10_file", "ncci_dir"})
-
-
-class ConfigError(Exception):
-    """A configuration file that cannot be used, naming the file and the key."""
 
 
 @dataclass(frozen=True)

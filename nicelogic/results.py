@@ -7,6 +7,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from nicelogic.errors import InputProblem
+
 
 @dataclass(frozen=True, slots=True)
 class Explanation:
@@ -52,17 +54,6 @@ class Violation:
     @property
     def is_error(self) -> bool:
         return self.severity == "error"
-
-
-@dataclass(frozen=True, slots=True)
-class InputProblem:
-    """Why a record was rejected before it could be checked."""
-
-    message: str
-    line: int
-    column: int
-    label: str = ""
-    where: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from nicelogic.input.grammar import ERROR_LABELS, RecordParser, RecordSyntaxIssue, error_examples
+from nicelogic.errors import RecordSyntaxIssue
+from nicelogic.input.grammar import ERROR_LABELS, RecordParser, error_examples
 from nicelogic.model import System
 
 
@@ -83,7 +84,7 @@ def test_wildcard_keeps_category(parser: RecordParser) -> None:
 def test_labelled_bad_inputs(parser: RecordParser, label: str, text: str, column: int) -> None:
     with pytest.raises(RecordSyntaxIssue) as caught:
         parser.parse(text)
-    error = caught.value.error
+    error = caught.value.problem
     assert (error.label, error.column) == (label, column)
     assert error.message  # a friendly sentence, never Lark's internals
     assert "Token(" not in error.message and "Expected one of" not in error.message
@@ -104,4 +105,4 @@ def test_every_label_has_examples() -> None:
 def test_error_names_the_section_system(parser: RecordParser, text: str, label: str, column: int) -> None:
     with pytest.raises(RecordSyntaxIssue) as caught:
         parser.parse(text)
-    assert (caught.value.error.label, caught.value.error.column) == (label, column)
+    assert (caught.value.problem.label, caught.value.problem.column) == (label, column)

@@ -13,7 +13,8 @@ from click.testing import CliRunner
 from nicelogic.authoring.mutation import Siblings, file_mutants, violation_predicates
 from nicelogic.authoring.mutation_run import run_mutation
 from nicelogic.cli import main
-from nicelogic.rules.packs import RuleError, load_pack, load_rules
+from nicelogic.errors import RuleError
+from nicelogic.rules.packs import load_pack, load_rules
 from nicelogic.tables.loaders import load_tables
 
 APPROACH = """\

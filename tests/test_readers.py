@@ -6,8 +6,9 @@ import io
 
 import pytest
 
+from nicelogic.errors import InputError
 from nicelogic.input.grammar import RecordParser
-from nicelogic.input.readers import InputError, Rejected, detect_format, read_lines, table_lines, text_lines, to_record
+from nicelogic.input.readers import Rejected, detect_format, read_lines, table_lines, text_lines, to_record
 from nicelogic.model import Sex, System
 
 from .conftest import FIXTURES

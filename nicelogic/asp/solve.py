@@ -13,8 +13,9 @@ from dataclasses import dataclass
 import clingo
 
 from nicelogic.asp.facts import bind_form
+from nicelogic.errors import RuleError
 from nicelogic.resources import logic_dir
-from nicelogic.rules.packs import RuleError, RuleSet
+from nicelogic.rules.packs import RuleSet
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nicelogic.check.checker import Checker
+from nicelogic.errors import CaseError
 from nicelogic.input.readers import line_item
 from nicelogic.results import RecordResult
 from nicelogic.rules.packs import RuleSet
@@ -35,10 +36,6 @@ from nicelogic.rules.packs import RuleSet
 REJECTED = "input.rejected"
 _ANNOTATION = re.compile(r"^\s*#\s*(expect|ok|todo|completes-to|no-completion|candidates)\s*(?::\s*(.*?))?\s*$")
 _EXPECT = re.compile(r"^(?P<rule>[A-Za-z0-9._-]+)(?:\s*@\s*(?P<section>opcs|icd10|cpt)(?::(?P<positions>[0-9, ]+))?)?$")
-
-
-class CaseError(Exception):
-    """An annotation that cannot be read, with file and line."""
 
 
 @dataclass(frozen=True, slots=True)

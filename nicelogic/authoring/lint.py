@@ -21,8 +21,9 @@ from nicelogic.asp.applicability import derive as derive_applies
 from nicelogic.asp.facts import RECORD_ATTRIBUTES, SECTION_PREDICATES, TABLE_PREDICATES
 from nicelogic.asp.syntax import atoms_of, name_and_arity, strings_of
 from nicelogic.authoring.cases import load_cases
+from nicelogic.errors import RuleError
 from nicelogic.resources import shown_path
-from nicelogic.rules.packs import OUTPUT, RuleError, library_files, load_pack, load_rules, resolve_selection
+from nicelogic.rules.packs import OUTPUT, library_files, load_pack, load_rules, resolve_selection
 from nicelogic.tables.loaders import CodeTables, TableConfig, load_tables
 
 # Predicates every program may read without defining them: the record facts, the table
@@ -34,7 +35,6 @@ VOCABULARY = (
     | set(TABLE_PREDICATES.items())
 )
 _DECLARED = {("completion_default", 2), APPLIES} | set(OUTPUT)
-_LOCATION = re.compile(r"^(?P<file>[^:\s]+\.(?:lp|toml)):(?P<line>\d+)(?::[\d-]+)?:\s*(?P<message>.*)$", re.S)
 _CODE_LIKE = re.compile(r"^[A-Z][0-9]")
 _CODE = re.compile(r"^[A-Z][0-9]{2}\.[0-9]{1,2}$")
 _CATEGORY = re.compile(r"^[A-Z][0-9]{2}$")
@@ -83,13 +83,9 @@ def _statements(path: Path) -> list[_Statement]:
 
 
 def _from_error(exc: RuleError, fallback: Path) -> LintFinding:
-    text = str(exc)
-    match = _LOCATION.match(text)
-    if match:
-        return LintFinding(
-            shown_path(Path(match.group("file"))), int(match.group("line")), "error", "pack", match.group("message")
-        )
-    return LintFinding(shown_path(fallback), 1, "error", "pack", text)
+    if exc.file is not None:
+        return LintFinding(shown_path(exc.file), exc.line or 1, "error", "pack", exc.message)
+    return LintFinding(shown_path(fallback), 1, "error", "pack", exc.message)
 
 
 # --------------------------------------------------------------------------- the checks

@@ -39,7 +39,8 @@ from clingo import ast
 from nicelogic.asp.applicability import APPLIES
 from nicelogic.asp.facts import SECTION_PREDICATES
 from nicelogic.asp.syntax import atoms_of
-from nicelogic.rules.packs import OUTPUT, EquivalentMutant, Pack, RuleError, equivalent_mutants, read_header
+from nicelogic.errors import RuleError
+from nicelogic.rules.packs import OUTPUT, EquivalentMutant, Pack, equivalent_mutants, read_header
 from nicelogic.tables.loaders import CodeTables
 
 OPERATORS = ("delete-literal", "negate", "comparison", "shift", "swap-variables", "sibling", "drop-rule", "drop-row")
@@ -459,7 +460,7 @@ def file_mutants(
     text = path.read_text(encoding="utf-8")
     header = read_header(path, text)
     where = f"{path}:{header[1]}" if header else str(path)
-    declared = {d.mutant: d for d in equivalent_mutants(header[0] if header else None, where)}
+    declared = {d.mutant: d for d in equivalent_mutants(header[0] if header else None, path, header[1] if header else 1)}
     rule = str(header[0].get("id") or path.name) if header else path.name
     needs = tuple(header[0].get("needs", ())) if header else ()  # type: ignore[arg-type]
     statements: list[ast.AST] = []

@@ -22,12 +22,13 @@ from typing import Any
 from nicelogic.asp.facts import AttributeScope, record_facts, record_form, wanted_attributes
 from nicelogic.asp.solve import Finding, solve_forms
 from nicelogic.check.diagnostics import ENGINE_RULES, UNUSED_WAIVER
+from nicelogic.errors import InputProblem, RuleError
 from nicelogic.input.grammar import RecordParser
 from nicelogic.input.readers import InputLine, ReadPosition, Rejected, TableRow, json_record, line_item, read_lines, to_record
 from nicelogic.model import Code, Record, System
 from nicelogic.resources import logic_dir, shown_path
-from nicelogic.results import Explanation, InputProblem, RecordResult, Report, SummaryCounter, Violation
-from nicelogic.rules.packs import Rule, RuleError, RuleSet, load_rules, resolve_selection
+from nicelogic.results import Explanation, RecordResult, Report, SummaryCounter, Violation
+from nicelogic.rules.packs import Rule, RuleSet, load_rules, resolve_selection
 from nicelogic.rules.selectors import RuleFilter, matched, matches, unmatched
 from nicelogic.tables.loaders import CodeTables, TableConfig, load_tables
 
@@ -180,9 +181,7 @@ class Checker:
         results: list[RecordResult] = []
         for entry, form in zip(parsed, forms, strict=True):
             if isinstance(entry, Rejected):
-                error = entry.error
-                problem = InputProblem(error.message, error.line, error.column, error.label, error.where)
-                results.append(RecordResult(entry.id, entry.line, entry.source, error=problem))
+                results.append(RecordResult(entry.id, entry.line, entry.source, error=entry.error))
             else:
                 assert form is not None
                 order = {system.value: n for n, (system, _) in enumerate(entry.sections)}

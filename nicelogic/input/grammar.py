@@ -1,7 +1,7 @@
 """Text record syntax: the Lark grammar in ``grammar/records.lark`` turned into records.
 
 Every input format goes through :class:`RecordParser`, so code syntax is judged in one
-place. Parse errors become :class:`RecordSyntaxError` values with a label from
+place. Parse errors become :class:`InputProblem` values with a label from
 :data:`ERROR_LABELS`, a message naming the offending text, and its line and column.
 """
 
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
+from nicelogic.errors import InputProblem, RecordSyntaxIssue
 from nicelogic.model import Code, System
 from nicelogic.resources import grammar_dir
 
@@ -57,17 +58,6 @@ ERROR_LABELS: dict[str, ErrorLabel] = {
         (("V44.4,,V55.1", 7), ("ep3: , V44.4", 6), ("V44.4 V55.1 : Y53.4", 13)),
     ),
 }
-
-
-@dataclass(frozen=True, slots=True)
-class RecordSyntaxError:
-    """Why one record could not be read, and where (1-based line and column)."""
-
-    label: str
-    message: str
-    line: int
-    column: int
-    where: str | None = None  # for tabular inputs, the field holding the bad text
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,15 +191,7 @@ class RecordParser:
         return parsed
 
 
-class RecordSyntaxIssue(Exception):
-    """Raised by :meth:`RecordParser.parse`; carries the :class:`RecordSyntaxError`."""
-
-    def __init__(self, error: RecordSyntaxError) -> None:
-        super().__init__(error.message)
-        self.error = error
-
-
-def describe_error(text: str, exc: UnexpectedInput, default_system: System) -> RecordSyntaxError:
+def describe_error(text: str, exc: UnexpectedInput, default_system: System) -> InputProblem:
     """Turn a Lark error into a labelled, friendly error at the offending word."""
     column = exc.column if isinstance(exc.column, int) and exc.column > 0 else len(text) + 1
     if isinstance(exc, UnexpectedEOF):
@@ -223,7 +205,7 @@ def describe_error(text: str, exc: UnexpectedInput, default_system: System) -> R
         match = _WORD_END.search(text, start)
         word = text[start : match.start() if match else len(text)] or text[start : start + 1]
     label = _label_for(text, start, word, default_system)
-    return RecordSyntaxError(label, ERROR_LABELS[label].message.format(word=word), 1, column)
+    return InputProblem(ERROR_LABELS[label].message.format(word=word), 1, column, label)
 
 
 def _label_for(text: str, start: int, word: str, default_system: System) -> str:

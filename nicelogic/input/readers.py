@@ -29,15 +29,12 @@ from datetime import date
 from pathlib import Path
 from typing import IO, TypeVar
 
-from nicelogic.input.grammar import RecordParser, RecordSyntaxError, RecordSyntaxIssue
+from nicelogic.errors import InputError, InputProblem, RecordSyntaxIssue
+from nicelogic.input.grammar import RecordParser
 from nicelogic.model import Field, Record, Sex, System
 
 INPUT_FORMATS = ("auto", "text", "csv", "tsv", "jsonl")
 T = TypeVar("T")
-
-
-class InputError(Exception):
-    """An input that cannot be read at all (missing file, unknown format, bad header)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +50,7 @@ class InputLine:
     sex: Sex | None = None
     age: int | None = None
     date: str | None = None
-    error: RecordSyntaxError | None = None  # the record could not be read
+    error: InputProblem | None = None  # the record could not be read
     waivers: tuple[str, ...] = ()
 
 
@@ -78,7 +75,7 @@ class Rejected:
     id: str
     line: int
     source: str
-    error: RecordSyntaxError
+    error: InputProblem
 
 
 # --------------------------------------------------------------------------- parsing
@@ -94,7 +91,7 @@ def to_record(item: InputLine | TableRow, parser: RecordParser) -> Record | Reje
     try:
         parsed = parser.parse(item.text, item.default_system)
     except RecordSyntaxIssue as issue:
-        return Rejected(_id_from_text(item.text) or fallback_id, item.line, item.source, _relocate(issue.error, item))
+        return Rejected(_id_from_text(item.text) or fallback_id, item.line, item.source, _relocate(issue.problem, item))
     return Record(
         id=parsed.id if parsed.id is not None else fallback_id,
         sections=parsed.sections,
@@ -116,11 +113,11 @@ def _id_from_text(text: str) -> str | None:
     return match.group(1) if match else None
 
 
-def _relocate(error: RecordSyntaxError, item: InputLine) -> RecordSyntaxError:
+def _relocate(error: InputProblem, item: InputLine) -> InputProblem:
     if not item.fields:
-        return RecordSyntaxError(error.label, error.message, item.line, error.column)
+        return InputProblem(error.message, item.line, error.column, error.label)
     column, name = Record("", fields=item.fields).locate(error.column)
-    return RecordSyntaxError(error.label, error.message, item.line, column if name else 0, name)
+    return InputProblem(error.message, item.line, column if name else 0, error.label, name)
 
 
 # --------------------------------------------------------------------------- reading
@@ -332,8 +329,8 @@ def table_lines(
             return
         except csv.Error as exc:
             line = reader.line_num
-            error = RecordSyntaxError(
-                "table-row", f"the row cannot be read as {('TSV' if delimiter == chr(9) else 'CSV')}: {exc}", line, 1
+            error = InputProblem(
+                f"the row cannot be read as {('TSV' if delimiter == chr(9) else 'CSV')}: {exc}", line, 1, "table-row"
             )
             yield InputLine(source, line, "", id=str(line), error=error)
             continue
@@ -374,7 +371,7 @@ def _row_line(row: list[str], layout: _Layout, source: str, line: int) -> InputL
         when = next((d for d in (_date(_cell(row, i)) for i in layout.date) if d), None)
     except ValueError as exc:
         column, name, message = exc.args
-        return InputLine(source, line, "", id=record_id, error=RecordSyntaxError("attribute", message, line, column, name))
+        return InputLine(source, line, "", id=record_id, error=InputProblem(message, line, column, "attribute", name))
     waivers = waivers_of(_cell(row, layout.waive))
     return InputLine(source, line, "".join(parts), System.OPCS, record_id, tuple(fields), sex, age, when, waivers=waivers)
 
@@ -456,7 +453,7 @@ def json_line(text: str, source: str, number: int) -> InputLine:
     try:
         obj = json.loads(text)
     except json.JSONDecodeError as exc:
-        error = RecordSyntaxError("json", f"not a JSON object: {exc.msg}", number, exc.colno)
+        error = InputProblem(f"not a JSON object: {exc.msg}", number, exc.colno, "json")
         return InputLine(source, number, "", id=str(number), error=error)
     return json_record(obj, source, number, text)
 
@@ -464,15 +461,13 @@ def json_line(text: str, source: str, number: int) -> InputLine:
 def json_record(obj: object, source: str, number: int, text: str = "") -> InputLine:
     """A JSON-shaped record (a dict) as an input line; ``text`` locates codes in the source."""
     if not isinstance(obj, dict):
-        error = RecordSyntaxError("json", "a record must be a JSON object", number, 1)
+        error = InputProblem("a record must be a JSON object", number, 1, "json")
         return InputLine(source, number, "", id=str(number), error=error)
     record_id = str(obj["id"]) if obj.get("id") is not None else str(number)
 
     def reject(message: str, where: str) -> InputLine:
         column = text.find(f'"{where}"') + 1 if text else 0
-        return InputLine(
-            source, number, "", id=record_id, error=RecordSyntaxError("json", message, number, max(column, 0), where)
-        )
+        return InputLine(source, number, "", id=record_id, error=InputProblem(message, number, max(column, 0), "json", where))
 
     unknown = sorted(set(obj) - _JSON_KNOWN)
     if unknown:

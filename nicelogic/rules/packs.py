@@ -27,6 +27,7 @@ from nicelogic.asp.applicability import APPLIES
 from nicelogic.asp.applicability import derive as derive_applies
 from nicelogic.asp.facts import RECORD_ATTRIBUTES, SECTION_PREDICATES, TABLE_PREDICATES
 from nicelogic.asp.syntax import atoms_of
+from nicelogic.errors import RuleError
 from nicelogic.resources import logic_dir
 
 SEVERITIES = ("error", "warning")
@@ -42,10 +43,6 @@ MESSAGE_FIELDS = frozenset(
     {"code", "code_title", "codes", "position", "positions", "section", "system", "chapter", "category", "record", "detail"}
 )
 OUTPUT = ("violation", 4), ("violation", 5)
-
-
-class RuleError(Exception):
-    """A rule pack that cannot be used as it stands, with where the problem is."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,71 +161,70 @@ def read_header(path: Path, text: str) -> tuple[dict[str, object], int] | None:
     try:
         return tomllib.loads("\n".join(lines)), first
     except tomllib.TOMLDecodeError as exc:
-        raise RuleError(f"{path}:{first}: the %! metadata is not valid TOML: {exc}") from None
+        raise RuleError(f"the %! metadata is not valid TOML: {exc}", path, first) from None
 
 
-def equivalent_mutants(header: dict[str, object] | None, where: str) -> tuple[EquivalentMutant, ...]:
+def equivalent_mutants(header: dict[str, object] | None, path: Path, line: int) -> tuple[EquivalentMutant, ...]:
     """The ``equivalent-mutants`` declarations of a ``%!`` header, validated."""
     value = (header or {}).get("equivalent-mutants", [])
     shape = 'equivalent-mutants must be a list of { mutant = "...", why = "..." } tables'
     if not isinstance(value, list):
-        raise RuleError(f"{where}: {shape}")
+        raise RuleError(shape, path, line)
     declared: list[EquivalentMutant] = []
     for item in value:
         if not isinstance(item, dict) or set(item) != {"mutant", "why"}:
-            raise RuleError(f"{where}: {shape}")
+            raise RuleError(shape, path, line)
         mutant, why = item["mutant"], item["why"]
         if not isinstance(mutant, str) or not isinstance(why, str) or not mutant.strip() or not why.strip():
-            raise RuleError(f"{where}: every equivalent mutant needs a non-empty mutant and why")
+            raise RuleError("every equivalent mutant needs a non-empty mutant and why", path, line)
         declared.append(EquivalentMutant(mutant.strip(), " ".join(why.split())))
     return tuple(declared)
 
 
 def _rule_from_header(header: dict[str, object], path: Path, line: int, pack: str) -> Rule:
-    where = f"{path}:{line}"
     missing = [key for key in _REQUIRED if not header.get(key)]
     if missing:
-        raise RuleError(f"{where}: rule metadata lacks {', '.join(missing)}")
+        raise RuleError(f"rule metadata lacks {', '.join(missing)}", path, line)
     unknown = sorted(set(header) - set(_REQUIRED) - set(_OPTIONAL))
     if unknown:
-        raise RuleError(f"{where}: unknown rule metadata key(s) {', '.join(unknown)} (known: {', '.join(_REQUIRED + _OPTIONAL)})")
+        known = ", ".join(_REQUIRED + _OPTIONAL)
+        raise RuleError(f"unknown rule metadata key(s) {', '.join(unknown)} (known: {known})", path, line)
     for key in _REQUIRED + ("confidence", "description"):
         if key in header and not isinstance(header[key], str):
-            raise RuleError(f"{where}: {key} must be a string")
+            raise RuleError(f"{key} must be a string", path, line)
     rule_id = str(header["id"])
     if not _ID.match(rule_id):
-        raise RuleError(f"{where}: rule id {rule_id!r} must be lower case words joined by '.' or '-'")
+        raise RuleError(f"rule id {rule_id!r} must be lower case words joined by '.' or '-'", path, line)
     severity = str(header["severity"])
     if severity not in SEVERITIES:
-        raise RuleError(f"{where}: severity {severity!r} must be one of {', '.join(SEVERITIES)}")
+        raise RuleError(f"severity {severity!r} must be one of {', '.join(SEVERITIES)}", path, line)
     title = str(header["title"])
     if "\n" in title.strip():
-        raise RuleError(f"{where}: title must be one line")
+        raise RuleError("title must be one line", path, line)
     confidence = header.get("confidence")
     if confidence is not None and confidence not in CONFIDENCES:
-        raise RuleError(f"{where}: confidence {confidence!r} must be one of {', '.join(CONFIDENCES)}")
+        raise RuleError(f"confidence {confidence!r} must be one of {', '.join(CONFIDENCES)}", path, line)
     if confidence == "H" and severity == "error":
-        raise RuleError(f"{where}: a hypothesis (confidence H) can only be a warning")
+        raise RuleError("a hypothesis (confidence H) can only be a warning", path, line)
     message = str(header["message"])
     try:
         fields = {name for _, name, _, _ in string.Formatter().parse(message) if name is not None}
     except ValueError as exc:
-        raise RuleError(f"{where}: message template is malformed: {exc}") from None
+        raise RuleError(f"message template is malformed: {exc}", path, line) from None
     unknown_fields = sorted({f.split(".")[0].split("[")[0] for f in fields} - MESSAGE_FIELDS)
     if unknown_fields:
-        raise RuleError(
-            f"{where}: message uses unknown field(s) {', '.join(unknown_fields)} (known: {', '.join(sorted(MESSAGE_FIELDS))})"
-        )
+        known = ", ".join(sorted(MESSAGE_FIELDS))
+        raise RuleError(f"message uses unknown field(s) {', '.join(unknown_fields)} (known: {known})", path, line)
     examples = {}
     for key in ("fail", "pass"):
         value = header.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise RuleError(f"{where}: {key} must be a list of records in the text format")
+            raise RuleError(f"{key} must be a list of records in the text format", path, line)
         examples[key] = tuple(value)
     needs = header.get("needs", [])
     if not isinstance(needs, list) or any(n not in NEEDS for n in needs):
-        raise RuleError(f"{where}: needs must be a list drawn from {', '.join(NEEDS)}")
-    equivalent_mutants(header, where)
+        raise RuleError(f"needs must be a list drawn from {', '.join(NEEDS)}", path, line)
+    equivalent_mutants(header, path, line)
     return Rule(
         id=rule_id,
         severity=severity,
@@ -255,7 +251,7 @@ class _Scan:
 
     heads: list[tuple[str, int, object, int]]  # (name, arity, first argument, line)
     used: set[tuple[str, int]]
-    problems: list[str]
+    problems: list[tuple[str, int]]  # (message, line)
     attribute_uses: list[AttributeUse]
 
 
@@ -303,20 +299,20 @@ def _scan(path: Path, text: str) -> _Scan:
         line = stm.location.begin.line
         kind = stm.ast_type
         if kind == ast.ASTType.Script:
-            scan.problems.append(f"{path}:{line}: #script blocks are refused: packs are data, not code")
+            scan.problems.append(("#script blocks are refused: packs are data, not code", line))
         elif kind in (ast.ASTType.ShowSignature, ast.ASTType.ShowTerm):
-            scan.problems.append(f"{path}:{line}: #show is refused in packs: nicelogic shows the violation atoms itself")
+            scan.problems.append(("#show is refused in packs: nicelogic shows the violation atoms itself", line))
         elif kind in (ast.ASTType.Minimize, ast.ASTType.External):
-            scan.problems.append(f"{path}:{line}: {str(stm).split()[0]} has no place in a check pack")
+            scan.problems.append((f"{str(stm).split()[0]} has no place in a check pack", line))
         elif kind == ast.ASTType.Rule:
             head = stm.head
             if head.ast_type == ast.ASTType.Literal and head.atom.ast_type == ast.ASTType.BooleanConstant:
-                scan.problems.append(
-                    f"{path}:{line}: integrity constraints are refused: derive violation(...) instead, "
-                    "so that one record cannot make a whole batch unsatisfiable"
-                )
+                scan.problems.append((
+                    "integrity constraints are refused: derive violation(...) instead, "
+                    "so that one record cannot make a whole batch unsatisfiable", line,
+                ))  # fmt: skip
             elif head.ast_type != ast.ASTType.Literal:
-                scan.problems.append(f"{path}:{line}: choice rules and disjunctions are refused in check packs")
+                scan.problems.append(("choice rules and disjunctions are refused in check packs", line))
             for atom in atoms_of(head):
                 sig = _signature(atom)
                 if sig:
@@ -331,9 +327,24 @@ def _scan(path: Path, text: str) -> _Scan:
     try:
         ast.parse_string(text, on_statement, logger=lambda _code, msg: messages.append(msg), message_limit=5)
     except RuntimeError:
-        details = "; ".join(m.strip().replace("<string>", str(path)) for m in messages) or "syntax error"
-        raise RuleError(details) from None
+        raise _clingo_error(messages, path) from None
     return scan
+
+
+_CLINGO_LOCATION = re.compile(r"^(?P<file>.*?):(?P<line>\d+):(?P<column>\d+(?:-\d+(?::\d+)?)?): (?P<message>.*)$", re.DOTALL)
+
+
+def _clingo_error(messages: list[str], path: Path | None = None) -> RuleError:
+    """clingo's own error messages as one RuleError at the first one's file and line."""
+    if not messages:
+        return RuleError("the rule program cannot be parsed or grounded", path)
+    first = _CLINGO_LOCATION.match(messages[0].strip())
+    rest = "; ".join(m.strip() for m in messages[1:])
+    if first is None:
+        return RuleError("; ".join(m.strip() for m in messages), path)
+    file = path if path is not None and first.group("file") == "<string>" else first.group("file")
+    message = first.group("message").replace("\n", " ") + (f"; {rest}" if rest else "")
+    return RuleError(message, file, int(first.group("line")), first.group("column"))
 
 
 def _check_heads(path: Path, scan: _Scan, rule: Rule | None) -> None:
@@ -341,14 +352,14 @@ def _check_heads(path: Path, scan: _Scan, rule: Rule | None) -> None:
         if (name, arity) not in OUTPUT and (name, arity) != APPLIES:
             continue
         if rule is None:
-            raise RuleError(f"{path}:{line}: derives {name}/{arity} but has no %! rule metadata")
+            raise RuleError(f"derives {name}/{arity} but has no %! rule metadata", path, line)
         literal = str(first) if first is not None else ""
         if not (literal.startswith('"') and literal.endswith('"')):
-            raise RuleError(f"{path}:{line}: the rule id in {name}(...) must be a string literal, not {literal}")
+            raise RuleError(f"the rule id in {name}(...) must be a string literal, not {literal}", path, line)
         if literal[1:-1] != rule.id:
-            raise RuleError(f"{path}:{line}: derives {name} under {literal} but the file declares id {rule.id!r}")
+            raise RuleError(f"derives {name} under {literal} but the file declares id {rule.id!r}", path, line)
     if rule is not None and not any((name, arity) in OUTPUT for name, arity, _, _ in scan.heads):
-        raise RuleError(f'{path}:{rule.line}: rule {rule.id} never derives violation("{rule.id}", ...)')
+        raise RuleError(f'rule {rule.id} never derives violation("{rule.id}", ...)', path, rule.line)
 
 
 def _ground_check(files: Sequence[Path]) -> None:
@@ -361,7 +372,7 @@ def _ground_check(files: Sequence[Path]) -> None:
             ctl.load(str(file))
         ctl.ground([("base", [])])
     except RuntimeError:
-        raise RuleError("; ".join(m.strip() for m in messages) or "the rule program cannot be grounded") from None
+        raise _clingo_error(messages) from None
 
 
 # ------------------------------------------------------------------------- discovery
@@ -380,7 +391,7 @@ def _pack_toml(folder: Path) -> dict[str, object]:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise RuleError(f"{path}: not valid TOML: {exc}") from None
+        raise RuleError(f"not valid TOML: {exc}", path) from None
 
 
 def _pack_name(folder: Path) -> str:
@@ -416,7 +427,7 @@ def load_pack(folder: Path) -> tuple[Pack, list[_Scan]]:
     classifications, effective_from, effective_to = _pack_metadata(meta, meta_path)
     files = tuple(sorted(folder.glob("*.lp")))
     if not files:
-        raise RuleError(f"{folder}: the pack has no .lp files")
+        raise RuleError("the pack has no .lp files", folder)
     rules: list[Rule] = []
     scans: list[_Scan] = []
     for path in files:
@@ -424,12 +435,13 @@ def load_pack(folder: Path) -> tuple[Pack, list[_Scan]]:
         header = read_header(path, text)
         rule = None
         if header and header[0] and set(header[0]) <= _HELPER_KEYS:
-            equivalent_mutants(header[0], f"{path}:{header[1]}")  # a helper's declarations only
+            equivalent_mutants(header[0], path, header[1])  # a helper's declarations only
         elif header:
             rule = _rule_from_header(header[0], path, header[1], name)
         scan = _scan(path, text)
         if scan.problems:
-            raise RuleError(scan.problems[0])
+            message, line = scan.problems[0]
+            raise RuleError(message, path, line)
         _check_heads(path, scan, rule)
         scans.append(scan)
         if rule:
@@ -455,18 +467,18 @@ _PACK_KEYS = {"name", "title", "version", "description", "classifications", "eff
 def _pack_metadata(meta: dict[str, object], path: Path) -> tuple[tuple[tuple[str, str], ...], str | None, str | None]:
     unknown = sorted(set(meta) - _PACK_KEYS)
     if unknown:
-        raise RuleError(f"{path}:1: unknown pack metadata key(s) {', '.join(unknown)} (known: {', '.join(sorted(_PACK_KEYS))})")
+        raise RuleError(f"unknown pack metadata key(s) {', '.join(unknown)} (known: {', '.join(sorted(_PACK_KEYS))})", path, 1)
     classifications = meta.get("classifications", {})
     if not isinstance(classifications, dict) or not all(isinstance(v, str) for v in classifications.values()):
-        raise RuleError(f'{path}:1: classifications must be a table of strings, e.g. {{opcs = "OPCS-4.11"}}')
+        raise RuleError('classifications must be a table of strings, e.g. {opcs = "OPCS-4.11"}', path, 1)
     effective = meta.get("effective", {})
     if not isinstance(effective, dict) or set(effective) - {"from", "to"}:
-        raise RuleError(f"{path}:1: effective must be a table with from and/or to dates")
+        raise RuleError("effective must be a table with from and/or to dates", path, 1)
     dates = []
     for key in ("from", "to"):
         value = effective.get(key)
         if value is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(value)):
-            raise RuleError(f"{path}:1: effective.{key} must be a date written YYYY-MM-DD, not {value!r}")
+            raise RuleError(f"effective.{key} must be a date written YYYY-MM-DD, not {value!r}", path, 1)
         dates.append(str(value) if value is not None else None)
     return tuple(sorted((str(k), str(v)) for k, v in classifications.items())), dates[0], dates[1]
 
@@ -488,9 +500,8 @@ def _load_cached(folders: tuple[Path, ...]) -> RuleSet:
         for rule in pack.rules:
             if rule.id in rules:
                 first = rules[rule.id]
-                raise RuleError(
-                    f"{rule.file}:{rule.line}: duplicate rule id {rule.id!r} (first declared at {first.file}:{first.line})"
-                )
+                where = f"{first.file}:{first.line}"
+                raise RuleError(f"duplicate rule id {rule.id!r} (first declared at {where})", rule.file, rule.line)
             rules[rule.id] = rule
         for scan in scans:
             uses += scan.attribute_uses

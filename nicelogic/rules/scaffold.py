@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from nicelogic.errors import RuleError
 from nicelogic.resources import logic_dir
-from nicelogic.rules.packs import RuleError
 
 _NAME = re.compile(r"^[a-z0-9]+(?:[.-][a-z0-9]+)*$")
 

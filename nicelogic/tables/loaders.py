@@ -26,7 +26,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from nicelogic.input.readers import InputError
+from nicelogic.errors import InputError
 from nicelogic.model import System
 
 DATA_DIR = Path(__file__).resolve().parent / "data"

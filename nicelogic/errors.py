@@ -1,0 +1,59 @@
+"""Everything that can go wrong, in one place.
+
+Exceptions stop a run (an input that cannot be opened, a rule pack that cannot be used, a
+case file or configuration that cannot be read): the command line turns them into exit
+status 2. A record that cannot be read stops nothing: it becomes an :class:`InputProblem`
+and is reported as rejected, and every other record is still checked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True)
+class InputProblem:
+    """Why one record was rejected before it could be checked, and where: 1-based line and
+    column, a label naming the kind of problem, and for tabular and JSON inputs the field."""
+
+    message: str
+    line: int
+    column: int
+    label: str = ""
+    where: str | None = None
+
+
+class InputError(Exception):
+    """An input that cannot be read at all (missing file, unknown format, bad header)."""
+
+
+class RecordSyntaxIssue(Exception):
+    """One record that the grammar cannot read; carries the :class:`InputProblem`."""
+
+    def __init__(self, problem: InputProblem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+class RuleError(Exception):
+    """A rule pack that cannot be used as it stands, with the file and line of the problem
+    where there is one."""
+
+    def __init__(self, message: str, file: Path | str | None = None, line: int | None = None, column: str | None = None) -> None:
+        self.message = message
+        self.file = Path(file) if file is not None else None
+        self.line = line
+        self.column = column  # as clingo reports it: "5" or "5-9"
+        where = str(self.file) if self.file is not None else ""
+        for part in (line, column):
+            where += f":{part}" if where and part is not None else ""
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+class CaseError(Exception):
+    """An annotation in a case file that cannot be read, with file and line."""
+
+
+class ConfigError(Exception):
+    """A configuration file that cannot be used, naming the file and the key."""
