@@ -25,16 +25,11 @@ from nicelogic.check.checker import Checker
 from nicelogic.config import Config, find_config, load_config
 from nicelogic.errors import ConfigError, InputError, RuleError
 from nicelogic.input.grammar import RecordParser
-from nicelogic.input.readers import (
-    INPUT_FORMATS,
-    InputLine,
-    ReadPosition,
-    Rejected,
-    TableRow,
-    line_item,
-    read_lines,
-    to_record,
-)
+from nicelogic.input.items import InputLine, Rejected
+from nicelogic.input.read import INPUT_FORMATS, ReadPosition, read_lines
+from nicelogic.input.records import to_record
+from nicelogic.input.tabular import TableRow
+from nicelogic.input.text import line_item
 from nicelogic.model import Record, System
 from nicelogic.report import FORMATS, Reporter, make_reporter
 from nicelogic.report.completions import consequences_text, rejected_dict, rejected_text, repair_text, report_dict, report_text

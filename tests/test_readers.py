@@ -8,7 +8,11 @@ import pytest
 
 from nicelogic.errors import InputError
 from nicelogic.input.grammar import RecordParser
-from nicelogic.input.readers import Rejected, detect_format, read_lines, table_lines, text_lines, to_record
+from nicelogic.input.items import Rejected
+from nicelogic.input.read import detect_format, read_lines
+from nicelogic.input.records import to_record
+from nicelogic.input.tabular import table_lines
+from nicelogic.input.text import text_lines
 from nicelogic.model import Sex, System
 
 from .conftest import FIXTURES
@@ -181,7 +185,7 @@ def test_a_csv_row_the_csv_module_cannot_read_is_rejected(parser: RecordParser) 
 def test_a_bad_json_line_is_rejected_with_its_key_and_the_rest_read(
     line: str, field: str | None, column: int, parser: RecordParser
 ) -> None:
-    from nicelogic.input.readers import jsonl_lines
+    from nicelogic.input.jsonl import jsonl_lines
 
     lines = ['{"id": "j1", "opcs": ["V44.4", "V55.1"]}', line, '{"id": "j3", "opcs": ["W37.1"]}']
     got = [to_record(item, parser) for item in jsonl_lines(lines, "x.jsonl")]

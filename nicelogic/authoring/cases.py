@@ -29,7 +29,7 @@ from pathlib import Path
 
 from nicelogic.check.checker import Checker
 from nicelogic.errors import CaseError
-from nicelogic.input.readers import line_item
+from nicelogic.input.text import line_item
 from nicelogic.results import RecordResult
 from nicelogic.rules.packs import RuleSet
 

@@ -24,7 +24,12 @@ from nicelogic.asp.solve import Finding, solve_forms
 from nicelogic.check.diagnostics import ENGINE_RULES, UNUSED_WAIVER
 from nicelogic.errors import InputProblem, RuleError
 from nicelogic.input.grammar import RecordParser
-from nicelogic.input.readers import InputLine, ReadPosition, Rejected, TableRow, json_record, line_item, read_lines, to_record
+from nicelogic.input.items import InputLine, Rejected
+from nicelogic.input.jsonl import json_record
+from nicelogic.input.read import ReadPosition, read_lines
+from nicelogic.input.records import to_record
+from nicelogic.input.tabular import TableRow
+from nicelogic.input.text import line_item
 from nicelogic.model import Code, Record, System
 from nicelogic.resources import logic_dir, shown_path
 from nicelogic.results import Explanation, RecordResult, Report, SummaryCounter, Violation

@@ -17,7 +17,9 @@ import clingo
 
 from nicelogic.check.checker import Checker
 from nicelogic.complete.candidates import candidates as candidate_codes
-from nicelogic.input.readers import Rejected, line_item, to_record
+from nicelogic.input.items import Rejected
+from nicelogic.input.records import to_record
+from nicelogic.input.text import line_item
 from nicelogic.model import Code, Record, System
 from nicelogic.resources import logic_dir
 

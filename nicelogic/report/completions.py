@@ -6,7 +6,7 @@ import dataclasses
 from typing import Any
 
 from nicelogic.complete.completer import Completion, CompletionReport, Conflict, Consequences, Placed, RepairReport
-from nicelogic.input.readers import Rejected
+from nicelogic.input.items import Rejected
 
 
 def report_dict(report: CompletionReport | Consequences | RepairReport) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from nicelogic.input.readers import ReadPosition
+from nicelogic.input.read import ReadPosition
 from nicelogic.results import RecordResult
 
 COLOR_CHOICES = ("auto", "always", "never")

@@ -1,0 +1,97 @@
+"""JSON Lines: one record object per line, ``{"id", "opcs", "icd10", "cpt", "sex", "age",
+"date", "waive"}``, rewritten into the text format with each code located in the line."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+
+from nicelogic.errors import InputProblem
+from nicelogic.input.attributes import parse_age, parse_date, parse_sex, waivers_of
+from nicelogic.input.items import InputLine
+from nicelogic.model import Field, System
+
+_JSON_SECTIONS = {"opcs": "opcs", "opcs4": "opcs", "icd10": "icd10", "icd": "icd10", "cpt": "cpt"}
+_JSON_KNOWN = set(_JSON_SECTIONS) | {"id", "sex", "age", "date", "waive"}
+
+
+def jsonl_lines(lines: Iterable[str], source: str) -> Iterator[InputLine]:
+    """Records of JSON Lines: ``{"id", "opcs", "icd10", "cpt", "sex", "age", "date"}``."""
+    for number, raw in enumerate(lines, start=1):
+        text = raw.strip()
+        if not text or text.startswith("#"):
+            continue
+        yield json_line(text, source, number)
+
+
+def json_line(text: str, source: str, number: int) -> InputLine:
+    """One JSON object (as text) as an input line."""
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as exc:
+        error = InputProblem(f"not a JSON object: {exc.msg}", number, exc.colno, "json")
+        return InputLine(source, number, "", id=str(number), error=error)
+    return json_record(obj, source, number, text)
+
+
+def json_record(obj: object, source: str, number: int, text: str = "") -> InputLine:
+    """A JSON-shaped record (a dict) as an input line; ``text`` locates codes in the source."""
+    if not isinstance(obj, dict):
+        error = InputProblem("a record must be a JSON object", number, 1, "json")
+        return InputLine(source, number, "", id=str(number), error=error)
+    record_id = str(obj["id"]) if obj.get("id") is not None else str(number)
+
+    def reject(message: str, where: str) -> InputLine:
+        column = text.find(f'"{where}"') + 1 if text else 0
+        return InputLine(source, number, "", id=record_id, error=InputProblem(message, number, max(column, 0), "json", where))
+
+    unknown = sorted(set(obj) - _JSON_KNOWN)
+    if unknown:
+        return reject(f"unknown key {unknown[0]!r} (known: {', '.join(sorted(_JSON_KNOWN))})", unknown[0])
+    parts: list[str] = []
+    fields: list[Field] = []
+    offset = 0
+    search_from = 0
+    for key, keyword in _JSON_SECTIONS.items():
+        if key not in obj or obj[key] is None:
+            continue
+        codes = obj[key]
+        if isinstance(codes, str):
+            codes = codes.replace(",", " ").split()
+        if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
+            return reject(f"{key!r} must be a list of code strings", key)
+        if not codes:
+            continue
+        if parts:
+            parts.append("; ")
+            offset += 2
+        parts.append(keyword + " ")
+        offset += len(keyword) + 1
+        key_at = text.find(f'"{key}"', 0) if text else -1
+        search_from = max(search_from, key_at)
+        for n, code in enumerate(codes):
+            if n:
+                parts.append(" ")
+                offset += 1
+            column = 0
+            if text:
+                found = text.find(f'"{code}"', search_from)
+                if found >= 0:
+                    column, search_from = found + 2, found + len(code) + 2
+            fields.append(Field(offset, f"{key}[{n + 1}]", column))
+            parts.append(code.strip())
+            offset += len(code.strip())
+    try:
+        sex = parse_sex(obj.get("sex"))
+        age = parse_age(obj.get("age"))
+        when = parse_date(str(obj["date"])) if obj.get("date") is not None else None
+    except ValueError as exc:
+        _, name, message = exc.args
+        key = {"SEX": "sex", "STARTAGE": "age"}.get(name, name)
+        return reject(message, key)
+    waive = obj.get("waive") or []
+    if isinstance(waive, str):
+        waive = list(waivers_of(waive))
+    if not isinstance(waive, list) or not all(isinstance(w, str) for w in waive):
+        return reject("'waive' must be a list of rule ids", "waive")
+    return InputLine(source, number, "".join(parts), System.OPCS, record_id, tuple(fields), sex, age, when, waivers=tuple(waive))

@@ -1,0 +1,135 @@
+"""Opening inputs and reading their records in order, whatever the format.
+
+Reading is split in two so that the expensive half can run in worker processes:
+
+1. :func:`read_lines` turns a file into :class:`InputLine` values (or table rows). This is
+   cheap (the csv and json modules do the work) and never fails for one bad record: a
+   record that cannot even be read becomes an ``InputLine`` carrying its problem.
+2. :func:`nicelogic.input.records.to_record` parses one with the grammar into a
+   :class:`Record`, or a :class:`Rejected` value naming the record, line and column.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import IO, TypeVar
+
+from nicelogic.errors import InputError
+from nicelogic.input.items import InputLine
+from nicelogic.input.jsonl import jsonl_lines
+from nicelogic.input.tabular import TableRow, table_lines
+from nicelogic.input.text import text_lines
+from nicelogic.model import System
+
+INPUT_FORMATS = ("auto", "text", "csv", "tsv", "jsonl")
+T = TypeVar("T")
+
+
+def detect_format(path: str, first_line: str | None = None) -> str:
+    """Pick the input format from the file name, or for standard input from its first line."""
+    suffix = Path(path).suffix.lower()
+    if suffix in {".csv"}:
+        return "csv"
+    if suffix in {".tsv", ".tab"}:
+        return "tsv"
+    if suffix in {".jsonl", ".ndjson"}:
+        return "jsonl"
+    if path == "-" and first_line is not None:
+        stripped = first_line.lstrip("\ufeff").strip()
+        if stripped.startswith("{"):
+            return "jsonl"
+        upper = stripped.upper()
+        if "OPERTN" in upper or "DIAG_" in upper or "EPIKEY" in upper:
+            return "tsv" if "\t" in stripped else "csv"
+    return "text"
+
+
+def open_input(path: str) -> IO[str]:
+    """Open a file (or ``-`` for standard input) as text; unreadable bytes become U+FFFD
+    so the grammar rejects the one record that holds them, with its column."""
+    if path == "-":
+        return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig", errors="replace", newline="")
+    try:
+        return open(path, encoding="utf-8-sig", errors="replace", newline="")
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+class ReadPosition:
+    """How far through its inputs a run has got, in bytes, for a progress display.
+
+    Reading runs ahead of checking (records wait in batches and worker queues), so the
+    position read is noted for each record as it is read and taken back, in order, as its
+    result comes out: :meth:`checked` is then the position of the last record checked.
+    """
+
+    def __init__(self, paths: Sequence[str]) -> None:
+        regular = all(path != "-" and os.path.isfile(path) for path in paths)
+        self.total: int | None = sum(os.path.getsize(path) for path in paths) if regular else None
+        self._finished = 0  # bytes of the inputs read to the end
+        self._handle: IO[bytes] | None = None
+        self._marks: deque[int] = deque()
+
+    def _now(self) -> int:
+        if self._handle is None:
+            return self._finished
+        try:
+            return self._finished + self._handle.tell()
+        except (OSError, ValueError):  # a pipe, or a closed file
+            return self._finished
+
+    def started(self, handle: IO[str]) -> None:
+        self._handle = getattr(handle, "buffer", None)
+
+    def finished(self, path: str) -> None:
+        self._handle = None
+        if path != "-" and self.total is not None:
+            self._finished += os.path.getsize(path)
+
+    def track(self, items: Iterable[T]) -> Iterator[T]:
+        for item in items:
+            self._marks.append(self._now())
+            yield item
+
+    def checked(self) -> int:
+        """Bytes up to the record whose result is the next to come out."""
+        return self._marks.popleft() if self._marks else self._now()
+
+
+def read_lines(
+    path: str,
+    input_format: str = "auto",
+    default_system: System = System.OPCS,
+    id_column: str | None = None,
+    position: ReadPosition | None = None,
+) -> Iterator[InputLine | TableRow]:
+    """Every record of one input, in order, as :class:`InputLine` values."""
+    handle = open_input(path)
+    if position is not None:
+        position.started(handle)
+    with handle:
+        first = handle.readline()
+        fmt = detect_format(path, first) if input_format == "auto" else input_format
+        if fmt not in INPUT_FORMATS:
+            raise InputError(f"unknown input format {fmt!r} (expected one of {', '.join(INPUT_FORMATS)})")
+        lines = _chain_first(first, handle)
+        name = "<stdin>" if path == "-" else path
+        if fmt == "text":
+            yield from text_lines(lines, name, default_system)
+        elif fmt == "jsonl":
+            yield from jsonl_lines(lines, name)
+        else:
+            yield from table_lines(lines, name, delimiter="\t" if fmt == "tsv" else ",", id_column=id_column)
+    if position is not None:
+        position.finished(path)
+
+
+def _chain_first(first: str, rest: IO[str]) -> Iterator[str]:
+    if first:
+        yield first
+    yield from rest
