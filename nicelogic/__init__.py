@@ -22,7 +22,8 @@ from nicelogic.check.checker import Checker, check
 from nicelogic.errors import InputError, InputProblem, RuleError
 from nicelogic.model import Code, Record, Sex, System
 from nicelogic.results import RecordResult, Report, Summary, Violation, exit_code
-from nicelogic.rules.packs import Pack, Rule, RuleSet, load_rules
+from nicelogic.rules.metadata import Rule
+from nicelogic.rules.packs import Pack, RuleSet, load_rules
 
 __all__ = [
     "Checker",

@@ -23,7 +23,8 @@ from nicelogic.asp.syntax import atoms_of, name_and_arity, strings_of
 from nicelogic.authoring.cases import load_cases
 from nicelogic.errors import RuleError
 from nicelogic.resources import shown_path
-from nicelogic.rules.packs import OUTPUT, library_files, load_pack, load_rules, resolve_selection
+from nicelogic.rules.packs import library_files, load_pack, load_rules, resolve_selection
+from nicelogic.rules.program import OUTPUT
 from nicelogic.tables.loaders import CodeTables, TableConfig, load_tables
 
 # Predicates every program may read without defining them: the record facts, the table

@@ -40,7 +40,9 @@ from nicelogic.asp.applicability import APPLIES
 from nicelogic.asp.facts import SECTION_PREDICATES
 from nicelogic.asp.syntax import atoms_of
 from nicelogic.errors import RuleError
-from nicelogic.rules.packs import OUTPUT, EquivalentMutant, Pack, equivalent_mutants, read_header
+from nicelogic.rules.metadata import EquivalentMutant, equivalent_mutants, read_header
+from nicelogic.rules.packs import Pack
+from nicelogic.rules.program import OUTPUT
 from nicelogic.tables.loaders import CodeTables
 
 OPERATORS = ("delete-literal", "negate", "comparison", "shift", "swap-variables", "sibling", "drop-rule", "drop-row")

@@ -33,7 +33,8 @@ from nicelogic.input.text import line_item
 from nicelogic.model import Code, Record, System
 from nicelogic.resources import logic_dir, shown_path
 from nicelogic.results import Explanation, RecordResult, Report, SummaryCounter, Violation
-from nicelogic.rules.packs import Rule, RuleSet, load_rules, resolve_selection
+from nicelogic.rules.metadata import Rule
+from nicelogic.rules.packs import RuleSet, load_rules, resolve_selection
 from nicelogic.rules.selectors import RuleFilter, matched, matches, unmatched
 from nicelogic.tables.loaders import CodeTables, TableConfig, load_tables
 

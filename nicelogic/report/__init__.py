@@ -13,7 +13,7 @@ from nicelogic.report.junit import JunitReporter
 from nicelogic.report.sarif import SarifReporter
 from nicelogic.report.tap import TapReporter
 from nicelogic.report.text import TextReporter
-from nicelogic.rules.packs import Rule
+from nicelogic.rules.metadata import Rule
 
 FORMATS = ("text", "json", "jsonl", "sarif", "junit", "csv", "tap", "github", "gitlab")
 

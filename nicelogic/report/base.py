@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import IO, Any, Protocol
 
 from nicelogic.results import Explanation, RecordResult, Summary, Violation
-from nicelogic.rules.packs import Rule
+from nicelogic.rules.metadata import Rule
 
 
 class Reporter(Protocol):

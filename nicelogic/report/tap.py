@@ -10,7 +10,7 @@ from nicelogic.report.base import ReporterBase
 from nicelogic.report.escape import tap_description, visible
 from nicelogic.report.text import explanation_lines, rejection_line, violation_line
 from nicelogic.results import RecordResult, Summary
-from nicelogic.rules.packs import Rule
+from nicelogic.rules.metadata import Rule
 
 
 def tap_line(ok: bool, number: int, description: str, directive: str = "") -> str:

@@ -10,7 +10,7 @@ from rich.markup import escape
 from nicelogic.report.base import ReporterBase
 from nicelogic.report.escape import visible
 from nicelogic.results import RecordResult, Summary, Violation
-from nicelogic.rules.packs import Rule
+from nicelogic.rules.metadata import Rule
 
 _STYLE = {"error": "bold red", "warning": "yellow"}
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from nicelogic.rules.packs import CONFIDENCES, NEEDS, RuleSet
+from nicelogic.rules.metadata import CONFIDENCES, NEEDS
+from nicelogic.rules.packs import RuleSet
 from nicelogic.tables.loaders import OpcsTable
 
 

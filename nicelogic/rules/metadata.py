@@ -1,0 +1,151 @@
+"""A rule's metadata: the TOML in the ``%!`` lines that open its ``.lp`` file (see
+``logic/README.md``), read and checked, so that a rule without an id, a severity, a title,
+a message or a source never loads."""
+
+from __future__ import annotations
+
+import re
+import string
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from nicelogic.errors import RuleError
+
+SEVERITIES = ("error", "warning")
+CONFIDENCES = {"S": "stated in a source document", "V": "seen in a public source", "Q": "quoted second-hand", "H": "hypothesis"}
+_REQUIRED = ("id", "severity", "title", "message", "source")
+_OPTIONAL = ("confidence", "fail", "pass", "description", "needs", "equivalent-mutants")
+# What a rule may need beyond the shipped tables to be able to fire.
+NEEDS = {"icd10-file": "a UK ICD-10 5th Edition release file (--icd10-file)"}
+_ID = re.compile(r"^[a-z0-9]+(?:[.-][a-z0-9]+)*$")
+MESSAGE_FIELDS = frozenset(
+    {"code", "code_title", "codes", "position", "positions", "section", "system", "chapter", "category", "record", "detail"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class EquivalentMutant:
+    """A mutant of a file's statements that cannot change any answer, as its author
+    declared it (``nicelogic test --mutate`` names mutants by this key)."""
+
+    mutant: str
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One rule's metadata, read from the ``%!`` header of its ``.lp`` file."""
+
+    id: str
+    severity: str
+    title: str
+    message: str
+    source: str
+    pack: str
+    file: Path
+    line: int
+    confidence: str | None = None
+    description: str = ""
+    fail: tuple[str, ...] = ()
+    passes: tuple[str, ...] = ()
+    needs: tuple[str, ...] = ()
+
+
+# --------------------------------------------------------------------------- metadata
+
+
+def read_header(path: Path, text: str) -> tuple[dict[str, object], int] | None:
+    """The ``%!`` metadata of a rule file and the line it starts on, or None for a helper."""
+    lines: list[str] = []
+    first = 0
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.startswith("%!"):
+            first = first or number
+            lines.append(line[2:].removeprefix(" "))
+        elif first:
+            break  # the header is one block of %! lines
+    if not first:
+        return None
+    try:
+        return tomllib.loads("\n".join(lines)), first
+    except tomllib.TOMLDecodeError as exc:
+        raise RuleError(f"the %! metadata is not valid TOML: {exc}", path, first) from None
+
+
+def equivalent_mutants(header: dict[str, object] | None, path: Path, line: int) -> tuple[EquivalentMutant, ...]:
+    """The ``equivalent-mutants`` declarations of a ``%!`` header, validated."""
+    value = (header or {}).get("equivalent-mutants", [])
+    shape = 'equivalent-mutants must be a list of { mutant = "...", why = "..." } tables'
+    if not isinstance(value, list):
+        raise RuleError(shape, path, line)
+    declared: list[EquivalentMutant] = []
+    for item in value:
+        if not isinstance(item, dict) or set(item) != {"mutant", "why"}:
+            raise RuleError(shape, path, line)
+        mutant, why = item["mutant"], item["why"]
+        if not isinstance(mutant, str) or not isinstance(why, str) or not mutant.strip() or not why.strip():
+            raise RuleError("every equivalent mutant needs a non-empty mutant and why", path, line)
+        declared.append(EquivalentMutant(mutant.strip(), " ".join(why.split())))
+    return tuple(declared)
+
+
+def rule_from_header(header: dict[str, object], path: Path, line: int, pack: str) -> Rule:
+    missing = [key for key in _REQUIRED if not header.get(key)]
+    if missing:
+        raise RuleError(f"rule metadata lacks {', '.join(missing)}", path, line)
+    unknown = sorted(set(header) - set(_REQUIRED) - set(_OPTIONAL))
+    if unknown:
+        known = ", ".join(_REQUIRED + _OPTIONAL)
+        raise RuleError(f"unknown rule metadata key(s) {', '.join(unknown)} (known: {known})", path, line)
+    for key in _REQUIRED + ("confidence", "description"):
+        if key in header and not isinstance(header[key], str):
+            raise RuleError(f"{key} must be a string", path, line)
+    rule_id = str(header["id"])
+    if not _ID.match(rule_id):
+        raise RuleError(f"rule id {rule_id!r} must be lower case words joined by '.' or '-'", path, line)
+    severity = str(header["severity"])
+    if severity not in SEVERITIES:
+        raise RuleError(f"severity {severity!r} must be one of {', '.join(SEVERITIES)}", path, line)
+    title = str(header["title"])
+    if "\n" in title.strip():
+        raise RuleError("title must be one line", path, line)
+    confidence = header.get("confidence")
+    if confidence is not None and confidence not in CONFIDENCES:
+        raise RuleError(f"confidence {confidence!r} must be one of {', '.join(CONFIDENCES)}", path, line)
+    if confidence == "H" and severity == "error":
+        raise RuleError("a hypothesis (confidence H) can only be a warning", path, line)
+    message = str(header["message"])
+    try:
+        fields = {name for _, name, _, _ in string.Formatter().parse(message) if name is not None}
+    except ValueError as exc:
+        raise RuleError(f"message template is malformed: {exc}", path, line) from None
+    unknown_fields = sorted({f.split(".")[0].split("[")[0] for f in fields} - MESSAGE_FIELDS)
+    if unknown_fields:
+        known = ", ".join(sorted(MESSAGE_FIELDS))
+        raise RuleError(f"message uses unknown field(s) {', '.join(unknown_fields)} (known: {known})", path, line)
+    examples = {}
+    for key in ("fail", "pass"):
+        value = header.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise RuleError(f"{key} must be a list of records in the text format", path, line)
+        examples[key] = tuple(value)
+    needs = header.get("needs", [])
+    if not isinstance(needs, list) or any(n not in NEEDS for n in needs):
+        raise RuleError(f"needs must be a list drawn from {', '.join(NEEDS)}", path, line)
+    equivalent_mutants(header, path, line)
+    return Rule(
+        id=rule_id,
+        severity=severity,
+        title=title.strip(),
+        message=message.strip(),
+        source=str(header["source"]).strip(),
+        pack=pack,
+        file=path,
+        line=line,
+        confidence=str(confidence) if confidence else None,
+        description=str(header.get("description", "")).strip(),
+        fail=examples["fail"],
+        passes=examples["pass"],
+        needs=tuple(needs),
+    )
