@@ -11,28 +11,25 @@ from __future__ import annotations
 import copy
 import dataclasses
 import os
-from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from functools import cache
 from itertools import islice
-from pathlib import Path
 from typing import Any
 
-from nicelogic.asp.facts import AttributeScope, record_facts, record_form, wanted_attributes
+from nicelogic.asp.facts import AttributeScope, record_form, wanted_attributes
 from nicelogic.asp.solve import Finding, solve_forms
 from nicelogic.check.diagnostics import ENGINE_RULES, UNUSED_WAIVER
+from nicelogic.check.explain import explain
+from nicelogic.check.messages import render_message
+from nicelogic.check.parallel import check_in_workers
 from nicelogic.errors import InputProblem, RuleError
+from nicelogic.input.adapt import as_input
 from nicelogic.input.grammar import RecordParser
 from nicelogic.input.items import InputLine, Rejected
-from nicelogic.input.jsonl import json_record
 from nicelogic.input.read import ReadPosition, read_lines
 from nicelogic.input.records import to_record
 from nicelogic.input.tabular import TableRow
-from nicelogic.input.text import line_item
 from nicelogic.model import Code, Record, System
-from nicelogic.resources import logic_dir, shown_path
-from nicelogic.results import Explanation, RecordResult, Report, SummaryCounter, Violation
+from nicelogic.results import RecordResult, Report, SummaryCounter, Violation
 from nicelogic.rules.metadata import Rule
 from nicelogic.rules.packs import RuleSet, load_rules, resolve_selection
 from nicelogic.rules.selectors import RuleFilter, matched, matches, unmatched
@@ -65,8 +62,8 @@ class Checker:
         ignore: Iterable[str] = (),
         applicability: bool = False,
     ) -> None:
-        self._folders = tuple(resolve_selection(rules))
-        self.ruleset: RuleSet = load_rules([str(f) for f in self._folders])
+        self.folders = tuple(resolve_selection(rules))
+        self.ruleset: RuleSet = load_rules([str(f) for f in self.folders])
         self.explain = explain
         self.table_config = tables or TableConfig()
         self.tables: CodeTables = load_tables(self.table_config)
@@ -174,7 +171,7 @@ class Checker:
             yield from self.iter_check(first)
             yield from self.iter_check(iterator)
             return
-        yield from _parallel(self, _chunks(first, iterator, chunk_size))
+        yield from check_in_workers(self, first, iterator, chunk_size)
 
     # ------------------------------------------------------------------ the batch
 
@@ -294,139 +291,8 @@ class Checker:
             column=column,
             title=rule.title,
             where=where,
-            explanation=self._explain(record, system, finding, rule) if self.explain else None,
+            explanation=explain(record, system, finding, rule, self.ruleset, self.tables) if self.explain else None,
         )
-
-    def _explain(self, record: Record, system: System, finding: Finding, rule: Rule) -> Explanation:
-        codes = record.codes(system)
-        positions = set(finding.positions) or set(range(1, len(codes) + 1))
-        blamed_facts = [
-            line.replace("(1,", "(R,")
-            for line in record_facts(record, 1, self.ruleset.attributes).splitlines()
-            if any(f",{system.value},{p}," in line or line.endswith(f",{system.value},{p}).") for p in positions)
-        ]
-        listed = tuple(
-            (n, c.text(), self.tables.title(system, c.value), n in finding.positions) for n, c in enumerate(codes, start=1)
-        )
-        return Explanation(
-            rule_file=f"{shown_path(rule.file, logic_dir().parent)}:{rule.line}",
-            rule_text=_rule_text(rule.file),
-            description=rule.description or rule.title,
-            facts=tuple(blamed_facts),
-            codes=listed,
-            guidance=rule.source,
-        )
-
-
-class Detail(tuple[str, ...]):
-    """A rule's detail term in a message: ``{detail}`` shows its parts joined by commas,
-    ``{detail[0]}`` one part."""
-
-    def __format__(self, spec: str) -> str:
-        return format(", ".join(self), spec)
-
-
-@cache
-def _rule_text(path: Path) -> str:
-    """A rule file without its metadata header and comments: the statements themselves."""
-    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if not line.lstrip().startswith("%")]
-    return "\n".join(lines).strip()
-
-
-def render_message(rule: Rule, record: Record, system: System, finding: Finding, codes: list[str], code_title: str = "") -> str:
-    first = codes[0] if codes else ""
-    fields = {
-        "code": first,
-        "code_title": code_title or first,
-        "codes": ", ".join(codes),
-        "position": finding.positions[0] if finding.positions else "",
-        "positions": ", ".join(str(p) for p in finding.positions),
-        "section": system.value,
-        "system": system.label,
-        "chapter": first[:1],
-        "category": first[:3] if system is not System.CPT else first,
-        "record": record.id,
-        "detail": Detail(finding.detail),
-    }
-    try:
-        return rule.message.format_map(fields)
-    except (IndexError, KeyError, ValueError):  # a template valid at load but not for these codes
-        return rule.message
-
-
-# ------------------------------------------------------------------ input adaptation
-
-
-def as_input(
-    records_or_text: str | Iterable[Record | InputLine | str | Mapping[str, object]],
-    system: System,
-    source: str,
-) -> Iterator[InputLine | Record]:
-    """Everything the library accepts as records, as the items a checker takes: text
-    (one record per line), or Records, JSON-shaped dicts and lines. A line starting with
-    ``{`` is a JSON record (no text record can start so)."""
-    if isinstance(records_or_text, str):
-        records_or_text = records_or_text.splitlines()
-    for number, item in enumerate(records_or_text, start=1):
-        if isinstance(item, Record | InputLine):
-            yield item
-        elif isinstance(item, str):
-            line = line_item(item, source, number, system)
-            if line is not None:
-                yield line
-        elif isinstance(item, Mapping):
-            yield json_record(dict(item), source, number)
-        else:
-            raise TypeError(f"cannot check a {type(item).__name__}: give Records, text lines or dicts")
-
-
-# ------------------------------------------------------------------ worker processes
-
-_worker: Checker | None = None
-_Item = InputLine | TableRow | Record
-
-
-def _worker_start(folders: tuple[str, ...], tables: TableConfig, options: dict[str, Any]) -> None:
-    global _worker
-    _worker = Checker(folders, tables=tables, jobs=1, **options)
-
-
-def _worker_check(chunk: list[_Item]) -> list[RecordResult]:
-    assert _worker is not None, "worker not started"
-    return list(_worker.iter_check(chunk))
-
-
-def _chunks(first: list[_Item], rest: Iterator[_Item], size: int) -> Iterator[list[_Item]]:
-    """Chunks of ``size`` records, the first few smaller so that results (and progress)
-    start to flow while the workers are still warming up."""
-    start, step = 0, max(1, size // 16)
-    while start < len(first):
-        yield first[start : start + step]
-        start, step = start + step, min(step * 2, size)
-    while chunk := list(islice(rest, size)):
-        yield chunk
-
-
-# clingo keeps every symbol it has seen for the life of a process: recycle workers.
-_TASKS_PER_WORKER = 100
-
-
-def _parallel(checker: Checker, chunks: Iterator[list[_Item]]) -> Iterator[RecordResult]:
-    folders = tuple(str(f) for f in checker._folders)
-    with ProcessPoolExecutor(
-        max_workers=checker.jobs,
-        initializer=_worker_start,
-        initargs=(folders, checker.table_config, checker.worker_options()),
-        max_tasks_per_child=_TASKS_PER_WORKER,
-    ) as pool:
-        pending: deque[Future[list[RecordResult]]] = deque()
-        window = checker.jobs * 2  # bounded, so memory does not grow with the input
-        for chunk in chunks:
-            pending.append(pool.submit(_worker_check, chunk))
-            while len(pending) >= window:
-                yield from pending.popleft().result()
-        while pending:
-            yield from pending.popleft().result()
 
 
 def check(
@@ -440,4 +306,4 @@ def check(
     return Checker(rules, tables=tables).check(records_or_text, system=system)
 
 
-__all__ = ["Checker", "check", "render_message"]
+__all__ = ["Checker", "check"]
