@@ -18,7 +18,8 @@ from pathlib import Path
 
 from nicelogic import Checker
 from nicelogic.model import System
-from nicelogic.tables.loaders import TableConfig, load_ncci
+from nicelogic.tables import TableConfig
+from nicelogic.tables.ncci import load_ncci
 
 # Real CPT/HCPCS codes common on US claims, with the vertebroplasty family of seed 004.
 CODES = [

@@ -40,7 +40,8 @@ from nicelogic.results import RecordResult, SummaryCounter, exit_code
 from nicelogic.rules.catalogue import catalogue, extended_categories_markdown, markdown, pack_line, packs_info
 from nicelogic.rules.packs import builtin_pack_dirs, load_rules
 from nicelogic.rules.selectors import split_selectors
-from nicelogic.tables.loaders import OPCS_ATTRIBUTION, TableConfig, load_tables
+from nicelogic.tables import TableConfig, load_tables
+from nicelogic.tables.opcs import OPCS_ATTRIBUTION
 
 USAGE_ERROR = 2
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from nicelogic import Checker
-from nicelogic.tables.loaders import TableConfig
+from nicelogic.tables import TableConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -10,7 +10,7 @@ from nicelogic import Checker, load_rules
 from nicelogic.authoring.cases import load_cases, parse_cases, run_cases
 from nicelogic.authoring.testing import run_tests
 from nicelogic.errors import CaseError
-from nicelogic.tables.loaders import TableConfig
+from nicelogic.tables import TableConfig
 
 from .conftest import ROOT, UK_ICD10
 

@@ -15,7 +15,7 @@ from nicelogic.authoring.mutation_run import run_mutation
 from nicelogic.cli import main
 from nicelogic.errors import RuleError
 from nicelogic.rules.packs import load_pack, load_rules
-from nicelogic.tables.loaders import load_tables
+from nicelogic.tables import load_tables
 
 APPROACH = """\
 %! id = "mut.approach"

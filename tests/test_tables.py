@@ -8,7 +8,10 @@ from click.testing import CliRunner
 from nicelogic import Checker, InputError
 from nicelogic.cli import main
 from nicelogic.model import System
-from nicelogic.tables.loaders import TableConfig, load_icd10_uk, load_ncci, load_opcs, load_tables
+from nicelogic.tables import TableConfig, load_tables
+from nicelogic.tables.icd10 import load_icd10_uk
+from nicelogic.tables.ncci import load_ncci
+from nicelogic.tables.opcs import load_opcs
 
 from .conftest import FIXTURES, ROOT, UK_ICD10
 

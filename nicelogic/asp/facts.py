@@ -34,6 +34,11 @@ AttributeScope = dict[str, frozenset[str] | None]
 _R = "\x00"
 
 
+def quote(text: str) -> str:
+    """A string as an ASP string constant: the one quoting of text that becomes a fact."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def _code_facts(system: System, position: int, code: Code, out: list[str]) -> None:
     s, p = system.value, position
     out.append(f'code({_R},{s},{p},"{code.value}").')

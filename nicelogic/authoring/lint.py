@@ -25,7 +25,7 @@ from nicelogic.errors import RuleError
 from nicelogic.resources import shown_path
 from nicelogic.rules.packs import library_files, load_pack, load_rules, resolve_selection
 from nicelogic.rules.program import OUTPUT
-from nicelogic.tables.loaders import CodeTables, TableConfig, load_tables
+from nicelogic.tables import CodeTables, TableConfig, load_tables
 
 # Predicates every program may read without defining them: the record facts, the table
 # facts, and the shared output/default declarations.

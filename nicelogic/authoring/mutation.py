@@ -43,7 +43,7 @@ from nicelogic.errors import RuleError
 from nicelogic.rules.metadata import EquivalentMutant, equivalent_mutants, read_header
 from nicelogic.rules.packs import Pack
 from nicelogic.rules.program import OUTPUT
-from nicelogic.tables.loaders import CodeTables
+from nicelogic.tables import CodeTables
 
 OPERATORS = ("delete-literal", "negate", "comparison", "shift", "swap-variables", "sibling", "drop-rule", "drop-row")
 

@@ -29,7 +29,7 @@ from nicelogic.authoring.testing import case_selection, discover, file_cases
 from nicelogic.check.checker import Checker
 from nicelogic.errors import CaseError
 from nicelogic.rules.packs import program_text
-from nicelogic.tables.loaders import TableConfig
+from nicelogic.tables import TableConfig
 
 # Outcomes that mean the cases noticed the mutant.
 KILLED = ("killed", "error", "timeout", "memory")

@@ -20,7 +20,7 @@ from nicelogic.check.checker import Checker
 from nicelogic.errors import CaseError
 from nicelogic.resources import shown_path
 from nicelogic.rules.packs import resolve_selection
-from nicelogic.tables.loaders import TableConfig
+from nicelogic.tables import TableConfig
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,7 +33,7 @@ from nicelogic.results import RecordResult, Report, SummaryCounter, Violation
 from nicelogic.rules.metadata import Rule
 from nicelogic.rules.packs import RuleSet, load_rules, resolve_selection
 from nicelogic.rules.selectors import RuleFilter, matched, matches, unmatched
-from nicelogic.tables.loaders import CodeTables, TableConfig, load_tables
+from nicelogic.tables import CodeTables, TableConfig, load_tables
 
 DEFAULT_BATCH = 2000
 DEFAULT_CHUNK = 5000

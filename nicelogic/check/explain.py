@@ -12,7 +12,7 @@ from nicelogic.resources import logic_dir, shown_path
 from nicelogic.results import Explanation
 from nicelogic.rules.metadata import Rule
 from nicelogic.rules.packs import RuleSet
-from nicelogic.tables.loaders import CodeTables
+from nicelogic.tables import CodeTables
 
 
 def explain(record: Record, system: System, finding: Finding, rule: Rule, ruleset: RuleSet, tables: CodeTables) -> Explanation:

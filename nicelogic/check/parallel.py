@@ -13,7 +13,7 @@ from nicelogic.input.items import InputLine
 from nicelogic.input.tabular import TableRow
 from nicelogic.model import Record
 from nicelogic.results import RecordResult
-from nicelogic.tables.loaders import TableConfig
+from nicelogic.tables import TableConfig
 
 if TYPE_CHECKING:
     from nicelogic.check.checker import Checker

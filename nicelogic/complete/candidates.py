@@ -28,7 +28,7 @@ from nicelogic.asp.facts import SECTION_PREDICATES
 from nicelogic.asp.syntax import atoms_of, strings_of
 from nicelogic.model import System
 from nicelogic.rules.packs import RuleSet, load_rules
-from nicelogic.tables.loaders import CodeTables
+from nicelogic.tables import CodeTables
 
 _CODE = re.compile(r"^[A-Z][0-9]{2}\.[0-9]{1,2}$")
 _CATEGORY = re.compile(r"^[A-Z][0-9]{2}$")

@@ -15,6 +15,7 @@ from typing import Any
 
 import clingo
 
+from nicelogic.asp.facts import quote
 from nicelogic.check.checker import Checker
 from nicelogic.complete.candidates import candidates as candidate_codes
 from nicelogic.input.items import Rejected
@@ -122,12 +123,8 @@ def _solving(ctl: clingo.Control) -> Any:
     return ctl.configuration.solve
 
 
-def _q(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
 def _info_facts(system: System, code: str) -> list[str]:
-    s, c = system.value, _q(code)
+    s, c = system.value, quote(code)
     if system is System.CPT:
         return [f"cat_of({s},{c},{c})."]
     out = [f'cat_of({s},{c},"{code[:3]}").', f'chapter_of({s},{c},"{code[0]}").', f"catnum_of({s},{c},{int(code[1:3])})."]
@@ -216,7 +213,7 @@ class Completer:
         facts: list[str] = [f"max_add({self.max_add}).", "allow(insert).", "cost(insert,1)."]
         if repair:
             facts += ["allow(delete).", "allow(move).", "allow(replace).", "cost(delete,1).", "cost(move,1).", "cost(replace,1)."]
-        facts += [f"error_rule({_q(rule.id)})." for rule in self.checker.rules.values() if rule.severity == "error"]
+        facts += [f"error_rule({quote(rule.id)})." for rule in self.checker.rules.values() if rule.severity == "error"]
         all_codes: dict[System, set[str]] = {}
         for system in sections:
             codes = given[system]
@@ -225,17 +222,17 @@ class Completer:
             facts.append(f"slot({s},1..{len(codes) + self.max_add + 2}).")
             for index, code in enumerate(codes, start=1):
                 if code.wildcard:
-                    facts.append(f"given({s},{index},{_q(code.value + '.-')}).")
-                    facts.append(f"given_wildcard({s},{index},{_q(code.value)}).")
+                    facts.append(f"given({s},{index},{quote(code.value + '.-')}).")
+                    facts.append(f"given_wildcard({s},{index},{quote(code.value)}).")
                 else:
-                    facts.append(f"given({s},{index},{_q(code.value)}).")
+                    facts.append(f"given({s},{index},{quote(code.value)}).")
                     all_codes.setdefault(system, set()).add(code.value)
                 if system is System.CPT:
                     facts.append(f"given_units({s},{index},{code.units}).")
-                    facts += [f"given_modifier({s},{index},{_q(m)})." for m in code.modifiers]
+                    facts += [f"given_modifier({s},{index},{quote(m)})." for m in code.modifiers]
                 if code.mark:
                     facts.append(f"given_mark({s},{index},{code.mark}).")
-            facts += [f"candidate({s},{_q(c)})." for c in sorted(wanted.get(system, ()))]
+            facts += [f"candidate({s},{quote(c)})." for c in sorted(wanted.get(system, ()))]
             all_codes.setdefault(system, set()).update(wanted.get(system, ()))
         for system, values in all_codes.items():
             for value in sorted(values):

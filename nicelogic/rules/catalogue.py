@@ -7,7 +7,7 @@ from typing import Any
 
 from nicelogic.rules.metadata import CONFIDENCES, NEEDS
 from nicelogic.rules.packs import RuleSet
-from nicelogic.tables.loaders import OpcsTable
+from nicelogic.tables.opcs import OpcsTable
 
 
 def catalogue(ruleset: RuleSet) -> list[dict[str, Any]]:
