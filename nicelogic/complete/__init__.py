@@ -3,8 +3,8 @@
 from nicelogic.complete import Completer
 """
 
-from nicelogic.complete.completer import (
-    Completer,
+from nicelogic.complete.completer import Completer
+from nicelogic.complete.results import (
     Completion,
     CompletionReport,
     Conflict,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from nicelogic.complete.completer import Completion, CompletionReport, Conflict, Consequences, Placed, RepairReport
+from nicelogic.complete.results import Completion, CompletionReport, Conflict, Consequences, Placed, RepairReport
 from nicelogic.input.items import Rejected
 
 

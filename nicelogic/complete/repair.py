@@ -1,0 +1,81 @@
+"""Repairs: the smallest edits (insert, delete, move, replace by a sibling code) that make
+an invalid record valid, from the same generator with edits allowed."""
+
+from __future__ import annotations
+
+import clingo
+
+from nicelogic.complete.problem import Problem
+from nicelogic.complete.results import Edit, Repair, RepairReport
+from nicelogic.complete.why_none import WhyNone
+from nicelogic.model import Record, System
+
+DEFAULT_LIMIT = 20
+# How many distinct completions are enumerated to count and rank them; past it a count
+# is reported as "N+".
+DEFAULT_COUNT_LIMIT = 2000
+
+
+class Repairs(WhyNone):
+    # -------------------------------------------------------------- repairs
+
+    def repair(self, record: Record | str, *, limit: int = DEFAULT_LIMIT, count_limit: int = DEFAULT_COUNT_LIMIT) -> RepairReport:
+        """The minimal edits (insert, delete, move, replace by a sibling code) that make a
+        record valid, each with what it changes and which violations it removes."""
+        parsed = self.parse(record)
+        before = self.checker.check_record(parsed)
+        errors = tuple(sorted({v.rule for v in before.violations if v.is_error}))
+        if not errors:
+            return RepairReport(parsed.text(), (), 0, True, ())
+        problem = self._problem(parsed, "codes", repair=True)
+        found: list[tuple[tuple[int, ...], Repair]] = []
+
+        def on_model(model: clingo.Model) -> None:
+            found.append(self._repair(problem, model, before.violations))
+
+        exhaustive = self._enumerate(problem, True, count_limit, on_model)
+        if not found:
+            return RepairReport(parsed.text(), (), 0, exhaustive, errors, self._conflict(problem))
+        found.sort(key=lambda item: (item[0], item[1].record))
+        return RepairReport(parsed.text(), tuple(r for _, r in found[:limit]), len(found), exhaustive, errors)
+
+    def _repair(self, problem: Problem, model: clingo.Model, violations) -> tuple[tuple[int, ...], Repair]:  # type: ignore[no-untyped-def]
+        reading = self._read(model)
+        at, inserted, warnings = reading.at, reading.inserted, reading.warnings
+        edits: list[Edit] = []
+        for symbol in model.symbols(shown=True):
+            args = symbol.arguments
+            if symbol.name == "deleted":
+                system = System(args[0].name)
+                edits.append(
+                    Edit("delete", system.value, problem.given[system][args[1].number - 1].text(), original=args[1].number)
+                )
+        places = reading.places
+        for symbol in model.symbols(shown=True):
+            args = symbol.arguments
+            if symbol.name == "moved":
+                system = System(args[0].name)
+                code = problem.given[system][args[1].number - 1]
+                edits.append(Edit("move", system.value, code.text(), places.get((system.value, args[1].number)), args[1].number))
+            elif symbol.name == "replaced":
+                system = System(args[0].name)
+                code = problem.given[system][args[1].number - 1]
+                edits.append(
+                    Edit(
+                        "replace",
+                        system.value,
+                        code.text(),
+                        places.get((system.value, args[1].number)),
+                        args[1].number,
+                        args[2].string,
+                    )
+                )
+        for section, position in sorted(inserted):
+            edits.append(Edit("insert", section, at[(section, position)], position))
+        text = self._text(problem.record, problem.sections, self._with_given_text(problem, reading), inserted)
+        after = self.checker.check_record(text)
+        removed = tuple(sorted({v.rule for v in violations} - {v.rule for v in after.violations}))
+        defaults = sum(1 for e in edits if e.kind == "insert" and (e.section, e.code) in problem.defaults)
+        order = {"delete": 0, "move": 1, "replace": 2, "insert": 3}
+        edits.sort(key=lambda e: (order[e.kind], e.section, e.position or 0, e.original or 0))
+        return (len(edits), len(warnings), -defaults), Repair(text, tuple(edits), removed, warnings)
