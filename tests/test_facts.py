@@ -55,3 +55,28 @@ def test_every_fact_predicate_is_documented_and_declared() -> None:
     for name, arity in predicates:
         assert f"`{name}(" in readme, name
         assert f"#defined {name}/{arity}." in declared, (name, arity)
+
+
+def test_generated_vocabulary_table_in_logic_readme_is_current() -> None:
+    """Guards a generated file against going stale: regenerate the table between the
+    vocabulary markers of logic/README.md with nicelogic.asp.vocabulary.markdown()."""
+    from nicelogic.asp.vocabulary import markdown
+
+    readme = (logic_dir() / "README.md").read_text(encoding="utf-8")
+    shown = readme.split("<!-- vocabulary -->\n", 1)[1].split("<!-- /vocabulary -->", 1)[0]
+    assert shown == markdown()
+
+
+def test_table_facts_written_are_the_declared_ones() -> None:
+    from nicelogic.asp.vocabulary import table_predicates
+    from nicelogic.model import System
+    from nicelogic.tables import TableConfig, load_tables
+
+    from .conftest import UK_ICD10
+
+    tables = load_tables(TableConfig(icd10_file=UK_ICD10))
+    codes = {System.OPCS: {"V44.4", "O13.1", "V44"}, System.ICD10: {"M80.0", "G55.1", "M51.1", "W19", "N40"},
+             System.CPT: {"22510", "22512", "77003"}}  # fmt: skip
+    written = {(m.group(1), m.group(2).count(",") + 1) for m in re.finditer(r"^(\w+)\((.*)\)\.$", tables.facts(codes), re.M)}
+    assert written <= set(table_predicates().items())
+    assert {name for name, _ in written} >= {"opcs_code", "icd_code", "icd_sex", "ncci_addon", "ncci_mue"}

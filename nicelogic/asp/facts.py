@@ -1,4 +1,4 @@
-"""Records as ASP facts, in the vocabulary documented in ``logic/README.md``.
+"""Records as ASP facts, in the vocabulary declared in ``logic/lib/vocabulary.lp``.
 
 The facts of one record are produced once as a *form*: text with the record argument
 left open. Two records with the same form get the same verdict, so the form is also the
@@ -9,22 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from nicelogic.asp.vocabulary import record_attributes, section_predicates, table_predicates
 from nicelogic.model import Code, Record, System
 
-RECORD_ATTRIBUTES = frozenset({"sex", "age", "date"})
-
-# Facts about codes from the loaded tables (see nicelogic.tables), by name and arity.
-TABLE_PREDICATES = {
-    "opcs_code": 1, "opcs_subdivided": 1, "opcs_extended": 2,
-    "icd_edition": 1, "icd_code": 1, "icd_subdivided": 1, "icd_asterisk": 1, "icd_dagger": 1,
-    "icd_not_primary": 1, "icd_sex": 2, "icd_age": 3,
-    "ncci_addon": 3, "ncci_ptp": 4, "ncci_mue": 3,
-}  # fmt: skip
-
-# Predicates of record facts whose second argument is the section.
-SECTION_PREDICATES = frozenset(
-    {"section", "code", "category", "chapter", "catnum", "subdivision", "extension", "wildcard", "mark", "units", "modifier"}
-)
+# The vocabulary is declared once, in logic/lib/vocabulary.lp.
+RECORD_ATTRIBUTES = record_attributes()
+TABLE_PREDICATES = table_predicates()
+SECTION_PREDICATES = section_predicates()
 
 # Which record attributes to pass, and for records with which sections (None: any record).
 AttributeScope = dict[str, frozenset[str] | None]

@@ -18,8 +18,9 @@ from clingo import ast
 
 from nicelogic.asp.applicability import APPLIES
 from nicelogic.asp.applicability import derive as derive_applies
-from nicelogic.asp.facts import RECORD_ATTRIBUTES, SECTION_PREDICATES, TABLE_PREDICATES
+from nicelogic.asp.facts import SECTION_PREDICATES
 from nicelogic.asp.syntax import atoms_of, name_and_arity, strings_of
+from nicelogic.asp.vocabulary import vocabulary
 from nicelogic.authoring.cases import load_cases
 from nicelogic.errors import RuleError
 from nicelogic.resources import shown_path
@@ -27,15 +28,10 @@ from nicelogic.rules.packs import library_files, load_pack, load_rules, resolve_
 from nicelogic.rules.program import OUTPUT
 from nicelogic.tables import CodeTables, TableConfig, load_tables
 
-# Predicates every program may read without defining them: the record facts, the table
-# facts, and the shared output/default declarations.
-VOCABULARY = (
-    {(name, 4) for name in SECTION_PREDICATES - {"section", "wildcard"}}
-    | {("section", 3), ("wildcard", 3), ("record", 1)}
-    | {(name, 2) for name in RECORD_ATTRIBUTES}
-    | set(TABLE_PREDICATES.items())
-)
-_DECLARED = {("completion_default", 2), APPLIES} | set(OUTPUT)
+# Predicates every program may read without defining them (the vocabulary), and those a
+# rule may define for nicelogic to read (violations, where it applies, completion defaults).
+VOCABULARY = vocabulary().predicates
+_DECLARED = {APPLIES} | set(OUTPUT) | {(f.name, f.arity) for f in vocabulary().of("completion")}
 _CODE_LIKE = re.compile(r"^[A-Z][0-9]")
 _CODE = re.compile(r"^[A-Z][0-9]{2}\.[0-9]{1,2}$")
 _CATEGORY = re.compile(r"^[A-Z][0-9]{2}$")

@@ -12,11 +12,12 @@ from functools import cache
 from pathlib import Path
 
 from nicelogic.asp.facts import quote
+from nicelogic.asp.vocabulary import vocabulary
 from nicelogic.errors import InputError
 
-# Table predicates that are empty unless a UK file provides them; a rule that reads one of
-# them cannot fire without it (see CodeTables.empty_predicates).
-UK_ONLY = frozenset({"icd_dagger", "icd_not_primary", "icd_sex", "icd_age"})
+# Table predicates that are empty unless a UK file provides them (the vocabulary says so);
+# a rule that reads one of them cannot fire without it (see CodeTables.empty_predicates).
+UK_ONLY = frozenset(f.name for f in vocabulary().of("table") if f.meaning.startswith("UK file only"))
 
 
 @dataclass(frozen=True)
