@@ -6,38 +6,30 @@ unreadable input or an unusable rule pack.
 
 from __future__ import annotations
 
-import dataclasses
+import functools
 import json
-import os
 import sys
-from collections.abc import Iterator
-from contextlib import ExitStack
-from itertools import chain
+from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import click
 from click.shell_completion import CompletionItem, get_completion_class
-from rich.table import Table
 
 from nicelogic._version import __version__
 from nicelogic.check.checker import Checker
+from nicelogic.commands.check import CheckRequest, run_check, validate
+from nicelogic.commands.complete import Answers, complete_records, partial_records, repair_records
+from nicelogic.complete import Completer
 from nicelogic.config import Config, find_config, load_config
-from nicelogic.errors import ConfigError, InputError, RuleError
-from nicelogic.input.grammar import RecordParser
-from nicelogic.input.items import InputLine, Rejected
-from nicelogic.input.read import INPUT_FORMATS, ReadPosition, read_lines
-from nicelogic.input.records import to_record
-from nicelogic.input.tabular import TableRow
-from nicelogic.input.text import line_item
-from nicelogic.model import Record, System
-from nicelogic.report import FORMATS, Reporter, make_reporter
-from nicelogic.report.completions import consequences_text, rejected_dict, rejected_text, repair_text, report_dict, report_text
-from nicelogic.report.statistics import StatisticsReporter
-from nicelogic.report.terminal import COLOR_CHOICES, check_progress, console, force_color
-from nicelogic.report.text import TextReporter, summary_line
-from nicelogic.results import RecordResult, SummaryCounter, exit_code
-from nicelogic.rules.catalogue import catalogue, extended_categories_markdown, markdown, pack_line, packs_info
+from nicelogic.errors import CaseError, ConfigError, InputError, RuleError, UsageError
+from nicelogic.input.read import INPUT_FORMATS
+from nicelogic.model import System
+from nicelogic.report import FORMATS
+from nicelogic.report.listings import info_text, lint_json, lint_text, print_rules, rules_json, rules_tsv
+from nicelogic.report.terminal import COLOR_CHOICES, console
+from nicelogic.report.text import summary_line
+from nicelogic.rules.catalogue import extended_categories_markdown, markdown, packs_info
 from nicelogic.rules.packs import builtin_pack_dirs, load_rules
 from nicelogic.rules.selectors import split_selectors
 from nicelogic.tables import TableConfig, load_tables
@@ -53,6 +45,24 @@ def _fail(message: str) -> NoReturn:
 
 def _warn(message: str) -> None:
     click.echo(f"nicelogic: warning: {message}", err=True)
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _usage_errors(command: _F) -> _F:
+    """Whatever stops a command before or while it runs is a message and exit status 2."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except RuleError as exc:
+            _fail(f"rule pack error: {exc}")
+        except (UsageError, InputError, CaseError, ValueError) as exc:
+            _fail(str(exc))
+
+    return wrapper  # type: ignore[return-value]
 
 
 def _complete_packs(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
@@ -201,6 +211,7 @@ def main(ctx: click.Context, config_path: Path | None, isolated: bool) -> None:
 @_color_option
 @click.option("--progress/--no-progress", default=None, help="Progress on standard error (default: when it is a terminal).")
 @click.option("--explain", is_flag=True, help="With each violation: the rule, the facts it read and the guidance it encodes.")
+@_usage_errors
 def check(
     files: tuple[str, ...], records: tuple[str, ...], rules: tuple[str, ...], select: tuple[str, ...],
     ignore: tuple[str, ...], fmt: str, output: str | None, system: str, input_format: str, id_column: str | None,
@@ -209,117 +220,20 @@ def check(
     explain: bool,
 ) -> None:  # fmt: skip
     """Check every record in FILES (text, CSV/TSV extracts, JSON Lines; - for standard input)."""
-    _check_inputs(files, records, output)
-    if statistics and fmt != "text":
-        _fail("--statistics is a text summary; the other formats carry the count per rule in their summary")
-    try:
-        tables = _table_config(opcs_file, icd10_file, ncci_dir, ncci_setting)
-        checker = Checker(_selected_packs(rules), tables=tables, explain=explain, jobs=jobs or None, select=select, ignore=ignore)
-    except RuleError as exc:
-        _fail(f"rule pack error: {exc}")
-    except (InputError, ValueError) as exc:
-        _fail(str(exc))
-    position = ReadPosition(files)
-    show_progress = not quiet and (progress if progress is not None else sys.stderr.isatty())
-    counter = SummaryCounter()
-    ids = _IdWatch(id_column)
-    items = chain(_record_items(records, System.from_name(system)), position.track(
-        line for path in files
-        for line in read_lines(path, input_format, System.from_name(system), id_column, position)
-    ))  # fmt: skip
-    with ExitStack() as stack:
-        bar = stack.enter_context(check_progress(show_progress, position, color, results_here=output is None))
-        out: IO[str] = bar.out or sys.stdout
-        if output:
-            out = stack.enter_context(_open_output(output))
-        if statistics:
-            reporter: Reporter = StatisticsReporter(out, dict(checker.rules), force_color(color), quiet=quiet)
-        elif fmt == "text":
-            reporter = TextReporter(out, dict(checker.rules), force_color(color), quiet=quiet)
-        else:
-            reporter = make_reporter(fmt, out, dict(checker.rules), force_color(color))
-        try:
-            for result in bar.follow(checker.check_items(items)):
-                counter.add(result)
-                ids.add(result)
-                reporter.add(result)
-        except InputError as exc:
-            _fail(str(exc))
-        except RuleError as exc:
-            _fail(f"rule pack error: {exc}")
-        summary = counter.summary()
-        reporter.finish(summary)
+    request = CheckRequest(
+        files, records, fmt, output, System.from_name(system), input_format, id_column, statistics, quiet, color,
+        progress, fail_on_warning, exit_zero,
+    )  # fmt: skip
+    validate(request)
+    tables = _table_config(opcs_file, icd10_file, ncci_dir, ncci_setting)
+    checker = Checker(_selected_packs(rules), tables=tables, explain=explain, jobs=jobs or None, select=select, ignore=ignore)
+    outcome = run_check(request, checker)
     if not quiet:
-        for warning in ids.warnings():
+        for warning in outcome.warnings:
             _warn(warning)
         if output is not None or (fmt != "text" and sys.stderr.isatty()):
-            click.echo(summary_line(summary), err=True)
-    sys.exit(0 if exit_zero else exit_code(summary, fail_on_warning))
-
-
-def _check_inputs(files: tuple[str, ...], records: tuple[str, ...], output: str | None) -> None:
-    if not files and not records:
-        _fail("give FILES to check (- for standard input) or --record RECORD")
-    for path in files:
-        if path != "-" and os.path.isdir(path):
-            _fail(f"cannot read {path}: it is a folder (give the files in it)")
-        if path != "-" and not os.path.isfile(path):
-            _fail(f"cannot read {path}: no such file")
-    if files.count("-") > 1:
-        _fail("standard input (-) can be read only once")
-    if output is not None:
-        folder = os.path.dirname(os.path.abspath(output))
-        if not os.path.isdir(folder):
-            _fail(f"cannot write {output}: the folder {folder} does not exist")
-        for path in files:
-            if path != "-" and os.path.exists(output) and os.path.samefile(path, output):
-                _fail(f"--output {output} is also an input: it would be overwritten before it is read")
-
-
-def _open_output(path: str) -> IO[str]:
-    try:
-        return open(path, "w", encoding="utf-8", newline="")
-    except OSError as exc:
-        _fail(f"cannot write {path}: {exc.strerror or exc}")
-
-
-def _record_items(records: tuple[str, ...], system: System) -> Iterator[InputLine]:
-    for number, text in enumerate(records, start=1):
-        item = line_item(text, "<record>", number, system)
-        if item is None:
-            _fail(f"--record {text!r} holds no record (it is blank or a comment)")
-        yield item
-
-
-class _IdWatch:
-    """Notices record ids given to more than one record of an input: results are ambiguous.
-
-    Only a hash of each id is kept, so that a national extract's ids fit in memory.
-    """
-
-    _SHOWN = 5
-
-    def __init__(self, id_column: str | None) -> None:
-        self.id_column = id_column
-        self._seen: set[int] = set()
-        self._repeats: list[str] = []
-        self._count = 0
-
-    def add(self, result: RecordResult) -> None:
-        key = hash((result.source, result.id))
-        if key in self._seen:
-            self._count += 1
-            if len(self._repeats) < self._SHOWN:
-                self._repeats.append(f"{result.id!r} ({result.source}:{result.line})")
-        else:
-            self._seen.add(key)
-
-    def warnings(self) -> list[str]:
-        if not self._count:
-            return []
-        what = f"the id column {self.id_column!r} does not hold unique ids" if self.id_column else "record ids repeat"
-        more = f" and {self._count - len(self._repeats)} more" if self._count > len(self._repeats) else ""
-        return [f"{what}: {self._count} record(s) reuse an earlier id, e.g. {', '.join(self._repeats)}{more}"]
+            click.echo(summary_line(outcome.summary), err=True)
+    sys.exit(outcome.exit_code)
 
 
 @main.command(name="rules")
@@ -327,35 +241,19 @@ class _IdWatch:
 @click.option("--format", "-f", "fmt", type=click.Choice(["text", "tsv", "json", "markdown"]), default="text", show_default=True,
               help="text: a table on a terminal, tab-separated rows into a pipe or file.")  # fmt: skip
 @_color_option
+@_usage_errors
 def rules_command(rules: tuple[str, ...], fmt: str, color: str) -> None:
     """List the rule catalogue: id, severity, title and source of every rule."""
-    try:
-        ruleset = load_rules(_selected_packs(rules))
-    except RuleError as exc:
-        _fail(f"rule pack error: {exc}")
+    ruleset = load_rules(_selected_packs(rules))
     terminal = console(color=color)
     if fmt == "json":
-        click.echo(json.dumps({"packs": packs_info(ruleset), "rules": catalogue(ruleset)}, indent=2, ensure_ascii=False))
+        click.echo(rules_json(ruleset))
     elif fmt == "markdown":
         click.echo(markdown(ruleset), nl=False)
     elif fmt == "tsv" or not terminal.is_terminal:
-        # a pipe gets whole rows, never a table wrapped to a width it does not have
-        click.echo("id\tseverity\tpack\ttitle\tsource")
-        for row in catalogue(ruleset):
-            click.echo("\t".join(" ".join(str(row[key]).split()) for key in ("id", "severity", "pack", "title", "source")))
+        click.echo(rules_tsv(ruleset))
     else:
-        packs = Table(show_lines=False, header_style="bold")
-        for column in ("pack", "title", "metadata"):
-            packs.add_column(column, overflow="fold")
-        for pack in ruleset.packs:
-            packs.add_row(pack.name, pack.title, pack_line(pack))
-        terminal.print(packs)
-        table = Table(show_lines=False, header_style="bold")
-        for column in ("id", "severity", "title", "source"):
-            table.add_column(column, overflow="fold", no_wrap=column == "id")
-        for row in catalogue(ruleset):
-            table.add_row(row["id"], row["severity"], row["title"], row["source"])
-        terminal.print(table)
+        print_rules(ruleset, terminal)
 
 
 @main.command()
@@ -363,6 +261,7 @@ def rules_command(rules: tuple[str, ...], fmt: str, color: str) -> None:
 @click.option("--extended-categories", is_flag=True, help="Print the OPCS-4 extended/principal category pairs (markdown).")
 @click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.pass_obj
+@_usage_errors
 def info(
     config: Config, opcs_file: Path | None, icd10_file: Path | None, ncci_dir: Path | None, ncci_setting: str,
     extended_categories: bool, fmt: str,
@@ -372,26 +271,18 @@ def info(
     import lark
 
     ruleset = load_rules()
-    try:
-        tables = load_tables(_table_config(opcs_file, icd10_file, ncci_dir, ncci_setting))
-    except InputError as exc:
-        _fail(str(exc))
+    tables = load_tables(_table_config(opcs_file, icd10_file, ncci_dir, ncci_setting))
     if extended_categories:
         click.echo(extended_categories_markdown(tables.opcs), nl=False)
         return
-    config_file = str(config.path) if config.path else None
-    if fmt == "json":
-        document = {
-            "nicelogic": __version__, "clingo": clingo.__version__, "lark": lark.__version__,
-            "config": config_file, "packs": packs_info(ruleset), "tables": tables.versions(),
-        }  # fmt: skip
-        click.echo(json.dumps(document, indent=2, ensure_ascii=False))
-        return
-    click.echo(f"nicelogic {__version__} (clingo {clingo.__version__}, lark {lark.__version__})")
-    click.echo(f"configuration: {config_file or 'none found (defaults)'}")
-    click.echo("built-in packs: " + ", ".join(f"{p.name} {p.version} ({len(p.rules)} rules)" for p in ruleset.packs))
-    for line in tables.describe():
-        click.echo(line)
+    document = {
+        "nicelogic": __version__, "clingo": clingo.__version__, "lark": lark.__version__,
+        "config": str(config.path) if config.path else None, "packs": packs_info(ruleset), "tables": tables.versions(),
+    }  # fmt: skip
+    shown = (
+        json.dumps(document, indent=2, ensure_ascii=False) if fmt == "json" else info_text(document, ruleset, tables.describe())
+    )
+    click.echo(shown)
 
 
 @main.command()
@@ -406,36 +297,8 @@ def completion(shell: str) -> None:
 # ----------------------------------------------------------------------- completions
 
 
-def _partial_records(records: tuple[str, ...], file: str | None, system: str) -> list[Record | Rejected]:
-    """Records given as arguments and in --file, each read as ``check`` reads it (keeping
-    its id, sex, age, date and waivers), or rejected with its reason."""
-    default = System.from_name(system)
-    items: list[InputLine | TableRow] = []
-    for number, text in enumerate(records, start=1):
-        item = line_item(text, "<record>", number, default)
-        if item is None:
-            _fail(f"{text!r} holds no record (it is blank or a comment)")
-        items.append(item)
-    if file:
-        try:
-            items += read_lines(file, "auto", default)
-        except InputError as exc:
-            _fail(str(exc))
-    if not items:
-        _fail('give a record ("opcs V44.4") or --file FILE')
-    parser = RecordParser()
-    return [to_record(item, parser) for item in items]
-
-
-def _completer(rules: tuple[str, ...], max_add: int, candidates: tuple[str, ...], tables: TableConfig):  # type: ignore[no-untyped-def]
-    from nicelogic.complete.completer import Completer
-
-    try:
-        return Completer(Checker(_selected_packs(rules), tables=tables), max_add=max_add, extra_candidates=candidates)
-    except RuleError as exc:
-        _fail(f"rule pack error: {exc}")
-    except InputError as exc:
-        _fail(str(exc))
+def _completer(rules: tuple[str, ...], max_add: int, candidates: tuple[str, ...], tables: TableConfig) -> Completer:
+    return Completer(Checker(_selected_packs(rules), tables=tables), max_add=max_add, extra_candidates=candidates)
 
 
 def _completion_options(function):  # type: ignore[no-untyped-def]
@@ -472,35 +335,25 @@ def _split(values: tuple[str, ...]) -> tuple[str, ...]:
 )
 @click.option("--may", is_flag=True, help="The codes that appear in some valid completion.")
 @click.option("--must", is_flag=True, help="The codes that appear in every valid completion.")
+@_usage_errors
 def complete(
     records: tuple[str, ...], file: str | None, max_add: int, limit: int, count_limit: int, candidates: tuple[str, ...],
     system: str, fmt: str, rules: tuple[str, ...], opcs_file: Path | None, icd10_file: Path | None, ncci_dir: Path | None,
     ncci_setting: str, minimal: bool, grouped: bool | None, may: bool, must: bool,
 ) -> None:  # fmt: skip
     """Valid completions of partial records (RECORD like "opcs V44.4" or "ep1: V44.4; icd M80.0")."""
-
     completer = _completer(rules, max_add, _split(candidates), _table_config(opcs_file, icd10_file, ncci_dir, ncci_setting))
-    found_all = True
-    outputs: list[tuple[Any, str]] = []
-    for record in _partial_records(records, file, system):
-        if isinstance(record, Rejected):
-            found_all = False
-            outputs.append((record, rejected_text(record)))
-        elif may or must:
-            result = completer.consequences(record, minimal=minimal)
-            found_all &= result.conflict is None
-            outputs.append((result, consequences_text(result, may, must)))
-        else:
-            view = grouped if grouped is not None else fmt == "text"
-            report = completer.complete(record, minimal=minimal, grouped=view, limit=limit, count_limit=count_limit)
-            found_all &= report.count > 0
-            outputs.append((report, report_text(report)))
-    _emit(outputs, fmt)
-    sys.exit(0 if found_all else 1)
+    view = grouped if grouped is not None else fmt == "text"
+    answers = complete_records(
+        completer, partial_records(records, file, System.from_name(system)),
+        minimal=minimal, grouped=view, may=may, must=must, limit=limit, count_limit=count_limit,
+    )  # fmt: skip
+    _emit(answers, fmt)
 
 
 @main.command()
 @_completion_options
+@_usage_errors
 def repair(
     records: tuple[str, ...], file: str | None, max_add: int, limit: int, count_limit: int, candidates: tuple[str, ...],
     system: str, fmt: str, rules: tuple[str, ...], opcs_file: Path | None, icd10_file: Path | None, ncci_dir: Path | None,
@@ -508,26 +361,17 @@ def repair(
 ) -> None:  # fmt: skip
     """The smallest edits (insert, delete, move, replace by a sibling code) that make records valid."""
     completer = _completer(rules, max_add, _split(candidates), _table_config(opcs_file, icd10_file, ncci_dir, ncci_setting))
-    outputs: list[tuple[Any, str]] = []
-    repaired_all = True
-    for record in _partial_records(records, file, system):
-        if isinstance(record, Rejected):
-            repaired_all = False
-            outputs.append((record, rejected_text(record)))
-            continue
-        report = completer.repair(record, limit=limit, count_limit=count_limit)
-        repaired_all &= report.count > 0 or not report.violations
-        outputs.append((report, repair_text(report)))
-    _emit(outputs, fmt)
-    sys.exit(0 if repaired_all else 1)
+    partial = partial_records(records, file, System.from_name(system))
+    _emit(repair_records(completer, partial, limit=limit, count_limit=count_limit), fmt)
 
 
-def _emit(outputs: list[tuple[Any, str]], fmt: str) -> None:
+def _emit(answers: Answers, fmt: str) -> None:
     if fmt == "json":
-        documents = [rejected_dict(result) if isinstance(result, Rejected) else report_dict(result) for result, _ in outputs]
+        documents = answers.documents()
         click.echo(json.dumps(documents[0] if len(documents) == 1 else documents, indent=2, ensure_ascii=False))
     else:
-        click.echo("\n\n".join(text for _, text in outputs))
+        click.echo(answers.text())
+    sys.exit(answers.exit_code)
 
 
 # ----------------------------------------------------------------------- rule authors
@@ -547,6 +391,7 @@ def _emit(outputs: list[tuple[Any, str]], fmt: str) -> None:
 @click.option("--mutation-threshold", type=click.FloatRange(0, 100),
               help="Fail when a pack's mutation score is below this (percent); implies --mutate.")  # fmt: skip
 @click.option("--jobs", "-j", type=click.IntRange(1), help="Worker processes for --mutate (default: one per core).")
+@_usage_errors
 def test_command(
     paths: tuple[str, ...], rules: tuple[str, ...], opcs_file: Path | None, icd10_file: Path | None, ncci_dir: Path | None,
     ncci_setting: str, pattern: str | None, fmt: str, coverage: bool, coverage_threshold: float | None, strict: bool,
@@ -554,7 +399,6 @@ def test_command(
 ) -> None:  # fmt: skip
     """Run annotated record files (default: the tests/ folders of the packs)."""
     from nicelogic.authoring.testing import run_tests
-    from nicelogic.errors import CaseError
     from nicelogic.report import tests as report
 
     if mutate or mutation_threshold is not None:
@@ -562,27 +406,14 @@ def test_command(
         from nicelogic.report.mutation import render
 
         if fmt == "tap":
-            _fail("--mutate writes text, json or junit")
-        try:
-            tables = _table_config(opcs_file, icd10_file, ncci_dir, ncci_setting)
-            mutation = run_mutation(paths, rules=rules or None, pattern=pattern, tables=tables, jobs=jobs, strict=strict)
-        except (CaseError, RuleError, InputError) as exc:
-            _fail(str(exc))
-            return
+            raise UsageError("--mutate writes text, json or junit")
+        tables = _table_config(opcs_file, icd10_file, ncci_dir, ncci_setting)
+        mutation = run_mutation(paths, rules=rules or None, pattern=pattern, tables=tables, jobs=jobs, strict=strict)
         click.echo(render(mutation, fmt, verbose))
         sys.exit(0 if mutation.ok(mutation_threshold) else 1)
 
-    try:
-        run = run_tests(
-            paths,
-            rules=rules or None,
-            pattern=pattern,
-            tables=_table_config(opcs_file, icd10_file, ncci_dir, ncci_setting),
-            strict=strict,
-        )
-    except (CaseError, RuleError, InputError) as exc:
-        _fail(str(exc))
-        return
+    tables = _table_config(opcs_file, icd10_file, ncci_dir, ncci_setting)
+    run = run_tests(paths, rules=rules or None, pattern=pattern, tables=tables, strict=strict)
     output = {"json": report.as_json, "junit": report.junit, "tap": report.tap}.get(fmt)
     click.echo(output(run) if output else report.text(run, verbose, coverage or coverage_threshold is not None))
     sys.exit(0 if run.ok(coverage_threshold) else 1)
@@ -593,6 +424,7 @@ def test_command(
 @_table_options
 @click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--quiet", "-q", is_flag=True, help="Errors only, without the information on ranges.")
+@_usage_errors
 def lint_command(
     packs: tuple[str, ...], opcs_file: Path | None, icd10_file: Path | None, ncci_dir: Path | None, ncci_setting: str,
     fmt: str, quiet: bool,
@@ -600,34 +432,20 @@ def lint_command(
     """Find what silently breaks rule packs (default: every built-in pack)."""
     from nicelogic.authoring.lint import lint
 
-    try:
-        findings = lint(packs or None, _table_config(opcs_file, icd10_file, ncci_dir, ncci_setting))
-    except (RuleError, InputError) as exc:
-        _fail(str(exc))
-        return
+    findings = lint(packs or None, _table_config(opcs_file, icd10_file, ncci_dir, ncci_setting))
     shown = [f for f in findings if not (quiet and f.level != "error")]
-    errors = sum(f.level == "error" for f in findings)
-    if fmt == "json":
-        click.echo(json.dumps([dataclasses.asdict(f) for f in shown], indent=2))
-    else:
-        for finding in shown:
-            click.echo(str(finding))
-        notes = len(findings) - errors
-        click.echo(f"{errors} error{'s' if errors != 1 else ''}, {notes} note{'s' if notes != 1 else ''}")
-    sys.exit(1 if errors else 0)
+    click.echo(lint_json(shown) if fmt == "json" else lint_text(findings, shown))
+    sys.exit(1 if any(f.level == "error" for f in findings) else 0)
 
 
 @main.command(name="new-pack")
 @click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@_usage_errors
 def new_pack_command(folder: Path) -> None:
     """Scaffold a rule pack in FOLDER (its name is the pack's): metadata, a rule, its tests."""
     from nicelogic.rules.scaffold import new_pack
 
-    try:
-        written = new_pack(folder)
-    except RuleError as exc:
-        _fail(str(exc))
-        return
+    written = new_pack(folder)
     for path in written:
         click.echo(f"wrote {path}")
     click.echo(f"next: nicelogic test {folder} --coverage && nicelogic lint {folder}")

@@ -57,3 +57,7 @@ class CaseError(Exception):
 
 class ConfigError(Exception):
     """A configuration file that cannot be used, naming the file and the key."""
+
+
+class UsageError(Exception):
+    """A command asked for something it cannot do as asked (exit status 2)."""

@@ -1,0 +1,127 @@
+"""``nicelogic check``: every input record read, checked and written, streaming.
+
+Records flow from the readers through the checker (on worker processes for large inputs)
+into one reporter, in input order, with a progress display on a terminal; nothing holds
+the whole input.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from itertools import chain
+from typing import IO
+
+from nicelogic.check.checker import Checker
+from nicelogic.check.ids import IdWatch
+from nicelogic.errors import UsageError
+from nicelogic.input.items import InputLine
+from nicelogic.input.read import ReadPosition, read_lines
+from nicelogic.input.text import line_item
+from nicelogic.model import System
+from nicelogic.report import Reporter, make_reporter
+from nicelogic.report.statistics import StatisticsReporter
+from nicelogic.report.terminal import check_progress, force_color
+from nicelogic.report.text import TextReporter
+from nicelogic.results import Summary, SummaryCounter, exit_code
+
+
+@dataclass(frozen=True)
+class CheckRequest:
+    files: Sequence[str] = ()
+    records: Sequence[str] = ()  # records written on the command line
+    fmt: str = "text"
+    output: str | None = None
+    system: System = System.OPCS
+    input_format: str = "auto"
+    id_column: str | None = None
+    statistics: bool = False
+    quiet: bool = False
+    color: str = "auto"
+    progress: bool | None = None  # None: when standard error is a terminal
+    fail_on_warning: bool = False
+    exit_zero: bool = False
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    summary: Summary
+    warnings: tuple[str, ...] = field(default=())  # for standard error: ids that repeat
+    exit_code: int = 0
+
+
+def validate(request: CheckRequest) -> None:
+    """Refuse, before anything is read or written, what cannot work."""
+    if not request.files and not request.records:
+        raise UsageError("give FILES to check (- for standard input) or --record RECORD")
+    if request.statistics and request.fmt != "text":
+        raise UsageError("--statistics is a text summary; the other formats carry the count per rule in their summary")
+    for path in request.files:
+        if path != "-" and os.path.isdir(path):
+            raise UsageError(f"cannot read {path}: it is a folder (give the files in it)")
+        if path != "-" and not os.path.isfile(path):
+            raise UsageError(f"cannot read {path}: no such file")
+    if list(request.files).count("-") > 1:
+        raise UsageError("standard input (-) can be read only once")
+    if request.output is not None:
+        folder = os.path.dirname(os.path.abspath(request.output))
+        if not os.path.isdir(folder):
+            raise UsageError(f"cannot write {request.output}: the folder {folder} does not exist")
+        for path in request.files:
+            if path != "-" and os.path.exists(request.output) and os.path.samefile(path, request.output):
+                raise UsageError(f"--output {request.output} is also an input: it would be overwritten before it is read")
+
+
+def _record_items(records: Sequence[str], system: System) -> Iterator[InputLine]:
+    for number, text in enumerate(records, start=1):
+        item = line_item(text, "<record>", number, system)
+        if item is None:
+            raise UsageError(f"--record {text!r} holds no record (it is blank or a comment)")
+        yield item
+
+
+def _open_output(path: str) -> IO[str]:
+    try:
+        return open(path, "w", encoding="utf-8", newline="")
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _reporter(request: CheckRequest, out: IO[str], checker: Checker) -> Reporter:
+    rules, color = dict(checker.rules), force_color(request.color)
+    if request.statistics:
+        return StatisticsReporter(out, rules, color, quiet=request.quiet)
+    if request.fmt == "text":
+        return TextReporter(out, rules, color, quiet=request.quiet)
+    return make_reporter(request.fmt, out, rules, color)
+
+
+def run_check(request: CheckRequest, checker: Checker) -> CheckOutcome:
+    validate(request)
+    position = ReadPosition(request.files)
+    show_progress = not request.quiet and (request.progress if request.progress is not None else sys.stderr.isatty())
+    counter = SummaryCounter()
+    ids = IdWatch(request.id_column)
+    lines = (
+        line
+        for path in request.files
+        for line in read_lines(path, request.input_format, request.system, request.id_column, position)
+    )
+    items = chain(_record_items(request.records, request.system), position.track(lines))
+    with ExitStack() as stack:
+        bar = stack.enter_context(check_progress(show_progress, position, request.color, results_here=request.output is None))
+        out: IO[str] = bar.out or sys.stdout
+        if request.output:
+            out = stack.enter_context(_open_output(request.output))
+        reporter = _reporter(request, out, checker)
+        for result in bar.follow(checker.check_items(items)):
+            counter.add(result)
+            ids.add(result)
+            reporter.add(result)
+        summary = counter.summary()
+        reporter.finish(summary)
+    status = 0 if request.exit_zero else exit_code(summary, request.fail_on_warning)
+    return CheckOutcome(summary, tuple(ids.warnings()), status)

@@ -1,0 +1,86 @@
+"""``nicelogic complete`` and ``nicelogic repair``: every partial record answered, or
+rejected with its reason, as ``check`` would reject it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from nicelogic.complete import Completer
+from nicelogic.errors import UsageError
+from nicelogic.input.grammar import RecordParser
+from nicelogic.input.items import InputLine, Rejected
+from nicelogic.input.read import read_lines
+from nicelogic.input.records import to_record
+from nicelogic.input.tabular import TableRow
+from nicelogic.input.text import line_item
+from nicelogic.model import Record, System
+from nicelogic.report.completions import consequences_text, rejected_dict, rejected_text, repair_text, report_dict, report_text
+
+
+@dataclass(frozen=True)
+class Answers:
+    """One answer per record (a report, or the rejection), its text, and the exit status:
+    0 when every record got what was asked for."""
+
+    items: tuple[tuple[Any, str], ...]
+    exit_code: int
+
+    def documents(self) -> list[dict[str, Any]]:
+        return [rejected_dict(item) if isinstance(item, Rejected) else report_dict(item) for item, _ in self.items]
+
+    def text(self) -> str:
+        return "\n\n".join(text for _, text in self.items)
+
+
+def partial_records(records: Sequence[str], file: str | None, system: System) -> list[Record | Rejected]:
+    """Records given as arguments and in a file, each read as ``check`` reads it (keeping
+    its id, sex, age, date and waivers), or rejected with its reason."""
+    items: list[InputLine | TableRow] = []
+    for number, text in enumerate(records, start=1):
+        item = line_item(text, "<record>", number, system)
+        if item is None:
+            raise UsageError(f"{text!r} holds no record (it is blank or a comment)")
+        items.append(item)
+    if file:
+        items += read_lines(file, "auto", system)
+    if not items:
+        raise UsageError('give a record ("opcs V44.4") or --file FILE')
+    parser = RecordParser()
+    return [to_record(item, parser) for item in items]
+
+
+def complete_records(
+    completer: Completer, records: Sequence[Record | Rejected], *, minimal: bool, grouped: bool, may: bool, must: bool,
+    limit: int, count_limit: int,
+) -> Answers:  # fmt: skip
+    found_all = True
+    items: list[tuple[Any, str]] = []
+    for record in records:
+        if isinstance(record, Rejected):
+            found_all = False
+            items.append((record, rejected_text(record)))
+        elif may or must:
+            result = completer.consequences(record, minimal=minimal)
+            found_all &= result.conflict is None
+            items.append((result, consequences_text(result, may, must)))
+        else:
+            report = completer.complete(record, minimal=minimal, grouped=grouped, limit=limit, count_limit=count_limit)
+            found_all &= report.count > 0
+            items.append((report, report_text(report)))
+    return Answers(tuple(items), 0 if found_all else 1)
+
+
+def repair_records(completer: Completer, records: Sequence[Record | Rejected], *, limit: int, count_limit: int) -> Answers:
+    repaired_all = True
+    items: list[tuple[Any, str]] = []
+    for record in records:
+        if isinstance(record, Rejected):
+            repaired_all = False
+            items.append((record, rejected_text(record)))
+            continue
+        report = completer.repair(record, limit=limit, count_limit=count_limit)
+        repaired_all &= report.count > 0 or not report.violations
+        items.append((report, repair_text(report)))
+    return Answers(tuple(items), 0 if repaired_all else 1)
