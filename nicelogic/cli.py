@@ -1,4 +1,6 @@
-"""The ``nicelogic`` command line.
+"""The ``nicelogic`` command line: options wired to the functions of ``nicelogic.commands``
+and the packages below it. Long because each command's options are declared here, with
+their help, and nothing else: what a command does lives in those functions.
 
 Exit codes: 0 every record valid, 1 some record invalid or rejected, 2 usage error,
 unreadable input or an unusable rule pack.

@@ -50,4 +50,6 @@ def name_and_arity(atom: ast.AST) -> tuple[str, int] | None:
         term = term.arguments[0]
     if term.ast_type == ast.ASTType.Function:
         return term.name, len(term.arguments)
+    if term.ast_type == ast.ASTType.SymbolicTerm and term.symbol.type == clingo.SymbolType.Function:
+        return term.symbol.name, len(term.symbol.arguments)  # a constant atom such as "bounded"
     return None

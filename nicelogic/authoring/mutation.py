@@ -24,6 +24,9 @@ statement is the original one after normalisation (operand order of ``=``/``!=``
 written as ``<``, body order), or when no violation depends on the statement's head; or
 declared by the rule's author in the file's ``%!`` header (``equivalent-mutants``).
 Equivalent mutants are listed apart and left out of the score, never dropped silently.
+
+Long, and kept whole: one mutation operator per function over clingo's syntax tree, and
+the detection of equivalent mutants that must agree with them statement by statement.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ from clingo import ast
 
 from nicelogic.asp.applicability import APPLIES
 from nicelogic.asp.facts import SECTION_PREDICATES
-from nicelogic.asp.syntax import atoms_of
+from nicelogic.asp.syntax import atoms_of, name_and_arity
 from nicelogic.errors import RuleError
 from nicelogic.rules.metadata import EquivalentMutant, equivalent_mutants, read_header
 from nicelogic.rules.packs import Pack
@@ -165,9 +168,9 @@ def violation_predicates(texts: Sequence[str]) -> frozenset[tuple[str, int]]:
     def on_statement(stm: ast.AST) -> None:
         if stm.ast_type != ast.ASTType.Rule:
             return
-        body = {sig for literal in stm.body for atom in atoms_of(literal) if (sig := _predicate(atom))}
+        body = {sig for literal in stm.body for atom in atoms_of(literal) if (sig := name_and_arity(atom))}
         for atom in atoms_of(stm.head):
-            sig = _predicate(atom)
+            sig = name_and_arity(atom)
             if sig:
                 depends.setdefault(sig, set()).update(body)
 
@@ -181,17 +184,6 @@ def violation_predicates(texts: Sequence[str]) -> frozenset[tuple[str, int]]:
                 reached.add(sig)
                 frontier.append(sig)
     return frozenset(reached)
-
-
-def _predicate(atom: ast.AST) -> tuple[str, int] | None:
-    term = atom.symbol
-    if term.ast_type == ast.ASTType.Pool and term.arguments:
-        term = term.arguments[0]
-    if term.ast_type == ast.ASTType.Function:
-        return term.name, len(term.arguments)
-    if term.ast_type == ast.ASTType.SymbolicTerm and term.symbol.type == clingo.SymbolType.Function:
-        return term.symbol.name, len(term.symbol.arguments)
-    return None
 
 
 @dataclass(frozen=True)
@@ -215,7 +207,7 @@ class Dormancy:
         def on_statement(stm: ast.AST) -> None:
             if stm.ast_type == ast.ASTType.Rule:
                 for atom in atoms_of(stm.head):
-                    if sig := _predicate(atom):
+                    if sig := name_and_arity(atom):
                         by_head.setdefault(sig, []).append(stm)
 
         for text in texts:
@@ -237,7 +229,7 @@ class Dormancy:
         )
 
     def _never(self, atom: ast.AST) -> bool:
-        sig = _predicate(atom)
+        sig = name_and_arity(atom)
         if sig is None:
             return False
         if sig[0] in self.empty or sig in self.dormant:
@@ -475,7 +467,7 @@ def file_mutants(
         # applies/4 says where a rule judges records (coverage, rates), not what it finds:
         # no case's verdict can notice a mutant of it; the test runner checks instead that
         # a rule never fires where it says it does not apply
-        if stm.ast_type == ast.ASTType.Rule and APPLIES not in {_predicate(atom) for atom in atoms_of(stm.head)}:
+        if stm.ast_type == ast.ASTType.Rule and APPLIES not in {name_and_arity(atom) for atom in atoms_of(stm.head)}:
             found += [(change, stm) for change in _statement_changes(stm, siblings) if change.operator in operators]
     bases = [_base_key(change) for change, _ in found]
     mutants: list[Mutant] = []
@@ -524,7 +516,7 @@ def _base_key(change: _Change) -> str:
 
 
 def _equivalence(stm: ast.AST, change: _Change, reachable: frozenset[tuple[str, int]]) -> tuple[str | None, bool]:
-    heads = {sig for atom in atoms_of(stm.head) if (sig := _predicate(atom))}
+    heads = {sig for atom in atoms_of(stm.head) if (sig := name_and_arity(atom))}
     if heads and not heads & reachable:
         names = ", ".join(f"{name}/{arity}" for name, arity in sorted(heads))
         return f"no violation depends on {names}", False

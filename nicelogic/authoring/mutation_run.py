@@ -6,6 +6,9 @@ code tables and the cases once, then for each mutant only grounds the program te
 the one mutated file swapped in. Every mutant runs under a bound: the worker's address
 space is capped (``RLIMIT_AS``), and a mutant that gives no answer in time has its worker
 killed and replaced. A mutant stopped by a bound counts as killed, and is listed so.
+
+Long, and kept whole: the worker pool (start, time and memory limits, kill and replace)
+is one protocol with the scoring of what it returns.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from nicelogic.complete import Completer
+from nicelogic.complete import Completer, RepairReport
 from nicelogic.errors import UsageError
 from nicelogic.input.grammar import RecordParser
 from nicelogic.input.items import InputLine, Rejected
@@ -60,7 +60,7 @@ def complete_records(
     for record in records:
         if isinstance(record, Rejected):
             found_all = False
-            items.append((record, rejected_text(record)))
+            items.append(_rejected(record)[:2])
         elif may or must:
             result = completer.consequences(record, minimal=minimal)
             found_all &= result.conflict is None
@@ -73,14 +73,18 @@ def complete_records(
 
 
 def repair_records(completer: Completer, records: Sequence[Record | Rejected], *, limit: int, count_limit: int) -> Answers:
-    repaired_all = True
-    items: list[tuple[Any, str]] = []
-    for record in records:
-        if isinstance(record, Rejected):
-            repaired_all = False
-            items.append((record, rejected_text(record)))
-            continue
-        report = completer.repair(record, limit=limit, count_limit=count_limit)
-        repaired_all &= report.count > 0 or not report.violations
-        items.append((report, repair_text(report)))
-    return Answers(tuple(items), 0 if repaired_all else 1)
+    items = [
+        _rejected(record)
+        if isinstance(record, Rejected)
+        else _repaired(completer.repair(record, limit=limit, count_limit=count_limit))
+        for record in records
+    ]
+    return Answers(tuple((item, text) for item, text, _ in items), 0 if all(done for _, _, done in items) else 1)
+
+
+def _rejected(record: Rejected) -> tuple[Any, str, bool]:
+    return record, rejected_text(record), False
+
+
+def _repaired(report: RepairReport) -> tuple[Any, str, bool]:
+    return report, repair_text(report), report.count > 0 or not report.violations
