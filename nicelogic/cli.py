@@ -26,7 +26,7 @@ from nicelogic.complete import Completer
 from nicelogic.config import Config, find_config, load_config
 from nicelogic.errors import CaseError, ConfigError, InputError, RuleError, UsageError
 from nicelogic.input.read import INPUT_FORMATS
-from nicelogic.model import System
+from nicelogic.model import SYSTEM_KEYWORDS, System
 from nicelogic.report import FORMATS
 from nicelogic.report.listings import info_text, lint_json, lint_text, print_rules, rules_json, rules_tsv
 from nicelogic.report.terminal import COLOR_CHOICES, console
@@ -191,7 +191,7 @@ def main(ctx: click.Context, config_path: Path | None, isolated: bool) -> None:
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to FILE instead of standard output.")
 @click.option(
     "--system",
-    type=click.Choice(["opcs", "opcs4", "icd", "icd10", "cpt"]),
+    type=click.Choice(list(SYSTEM_KEYWORDS)),
     default="opcs",
     show_default=True,
     help="Coding system of text sections written without a keyword.",
@@ -315,7 +315,7 @@ def _completion_options(function):  # type: ignore[no-untyped-def]
                      help="Stop counting there and report N+."),
         click.option("--candidates", multiple=True, metavar="CODES",
                      help="Extra categories, codes or OPCS-4 chapter letters that may be added (comma-separated)."),
-        click.option("--system", type=click.Choice(["opcs", "opcs4", "icd", "icd10", "cpt"]), default="opcs", show_default=True),
+        click.option("--system", type=click.Choice(list(SYSTEM_KEYWORDS)), default="opcs", show_default=True),
         click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True),
     ]  # fmt: skip
     for option in reversed(options):

@@ -25,14 +25,14 @@ class System(enum.StrEnum):
     def from_name(cls, name: str) -> System:
         """Accept the keywords of the text format (opcs, opcs4, icd, icd10, cpt)."""
         try:
-            return _SYSTEM_ALIASES[name.strip().lower()]
+            return SYSTEM_KEYWORDS[name.strip().lower()]
         except KeyError:
-            known = ", ".join(sorted(_SYSTEM_ALIASES))
+            known = ", ".join(sorted(SYSTEM_KEYWORDS))
             raise ValueError(f"unknown coding system {name!r} (expected one of {known})") from None
 
 
 _SYSTEM_LABELS = {System.OPCS: "OPCS-4", System.ICD10: "ICD-10", System.CPT: "CPT"}
-_SYSTEM_ALIASES = {
+SYSTEM_KEYWORDS = {  # how a section is named in text records, JSON keys and --system
     "opcs": System.OPCS,
     "opcs4": System.OPCS,
     "icd": System.ICD10,

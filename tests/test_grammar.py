@@ -106,3 +106,14 @@ def test_error_names_the_section_system(parser: RecordParser, text: str, label: 
     with pytest.raises(RecordSyntaxIssue) as caught:
         parser.parse(text)
     assert (caught.value.problem.label, caught.value.problem.column) == (label, column)
+
+
+def test_the_grammar_keywords_are_the_system_keywords() -> None:
+    """The grammar file cannot import Python: its keyword terminals must name exactly the
+    keywords every other reader knows (nicelogic.model.SYSTEM_KEYWORDS)."""
+    from nicelogic.model import SYSTEM_KEYWORDS
+
+    parser = RecordParser()
+    for keyword, system in SYSTEM_KEYWORDS.items():
+        parsed = parser.parse(f"{keyword} {'22512' if system.value == 'cpt' else 'M80.0'}")
+        assert [s for s, _ in parsed.sections] == [system]

@@ -15,7 +15,7 @@ from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from nicelogic.errors import InputProblem, RecordSyntaxIssue
-from nicelogic.model import Code, System
+from nicelogic.model import SYSTEM_KEYWORDS, Code, System
 from nicelogic.resources import grammar_dir
 
 _START_RULES = {System.OPCS: "opcs_record", System.ICD10: "icd10_record", System.CPT: "cpt_record"}
@@ -221,7 +221,7 @@ def _looks_like_code(word: str) -> bool:
     return bool(re.match(r"^[A-Za-z][0-9]", word))
 
 
-_KEYWORD = re.compile(r"(?:^|[;:\s])(opcs4?|icd(?:10)?|cpt)(?=\s)", re.IGNORECASE)
+_KEYWORD = re.compile(r"(?:^|[;:\s])(" + "|".join(sorted(SYSTEM_KEYWORDS, key=len, reverse=True)) + r")(?=\s)", re.IGNORECASE)
 
 
 def _system_at(before: str, default_system: System) -> System:

@@ -9,9 +9,9 @@ from collections.abc import Iterable, Iterator
 from nicelogic.errors import InputProblem
 from nicelogic.input.attributes import parse_age, parse_date, parse_sex, waivers_of
 from nicelogic.input.items import InputLine
-from nicelogic.model import Field, System
+from nicelogic.model import SYSTEM_KEYWORDS, Field, System
 
-_JSON_SECTIONS = {"opcs": "opcs", "opcs4": "opcs", "icd10": "icd10", "icd": "icd10", "cpt": "cpt"}
+_JSON_SECTIONS = {key: system.value for key, system in SYSTEM_KEYWORDS.items()}
 _JSON_KNOWN = set(_JSON_SECTIONS) | {"id", "sex", "age", "date", "waive"}
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nicelogic.errors import RuleError
+from nicelogic.rules.templates import MESSAGE_FIELDS
 
 SEVERITIES = ("error", "warning")
 CONFIDENCES = {"S": "stated in a source document", "V": "seen in a public source", "Q": "quoted second-hand", "H": "hypothesis"}
@@ -19,9 +20,6 @@ _OPTIONAL = ("confidence", "fail", "pass", "description", "needs", "equivalent-m
 # What a rule may need beyond the shipped tables to be able to fire.
 NEEDS = {"icd10-file": "a UK ICD-10 5th Edition release file (--icd10-file)"}
 _ID = re.compile(r"^[a-z0-9]+(?:[.-][a-z0-9]+)*$")
-MESSAGE_FIELDS = frozenset(
-    {"code", "code_title", "codes", "position", "positions", "section", "system", "chapter", "category", "record", "detail"}
-)
 
 
 @dataclass(frozen=True, slots=True)

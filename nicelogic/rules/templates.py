@@ -1,0 +1,42 @@
+"""Message templates: the fields a rule's ``message`` may use, and their values.
+
+Written once, here: the loader refuses a template that names any other field (and any
+attribute or index access but ``{detail[N]}``), and the checker fills exactly these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+
+class Detail(tuple[str, ...]):
+    """A rule's detail term in a message: ``{detail}`` shows its parts joined by commas,
+    ``{detail[0]}`` one part."""
+
+    def __format__(self, spec: str) -> str:
+        return format(", ".join(self), spec)
+
+
+def message_fields(
+    codes: Sequence[str], positions: Sequence[int], section: str, system_label: str, record_id: str,
+    detail: Sequence[str] = (), code_title: str = "", whole_code_is_category: bool = False,
+) -> dict[str, Any]:  # fmt: skip
+    """The value of every field for one violation: the codes it blames, where, and why."""
+    first = codes[0] if codes else ""
+    return {
+        "code": first,
+        "code_title": code_title or first,
+        "codes": ", ".join(codes),
+        "position": positions[0] if positions else "",
+        "positions": ", ".join(str(p) for p in positions),
+        "section": section,
+        "system": system_label,
+        "chapter": first[:1],
+        "category": first if whole_code_is_category else first[:3],
+        "record": record_id,
+        "detail": Detail(detail),
+    }
+
+
+MESSAGE_FIELDS = frozenset(message_fields((), (), "", "", ""))
