@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 
 from nicelogic import Checker, load_rules
-from nicelogic.authoring.cases import load_cases, parse_cases, run_cases
+from nicelogic.authoring.cases import run_cases
 from nicelogic.authoring.testing import run_tests
 from nicelogic.errors import CaseError
+from nicelogic.rules.cases import load_cases, parse_cases
 from nicelogic.tables import TableConfig
 
 from .conftest import ROOT, UK_ICD10

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from nicelogic import Checker
-from nicelogic.authoring.cases import load_cases, run_cases
+from nicelogic.authoring.cases import run_cases
+from nicelogic.rules.cases import load_cases
 
 from .conftest import ROOT
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from nicelogic import Checker, RuleError, load_rules
+from nicelogic.rules.catalogue import examples
 from nicelogic.rules.packs import builtin_pack_dirs, resolve_selection
 
 from .conftest import PACKS
@@ -64,8 +65,9 @@ def test_every_rule_has_complete_metadata() -> None:
         assert rule.severity in {"error", "warning"}
         assert rule.title and "\n" not in rule.title
         assert rule.message and rule.source
-        assert rule.fail, f"{rule.id} has no example that makes it fire"
-        assert rule.passes, f"{rule.id} has no example that keeps it quiet"
+        fires, quiet = examples(rule)  # the rule's own case file, beside it in tests/
+        assert fires, f"{rule.id} has no case in tests/{rule.file.stem}.txt that makes it fire"
+        assert quiet, f"{rule.id} has no case in tests/{rule.file.stem}.txt that keeps it quiet"
         if rule.confidence == "H":
             assert rule.severity == "warning"
 
@@ -115,3 +117,14 @@ def test_pack_metadata_is_read() -> None:
     ipg12 = next(p for p in load_rules(["nice.ipg12"]).packs)
     assert dict(ipg12.classifications) == {"opcs": "OPCS-4.6"} and ipg12.effective_from == "2003-09-01"
     assert ipg12.in_force("2010-01-01") and not ipg12.in_force("2001-01-01") and ipg12.in_force(None)
+
+
+def test_examples_in_a_header_are_refused_with_where_they_go(tmp_path) -> None:
+    (tmp_path / "pack.toml").write_text('name = "old"\n')
+    (tmp_path / "rule.lp").write_text(
+        '%! id = "old.rule"\n%! severity = "error"\n%! title = "t"\n%! message = "m"\n%! source = "s"\n'
+        '%! fail = ["V44.4"]\nviolation("old.rule", R, opcs, P) :- code(R, opcs, P, "V44.4").\n'
+    )
+    with pytest.raises(RuleError) as caught:
+        load_rules([str(tmp_path)])
+    assert (caught.value.file, caught.value.line) == (tmp_path / "rule.lp", 1) and "tests/<rule>.txt" in caught.value.message

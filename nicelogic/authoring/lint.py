@@ -21,9 +21,9 @@ from nicelogic.asp.applicability import derive as derive_applies
 from nicelogic.asp.facts import SECTION_PREDICATES
 from nicelogic.asp.syntax import atoms_of, name_and_arity, strings_of
 from nicelogic.asp.vocabulary import vocabulary
-from nicelogic.authoring.cases import load_cases
 from nicelogic.errors import RuleError
 from nicelogic.resources import shown_path
+from nicelogic.rules.cases import load_cases
 from nicelogic.rules.packs import library_files, load_pack, load_rules, resolve_selection
 from nicelogic.rules.program import OUTPUT
 from nicelogic.tables import CodeTables, TableConfig, load_tables

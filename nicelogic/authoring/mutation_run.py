@@ -26,11 +26,12 @@ from typing import Any
 
 import clingo
 
-from nicelogic.authoring.cases import Case, run_cases
+from nicelogic.authoring.cases import run_cases
 from nicelogic.authoring.mutation import OPERATORS, Dormancy, Mutant, Siblings, pack_mutants, violation_predicates
 from nicelogic.authoring.testing import case_selection, discover, file_cases
 from nicelogic.check.checker import Checker
 from nicelogic.errors import CaseError
+from nicelogic.rules.cases import Case
 from nicelogic.rules.packs import program_text
 from nicelogic.tables import TableConfig
 

@@ -15,10 +15,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nicelogic.authoring.cases import REJECTED, Case, CaseResult, load_cases, run_cases
+from nicelogic.authoring.cases import CaseResult, run_cases
 from nicelogic.check.checker import Checker
 from nicelogic.errors import CaseError
 from nicelogic.resources import shown_path
+from nicelogic.rules.cases import REJECTED, Case, load_cases
 from nicelogic.rules.packs import resolve_selection
 from nicelogic.tables import TableConfig
 

@@ -16,7 +16,9 @@ from nicelogic.rules.templates import MESSAGE_FIELDS
 SEVERITIES = ("error", "warning")
 CONFIDENCES = {"S": "stated in a source document", "V": "seen in a public source", "Q": "quoted second-hand", "H": "hypothesis"}
 _REQUIRED = ("id", "severity", "title", "message", "source")
-_OPTIONAL = ("confidence", "fail", "pass", "description", "needs", "equivalent-mutants")
+_OPTIONAL = ("confidence", "description", "needs", "equivalent-mutants")
+# Examples once lived in the header; a rule's cases now live in its pack's tests/ folder.
+_MOVED = {"fail": "tests/<rule>.txt as '# expect: RULE' cases", "pass": "tests/<rule>.txt as '# ok: RULE' cases"}
 # What a rule may need beyond the shipped tables to be able to fire.
 NEEDS = {"icd10-file": "a UK ICD-10 5th Edition release file (--icd10-file)"}
 _ID = re.compile(r"^[a-z0-9]+(?:[.-][a-z0-9]+)*$")
@@ -45,8 +47,6 @@ class Rule:
     line: int
     confidence: str | None = None
     description: str = ""
-    fail: tuple[str, ...] = ()
-    passes: tuple[str, ...] = ()
     needs: tuple[str, ...] = ()
 
 
@@ -92,6 +92,9 @@ def rule_from_header(header: dict[str, object], path: Path, line: int, pack: str
     missing = [key for key in _REQUIRED if not header.get(key)]
     if missing:
         raise RuleError(f"rule metadata lacks {', '.join(missing)}", path, line)
+    moved = sorted(set(header) & set(_MOVED))
+    if moved:
+        raise RuleError(f"{moved[0]} examples are cases now: move them to the pack's {_MOVED[moved[0]]}", path, line)
     unknown = sorted(set(header) - set(_REQUIRED) - set(_OPTIONAL))
     if unknown:
         known = ", ".join(_REQUIRED + _OPTIONAL)
@@ -122,12 +125,6 @@ def rule_from_header(header: dict[str, object], path: Path, line: int, pack: str
     if unknown_fields:
         known = ", ".join(sorted(MESSAGE_FIELDS))
         raise RuleError(f"message uses unknown field(s) {', '.join(unknown_fields)} (known: {known})", path, line)
-    examples = {}
-    for key in ("fail", "pass"):
-        value = header.get(key, [])
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise RuleError(f"{key} must be a list of records in the text format", path, line)
-        examples[key] = tuple(value)
     needs = header.get("needs", [])
     if not isinstance(needs, list) or any(n not in NEEDS for n in needs):
         raise RuleError(f"needs must be a list drawn from {', '.join(NEEDS)}", path, line)
@@ -143,7 +140,5 @@ def rule_from_header(header: dict[str, object], path: Path, line: int, pack: str
         line=line,
         confidence=str(confidence) if confidence else None,
         description=str(header.get("description", "")).strip(),
-        fail=examples["fail"],
-        passes=examples["pass"],
         needs=tuple(needs),
     )
