@@ -23,6 +23,8 @@ from collections.abc import Iterable
 import clingo
 from clingo import ast
 
+from nicelogic.asp.syntax import statements
+
 APPLIES = ("applies", 4)
 VIOLATION_NAMES = ("violation",)
 
@@ -114,7 +116,8 @@ def scan_file(text: str) -> tuple[set[str], dict[str, list[str]], set[str]]:
             trigger = "; ".join(str(literal) for literal in _trigger(body))
             derived.setdefault(rule_id, []).append(f"{head} :- {trigger}." if trigger else f"{head}.")
 
-    ast.parse_string(text, on_statement)
+    for statement in statements(text):
+        on_statement(statement)
     return declared, derived, conditional
 
 
@@ -129,8 +132,8 @@ def derive(texts: Iterable[str]) -> tuple[str, frozenset[str]]:
         own, found, negated = scan_file(text)
         declared |= own
         conditional |= negated
-        for rule_id, statements in found.items():
-            derived.setdefault(rule_id, []).extend(statements)
+        for rule_id, written in found.items():
+            derived.setdefault(rule_id, []).extend(written)
     program = [statement for rule_id in sorted(derived) if rule_id not in declared for statement in derived[rule_id]]
     unknown = frozenset(rule_id for rule_id in derived if rule_id not in declared and rule_id not in conditional)
     return "\n".join(program) + ("\n" if program else ""), unknown

@@ -1,12 +1,34 @@
-"""Small walks over clingo's abstract syntax trees, shared by the pack loader, the linter
-and the choice of completion candidates."""
+"""Programs read by clingo's own parser, once: every module that looks at a pack's
+statements (the loader, where rules apply, lint, completion candidates, mutation) asks
+:func:`statements` for the same parsed text, and walks it with the helpers here."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 
 import clingo
 from clingo import ast
+
+
+class ProgramSyntaxError(Exception):
+    """Text clingo cannot parse; carries clingo's own messages (with ``<string>:LINE:COL``)."""
+
+    def __init__(self, messages: list[str]) -> None:
+        super().__init__("; ".join(m.strip() for m in messages) or "syntax error")
+        self.messages = messages
+
+
+@cache
+def statements(text: str) -> tuple[ast.AST, ...]:
+    """The statements of a program text, parsed once per process."""
+    found: list[ast.AST] = []
+    messages: list[str] = []
+    try:
+        ast.parse_string(text, found.append, logger=lambda _code, message: messages.append(message), message_limit=5)
+    except RuntimeError:
+        raise ProgramSyntaxError(messages) from None
+    return tuple(found)
 
 
 class _AtomCollector(ast.Transformer):  # type: ignore[misc]

@@ -19,7 +19,7 @@ from clingo import ast
 from nicelogic.asp.applicability import APPLIES
 from nicelogic.asp.applicability import derive as derive_applies
 from nicelogic.asp.facts import SECTION_PREDICATES
-from nicelogic.asp.syntax import atoms_of, name_and_arity, strings_of
+from nicelogic.asp.syntax import atoms_of, name_and_arity, statements, strings_of
 from nicelogic.asp.vocabulary import vocabulary
 from nicelogic.errors import RuleError
 from nicelogic.resources import shown_path
@@ -75,7 +75,8 @@ def _statements(path: Path) -> list[_Statement]:
             _Statement(path, stm.location.begin.line, heads, body, body_atoms, list(stm.body), any(h in OUTPUT for h in heads))
         )
 
-    ast.parse_string(path.read_text(encoding="utf-8"), on_statement)
+    for statement in statements(path.read_text(encoding="utf-8")):
+        on_statement(statement)
     return out
 
 

@@ -25,7 +25,7 @@ from functools import cache
 from clingo import ast
 
 from nicelogic.asp.facts import SECTION_PREDICATES
-from nicelogic.asp.syntax import atoms_of, strings_of
+from nicelogic.asp.syntax import atoms_of, statements, strings_of
 from nicelogic.model import System
 from nicelogic.rules.packs import RuleSet, load_rules
 from nicelogic.tables import CodeTables
@@ -54,7 +54,7 @@ def _section_of(atom: ast.AST) -> str | None:
 
 
 @cache
-def mentions(program: str) -> Mentions:
+def mentions(texts: tuple[str, ...]) -> Mentions:
     by_section: dict[str, set[str]] = {}
     chapters: set[str] = set()
     everything: set[str] = set()
@@ -72,7 +72,9 @@ def mentions(program: str) -> Mentions:
             if atom.symbol.name == "chapter" and section == "opcs":
                 chapters.update(strings)
 
-    ast.parse_string(program, statement)
+    for text in texts:
+        for stm in statements(text):
+            statement(stm)
     return Mentions({k: frozenset(v) for k, v in by_section.items()}, frozenset(everything - in_atoms), frozenset(chapters))
 
 
@@ -86,8 +88,8 @@ def candidates(
     """Candidate codes per section for completing a record with these rules and tables."""
     # The vocabulary of every built-in pack, not only the selected ones: a pack that asks
     # for "a diagnosis" names none, while another names the indications of the procedure.
-    found = mentions(ruleset.program)
-    builtin = mentions(load_rules().program)
+    found = mentions(ruleset.texts)
+    builtin = mentions(load_rules().texts)
     extras = {e.strip().upper() for e in extra if e.strip()}
     given = given or {}
     out: dict[System, set[str]] = {}

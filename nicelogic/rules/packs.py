@@ -37,6 +37,7 @@ class Pack:
     path: Path
     rules: tuple[Rule, ...]
     files: tuple[Path, ...]  # every .lp file of the pack, rule files and helpers
+    texts: tuple[str, ...] = ()  # their texts, read once when the pack loaded
     classifications: tuple[tuple[str, str], ...] = ()  # e.g. (("opcs", "OPCS-4.11"),)
     effective_from: str | None = None  # ISO dates: records dated outside are not judged
     effective_to: str | None = None
@@ -63,6 +64,7 @@ class RuleSet:
     # and the rules that can never be shown to stay quiet for want of a trigger
     applies_program: str = ""
     never_quiet: frozenset[str] = frozenset()
+    texts: tuple[str, ...] = ()  # each file's text, read once, in the order of files
 
     @property
     def attributes(self) -> frozenset[str]:
@@ -143,8 +145,8 @@ def load_pack(folder: Path) -> tuple[Pack, list[Scan]]:
         raise RuleError("the pack has no .lp files", folder)
     rules: list[Rule] = []
     scans: list[Scan] = []
-    for path in files:
-        text = path.read_text(encoding="utf-8")
+    texts = tuple(path.read_text(encoding="utf-8") for path in files)
+    for path, text in zip(files, texts, strict=True):
         header = read_header(path, text)
         rule = None
         if header and header[0] and set(header[0]) <= _HELPER_KEYS:
@@ -167,6 +169,7 @@ def load_pack(folder: Path) -> tuple[Pack, list[Scan]]:
         path=folder,
         rules=tuple(rules),
         files=files,
+        texts=texts,
         classifications=classifications,
         effective_from=effective_from,
         effective_to=effective_to,
@@ -206,8 +209,9 @@ def _load_cached(folders: tuple[Path, ...]) -> RuleSet:
     uses: list[AttributeUse] = []
     rules: dict[str, Rule] = {}
     lib = library_files()
-    for path in lib:
-        uses += scan_file(path, path.read_text(encoding="utf-8")).attribute_uses
+    texts = {path: path.read_text(encoding="utf-8") for path in lib}
+    for path, text in texts.items():
+        uses += scan_file(path, text).attribute_uses
     for folder in folders:
         pack, scans = load_pack(folder)
         for rule in pack.rules:
@@ -219,12 +223,14 @@ def _load_cached(folders: tuple[Path, ...]) -> RuleSet:
         for scan in scans:
             uses += scan.attribute_uses
         packs.append(pack)
+        texts.update(zip(pack.files, pack.texts, strict=True))
     files = lib + tuple(f for pack in packs for f in pack.files)
     ground_check(files)
-    texts = {f: f.read_text(encoding="utf-8") for f in files}
     program = program_text(texts.items())
-    applies_program, never_quiet = derive_applies(texts[f] for pack in packs for f in pack.files)
-    return RuleSet(tuple(packs), rules, program, tuple(dict.fromkeys(uses)), files, applies_program, never_quiet)
+    applies_program, never_quiet = derive_applies(text for pack in packs for text in pack.texts)
+    return RuleSet(
+        tuple(packs), rules, program, tuple(dict.fromkeys(uses)), files, applies_program, never_quiet, tuple(texts.values())
+    )
 
 
 def program_text(parts: Iterable[tuple[Path, str]]) -> str:

@@ -14,7 +14,7 @@ from clingo import ast
 
 from nicelogic.asp.applicability import APPLIES
 from nicelogic.asp.facts import RECORD_ATTRIBUTES, SECTION_PREDICATES, TABLE_PREDICATES
-from nicelogic.asp.syntax import atoms_of
+from nicelogic.asp.syntax import ProgramSyntaxError, atoms_of, statements
 from nicelogic.errors import RuleError
 from nicelogic.rules.metadata import Rule
 
@@ -82,7 +82,6 @@ def _signature(atom: ast.AST) -> tuple[str, int, object] | None:
 
 def scan_file(path: Path, text: str) -> Scan:
     scan = Scan([], set(), [], [])
-    messages: list[str] = []
 
     def on_statement(stm: ast.AST) -> None:
         line = stm.location.begin.line
@@ -114,9 +113,11 @@ def scan_file(path: Path, text: str) -> Scan:
             scan.attribute_uses.extend(_attribute_uses(list(stm.body)))
 
     try:
-        ast.parse_string(text, on_statement, logger=lambda _code, msg: messages.append(msg), message_limit=5)
-    except RuntimeError:
-        raise _clingo_error(messages, path) from None
+        parsed = statements(text)
+    except ProgramSyntaxError as exc:
+        raise _clingo_error(exc.messages, path) from None
+    for stm in parsed:
+        on_statement(stm)
     return scan
 
 
