@@ -27,7 +27,7 @@ class Templates(WhyNone):
             key = frozenset(cats.items())
             if key not in found:
                 defaults = sum((s, at[(s, p)]) in problem.defaults for s, p in inserted)
-                witness = self._text(problem.record, problem.sections, self._with_given_text(problem, reading), inserted)
+                witness = self._with_given_text(problem, reading)  # the member shown: codes by slot
                 found[key] = ((len(inserted), len(warnings), -defaults), inserted, warnings, cats, witness)
 
         # Under optimisation first: every template with a member free of warnings comes
@@ -88,15 +88,11 @@ class Templates(WhyNone):
             )  # fmt: skip
             size = len(members)
         config.project = "project"
-        witness_codes = dict(
-            ((section, index), code)
-            for section, rest in (part.split(" ", 1) for part in witness.split(": ", 1)[1].split("; "))
-            for index, code in enumerate(rest.split(), start=1)
-        )
-        shown = dict(witness_codes)
+        shown = dict(witness)
         for key in inserted:
             if len(options.get(key, ())) > 1:
                 shown[key] = f"{cats[key]}.-"
         added = tuple(Placed(s, p, shown[(s, p)]) for s, p in sorted(inserted, key=lambda k: (self._order(problem, k[0]), k[1])))
         text = self._text(problem.record, problem.sections, shown, inserted)
-        return Completion(text, added, warnings, True, size, exact, witness)
+        example = self._text(problem.record, problem.sections, witness, inserted)
+        return Completion(text, added, warnings, True, size, exact, example)
