@@ -26,6 +26,7 @@ from nicelogic.complete import Completer
 from nicelogic.config import Config, find_config, load_config
 from nicelogic.errors import CaseError, ConfigError, InputError, RuleError, UsageError
 from nicelogic.input.read import INPUT_FORMATS
+from nicelogic.input.records import MAX_CODES
 from nicelogic.model import SYSTEM_KEYWORDS, System
 from nicelogic.report import FORMATS
 from nicelogic.report.listings import info_text, lint_json, lint_text, print_rules, rules_json, rules_tsv
@@ -205,6 +206,8 @@ def main(ctx: click.Context, config_path: Path | None, isolated: bool) -> None:
 )
 @click.option("--id-column", metavar="NAME", help="Record id column of CSV/TSV input (default EPIKEY, else the line number).")
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, help="Worker processes for large inputs (0: one per core).")
+@click.option("--max-codes", type=click.IntRange(min=1), default=MAX_CODES, show_default=True,
+              help="Reject a record with more codes than this in one section.")  # fmt: skip
 @_table_options
 @click.option("--fail-on-warning", is_flag=True, help="Exit 1 when any warning is reported, too.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when records are invalid or rejected (2 still means unusable).")
@@ -217,7 +220,7 @@ def main(ctx: click.Context, config_path: Path | None, isolated: bool) -> None:
 def check(
     files: tuple[str, ...], records: tuple[str, ...], rules: tuple[str, ...], select: tuple[str, ...],
     ignore: tuple[str, ...], fmt: str, output: str | None, system: str, input_format: str, id_column: str | None,
-    jobs: int, opcs_file: Path | None, icd10_file: Path | None, ncci_dir: Path | None, ncci_setting: str,
+    jobs: int, max_codes: int, opcs_file: Path | None, icd10_file: Path | None, ncci_dir: Path | None, ncci_setting: str,
     fail_on_warning: bool, exit_zero: bool, statistics: bool, quiet: bool, color: str, progress: bool | None,
     explain: bool,
 ) -> None:  # fmt: skip
@@ -228,7 +231,10 @@ def check(
     )  # fmt: skip
     validate(request)
     tables = _table_config(opcs_file, icd10_file, ncci_dir, ncci_setting)
-    checker = Checker(_selected_packs(rules), tables=tables, explain=explain, jobs=jobs or None, select=select, ignore=ignore)
+    checker = Checker(
+        _selected_packs(rules), tables=tables, explain=explain, jobs=jobs or None, select=select, ignore=ignore,
+        max_codes=max_codes,
+    )  # fmt: skip
     outcome = run_check(request, checker)
     if not quiet:
         for warning in outcome.warnings:

@@ -128,3 +128,40 @@ def test_examples_in_a_header_are_refused_with_where_they_go(tmp_path) -> None:
     with pytest.raises(RuleError) as caught:
         load_rules([str(tmp_path)])
     assert (caught.value.file, caught.value.line) == (tmp_path / "rule.lp", 1) and "tests/<rule>.txt" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "{detail.__class__.__format__.__globals__[os].environ[HOME]}",
+        "{code.__class__}",
+        "{code.nosuchattr}",
+        "{code[0]}",
+        "{0}",
+        "{}",
+        "{code:{detail}}",
+        "{codes!r:>{position}}",
+    ],
+)
+def test_message_templates_read_only_their_fields(tmp_path, message: str) -> None:
+    """A pack is data: a template that reaches past the documented fields is refused when
+    the pack loads, before any record could print what it finds."""
+    (tmp_path / "pack.toml").write_text('name = "leak"\n')
+    (tmp_path / "rule.lp").write_text(
+        f'%! id = "leak.rule"\n%! severity = "error"\n%! title = "t"\n%! message = "{message}"\n%! source = "s"\n'
+        'violation("leak.rule", R, opcs, P) :- code(R, opcs, P, "V44.4").\n'
+    )
+    with pytest.raises(RuleError) as caught:
+        load_rules([str(tmp_path)])
+    assert caught.value.line == 1 and "message" in caught.value.message
+
+
+def test_message_templates_keep_their_fields_and_detail_indexes(tmp_path) -> None:
+    (tmp_path / "pack.toml").write_text('name = "fine"\n')
+    (tmp_path / "rule.lp").write_text(
+        '%! id = "fine.rule"\n%! severity = "error"\n%! title = "t"\n'
+        '%! message = "{code!r:>8} at {position} of {section}: {detail[1]} {detail}"\n%! source = "s"\n'
+        'violation("fine.rule", R, opcs, P, ("a", "b")) :- code(R, opcs, P, "V44.4").\n'
+    )
+    (violation,) = Checker([str(tmp_path)]).check_record("V44.4").violations
+    assert violation.message == " 'V44.4' at 1 of opcs: b a, b"

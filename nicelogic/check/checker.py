@@ -26,7 +26,7 @@ from nicelogic.input.adapt import as_input
 from nicelogic.input.grammar import RecordParser
 from nicelogic.input.items import InputLine, Rejected
 from nicelogic.input.read import ReadPosition, read_lines
-from nicelogic.input.records import to_record
+from nicelogic.input.records import MAX_CODES, to_record
 from nicelogic.input.tabular import TableRow
 from nicelogic.model import Code, Record, System
 from nicelogic.results import RecordResult, Report, SummaryCounter, Violation
@@ -61,6 +61,7 @@ class Checker:
         select: Iterable[str] = (),
         ignore: Iterable[str] = (),
         applicability: bool = False,
+        max_codes: int = MAX_CODES,
     ) -> None:
         self.folders = tuple(resolve_selection(rules))
         self.ruleset: RuleSet = load_rules([str(f) for f in self.folders])
@@ -73,6 +74,7 @@ class Checker:
         self._known_rules = {**load_rules().rules, **self.ruleset.rules}
         self.filter = RuleFilter(select, ignore)
         self.applicability = applicability  # also say which rules apply to each record
+        self.max_codes = max_codes
         unknown = [s for s in unmatched(self.filter.select + self.filter.ignore, self.ruleset.rules) if s not in ENGINE_RULES]
         if unknown:
             raise ValueError(f"{unknown[0]!r} names no rule of the selected packs (give a rule id, a pack or an id prefix)")
@@ -96,6 +98,7 @@ class Checker:
         return {
             "explain": self.explain, "batch_size": self.batch_size, "cache_size": self.cache_size,
             "select": self.filter.select, "ignore": self.filter.ignore, "applicability": self.applicability,
+            "max_codes": self.max_codes,
         }  # fmt: skip
 
     @property
@@ -176,7 +179,9 @@ class Checker:
     # ------------------------------------------------------------------ the batch
 
     def _check_batch(self, items: Sequence[InputLine | TableRow | Record]) -> list[RecordResult]:
-        parsed: list[Record | Rejected] = [item if isinstance(item, Record) else to_record(item, self.parser) for item in items]
+        parsed: list[Record | Rejected] = [
+            item if isinstance(item, Record) else to_record(item, self.parser, self.max_codes) for item in items
+        ]
         forms = [None if isinstance(entry, Rejected) else self._form(entry) for entry in parsed]
         verdicts = self._verdicts(
             {form: entry for form, entry in zip(forms, parsed, strict=True) if form is not None and isinstance(entry, Record)}

@@ -28,6 +28,8 @@ from nicelogic.report.terminal import check_progress, force_color
 from nicelogic.report.text import TextReporter
 from nicelogic.results import Summary, SummaryCounter, exit_code
 
+USAGE_ERROR = 2
+
 
 @dataclass(frozen=True)
 class CheckRequest:
@@ -123,5 +125,8 @@ def run_check(request: CheckRequest, checker: Checker) -> CheckOutcome:
             reporter.add(result)
         summary = counter.summary()
         reporter.finish(summary)
+    empty = [f"{path} holds no records" for path in request.files if path != "-" and os.path.getsize(path) == 0]
+    if summary.records == 0:  # nothing was checked: never a silent success
+        return CheckOutcome(summary, (*empty, "no records to check"), USAGE_ERROR)
     status = 0 if request.exit_zero else exit_code(summary, request.fail_on_warning)
-    return CheckOutcome(summary, tuple(ids.warnings()), status)
+    return CheckOutcome(summary, (*empty, *ids.warnings()), status)

@@ -41,7 +41,7 @@ def parse_age(value: str | int | None) -> int | None:
     if value is None or value == "":
         return None
     text = str(value).strip()
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):  # "²" is a digit to str.isdigit, not to int()
         raise ValueError(0, "STARTAGE", f"age {value!r} is not a whole number of years")
     years = int(text)
     if 7001 <= years <= 7007:  # HES codes for ages under one year
@@ -52,10 +52,10 @@ def parse_age(value: str | int | None) -> int | None:
 
 
 _DATE_FORMATS = (
-    re.compile(r"^(\d{4})-(\d{2})-(\d{2})$"),
-    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
+    re.compile(r"^(\d{4})-(\d{2})-(\d{2})$", re.ASCII),
+    re.compile(r"^(\d{4})(\d{2})(\d{2})$", re.ASCII),
 )
-_DMY = re.compile(r"^(\d{2})/(\d{2})/(\d{4})$")
+_DMY = re.compile(r"^(\d{2})/(\d{2})/(\d{4})$", re.ASCII)
 
 
 def parse_date(value: str | None) -> str | None:

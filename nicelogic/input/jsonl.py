@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 
 from nicelogic.errors import InputProblem
 from nicelogic.input.attributes import parse_age, parse_date, parse_sex, waivers_of
-from nicelogic.input.items import InputLine
+from nicelogic.input.items import InputLine, undecodable
 from nicelogic.model import SYSTEM_KEYWORDS, Field, System
 
 _JSON_SECTIONS = {key: system.value for key, system in SYSTEM_KEYWORDS.items()}
@@ -26,12 +26,23 @@ def jsonl_lines(lines: Iterable[str], source: str) -> Iterator[InputLine]:
 
 def json_line(text: str, source: str, number: int) -> InputLine:
     """One JSON object (as text) as an input line."""
-    try:
-        obj = json.loads(text)
-    except json.JSONDecodeError as exc:
-        error = InputProblem(f"not a JSON object: {exc.msg}", number, exc.colno, "json")
-        return InputLine(source, number, "", id=str(number), error=error)
-    return json_record(obj, source, number, text)
+    problem = undecodable(text)
+    if problem is None:
+        try:
+            obj = json.loads(text)
+        except json.JSONDecodeError as exc:
+            problem = f"not a JSON object: {exc.msg}"
+            return InputLine(source, number, "", id=str(number), error=InputProblem(problem, number, exc.colno, "json"))
+        except ValueError as exc:  # Python's limit on the digits of an integer
+            problem = f"not a record: {exc}"
+        except RecursionError:
+            problem = "not a record: nested too deeply"
+        else:
+            # a lone surrogate can also be written as an escape ("\udcff"): look only then
+            problem = undecodable(json.dumps(obj, ensure_ascii=False)) if "\\ud" in text.lower() else None
+            if problem is None:
+                return json_record(obj, source, number, text)
+    return InputLine(source, number, "", id=str(number), error=InputProblem(problem, number, 0, "json"))
 
 
 def json_record(obj: object, source: str, number: int, text: str = "") -> InputLine:

@@ -50,12 +50,13 @@ def detect_format(path: str, first_line: str | None = None) -> str:
 
 
 def open_input(path: str) -> IO[str]:
-    """Open a file (or ``-`` for standard input) as text; unreadable bytes become U+FFFD
-    so the grammar rejects the one record that holds them, with its column."""
+    """Open a file (or ``-`` for standard input) as UTF-8 text. Bytes that are not UTF-8
+    are kept as lone surrogates, never replaced: the readers reject the one record that
+    holds them, saying which byte and where (:func:`nicelogic.input.items.undecodable`)."""
     if path == "-":
-        return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig", errors="replace", newline="")
+        return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig", errors="surrogateescape", newline="")
     try:
-        return open(path, encoding="utf-8-sig", errors="replace", newline="")
+        return open(path, encoding="utf-8-sig", errors="surrogateescape", newline="")
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
 

@@ -14,9 +14,15 @@ from nicelogic.input.items import InputLine, Rejected
 from nicelogic.input.tabular import TableRow
 from nicelogic.model import Record
 
+# Hospital Episode Statistics hold at most 24 procedures and 20 diagnoses an episode, and a
+# CMS claim at most 50 service lines; far longer records are mistakes, and they would
+# cost the solver time and memory that grow with their length.
+MAX_CODES = 64
 
-def to_record(item: InputLine | TableRow, parser: RecordParser) -> Record | Rejected:
-    """Parse one input line; never raises for bad input."""
+
+def to_record(item: InputLine | TableRow, parser: RecordParser, max_codes: int = MAX_CODES) -> Record | Rejected:
+    """Parse one input line; never raises for bad input. A section of more than
+    ``max_codes`` codes is rejected."""
     if isinstance(item, TableRow):
         item = item.input_line()
     fallback_id = item.id if item.id is not None else str(item.line)
@@ -26,6 +32,13 @@ def to_record(item: InputLine | TableRow, parser: RecordParser) -> Record | Reje
         parsed = parser.parse(item.text, item.default_system)
     except RecordSyntaxIssue as issue:
         return Rejected(_id_from_text(item.text) or fallback_id, item.line, item.source, _relocate(issue.problem, item))
+    for system, codes in parsed.sections:
+        if len(codes) > max_codes:
+            problem = InputProblem(
+                f"the {system.value} section holds {len(codes)} codes, more than the limit of {max_codes} (--max-codes)",
+                item.line, codes[max_codes].column, "too-long",
+            )  # fmt: skip
+            return Rejected(parsed.id if parsed.id is not None else fallback_id, item.line, item.source, _relocate(problem, item))
     return Record(
         id=parsed.id if parsed.id is not None else fallback_id,
         sections=parsed.sections,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from nicelogic.errors import InputError, InputProblem
 from nicelogic.input.attributes import FILLERS, parse_age, parse_date, parse_sex, waivers_of
-from nicelogic.input.items import InputLine
+from nicelogic.input.items import InputLine, undecodable
 from nicelogic.model import Field, System
 
 _OPCS_FIELD = re.compile(r"^OPERTN(?:_4)?_(\d{1,2})$", re.IGNORECASE)
@@ -30,6 +30,7 @@ class _Layout:
     age: int | None
     date: tuple[int, ...]  # OPDATE_01 first, then ADMIDATE
     waive: int | None = None
+    names: tuple[str, ...] = ()  # the header, for naming the field of a problem
 
 
 def _pick(header: list[str], pattern: re.Pattern[str]) -> tuple[tuple[int, str], ...]:
@@ -47,6 +48,9 @@ def _pick(header: list[str], pattern: re.Pattern[str]) -> tuple[tuple[int, str],
 
 def _layout(header: list[str], id_column: str | None) -> _Layout:
     upper = [h.strip().upper() for h in header]
+    repeated = sorted({name for name in upper if name and upper.count(name) > 1})
+    if repeated:  # which of two OPERTN_01 columns holds the first procedure? no guess
+        raise InputError(f"the header names {', '.join(repeated)} more than once: each column must be named once")
     wanted_id = (id_column or "EPIKEY").upper()
     if wanted_id in upper:
         id_index: int | None = upper.index(wanted_id)
@@ -62,7 +66,8 @@ def _layout(header: list[str], id_column: str | None) -> _Layout:
         return upper.index(name) if name in upper else None
 
     dates = tuple(i for i in (find("OPDATE_01"), find("ADMIDATE")) if i is not None)
-    return _Layout(id_index, opcs, diag, find("SEX"), find("STARTAGE"), dates, find("WAIVE"))
+    names = tuple(h.strip() for h in header)
+    return _Layout(id_index, opcs, diag, find("SEX"), find("STARTAGE"), dates, find("WAIVE"), names)
 
 
 def table_lines(
@@ -76,8 +81,13 @@ def table_lines(
         return
     except csv.Error as exc:
         raise InputError(f"{source}: cannot read the header: {exc}") from None
-    layout = _layout(header, id_column)
+    try:
+        layout = _layout(header, id_column)
+    except InputError as exc:
+        raise InputError(f"{source}: {exc}") from None
+    kind = "TSV" if delimiter == "\t" else "CSV"
     while True:
+        first_line = reader.line_num + 1
         try:
             row = next(reader)
         except StopIteration:
@@ -91,6 +101,14 @@ def table_lines(
             continue
         if not row or all(not cell.strip() for cell in row):
             continue
+        if reader.line_num > first_line and any("\n" in cell for cell in row):
+            # a quote left open swallows the lines after it into one cell: say so, never drop them
+            problem = (
+                f"a quote opened on line {first_line} closes on line {reader.line_num}: lines {first_line + 1} to "
+                f"{reader.line_num} are inside one {kind} cell and are not read as records"
+            )
+            yield InputLine(source, first_line, "", id=str(first_line), error=InputProblem(problem, first_line, 1, "table-row"))
+            continue
         yield TableRow(source, reader.line_num, row, layout)
 
 
@@ -99,6 +117,11 @@ def _cell(row: list[str], index: int | None) -> str:
 
 
 def _row_line(row: list[str], layout: _Layout, source: str, line: int) -> InputLine:
+    for index, cell in enumerate(row):
+        problem = undecodable(cell)
+        if problem is not None:
+            where = layout.names[index] if index < len(layout.names) else f"column {index + 1}"
+            return InputLine(source, line, "", id=str(line), error=InputProblem(problem, line, index + 1, "encoding", where))
     record_id = _cell(row, layout.id_index) or str(line)
     width = len(row)
     parts: list[str] = []

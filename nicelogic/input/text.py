@@ -6,8 +6,9 @@ import dataclasses
 import re
 from collections.abc import Iterable, Iterator
 
+from nicelogic.errors import InputProblem
 from nicelogic.input.attributes import waivers_of
-from nicelogic.input.items import InputLine
+from nicelogic.input.items import InputLine, undecodable
 from nicelogic.input.jsonl import json_line
 from nicelogic.model import System
 
@@ -21,6 +22,10 @@ def text_lines(lines: Iterable[str], source: str, default_system: System = Syste
         text = raw.rstrip("\r\n")
         stripped = text.strip()
         if not stripped or stripped.startswith("#"):
+            continue
+        problem = undecodable(text)
+        if problem is not None:
+            yield InputLine(source, number, "", default_system, str(number), error=InputProblem(problem, number, 0, "encoding"))
             continue
         waive = _WAIVE_COMMENT.search(text) if "#" in text else None  # most lines hold no comment
         waivers = waivers_of(waive.group("rules")) if waive else ()

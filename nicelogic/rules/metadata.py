@@ -5,13 +5,12 @@ a message or a source never loads."""
 from __future__ import annotations
 
 import re
-import string
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from nicelogic.errors import RuleError
-from nicelogic.rules.templates import MESSAGE_FIELDS
+from nicelogic.rules.templates import template_problem
 
 SEVERITIES = ("error", "warning")
 CONFIDENCES = {"S": "stated in a source document", "V": "seen in a public source", "Q": "quoted second-hand", "H": "hypothesis"}
@@ -117,14 +116,9 @@ def rule_from_header(header: dict[str, object], path: Path, line: int, pack: str
     if confidence == "H" and severity == "error":
         raise RuleError("a hypothesis (confidence H) can only be a warning", path, line)
     message = str(header["message"])
-    try:
-        fields = {name for _, name, _, _ in string.Formatter().parse(message) if name is not None}
-    except ValueError as exc:
-        raise RuleError(f"message template is malformed: {exc}", path, line) from None
-    unknown_fields = sorted({f.split(".")[0].split("[")[0] for f in fields} - MESSAGE_FIELDS)
-    if unknown_fields:
-        known = ", ".join(sorted(MESSAGE_FIELDS))
-        raise RuleError(f"message uses unknown field(s) {', '.join(unknown_fields)} (known: {known})", path, line)
+    problem = template_problem(message)
+    if problem is not None:
+        raise RuleError(problem, path, line)
     needs = header.get("needs", [])
     if not isinstance(needs, list) or any(n not in NEEDS for n in needs):
         raise RuleError(f"needs must be a list drawn from {', '.join(NEEDS)}", path, line)

@@ -6,6 +6,8 @@ attribute or index access but ``{detail[N]}``), and the checker fills exactly th
 
 from __future__ import annotations
 
+import re
+import string
 from collections.abc import Sequence
 from typing import Any
 
@@ -40,3 +42,29 @@ def message_fields(
 
 
 MESSAGE_FIELDS = frozenset(message_fields((), (), "", "", ""))
+
+_FIELD = re.compile(r"^(?P<name>[a-z_]+)(?:\[(?P<index>\d+)\])?$")
+
+
+def template_problem(message: str) -> str | None:
+    """Why a message template cannot be used, or None. Only the documented fields, by
+    name, with ``{detail[N]}`` the one index: a pack is data, and attribute or index access
+    in a format string would let it read the program's memory (``{code.__class__...}``)."""
+    try:
+        parsed = list(string.Formatter().parse(message))
+    except ValueError as exc:
+        return f"message template is malformed: {exc}"
+    for _, field, spec, _ in parsed:
+        if field is None:
+            continue
+        match = _FIELD.match(field)
+        known = ", ".join(sorted(MESSAGE_FIELDS))
+        if match and match["name"] not in MESSAGE_FIELDS:
+            return f"message uses unknown field(s) {match['name']} (known: {known}; detail[N])"
+        if not match:
+            return f"message field {{{field}}}: a field is used by name only (known: {known}; detail[N]), no attribute or index"
+        if match["index"] is not None and match["name"] != "detail":
+            return f"message field {{{field}}}: only detail can be indexed"
+        if spec and "{" in spec:
+            return f"message field {{{field}}}: a format specification cannot hold another field"
+    return None
