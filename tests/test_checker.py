@@ -153,3 +153,23 @@ def test_waivers_of_text_lines_reach_library_callers() -> None:
     report = nicelogic.check(record, rules=["opcs4"])
     assert report.records[0].violations == ()
     assert [v.rule for v in report.records[0].waived] == ["opcs.group-order"]
+
+
+def test_workers_check_with_the_rule_set_their_parent_validated(tmp_path) -> None:
+    pack = tmp_path / "swap"
+    pack.mkdir()
+    (pack / "pack.toml").write_text('name = "swap"\n')
+    (pack / "rule.lp").write_text(
+        '%! id = "swap.rule"\n%! severity = "error"\n%! title = "t"\n%! message = "m"\n%! source = "s"\n'
+        'violation("swap.rule", R, opcs, 1) :- code(R, opcs, 1, "V44.4").\n'
+    )
+    checker = Checker([str(pack)], jobs=2, batch_size=50)
+    (pack / "rule.lp").write_text("this is not ASP at all\n")  # changed after loading: ignored
+    results = list(checker.check_items(_lines(400), chunk_size=100))
+    assert len(results) == 400 and all([v.rule for v in r.violations] == ["swap.rule"] for r in results)
+
+
+def _lines(count: int) -> list:
+    from nicelogic.input.text import text_lines
+
+    return list(text_lines([f"r{n}: V44.4\n" for n in range(count)], "swap.txt"))

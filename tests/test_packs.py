@@ -165,3 +165,38 @@ def test_message_templates_keep_their_fields_and_detail_indexes(tmp_path) -> Non
     )
     (violation,) = Checker([str(tmp_path)]).check_record("V44.4").violations
     assert violation.message == " 'V44.4' at 1 of opcs: b a, b"
+
+
+def _pack(folder, body: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "pack.toml").write_text(f'name = "{folder.name}"\n')
+    (folder / "rule.lp").write_text(
+        f'%! id = "{folder.name}.rule"\n%! severity = "error"\n%! title = "t"\n%! message = "m"\n%! source = "s"\n' + body
+    )
+
+
+def test_a_pack_cannot_include_files(tmp_path) -> None:
+    secret = tmp_path / "secret.lp"
+    secret.write_text('leak("the secret").\n')
+    _pack(tmp_path / "inc", f'#include "{secret}".\nviolation("inc.rule", R, opcs, 1) :- code(R, opcs, 1, _), leak(_).\n')
+    with pytest.raises(RuleError) as caught:
+        load_rules([str(tmp_path / "inc")])
+    assert (caught.value.file.name, caught.value.line) == ("rule.lp", 6) and "#include" in caught.value.message
+
+
+def test_a_pack_file_linking_outside_its_folder_is_refused(tmp_path) -> None:
+    outside = tmp_path / "elsewhere.lp"
+    outside.write_text('violation("link.rule", R, opcs, 1) :- code(R, opcs, 1, _).\n')
+    _pack(tmp_path / "link", 'violation("link.rule", R, opcs, 1) :- code(R, opcs, 1, "V44.4").\n')
+    (tmp_path / "link" / "extra.lp").symlink_to(outside)
+    with pytest.raises(RuleError) as caught:
+        load_rules([str(tmp_path / "link")])
+    assert caught.value.file == tmp_path / "link" / "extra.lp" and "outside the pack" in caught.value.message
+
+
+def test_the_program_solved_is_the_text_validated(tmp_path) -> None:
+    """A file changed on disk after its pack loaded changes nothing: the loaded text is solved."""
+    _pack(tmp_path / "swap", 'violation("swap.rule", R, opcs, 1) :- code(R, opcs, 1, "V44.4").\n')
+    checker = Checker([str(tmp_path / "swap")])
+    (tmp_path / "swap" / "rule.lp").write_text("this is not ASP at all\n")
+    assert [v.rule for v in checker.check_record("V44.4").violations] == ["swap.rule"]

@@ -62,9 +62,11 @@ class Checker:
         ignore: Iterable[str] = (),
         applicability: bool = False,
         max_codes: int = MAX_CODES,
+        ruleset: RuleSet | None = None,
     ) -> None:
         self.folders = tuple(resolve_selection(rules))
-        self.ruleset: RuleSet = load_rules([str(f) for f in self.folders])
+        # a worker is handed the rule set its parent loaded and validated: never re-read
+        self.ruleset: RuleSet = ruleset or load_rules([str(f) for f in self.folders])
         self.explain = explain
         self.table_config = tables or TableConfig()
         self.tables: CodeTables = load_tables(self.table_config)
@@ -98,7 +100,7 @@ class Checker:
         return {
             "explain": self.explain, "batch_size": self.batch_size, "cache_size": self.cache_size,
             "select": self.filter.select, "ignore": self.filter.ignore, "applicability": self.applicability,
-            "max_codes": self.max_codes,
+            "max_codes": self.max_codes, "ruleset": self.ruleset,
         }  # fmt: skip
 
     @property

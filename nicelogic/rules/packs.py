@@ -23,7 +23,7 @@ from nicelogic.asp.applicability import derive as derive_applies
 from nicelogic.errors import RuleError
 from nicelogic.resources import logic_dir
 from nicelogic.rules.metadata import Rule, equivalent_mutants, read_header, rule_from_header
-from nicelogic.rules.program import AttributeUse, Scan, check_heads, ground_check, scan_file
+from nicelogic.rules.program import AttributeUse, Scan, check_heads, ground_check, include_problem, scan_file
 
 _HELPER_KEYS = frozenset({"equivalent-mutants"})  # the one key a helper file's header may hold
 
@@ -145,8 +145,14 @@ def load_pack(folder: Path) -> tuple[Pack, list[Scan]]:
         raise RuleError("the pack has no .lp files", folder)
     rules: list[Rule] = []
     scans: list[Scan] = []
+    for path in files:
+        if path.is_symlink() and not path.resolve().is_relative_to(folder.resolve()):
+            raise RuleError(f"{path.name} links to {path.resolve()}, outside the pack: a pack reads only its own folder", path)
     texts = tuple(path.read_text(encoding="utf-8") for path in files)
     for path, text in zip(files, texts, strict=True):
+        include = include_problem(text)
+        if include is not None:
+            raise RuleError("#include is refused: a pack's program is the .lp files in its folder", path, include)
         header = read_header(path, text)
         rule = None
         if header and header[0] and set(header[0]) <= _HELPER_KEYS:
@@ -225,7 +231,7 @@ def _load_cached(folders: tuple[Path, ...]) -> RuleSet:
         packs.append(pack)
         texts.update(zip(pack.files, pack.texts, strict=True))
     files = lib + tuple(f for pack in packs for f in pack.files)
-    ground_check(files)
+    ground_check([(f, texts[f]) for f in files], library=len(lib))
     program = program_text(texts.items())
     applies_program, never_quiet = derive_applies(text for pack in packs for text in pack.texts)
     return RuleSet(

@@ -152,14 +152,42 @@ def check_heads(path: Path, scan: Scan, rule: Rule | None) -> None:
         raise RuleError(f'rule {rule.id} never derives violation("{rule.id}", ...)', path, rule.line)
 
 
-def ground_check(files: Sequence[Path]) -> None:
-    """Ground the program once without records, so unsafe variables and the like
-    are reported with their file and line before any record is checked."""
+def _ground(texts: Sequence[str]) -> list[str] | None:
+    """clingo's messages when these texts cannot be grounded together (with no records),
+    or None."""
     messages: list[str] = []
     ctl = clingo.Control(["--warn=none"], logger=lambda _code, msg: messages.append(msg), message_limit=10)
     try:
-        for file in files:
-            ctl.load(str(file))
+        for text in texts:
+            ctl.add("base", [], text)
         ctl.ground([("base", [])])
     except RuntimeError:
-        raise _clingo_error(messages) from None
+        return messages or ["the rule program cannot be grounded"]
+    return None
+
+
+def ground_check(files: Sequence[tuple[Path, str]], library: int = 0) -> None:
+    """Ground the program once without records, so unsafe variables and the like are
+    reported with their file and line before any record is checked. Grounds the texts
+    that were read and validated, never the files again; the first ``library`` files are
+    shared definitions that every other file may use."""
+    texts = [text for _, text in files]
+    if _ground(texts) is None:
+        return
+    shared = texts[:library]
+    for path, text in files[library:]:  # find the file that cannot be grounded
+        messages = _ground([*shared, text])
+        if messages is not None:
+            raise _clingo_error([m.replace("<block>", str(path)) for m in messages], path)
+    raise _clingo_error(_ground(texts) or [])
+
+
+_INCLUDE = re.compile(r"^[ \t]*#include\b", re.MULTILINE)
+
+
+def include_problem(text: str) -> int | None:
+    """The line of an ``#include`` directive, or None. clingo opens included files while it
+    parses, so this is looked for in the text before any parse: a pack's program is the
+    .lp files in its folder and nothing else."""
+    match = _INCLUDE.search(text)
+    return text.count("\n", 0, match.start()) + 1 if match else None
