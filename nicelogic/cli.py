@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -39,6 +40,16 @@ from nicelogic.tables import TableConfig, load_tables
 from nicelogic.tables.opcs import OPCS_ATTRIBUTION
 
 USAGE_ERROR = 2
+INTERRUPTED = 128 + signal.SIGINT  # the shell's convention: 130
+TERMINATED = 128 + signal.SIGTERM  # 143
+
+
+class _Terminated(BaseException):
+    """SIGTERM, raised where the run is, so that workers are stopped and files cleaned up."""
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise _Terminated
 
 
 def _fail(message: str) -> NoReturn:
@@ -230,12 +241,21 @@ def check(
         progress, fail_on_warning, exit_zero,
     )  # fmt: skip
     validate(request)
+    signal.signal(signal.SIGTERM, _terminated)
     tables = _table_config(opcs_file, icd10_file, ncci_dir, ncci_setting)
     checker = Checker(
         _selected_packs(rules), tables=tables, explain=explain, jobs=jobs or None, select=select, ignore=ignore,
         max_codes=max_codes,
     )  # fmt: skip
-    outcome = run_check(request, checker)
+    unwritten = f" and {output} was not written" if output else ""
+    try:
+        outcome = run_check(request, checker)
+    except KeyboardInterrupt:
+        click.echo(f"nicelogic: interrupted: the results are incomplete{unwritten}", err=True)
+        sys.exit(INTERRUPTED)
+    except _Terminated:
+        click.echo(f"nicelogic: terminated: the results are incomplete{unwritten}", err=True)
+        sys.exit(TERMINATED)
     if not quiet:
         for warning in outcome.warnings:
             _warn(warning)

@@ -3,6 +3,7 @@ its own packs, tables and verdict cache; results always come back in input order
 
 from __future__ import annotations
 
+import signal
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -26,6 +27,8 @@ _Item = InputLine | TableRow | Record
 def _worker_start(folders: tuple[str, ...], tables: TableConfig, options: dict[str, Any]) -> None:
     from nicelogic.check.checker import Checker  # the checker starts the workers: no cycle at import
 
+    # Ctrl-C reaches the whole process group; the parent decides, and stops the workers
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     global _worker
     _worker = Checker(folders, tables=tables, jobs=1, **options)
 
@@ -55,12 +58,14 @@ def check_in_workers(checker: Checker, first: list[_Item], rest: Iterator[_Item]
     each check as ``checker`` does; at most two chunks per worker are in flight."""
     chunks = _chunks(first, rest, size)
     folders = tuple(str(f) for f in checker.folders)
-    with ProcessPoolExecutor(
+    pool = ProcessPoolExecutor(
         max_workers=checker.jobs,
         initializer=_worker_start,
         initargs=(folders, checker.table_config, checker.worker_options()),
         max_tasks_per_child=_TASKS_PER_WORKER,
-    ) as pool:
+    )
+    finished = False
+    try:
         pending: deque[Future[list[RecordResult]]] = deque()
         window = checker.jobs * 2  # bounded, so memory does not grow with the input
         for chunk in chunks:
@@ -69,3 +74,18 @@ def check_in_workers(checker: Checker, first: list[_Item], rest: Iterator[_Item]
                 yield from pending.popleft().result()
         while pending:
             yield from pending.popleft().result()
+        finished = True
+    finally:
+        if finished:
+            pool.shutdown()
+        else:  # interrupted, or the consumer stopped: no worker may outlive the run
+            _stop(pool)
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    processes = list(getattr(pool, "_processes", {}).values())  # the executor keeps no public handle on them
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join(timeout=5)

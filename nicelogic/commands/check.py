@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from collections.abc import Iterator, Sequence
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from itertools import chain
 from typing import IO
@@ -85,11 +86,28 @@ def _record_items(records: Sequence[str], system: System) -> Iterator[InputLine]
         yield item
 
 
-def _open_output(path: str) -> IO[str]:
+@contextmanager
+def _atomic_output(path: str) -> Iterator[IO[str]]:
+    """A file that appears under its name only when the run completes: written beside it
+    under a temporary name and renamed at the end, so an interrupted run never leaves a
+    file that looks complete (the temporary one is removed)."""
+    target = os.path.abspath(path)
     try:
-        return open(path, "w", encoding="utf-8", newline="")
+        handle, temporary = tempfile.mkstemp(
+            prefix=f".{os.path.basename(target)}.", suffix=".partial", dir=os.path.dirname(target)
+        )
     except OSError as exc:
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+    completed = False
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
+            yield out
+        os.replace(temporary, target)
+        completed = True
+    finally:
+        if not completed:
+            with suppress(FileNotFoundError):
+                os.unlink(temporary)
 
 
 def _reporter(request: CheckRequest, out: IO[str], checker: Checker) -> Reporter:
@@ -117,7 +135,7 @@ def run_check(request: CheckRequest, checker: Checker) -> CheckOutcome:
         bar = stack.enter_context(check_progress(show_progress, position, request.color, results_here=request.output is None))
         out: IO[str] = bar.out or sys.stdout
         if request.output:
-            out = stack.enter_context(_open_output(request.output))
+            out = stack.enter_context(_atomic_output(request.output))
         reporter = _reporter(request, out, checker)
         for result in bar.follow(checker.check_items(items)):
             counter.add(result)

@@ -1,0 +1,73 @@
+"""An interrupted run stops its workers, leaves no output that looks complete, and says
+so with the shell's exit status (130 for Ctrl-C, 143 for SIGTERM)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from .conftest import ROOT
+
+
+@pytest.fixture(scope="module")
+def long_input(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from benchmarks.synthetic import write_text
+
+    path = tmp_path_factory.mktemp("interrupt") / "episodes.txt"
+    with path.open("w", encoding="utf-8") as out:
+        write_text(150_000, out)
+    return path
+
+
+def _children(pid: int) -> set[int]:
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        children = (task / "children").read_text().split() if (task / "children").exists() else []
+        found |= {int(child) for child in children}
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    status = Path(f"/proc/{pid}/status")
+    return status.exists() and "State:\tZ" not in status.read_text()
+
+
+@pytest.mark.parametrize(("how", "status"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_an_interrupted_run_stops_workers_and_leaves_no_complete_looking_output(
+    long_input: Path, tmp_path: Path, how: signal.Signals, status: int
+) -> None:
+    output = tmp_path / "results.jsonl"
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from nicelogic.cli import main; main(prog_name='nicelogic')",
+         "check", str(long_input), "-f", "jsonl", "-o", str(output), "-j", "2", "--rules", "opcs4"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+    )  # fmt: skip
+    workers: set[int] = set()
+    deadline = time.monotonic() + 60
+    while len(workers) < 2 and time.monotonic() < deadline and process.poll() is None:
+        workers = _children(process.pid)  # the workers, and multiprocessing's resource tracker
+        time.sleep(0.2)
+    assert process.poll() is None, "the run ended before it could be interrupted: give it more records"
+    time.sleep(1.0)  # results are flowing
+    if how == signal.SIGINT:
+        os.killpg(process.pid, signal.SIGINT)  # as Ctrl-C does: the whole process group
+    else:
+        process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == status, stderr
+    assert b"incomplete" in stderr
+    assert not output.exists() and not list(tmp_path.glob(".results.jsonl.*"))
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert workers and not any(_alive(pid) for pid in workers)
