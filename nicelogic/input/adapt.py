@@ -20,7 +20,8 @@ def as_input(
     (one record per line), or Records, JSON-shaped dicts and lines. A line starting with
     ``{`` is a JSON record (no text record can start so)."""
     if isinstance(records_or_text, str):
-        records_or_text = records_or_text.splitlines()
+        # lines end at \n only, as in files: str.splitlines would also split a record at \x1e or \u2028
+        records_or_text = [line.removesuffix("\r") for line in records_or_text.split("\n")]
     for number, item in enumerate(records_or_text, start=1):
         if isinstance(item, Record | InputLine):
             yield item

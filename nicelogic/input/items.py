@@ -36,15 +36,15 @@ class Rejected:
     error: InputProblem
 
 
-def undecodable(text: str) -> str | None:
-    """Why text read from an input is not a readable record, or None: bytes that are not
-    UTF-8 (read as lone surrogates, so that no byte is changed silently) or a lone
-    surrogate written as a JSON escape. Says where, in characters and bytes."""
+def undecodable(text: str) -> tuple[int, str] | None:
+    """Where and why text read from an input is not a readable record, or None: bytes
+    that are not UTF-8 (read as lone surrogates, so that no byte is changed silently) or a
+    lone surrogate written as a JSON escape. The column is 1-based, in characters."""
     for index, char in enumerate(text):
         if "\ud800" <= char <= "\udfff":
             offset = len(text[:index].encode("utf-8", "surrogateescape")) + 1
             if "\udc80" <= char <= "\udcff":
                 byte = f"byte 0x{ord(char) - 0xDC00:02X}"
-                return f"{byte} at column {index + 1} (byte {offset} of the line) is not UTF-8: convert the file to UTF-8"
-            return f"a lone surrogate (\\u{ord(char):04x}) at column {index + 1} is not text"
+                return index + 1, f"{byte} (byte {offset} of the line) is not UTF-8: convert the file to UTF-8"
+            return index + 1, f"a lone surrogate (\\u{ord(char):04x}) is not text"
     return None

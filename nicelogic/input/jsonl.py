@@ -26,7 +26,8 @@ def jsonl_lines(lines: Iterable[str], source: str) -> Iterator[InputLine]:
 
 def json_line(text: str, source: str, number: int) -> InputLine:
     """One JSON object (as text) as an input line."""
-    problem = undecodable(text)
+    bad = undecodable(text)
+    problem, column = (bad[1], bad[0]) if bad else (None, 0)
     if problem is None:
         try:
             obj = json.loads(text)
@@ -39,10 +40,11 @@ def json_line(text: str, source: str, number: int) -> InputLine:
             problem = "not a record: nested too deeply"
         else:
             # a lone surrogate can also be written as an escape ("\udcff"): look only then
-            problem = undecodable(json.dumps(obj, ensure_ascii=False)) if "\\ud" in text.lower() else None
-            if problem is None:
+            escaped = undecodable(json.dumps(obj, ensure_ascii=False)) if "\\ud" in text.lower() else None
+            if escaped is None:
                 return json_record(obj, source, number, text)
-    return InputLine(source, number, "", id=str(number), error=InputProblem(problem, number, 0, "json"))
+            problem = escaped[1]
+    return InputLine(source, number, "", id=str(number), error=InputProblem(problem, number, column, "json"))
 
 
 def json_record(obj: object, source: str, number: int, text: str = "") -> InputLine:

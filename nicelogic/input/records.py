@@ -31,7 +31,7 @@ def to_record(item: InputLine | TableRow, parser: RecordParser, max_codes: int =
     try:
         parsed = parser.parse(item.text, item.default_system)
     except RecordSyntaxIssue as issue:
-        return Rejected(_id_from_text(item.text) or fallback_id, item.line, item.source, _relocate(issue.problem, item))
+        return Rejected(id_from_text(item.text) or fallback_id, item.line, item.source, _relocate(issue.problem, item))
     for system, codes in parsed.sections:
         if len(codes) > max_codes:
             problem = InputProblem(
@@ -55,7 +55,7 @@ def to_record(item: InputLine | TableRow, parser: RecordParser, max_codes: int =
 _ID_PREFIX = re.compile(r"^\s*([^\s:;,#]+)[ \t]*:")
 
 
-def _id_from_text(text: str) -> str | None:
+def id_from_text(text: str) -> str | None:
     match = _ID_PREFIX.match(text)
     return match.group(1) if match else None
 

@@ -101,7 +101,7 @@ def table_lines(
             continue
         if not row or all(not cell.strip() for cell in row):
             continue
-        if reader.line_num > first_line and any("\n" in cell for cell in row):
+        if reader.line_num > first_line and any("\n" in cell and delimiter in cell for cell in row):
             # a quote left open swallows the lines after it into one cell: say so, never drop them
             problem = (
                 f"a quote opened on line {first_line} closes on line {reader.line_num}: lines {first_line + 1} to "
@@ -118,10 +118,12 @@ def _cell(row: list[str], index: int | None) -> str:
 
 def _row_line(row: list[str], layout: _Layout, source: str, line: int) -> InputLine:
     for index, cell in enumerate(row):
-        problem = undecodable(cell)
-        if problem is not None:
+        bad = undecodable(cell)
+        if bad is not None:
             where = layout.names[index] if index < len(layout.names) else f"column {index + 1}"
-            return InputLine(source, line, "", id=str(line), error=InputProblem(problem, line, index + 1, "encoding", where))
+            record_id = _cell(row, layout.id_index) if layout.id_index != index else ""
+            problem = InputProblem(bad[1], line, index + 1, "encoding", where)
+            return InputLine(source, line, "", id=record_id or str(line), error=problem)
     record_id = _cell(row, layout.id_index) or str(line)
     width = len(row)
     parts: list[str] = []

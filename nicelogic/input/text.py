@@ -10,6 +10,7 @@ from nicelogic.errors import InputProblem
 from nicelogic.input.attributes import waivers_of
 from nicelogic.input.items import InputLine, undecodable
 from nicelogic.input.jsonl import json_line
+from nicelogic.input.records import id_from_text
 from nicelogic.model import System
 
 _WAIVE_COMMENT = re.compile(r"#\s*waive\s*:\s*(?P<rules>[^#]*)$")
@@ -23,9 +24,11 @@ def text_lines(lines: Iterable[str], source: str, default_system: System = Syste
         stripped = text.strip()
         if not stripped or stripped.startswith("#"):
             continue
-        problem = undecodable(text)
-        if problem is not None:
-            yield InputLine(source, number, "", default_system, str(number), error=InputProblem(problem, number, 0, "encoding"))
+        bad = undecodable(text)
+        if bad is not None:
+            column, message = bad
+            problem = InputProblem(message, number, column, "encoding")
+            yield InputLine(source, number, "", default_system, id_from_text(text) or str(number), error=problem)
             continue
         waive = _WAIVE_COMMENT.search(text) if "#" in text else None  # most lines hold no comment
         waivers = waivers_of(waive.group("rules")) if waive else ()
