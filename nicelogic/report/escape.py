@@ -6,6 +6,7 @@ one helper here that suits its destination."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import PurePath
 from urllib.parse import quote
@@ -79,3 +80,17 @@ def uri_reference(path: str) -> str:
         return pure.as_uri()
     # ":" is encoded too (quote's default), so that "c:x.txt" cannot read as scheme "c".
     return quote(pure.as_posix(), safe="/")
+
+
+_LINE_BREAKING = {"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+def json_text(value: object) -> str:
+    """JSON that keeps non-ASCII text as it is, except the characters that many line
+    readers (Python's str.splitlines, JavaScript before ES2019) take for line breaks: each
+    JSON Lines record stays on one line for every consumer."""
+    text = json.dumps(value, ensure_ascii=False)
+    if any(char in text for char in _LINE_BREAKING):
+        for char, escaped in _LINE_BREAKING.items():
+            text = text.replace(char, escaped)
+    return text

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import json
-
 from nicelogic.report.base import ReporterBase, record_dict, summary_dict
+from nicelogic.report.escape import json_text
 from nicelogic.results import RecordResult, Summary
 
 
@@ -16,18 +15,18 @@ class JsonReporter(ReporterBase):
     def add(self, result: RecordResult) -> None:
         self.out.write(",\n  " if self._started else '{"records": [\n  ')
         self._started = True
-        self.out.write(json.dumps(record_dict(result), ensure_ascii=False))
+        self.out.write(json_text(record_dict(result)))
 
     def finish(self, summary: Summary) -> None:
         self.out.write("\n],\n" if self._started else '{"records": [],\n')
-        self.out.write(' "summary": ' + json.dumps(summary_dict(summary), ensure_ascii=False) + "}\n")
+        self.out.write(' "summary": ' + json_text(summary_dict(summary)) + "}\n")
 
 
 class JsonLinesReporter(ReporterBase):
     """One record object per line; the summary is left to the exit code and stderr."""
 
     def add(self, result: RecordResult) -> None:
-        self.out.write(json.dumps(record_dict(result), ensure_ascii=False) + "\n")
+        self.out.write(json_text(record_dict(result)) + "\n")
 
     def finish(self, summary: Summary) -> None:
         self.out.flush()
