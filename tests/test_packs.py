@@ -200,3 +200,28 @@ def test_the_program_solved_is_the_text_validated(tmp_path) -> None:
     checker = Checker([str(tmp_path / "swap")])
     (tmp_path / "swap" / "rule.lp").write_text("this is not ASP at all\n")
     assert [v.rule for v in checker.check_record("V44.4").violations] == ["swap.rule"]
+
+
+@pytest.mark.parametrize(
+    ("body", "why"),
+    [
+        (
+            'big(R, X) :- record(R), X = 1..100000000.\nviolation("grow.rule", R, opcs, 1) :- big(R, 5), code(R, opcs, 1, _).\n',
+            "interval of 100,000,000 values",
+        ),
+        (
+            'p(X + 1) :- p(X), X < 100000000.\np(0).\nviolation("grow.rule", R, opcs, 1) :- p(7), code(R, opcs, 1, _).\n',
+            "p/1 is defined from itself with arithmetic",
+        ),
+    ],
+)
+def test_a_pack_that_would_ground_without_bound_is_refused_before_grounding(tmp_path, body: str, why: str) -> None:
+    _pack(tmp_path / "grow", body)
+    with pytest.raises(RuleError) as caught:
+        load_rules([str(tmp_path / "grow")])
+    assert why in caught.value.message and caught.value.line == 6
+
+
+def test_ranges_of_categories_and_positions_are_fine(tmp_path) -> None:
+    _pack(tmp_path / "ranges", 'violation("ranges.rule", R, opcs, P) :- catnum(R, opcs, P, N), N = 22..54, P = 1..24.\n')
+    assert [v.rule for v in Checker([str(tmp_path / "ranges")]).check_record("V44.4").violations] == ["ranges.rule"]

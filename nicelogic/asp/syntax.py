@@ -75,3 +75,52 @@ def name_and_arity(atom: ast.AST) -> tuple[str, int] | None:
     if term.ast_type == ast.ASTType.SymbolicTerm and term.symbol.type == clingo.SymbolType.Function:
         return term.symbol.name, len(term.symbol.arguments)  # a constant atom such as "bounded"
     return None
+
+
+# A range in a rule pack spans categories or positions (V22..V54, 1..24): never more.
+MAX_INTERVAL = 10_000
+
+
+def _number(term: ast.AST) -> int | None:
+    if term.ast_type == ast.ASTType.SymbolicTerm and term.symbol.type == clingo.SymbolType.Number:
+        return int(term.symbol.number)
+    return None
+
+
+class _Growth(ast.Transformer):  # type: ignore[misc]
+    """Intervals, and arithmetic on variables, in one part of a statement."""
+
+    def __init__(self) -> None:
+        self.spans: list[int | None] = []  # None: a bound that is not a number
+        self.arithmetic = False
+
+    def visit_Interval(self, node: ast.AST) -> ast.AST:
+        numbers = [_number(bound) for bound in (node.left, node.right)]
+        self.spans.append(None if None in numbers else numbers[1] - numbers[0] + 1)  # type: ignore[operator]
+        return node
+
+    def visit_BinaryOperation(self, node: ast.AST) -> ast.AST:
+        self.arithmetic = True
+        return node
+
+
+def unbounded_growth(statement: ast.AST) -> str | None:
+    """Why a statement could ground without bound, or None: an interval wider than
+    :data:`MAX_INTERVAL`, or a predicate defined from itself with arithmetic in its head
+    (``p(X+1) :- p(X)``), which grounds one atom after another until memory runs out."""
+    if statement.ast_type != ast.ASTType.Rule:
+        return None
+    growth = _Growth()
+    growth(statement)
+    wide = [span for span in growth.spans if span is not None and span > MAX_INTERVAL]
+    if wide:
+        return f"an interval of {wide[0]:,} values grounds that many atoms (at most {MAX_INTERVAL:,})"
+    head = _Growth()
+    head(statement.head)
+    if head.arithmetic:
+        heads = {sig for atom in atoms_of(statement.head) if (sig := name_and_arity(atom))}
+        body = {sig for literal in statement.body for atom in atoms_of(literal) if (sig := name_and_arity(atom))}
+        if heads & body:
+            name, arity = sorted(heads & body)[0]
+            return f"{name}/{arity} is defined from itself with arithmetic in its head: it can ground without end"
+    return None

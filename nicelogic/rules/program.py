@@ -14,7 +14,7 @@ from clingo import ast
 
 from nicelogic.asp.applicability import APPLIES
 from nicelogic.asp.facts import RECORD_ATTRIBUTES, SECTION_PREDICATES, TABLE_PREDICATES
-from nicelogic.asp.syntax import ProgramSyntaxError, atoms_of, statements
+from nicelogic.asp.syntax import ProgramSyntaxError, atoms_of, statements, unbounded_growth
 from nicelogic.errors import RuleError
 from nicelogic.rules.metadata import Rule
 
@@ -93,6 +93,9 @@ def scan_file(path: Path, text: str) -> Scan:
         elif kind in (ast.ASTType.Minimize, ast.ASTType.External):
             scan.problems.append((f"{str(stm).split()[0]} has no place in a check pack", line))
         elif kind == ast.ASTType.Rule:
+            growth = unbounded_growth(stm)
+            if growth is not None:
+                scan.problems.append((f"{growth}; a pack must ground in bounded time and memory", line))
             head = stm.head
             if head.ast_type == ast.ASTType.Literal and head.atom.ast_type == ast.ASTType.BooleanConstant:
                 scan.problems.append((
