@@ -24,6 +24,7 @@ from nicelogic.check.checker import Checker
 from nicelogic.commands.check import CheckRequest, run_check, validate
 from nicelogic.commands.complete import Answers, complete_records, partial_records, repair_records
 from nicelogic.complete import Completer
+from nicelogic.complete.problem import DEFAULT_TIME_LIMIT
 from nicelogic.config import Config, find_config, load_config
 from nicelogic.errors import CaseError, ConfigError, InputError, RuleError, UsageError
 from nicelogic.input.read import INPUT_FORMATS
@@ -325,8 +326,11 @@ def completion(shell: str) -> None:
 # ----------------------------------------------------------------------- completions
 
 
-def _completer(rules: tuple[str, ...], max_add: int, candidates: tuple[str, ...], tables: TableConfig) -> Completer:
-    return Completer(Checker(_selected_packs(rules), tables=tables), max_add=max_add, extra_candidates=candidates)
+def _completer(
+    rules: tuple[str, ...], max_add: int, candidates: tuple[str, ...], tables: TableConfig, time_limit: float
+) -> Completer:
+    checker = Checker(_selected_packs(rules), tables=tables)
+    return Completer(checker, max_add=max_add, extra_candidates=candidates, time_limit=time_limit)
 
 
 def _completion_options(function):  # type: ignore[no-untyped-def]
@@ -336,6 +340,8 @@ def _completion_options(function):  # type: ignore[no-untyped-def]
                      help="Partial records, one per line (text or JSON Lines)."),
         click.option("--max-add", type=click.IntRange(0, 12), default=4, show_default=True,
                      help="At most this many codes are added."),
+        click.option("--time-limit", type=click.FloatRange(min=0.1), default=DEFAULT_TIME_LIMIT, show_default=True,
+                     help="Seconds of solving for one record before giving up with a reason."),
         click.option("--limit", type=click.IntRange(min=1), default=10, show_default=True, help="How many to print."),
         click.option("--count-limit", type=click.IntRange(min=1), default=2000, show_default=True,
                      help="Stop counting there and report N+."),
@@ -365,12 +371,14 @@ def _split(values: tuple[str, ...]) -> tuple[str, ...]:
 @click.option("--must", is_flag=True, help="The codes that appear in every valid completion.")
 @_usage_errors
 def complete(
-    records: tuple[str, ...], file: str | None, max_add: int, limit: int, count_limit: int, candidates: tuple[str, ...],
+    records: tuple[str, ...], file: str | None, max_add: int, time_limit: float, limit: int, count_limit: int,
+    candidates: tuple[str, ...],
     system: str, fmt: str, rules: tuple[str, ...], opcs_file: Path | None, icd10_file: Path | None, ncci_dir: Path | None,
     ncci_setting: str, minimal: bool, grouped: bool | None, may: bool, must: bool,
 ) -> None:  # fmt: skip
     """Valid completions of partial records (RECORD like "opcs V44.4" or "ep1: V44.4; icd M80.0")."""
-    completer = _completer(rules, max_add, _split(candidates), _table_config(opcs_file, icd10_file, ncci_dir, ncci_setting))
+    tables = _table_config(opcs_file, icd10_file, ncci_dir, ncci_setting)
+    completer = _completer(rules, max_add, _split(candidates), tables, time_limit)
     view = grouped if grouped is not None else fmt == "text"
     answers = complete_records(
         completer, partial_records(records, file, System.from_name(system)),
@@ -383,12 +391,14 @@ def complete(
 @_completion_options
 @_usage_errors
 def repair(
-    records: tuple[str, ...], file: str | None, max_add: int, limit: int, count_limit: int, candidates: tuple[str, ...],
+    records: tuple[str, ...], file: str | None, max_add: int, time_limit: float, limit: int, count_limit: int,
+    candidates: tuple[str, ...],
     system: str, fmt: str, rules: tuple[str, ...], opcs_file: Path | None, icd10_file: Path | None, ncci_dir: Path | None,
     ncci_setting: str,
 ) -> None:  # fmt: skip
     """The smallest edits (insert, delete, move, replace by a sibling code) that make records valid."""
-    completer = _completer(rules, max_add, _split(candidates), _table_config(opcs_file, icd10_file, ncci_dir, ncci_setting))
+    tables = _table_config(opcs_file, icd10_file, ncci_dir, ncci_setting)
+    completer = _completer(rules, max_add, _split(candidates), tables, time_limit)
     partial = partial_records(records, file, System.from_name(system))
     _emit(repair_records(completer, partial, limit=limit, count_limit=count_limit), fmt)
 

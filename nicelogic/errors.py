@@ -61,3 +61,11 @@ class ConfigError(Exception):
 
 class UsageError(Exception):
     """A command asked for something it cannot do as asked (exit status 2)."""
+
+
+class GaveUp(Exception):
+    """A completion or repair that did not finish within its time limit."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"gave up after {seconds:g} s (--time-limit)")
+        self.seconds = seconds

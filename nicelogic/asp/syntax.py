@@ -4,7 +4,7 @@ statements (the loader, where rules apply, lint, completion candidates, mutation
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import cache
 
 import clingo
@@ -120,7 +120,32 @@ def unbounded_growth(statement: ast.AST) -> str | None:
     if head.arithmetic:
         heads = {sig for atom in atoms_of(statement.head) if (sig := name_and_arity(atom))}
         body = {sig for literal in statement.body for atom in atoms_of(literal) if (sig := name_and_arity(atom))}
-        if heads & body:
+        bound = _upper_bound(statement.body)
+        if heads & body and (bound is None or bound > MAX_INTERVAL):
             name, arity = sorted(heads & body)[0]
-            return f"{name}/{arity} is defined from itself with arithmetic in its head: it can ground without end"
+            limit = "no bound" if bound is None else f"a bound of {bound:,}"
+            return (
+                f"{name}/{arity} is defined from itself with arithmetic in its head and {limit}: it can ground "
+                f"without end (bound it by a comparison with at most {MAX_INTERVAL:,}, as in N < 24)"
+            )
     return None
+
+
+_BELOW = {ast.ComparisonOperator.LessThan, ast.ComparisonOperator.LessEqual}
+_ABOVE = {ast.ComparisonOperator.GreaterThan, ast.ComparisonOperator.GreaterEqual}
+
+
+def _upper_bound(body: Sequence[ast.AST]) -> int | None:
+    """The smallest constant a body literal keeps a variable below (N < 3, 3 > N), if any."""
+    bounds: list[int] = []
+    for literal in body:
+        atom = literal.atom if literal.ast_type == ast.ASTType.Literal and literal.sign == ast.Sign.NoSign else None
+        if atom is None or atom.ast_type != ast.ASTType.Comparison or len(atom.guards) != 1:
+            continue
+        left, guard = atom.term, atom.guards[0]
+        variable, constant = (left, guard.term) if guard.comparison in _BELOW else (guard.term, left)
+        if guard.comparison in _BELOW | _ABOVE and variable.ast_type == ast.ASTType.Variable:
+            number = _number(constant)
+            if number is not None:
+                bounds.append(number)
+    return min(bounds) if bounds else None

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from nicelogic.check.checker import Checker
-from nicelogic.errors import CaseError
+from nicelogic.errors import CaseError, GaveUp
 from nicelogic.input.text import line_item
 from nicelogic.results import RecordResult
 from nicelogic.rules.cases import REJECTED, Case, Expectation
@@ -94,7 +94,10 @@ def run_cases(checker: Checker, cases: Sequence[Case], strict: bool = False) -> 
 
             if case.candidates not in completers:
                 completers[case.candidates] = Completer(checker, extra_candidates=case.candidates)
-            extra = _completion_problems(case, completers[case.candidates])
+            try:
+                extra = _completion_problems(case, completers[case.candidates])
+            except GaveUp as error:
+                extra = (f"the completer {error}",)
             outcome = CaseResult(case, result, outcome.problems + extra)
         out.append(outcome)
     return out

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from nicelogic.complete import Completer, RepairReport
-from nicelogic.errors import UsageError
+from nicelogic.errors import GaveUp, UsageError
 from nicelogic.input.grammar import RecordParser
 from nicelogic.input.items import InputLine, Rejected
 from nicelogic.input.read import read_lines
@@ -28,7 +28,10 @@ class Answers:
     exit_code: int
 
     def documents(self) -> list[dict[str, Any]]:
-        return [rejected_dict(item) if isinstance(item, Rejected) else report_dict(item) for item, _ in self.items]
+        return [
+            rejected_dict(item) if isinstance(item, Rejected) else item if isinstance(item, dict) else report_dict(item)
+            for item, _ in self.items
+        ]
 
     def text(self) -> str:
         return "\n\n".join(text for _, text in self.items)
@@ -51,6 +54,11 @@ def partial_records(records: Sequence[str], file: str | None, system: System) ->
     return [to_record(item, parser) for item in items]
 
 
+def _gave_up(record: Record, error: GaveUp) -> tuple[Any, str, bool]:
+    document = {"input": record.text(), "gave_up": error.seconds, "error": str(error)}
+    return document, f"{record.text()}\n  {error}: a shorter record, fewer --max-add or a longer --time-limit may help", False
+
+
 def complete_records(
     completer: Completer, records: Sequence[Record | Rejected], *, minimal: bool, grouped: bool, may: bool, must: bool,
     limit: int, count_limit: int,
@@ -61,25 +69,35 @@ def complete_records(
         if isinstance(record, Rejected):
             found_all = False
             items.append(_rejected(record)[:2])
-        elif may or must:
-            result = completer.consequences(record, minimal=minimal)
-            found_all &= result.conflict is None
-            items.append((result, consequences_text(result, may, must)))
         else:
-            report = completer.complete(record, minimal=minimal, grouped=grouped, limit=limit, count_limit=count_limit)
-            found_all &= report.count > 0
-            items.append((report, report_text(report)))
+            try:
+                if may or must:
+                    result = completer.consequences(record, minimal=minimal)
+                    found_all &= result.conflict is None
+                    items.append((result, consequences_text(result, may, must)))
+                else:
+                    report = completer.complete(record, minimal=minimal, grouped=grouped, limit=limit, count_limit=count_limit)
+                    found_all &= report.count > 0
+                    items.append((report, report_text(report)))
+            except GaveUp as error:
+                found_all = False
+                items.append(_gave_up(record, error)[:2])
     return Answers(tuple(items), 0 if found_all else 1)
 
 
 def repair_records(completer: Completer, records: Sequence[Record | Rejected], *, limit: int, count_limit: int) -> Answers:
     items = [
-        _rejected(record)
-        if isinstance(record, Rejected)
-        else _repaired(completer.repair(record, limit=limit, count_limit=count_limit))
+        _rejected(record) if isinstance(record, Rejected) else _repair(completer, record, limit, count_limit)
         for record in records
     ]
     return Answers(tuple((item, text) for item, text, _ in items), 0 if all(done for _, _, done in items) else 1)
+
+
+def _repair(completer: Completer, record: Record, limit: int, count_limit: int) -> tuple[Any, str, bool]:
+    try:
+        return _repaired(completer.repair(record, limit=limit, count_limit=count_limit))
+    except GaveUp as error:
+        return _gave_up(record, error)
 
 
 def _rejected(record: Rejected) -> tuple[Any, str, bool]:

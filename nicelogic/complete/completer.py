@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import clingo
 
-from nicelogic.complete.problem import Problem, _solving
+from nicelogic.complete.problem import Problem, _solving, within_time_limit
 from nicelogic.complete.repair import DEFAULT_COUNT_LIMIT, DEFAULT_LIMIT, Repairs
 from nicelogic.complete.results import Completion, CompletionReport, Consequences, Placed
 from nicelogic.complete.templates import Templates
@@ -23,6 +23,7 @@ from nicelogic.model import Record
 class Completer(Templates, Repairs):
     """Completions and repairs with the rule packs (and tables) of a checker."""
 
+    @within_time_limit
     def complete(
         self,
         record: Record | str,
@@ -61,6 +62,7 @@ class Completer(Templates, Repairs):
             self._enumerate(problem, False, limit * 4, keep, assumptions)
         return [c for _, c in sorted(found.values(), key=lambda item: (item[0], item[1].record))][:limit]
 
+    @within_time_limit
     def produces(self, record: Record | str, completion: Record | str) -> bool:
         """Whether ``completion`` is one of the valid completions this completer gives for
         ``record`` (within ``max_add`` inserted codes, from its candidates)."""
@@ -83,6 +85,7 @@ class Completer(Templates, Repairs):
 
     # -------------------------------------------------------------- may / must
 
+    @within_time_limit
     def consequences(self, record: Record | str, *, minimal: bool = False) -> Consequences:
         """The codes that appear in some (may) and in every (must) valid completion, each
         from one brave or cautious solve."""
@@ -102,7 +105,7 @@ class Completer(Templates, Repairs):
             def remember(model: clingo.Model, mode: str = mode) -> None:
                 results[mode] = model.symbols(shown=True)  # the last model holds the consequences
 
-            outcome = problem.ctl.solve(assumptions=assumptions, on_model=remember)
+            outcome = self._solve(problem.ctl, assumptions, remember)
             if not outcome.satisfiable:
                 return Consequences(parsed.text(), (), (), (), (), minimal, self._conflict(problem))
         config.enum_mode = "auto"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import clingo
 
-from nicelogic.complete.problem import Problem
+from nicelogic.complete.problem import Problem, within_time_limit
 from nicelogic.complete.results import Edit, Repair, RepairReport
 from nicelogic.complete.why_none import WhyNone
 from nicelogic.model import Record, System
@@ -19,6 +19,7 @@ DEFAULT_COUNT_LIMIT = 2000
 class Repairs(WhyNone):
     # -------------------------------------------------------------- repairs
 
+    @within_time_limit
     def repair(self, record: Record | str, *, limit: int = DEFAULT_LIMIT, count_limit: int = DEFAULT_COUNT_LIMIT) -> RepairReport:
         """The minimal edits (insert, delete, move, replace by a sibling code) that make a
         record valid, each with what it changes and which violations it removes."""

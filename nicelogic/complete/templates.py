@@ -59,7 +59,7 @@ class Templates(WhyNone):
         config = _solving(problem.ctl)
         config.project, config.opt_mode, config.enum_mode = "show", "ignore", "brave"
         brave: list[clingo.Symbol] = []
-        problem.ctl.solve(assumptions=assumptions, on_model=lambda m: brave.__setitem__(slice(None), m.symbols(shown=True)))
+        self._solve(problem.ctl, assumptions, lambda m: brave.__setitem__(slice(None), m.symbols(shown=True)))
         options: dict[tuple[str, int], set[str]] = {}
         for symbol in brave:
             if symbol.name == "at":
@@ -76,7 +76,7 @@ class Templates(WhyNone):
         ]
         relaxed = [a for a in assumptions if a[0].name not in {"enforce", "want_invalid"}]
         config.enum_mode, config.models = "auto", "1"
-        coupled = problem.ctl.solve(assumptions=relaxed + excluded + [(clingo.Function("want_invalid"), True)]).satisfiable
+        coupled = self._solve(problem.ctl, relaxed + excluded + [(clingo.Function("want_invalid"), True)]).satisfiable
         config.models = "0"
         exact = True
         if coupled:
