@@ -18,7 +18,7 @@ For many checks, build a :class:`Checker` once and reuse it.
 from nicelogic import complete, tables
 from nicelogic._version import __version__
 from nicelogic.authoring import lint, testing
-from nicelogic.check.checker import Checker, check
+from nicelogic.checking.checker import Checker, check
 from nicelogic.errors import InputError, InputProblem, RuleError
 from nicelogic.model import Code, Record, Sex, System
 from nicelogic.results import RecordResult, Report, Summary, Violation, exit_code

@@ -20,7 +20,8 @@ import click
 from click.shell_completion import CompletionItem, get_completion_class
 
 from nicelogic._version import __version__
-from nicelogic.check.checker import Checker
+from nicelogic.checking.checker import DEFAULT_MEMORY_LIMIT, Checker
+from nicelogic.checking.checker import DEFAULT_TIME_LIMIT as DEFAULT_BATCH_SECONDS
 from nicelogic.commands.check import CheckRequest, run_check, validate
 from nicelogic.commands.complete import Answers, complete_records, partial_records, repair_records
 from nicelogic.complete import Completer
@@ -220,6 +221,16 @@ def main(ctx: click.Context, config_path: Path | None, isolated: bool) -> None:
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, help="Worker processes for large inputs (0: one per core).")
 @click.option("--max-codes", type=click.IntRange(min=1), default=MAX_CODES, show_default=True,
               help="Reject a record with more codes than this in one section.")  # fmt: skip
+@click.option(
+    "--time-limit",
+    "batch_seconds",
+    type=click.FloatRange(min=0.1),
+    default=DEFAULT_BATCH_SECONDS,
+    show_default=True,
+    help="Seconds a worker may take for a batch; past it records are rejected one by one.",
+)
+@click.option("--memory-limit", "memory_mib", type=click.IntRange(min=64), default=DEFAULT_MEMORY_LIMIT >> 20,
+              show_default=True, help="MiB a worker may take over what it holds loaded.")  # fmt: skip
 @_table_options
 @click.option("--fail-on-warning", is_flag=True, help="Exit 1 when any warning is reported, too.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when records are invalid or rejected (2 still means unusable).")
@@ -232,7 +243,8 @@ def main(ctx: click.Context, config_path: Path | None, isolated: bool) -> None:
 def check(
     files: tuple[str, ...], records: tuple[str, ...], rules: tuple[str, ...], select: tuple[str, ...],
     ignore: tuple[str, ...], fmt: str, output: str | None, system: str, input_format: str, id_column: str | None,
-    jobs: int, max_codes: int, opcs_file: Path | None, icd10_file: Path | None, ncci_dir: Path | None, ncci_setting: str,
+    jobs: int, max_codes: int, batch_seconds: float, memory_mib: int, opcs_file: Path | None, icd10_file: Path | None,
+    ncci_dir: Path | None, ncci_setting: str,
     fail_on_warning: bool, exit_zero: bool, statistics: bool, quiet: bool, color: str, progress: bool | None,
     explain: bool,
 ) -> None:  # fmt: skip
@@ -246,7 +258,7 @@ def check(
     tables = _table_config(opcs_file, icd10_file, ncci_dir, ncci_setting)
     checker = Checker(
         _selected_packs(rules), tables=tables, explain=explain, jobs=jobs or None, select=select, ignore=ignore,
-        max_codes=max_codes,
+        max_codes=max_codes, time_limit=batch_seconds, memory_limit=memory_mib << 20,
     )  # fmt: skip
     unwritten = f" and {output} was not written" if output else ""
     try:

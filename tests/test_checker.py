@@ -173,3 +173,29 @@ def _lines(count: int) -> list:
     from nicelogic.input.text import text_lines
 
     return list(text_lines([f"r{n}: V44.4\n" for n in range(count)], "swap.txt"))
+
+
+def test_a_record_that_exceeds_the_limits_is_rejected_and_the_rest_are_checked(tmp_path, monkeypatch) -> None:
+    """A pack whose grounding grows with the fourth power of a record's length: the long
+    records exceed the worker's memory budget or time, are rejected with the reason, and
+    every other record is checked."""
+    from nicelogic.checking import parallel
+    from nicelogic.input.text import text_lines
+
+    monkeypatch.setattr(parallel, "_START_ALLOWANCE", 8.0)  # workers here load a small pack
+    pack = tmp_path / "boom"
+    pack.mkdir()
+    (pack / "pack.toml").write_text('name = "boom"\n')
+    (pack / "rule.lp").write_text(
+        '%! id = "boom.rule"\n%! severity = "error"\n%! title = "t"\n%! message = "m"\n%! source = "s"\n'
+        "boom(R, A, B, C, D) :- code(R, opcs, A, _), code(R, opcs, B, _), code(R, opcs, C, _), code(R, opcs, D, _).\n"
+        'violation("boom.rule", R, opcs, 1) :- boom(R, _, _, _, _), code(R, opcs, 1, "W37.1").\n'
+    )
+    long = "opcs " + " ".join(["V44.4"] * 60)
+    lines = [f"n{n}: {long if n in (7, 130) else 'W37.1 Z94.1'}\n" for n in range(200)]
+    checker = Checker([str(pack)], jobs=2, batch_size=20, time_limit=2.0, memory_limit=200 << 20)
+    results = list(checker.check_items(list(text_lines(lines, "boom.txt")), chunk_size=40))
+    assert [r.id for r in results] == [f"n{n}" for n in range(200)]
+    rejected = {r.id: r.error.label for r in results if r.error is not None}
+    assert rejected == {"n7": "limit", "n130": "limit"}
+    assert all([v.rule for v in r.violations] == ["boom.rule"] for r in results if r.error is None)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from nicelogic.check.checker import Checker
+from nicelogic.checking.checker import Checker
 from nicelogic.errors import CaseError, GaveUp
 from nicelogic.input.text import line_item
 from nicelogic.results import RecordResult

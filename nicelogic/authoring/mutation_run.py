@@ -29,7 +29,7 @@ import clingo
 from nicelogic.authoring.cases import run_cases
 from nicelogic.authoring.mutation import OPERATORS, Dormancy, Mutant, Siblings, pack_mutants, violation_predicates
 from nicelogic.authoring.testing import case_selection, discover, file_cases
-from nicelogic.check.checker import Checker
+from nicelogic.checking.checker import Checker
 from nicelogic.errors import CaseError
 from nicelogic.rules.cases import Case
 from nicelogic.rules.packs import program_text

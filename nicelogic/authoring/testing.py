@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nicelogic.authoring.cases import CaseResult, run_cases
-from nicelogic.check.checker import Checker
+from nicelogic.checking.checker import Checker
 from nicelogic.errors import CaseError
 from nicelogic.resources import shown_path
 from nicelogic.rules.cases import REJECTED, Case, load_cases

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from itertools import chain
 from typing import IO
 
-from nicelogic.check.checker import Checker
-from nicelogic.check.ids import IdWatch
+from nicelogic.checking.checker import Checker
+from nicelogic.checking.ids import IdWatch
 from nicelogic.errors import UsageError
 from nicelogic.input.items import InputLine
 from nicelogic.input.read import ReadPosition, read_lines

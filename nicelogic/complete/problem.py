@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import clingo
 
 from nicelogic.asp.facts import quote
-from nicelogic.check.checker import Checker
+from nicelogic.checking.checker import Checker
 from nicelogic.complete.candidates import candidates as candidate_codes
 from nicelogic.complete.results import Completion, Placed
 from nicelogic.errors import GaveUp

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from nicelogic._version import __version__
-from nicelogic.check.diagnostics import ENGINE_RULES, INPUT_REJECTED
+from nicelogic.checking.diagnostics import ENGINE_RULES, INPUT_REJECTED
 from nicelogic.report.base import ReporterBase, explanation_dict
 from nicelogic.report.escape import uri_reference
 from nicelogic.results import RecordResult, Summary, Violation

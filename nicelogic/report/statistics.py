@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nicelogic.check.diagnostics import ENGINE_RULES, INPUT_REJECTED
+from nicelogic.checking.diagnostics import ENGINE_RULES, INPUT_REJECTED
 from nicelogic.report.text import TextReporter, summary_line
 from nicelogic.results import RecordResult, Summary
 

@@ -17,10 +17,10 @@ from typing import Any
 
 from nicelogic.asp.facts import AttributeScope, record_form, wanted_attributes
 from nicelogic.asp.solve import Finding, solve_forms
-from nicelogic.check.diagnostics import ENGINE_RULES, UNUSED_WAIVER
-from nicelogic.check.explain import explain
-from nicelogic.check.messages import render_message
-from nicelogic.check.parallel import check_in_workers
+from nicelogic.checking.diagnostics import ENGINE_RULES, UNUSED_WAIVER
+from nicelogic.checking.explain import explain
+from nicelogic.checking.messages import render_message
+from nicelogic.checking.parallel import check_in_workers
 from nicelogic.errors import InputProblem, RuleError
 from nicelogic.input.adapt import as_input
 from nicelogic.input.grammar import RecordParser
@@ -38,6 +38,8 @@ from nicelogic.tables import CodeTables, TableConfig, load_tables
 DEFAULT_BATCH = 2000
 DEFAULT_CHUNK = 5000
 DEFAULT_CACHE = 200_000
+DEFAULT_TIME_LIMIT = 10.0  # seconds for a batch of records in a worker
+DEFAULT_MEMORY_LIMIT = 1 << 30  # bytes a worker may take over what it holds once loaded
 
 
 class Checker:
@@ -63,6 +65,8 @@ class Checker:
         applicability: bool = False,
         max_codes: int = MAX_CODES,
         ruleset: RuleSet | None = None,
+        time_limit: float | None = DEFAULT_TIME_LIMIT,
+        memory_limit: int | None = DEFAULT_MEMORY_LIMIT,
     ) -> None:
         self.folders = tuple(resolve_selection(rules))
         # a worker is handed the rule set its parent loaded and validated: never re-read
@@ -77,6 +81,9 @@ class Checker:
         self.filter = RuleFilter(select, ignore)
         self.applicability = applicability  # also say which rules apply to each record
         self.max_codes = max_codes
+        # bounds on each worker process (seconds a batch, bytes over what it holds loaded)
+        self.time_limit = time_limit
+        self.memory_limit = memory_limit
         unknown = [s for s in unmatched(self.filter.select + self.filter.ignore, self.ruleset.rules) if s not in ENGINE_RULES]
         if unknown:
             raise ValueError(f"{unknown[0]!r} names no rule of the selected packs (give a rule id, a pack or an id prefix)")
