@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import io
+import json
 import sys
 from pathlib import Path
 
@@ -199,3 +200,26 @@ def test_a_record_that_exceeds_the_limits_is_rejected_and_the_rest_are_checked(t
     rejected = {r.id: r.error.label for r in results if r.error is not None}
     assert rejected == {"n7": "limit", "n130": "limit"}
     assert all([v.rule for v in r.violations] == ["boom.rule"] for r in results if r.error is None)
+
+
+def test_a_pack_from_elsewhere_runs_bounded_even_on_a_small_input(tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from nicelogic.cli import main
+
+    pack = tmp_path / "boom"
+    pack.mkdir()
+    (pack / "pack.toml").write_text('name = "boom"\n')
+    (pack / "rule.lp").write_text(
+        '%! id = "boom.rule"\n%! severity = "error"\n%! title = "t"\n%! message = "m"\n%! source = "s"\n'
+        "boom(R, A, B, C, D) :- code(R, opcs, A, _), code(R, opcs, B, _), code(R, opcs, C, _), code(R, opcs, D, _).\n"
+        'violation("boom.rule", R, opcs, 1) :- boom(R, _, _, _, _), code(R, opcs, 1, "W37.1").\n'
+    )
+    records = tmp_path / "r.txt"
+    records.write_text("long: opcs " + " ".join(["V44.4"] * 60) + "\nshort: opcs W37.1 Z94.1\n")
+    result = CliRunner().invoke(
+        main, ["check", str(records), "--rules", str(pack), "-f", "jsonl", "--time-limit", "2", "--memory-limit", "200"]
+    )
+    found = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(r["id"], (r["error"] or {}).get("kind")) for r in found] == [("long", "limit"), ("short", None)]
+    assert found[1]["violations"][0]["rule"] == "boom.rule" and result.exit_code == 1

@@ -29,6 +29,7 @@ from nicelogic.input.read import ReadPosition, read_lines
 from nicelogic.input.records import MAX_CODES, to_record
 from nicelogic.input.tabular import TableRow
 from nicelogic.model import Code, Record, System
+from nicelogic.resources import logic_dir
 from nicelogic.results import RecordResult, Report, SummaryCounter, Violation
 from nicelogic.rules.metadata import Rule
 from nicelogic.rules.packs import RuleSet, load_rules, resolve_selection
@@ -176,14 +177,23 @@ class Checker:
         self, items: Iterable[InputLine | TableRow | Record], *, chunk_size: int = DEFAULT_CHUNK
     ) -> Iterator[RecordResult]:
         """Check a stream of input items in order, on ``jobs`` worker processes when it
-        holds more than one chunk."""
+        holds more than one chunk. Packs other than the built-in ones always run in worker
+        processes, under the time and memory limits, however small the input: a pack is
+        data from somewhere else, and may ground without end."""
         iterator = iter(items)
         first = list(islice(iterator, chunk_size))
-        if self.jobs == 1 or len(first) < chunk_size:
+        bounded = not self.builtin and (self.time_limit is not None or self.memory_limit is not None)
+        if (self.jobs == 1 or len(first) < chunk_size) and not bounded:
             yield from self.iter_check(first)
             yield from self.iter_check(iterator)
             return
         yield from check_in_workers(self, first, iterator, chunk_size)
+
+    @property
+    def builtin(self) -> bool:
+        """Whether every selected pack is one of those shipped (and tested) with nicelogic."""
+        shipped = logic_dir().resolve()
+        return all(folder.resolve().is_relative_to(shipped) for folder in self.folders)
 
     # ------------------------------------------------------------------ the batch
 
