@@ -12,6 +12,7 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from junitparser import JUnitXml
 
@@ -395,3 +396,143 @@ def test_sarif_warning_level_and_first_line(tmp_path: Path) -> None:
     (item,) = json.loads(check(path, "sarif").stdout)["runs"][0]["results"]
     region = item["locations"][0]["physicalLocation"]["region"]
     assert item["level"] == "warning" and region == {"startLine": 1}
+
+
+# ------------------------------------------------------------------------ completions
+
+
+def _blocks(text: str) -> list[list[tuple[str, int, list[str]]] | None]:
+    """The blocks of a --may/--must answer, each a list of (section, position, codes), or
+    None for a block with no slot (the placeholder line)."""
+    blocks: list[list[tuple[str, int, list[str]]] | None] = []
+    for line in text.splitlines()[1:]:
+        if line.startswith("    "):
+            slot, *codes = line.split()
+            if ":" not in slot:
+                assert blocks[-1] == [] and not codes
+                blocks[-1] = None
+                continue
+            section, position = slot.split(":")
+            current = blocks[-1]
+            assert current is not None
+            current.append((section, int(position), codes))
+        else:
+            assert line.startswith("  ") and line.endswith(":")
+            blocks.append([])
+    return blocks
+
+
+def _slots(items: list[dict]) -> list[tuple[str, int, list[str]]] | None:  # type: ignore[type-arg]
+    by_slot: dict[tuple[str, int], list[str]] = {}
+    for item in items:
+        by_slot.setdefault((item["section"], item["position"]), []).append(item["code"])
+    return [(section, position, codes) for (section, position), codes in by_slot.items()] or None
+
+
+@pytest.mark.parametrize("minimal", [True, False])
+def test_may_and_must_text_holds_the_json_answer(minimal: bool) -> None:
+    args = ["complete", "opcs V44.4", "--rules", "opcs4,nice.htg3", *(["--minimal"] if minimal else [])]
+    data = json.loads(run(*args, "--must", "--may", "-f", "json").stdout)
+    assert data["minimal"] is minimal and data["conflict"] is None
+    text = run(*args, "--must", "--may").stdout
+    assert text.splitlines()[0] == data["input"]
+    expected = [_slots(data[key]) for key in ("must_categories", "must", "may_categories", "may")]
+    assert _blocks(text) == expected
+    assert _blocks(run(*args, "--must").stdout) == expected[:2]
+    assert _blocks(run(*args, "--may").stdout) == expected[2:]
+    headers = [line for line in text.splitlines() if line.startswith("  ") and not line.startswith("    ")]
+    # the header says which completions the codes are drawn from: the two scopes differ
+    other = run(*[a for a in args if a != "--minimal"], *([] if minimal else ["--minimal"]), "--must", "--may").stdout
+    assert headers != [line for line in other.splitlines() if line.startswith("  ") and not line.startswith("    ")]
+
+
+def test_may_and_must_of_an_impossible_record_is_a_conflict() -> None:
+    args = ("complete", "opcs V44.4", "--rules", "opcs4,nice.htg3", "--must", "--max-add", "0")
+    result = run(*args)
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert len(lines) == 2 and lines[0] == "1: opcs V44.4" and lines[1].startswith("  ") and ": " in lines[1]
+    data = json.loads(
+        run("complete", "opcs V44.4", "--rules", "opcs4,nice.htg3", "--must", "--max-add", "0", "-f", "json").stdout
+    )
+    assert data["conflict"] and lines[1].endswith(data["conflict"]["message"])
+
+
+# ------------------------------------------------------------------- nicelogic test
+
+
+def demo_pack(tmp_path: Path) -> Path:
+    folder = tmp_path / "demo"
+    assert run("new-pack", str(folder)).exit_code == 0
+    cases = "# expect: demo.procedure-needs-diagnosis @ opcs:1\nbad: opcs W35.1; icd C79.5\n# todo: later\nlater: opcs W35.1\n"
+    (folder / "tests" / "more.txt").write_text(cases, encoding="utf-8")
+    (folder / "tests" / "broken.txt").write_text("# expect: nothing @ here @ there\nx: opcs W35.1\n", encoding="utf-8")
+    return folder
+
+
+def test_test_command_junit_has_file_errors_failures_and_locations(tmp_path: Path) -> None:
+    folder = demo_pack(tmp_path)
+    data = json.loads(run("test", str(folder), "--format", "json").output)
+    output = run("test", str(folder), "--format", "junit").output
+    assert output.endswith("</testsuites>\n")
+    document = JUnitXml.fromstring(output.encode("utf-8"))
+    assert document.name == "nicelogic test"
+    suites = {suite.name: suite for suite in document}
+    (error_case,) = list(suites["errors"])
+    (error,) = error_case.result
+    assert (error_case.name, error_case.classname, error.type) == ("error 1", "nicelogic test", "file")
+    assert error.message == data["errors"][0]
+    for case in data["cases"]:
+        (found,) = [c for c in suites[case["file"]] if c.name == f"line {case['line']}: {case['record']}"]
+        assert (found.classname, found._elem.get("file"), found._elem.get("line")) == (
+            case["file"],
+            case["file"],
+            str(case["line"]),
+        )
+        if case["status"] == "failed":
+            (failure,) = found.result
+            assert failure.message == case["problems"][0] and failure.text.splitlines() == case["problems"]
+        elif case["status"] == "skipped":
+            (skipped,) = found.result
+            assert skipped.message == case["todo"]
+
+
+def test_test_command_text_marks_each_status(tmp_path: Path) -> None:
+    folder = demo_pack(tmp_path)
+    data = json.loads(run("test", str(folder), "--format", "json").output)
+    marks = {"failed": "FAIL", "skipped": "SKIP", "passed": "ok"}
+    for verbose in (False, True):
+        lines = run("test", str(folder), *(["-v"] if verbose else [])).output.splitlines()
+        shown = [line for line in lines if line.split(" ", 1)[0] in marks.values()]
+        expected = [c for c in data["cases"] if verbose or c["status"] != "passed"]
+        assert [(line.split()[0], line.split()[1]) for line in shown] == [
+            (marks[c["status"]], f"{c['file']}:{c['line']}:") for c in expected
+        ]
+        assert lines[0].startswith("error: ") and lines[0].endswith(data["errors"][0])
+        failed = lines.index(shown[0])
+        assert [line.strip() for line in lines[failed + 1 : failed + 1 + len(data["cases"][0]["problems"])]] == [
+            p for c in data["cases"] if c["status"] == "failed" for p in c["problems"]
+        ]
+        assert shown[-1] != lines[-1]  # the counts close the output
+    with_coverage = run("test", str(folder), "--coverage").output.splitlines()
+    assert len(with_coverage) > len(run("test", str(folder)).output.splitlines())
+
+
+def test_rules_table_colour_follows_the_flag_not_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    forced = run("rules", "--rules", "opcs4", "--color", "always")
+    assert "\x1b[" in forced.stdout and not forced.stderr
+    assert not forced.stdout.startswith("id\tseverity")  # a table, not rows for a pipe
+    monkeypatch.delenv("NO_COLOR")
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    never = run("rules", "--rules", "opcs4", "--color", "never")
+    assert never.stdout.startswith("id\tseverity\tpack\ttitle\tsource\n") and "\x1b" not in never.stdout
+
+
+def test_text_colour_follows_the_flag_not_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    path = episodes(tmp_path, "e: opcs V44.4 Y53.4 Z66.5; icd M80.0\n")
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert [sgr for sgr, _ in styles(check(path, "text", "--color", "always").stdout)] == [ERROR, BOLD]
+    monkeypatch.delenv("NO_COLOR")
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    assert "\x1b" not in check(path, "text", "--color", "never").stdout
