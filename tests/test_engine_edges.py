@@ -235,3 +235,41 @@ def test_explanation_lines_mark_the_blamed_codes_and_list_the_facts() -> None:
     assert code_lines[1].rstrip() == code_lines[1]
     (facts,) = [line for line in lines if line.endswith(" ".join(v.explanation.facts))]
     assert len(v.explanation.facts) > 1 and " ".join(v.explanation.description.split()) in " ".join(lines)
+
+
+# ------------------------------------------------------------ parsing, facts, completion
+
+
+@pytest.mark.parametrize("word", ["V4X.4", "v4x.4", "M8", "m8"])
+def test_a_bad_code_opening_a_line_is_a_code_error_not_a_missing_id(word: str, parser: RecordParser) -> None:
+    from nicelogic.parsing import RecordSyntaxIssue
+
+    with pytest.raises(RecordSyntaxIssue) as caught:
+        parser.parse(f"{word} V55.1")
+    assert (caught.value.error.label, caught.value.error.column) == ("opcs-code", 1)
+
+
+def test_record_facts_name_record_one_unless_told() -> None:
+    from nicelogic.facts import record_facts
+
+    record = Record("x", ((System.OPCS, (parse_code("V44.4"),)),))
+    assert record_facts(record).splitlines()[0] == "record(1)."
+    assert 'code(1,opcs,1,"V44.4").' in record_facts(record).splitlines()
+    assert record_facts(record, 7).splitlines()[0] == "record(7)."
+
+
+def parse_code(text: str):  # type: ignore[no-untyped-def]
+    (system, (code,)), *_ = RecordParser().parse(f"opcs {text}").sections
+    return code
+
+
+def test_produces_accepts_exactly_the_valid_completions() -> None:
+    from nicelogic import Checker
+    from nicelogic.complete import Completer
+
+    completer = Completer(Checker(["opcs4", "nice.htg3"]))
+    assert completer.produces("opcs V44.4", "opcs V44.4 V55.1 Y53.4 Z66.5; icd M80.0")
+    assert not completer.produces("opcs V44.4", "opcs V44.4 V55.1 Y53.4 Z66.5")  # a prefix of a completion
+    assert not completer.produces("opcs V44.4", "opcs V44.4 V55.1; icd M80.0")
+    assert not completer.produces("opcs V44.4", "opcs V44.4 Y53.4 V55.1 Z66.5; icd M80.0")  # V55 not second
+    assert not completer.produces("opcs V44.4", "opcs V44.4 V55.1 Y53.4 Z66.5; icd M80.0; cpt 22512")
