@@ -273,3 +273,29 @@ def test_produces_accepts_exactly_the_valid_completions() -> None:
     assert not completer.produces("opcs V44.4", "opcs V44.4 V55.1; icd M80.0")
     assert not completer.produces("opcs V44.4", "opcs V44.4 Y53.4 V55.1 Z66.5; icd M80.0")  # V55 not second
     assert not completer.produces("opcs V44.4", "opcs V44.4 V55.1 Y53.4 Z66.5; icd M80.0; cpt 22512")
+
+
+def test_dates_fillers_and_day_first_dates(parser: RecordParser, tmp_path: Path) -> None:
+    text = "EPIKEY,ADMIDATE,OPDATE_01,OPERTN_01\ne1,2024-01-02,-,V44.4\ne2,-,05/01/2024,V44.4\ne3,2024-01-02,2024-13-01,V44.4\n"
+    first, second, third = read(write(tmp_path, "dates.csv", text), parser)
+    assert isinstance(first, Record) and isinstance(second, Record)
+    assert (first.date, second.date) == ("2024-01-02", "2024-01-05")
+    assert isinstance(third, Rejected)
+    assert (third.error.label, third.error.column, third.error.where) == ("attribute", 0, "date") and third.error.message
+    (fourth,) = read(write(tmp_path, "bad.csv", "EPIKEY,OPDATE_01,OPERTN_01\ne4,2024/01/05,V44.4\n"), parser)
+    assert isinstance(fourth, Rejected) and (fourth.error.column, fourth.error.where) == (0, "date") and fourth.error.message
+
+
+def test_a_line_that_is_not_json_is_rejected_alone() -> None:
+    lines = ['{"id": "a", "opcs": ["V44.4"]}\n', '{"id": "b", "opcs": [\n', '{"id": "c", "opcs": ["V55.1"]}\n']
+    first, bad, last = jsonl_lines(lines, "f.jsonl")
+    assert (first.id, last.id) == ("a", "c") and first.error is None and last.error is None
+    assert (bad.source, bad.line, bad.text, bad.id) == ("f.jsonl", 2, "", "2")
+    assert bad.error is not None and (bad.error.label, bad.error.line) == ("json", 2) and bad.error.message
+
+
+def test_a_report_iterates_over_its_records() -> None:
+    from nicelogic import check
+
+    report = check("a: opcs V44.4 V55.1\nb: opcs V4X.4\n", ["opcs4"])
+    assert list(report) == list(report.records) and [r.id for r in report] == ["a", "b"] and len(report) == 2
