@@ -299,3 +299,14 @@ def test_a_report_iterates_over_its_records() -> None:
 
     report = check("a: opcs V44.4 V55.1\nb: opcs V4X.4\n", ["opcs4"])
     assert list(report) == list(report.records) and [r.id for r in report] == ["a", "b"] and len(report) == 2
+
+
+def test_consequences_are_over_every_valid_completion_unless_minimal_is_asked() -> None:
+    from nicelogic import Checker
+    from nicelogic.complete import Completer
+
+    completer = Completer(Checker(["opcs4"]))
+    default, minimal = completer.consequences("opcs V44.4"), completer.consequences("opcs V44.4", minimal=True)
+    assert (default.minimal, minimal.minimal) == (False, True)
+    # the fewest codes to add: V55 in second place and nothing else
+    assert set(minimal.may) < set(default.may) and len(minimal.must) > len(default.must)

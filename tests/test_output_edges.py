@@ -442,7 +442,8 @@ def test_may_and_must_text_holds_the_json_answer(minimal: bool) -> None:
     assert _blocks(run(*args, "--may").stdout) == expected[2:]
     headers = [line for line in text.splitlines() if line.startswith("  ") and not line.startswith("    ")]
     # the header says which completions the codes are drawn from: the two scopes differ
-    other = run(*[a for a in args if a != "--minimal"], *([] if minimal else ["--minimal"]), "--must", "--may").stdout
+    other_args = [*[a for a in args if a != "--minimal"], *([] if minimal else ["--minimal"]), "--must", "--may"]
+    other = run(*other_args).stdout
     assert headers != [line for line in other.splitlines() if line.startswith("  ") and not line.startswith("    ")]
 
 
