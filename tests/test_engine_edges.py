@@ -310,3 +310,11 @@ def test_consequences_are_over_every_valid_completion_unless_minimal_is_asked() 
     assert (default.minimal, minimal.minimal) == (False, True)
     # the fewest codes to add: V55 in second place and nothing else
     assert set(minimal.may) < set(default.may) and len(minimal.must) > len(default.must)
+    for found in (default, minimal):
+        # a code's category is where its code is, in the answers of the same kind
+        assert {(p.section, p.position, p.code[:3]) for p in found.may} == {
+            (p.section, p.position, p.code) for p in found.may_categories
+        }
+        assert {(p.section, p.position, p.code[:3]) for p in found.must} <= {
+            (p.section, p.position, p.code) for p in found.must_categories
+        }
