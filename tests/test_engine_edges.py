@@ -318,3 +318,24 @@ def test_consequences_are_over_every_valid_completion_unless_minimal_is_asked() 
         assert {(p.section, p.position, p.code[:3]) for p in found.must} <= {
             (p.section, p.position, p.code) for p in found.must_categories
         }
+
+
+def test_cpt_line_items_keep_what_was_written_and_where(parser: RecordParser) -> None:
+    parsed = parser.parse("c: cpt 22512-59x2 77003", System.OPCS)
+    ((system, codes),) = parsed.sections
+    assert system is System.CPT
+    assert [(c.value, c.raw, c.column, c.modifiers, c.units) for c in codes] == [
+        ("22512", "22512-59x2", 8, ("59",), 2),
+        ("77003", "77003", 19, (), 1),
+    ]
+
+
+def test_warnings_alone_pass_unless_told_to_fail() -> None:
+    from nicelogic import check
+    from nicelogic.results import exit_code
+
+    report = check("u: opcs V44.4 V55.1 Y53.4 Z66.5  # waive: opcs.group-order", ["opcs4"])
+    summary = report.summary
+    assert (summary.warnings, summary.invalid) == (1, 0)
+    assert summary.ok() and exit_code(summary) == 0
+    assert not summary.ok(fail_on_warning=True) and exit_code(summary, fail_on_warning=True) == 1
