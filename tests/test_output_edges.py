@@ -537,3 +537,39 @@ def test_text_colour_follows_the_flag_not_the_environment(monkeypatch: pytest.Mo
     monkeypatch.delenv("NO_COLOR")
     monkeypatch.setenv("FORCE_COLOR", "1")
     assert "\x1b" not in check(path, "text", "--color", "never").stdout
+
+
+# ------------------------------------------------------------------ progress display
+
+
+def test_progress_counts_records_bytes_and_rate_as_results_pass(tmp_path: Path) -> None:
+    import time
+
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from nicelogic.readers import ReadPosition, read_lines
+    from nicelogic.report.terminal import CheckProgress
+
+    path = episodes(tmp_path, "a: V44.4\nb: V55.1\nc: V44.4\n")
+    position = ReadPosition([str(path)])
+    seen: list[tuple[int, int, str]] = []
+
+    def slowly():  # type: ignore[no-untyped-def]
+        for item in position.track(read_lines(str(path), position=position)):
+            time.sleep(0.12)  # longer than the display's refresh interval: every record updates it
+            yield item
+
+    with Progress(console=Console(file=io.StringIO(), force_terminal=True), auto_refresh=False) as bar:
+        progress = CheckProgress(bar, position)
+        for item in progress.follow(iter(slowly())):
+            (task,) = bar.tasks
+            seen.append((int(task.completed), task.fields["records"], task.fields["rate"]))
+            assert item is not None
+        (task,) = bar.tasks
+        assert (task.total, task.completed, task.fields["records"]) == (position.total, position.total, 3)
+    # each update shows the bytes of the records checked so far, the count and a rate
+    assert [records for _, records, _ in seen] == [1, 2, 3]
+    assert [done for done, _, _ in seen] == sorted(done for done, _, _ in seen) and 0 < seen[0][0] <= (position.total or 0)
+    assert all(rate.endswith(" records/s") and float(rate.split()[0].replace(",", "")) > 0 for _, _, rate in seen)
+    assert list(CheckProgress(None, position).follow(iter([1, 2]))) == [1, 2]  # no display: results pass untouched
