@@ -99,7 +99,13 @@ def test_text_lists_survivors_then_the_scores(weak: MutationRun) -> None:
         assert words[1].endswith(tuple(f"{r.mutant.file.name}:{r.mutant.line}" for r in weak.results))
     survivor = lines.index(next(line for line in lines if line.startswith("SURVIVED ")))
     assert [line.split(":")[0].strip() for line in lines[survivor + 1 : survivor + 4]] == ["before", "after", "ran"]
+    first = next(r for r in weak.results if r.status == "survived")
+    ran = lines[survivor + 3].split(":", 1)[1].split()
+    assert int(ran[0]) == len(first.cases) and ran[-1] == first.cases[0].rsplit(":", 1)[0]
     total = weak.total
+    for status in EXCLUDED:
+        if total.count(status):
+            assert f"{total.count(status)} {status}" in lines[-1].split("; ", 1)[1]
     assert lines[-1].split()[0] == str(len(weak.results)) and f"{total.percent:.1f}%" in lines[-1]
     assert f"{total.killed} of {total.scored} killed" in lines[-1]
     pack = next(line for line in lines if line.startswith("  mut: "))
