@@ -339,3 +339,45 @@ def test_warnings_alone_pass_unless_told_to_fail() -> None:
     assert (summary.warnings, summary.invalid) == (1, 0)
     assert summary.ok() and exit_code(summary) == 0
     assert not summary.ok(fail_on_warning=True) and exit_code(summary, fail_on_warning=True) == 1
+
+
+@pytest.mark.parametrize(
+    ("age", "expected"), [(7001, 0), (7007, 0), (150, 150), (0, 0), (7000, None), (7008, None), (151, None), ("x", None)]
+)
+def test_ages_in_years_and_hes_codes_for_infants(age: object, expected: int | None) -> None:
+    from nicelogic.readers import json_record
+
+    line = json_record({"id": "a", "opcs": ["V44.4"], "age": age}, "f.jsonl", 3, json.dumps({"id": "a", "age": age}))
+    if expected is not None:
+        assert line.error is None and line.age == expected
+    else:
+        assert line.error is not None and (line.error.label, line.error.where, line.error.line) == ("json", "age", 3)
+        assert line.error.column == len('{"id": "a", ') + 1 and line.error.message
+        assert (line.source, line.id, line.text) == ("f.jsonl", "a", "")
+
+
+def test_json_records_map_codes_back_to_their_keys(parser: RecordParser) -> None:
+    from nicelogic.readers import json_line
+
+    text = '{"id": 7, "icd10": "M80.0, C79.5", "opcs": ["V44.4", "V5X.1"]}'
+    item = json_line(text, "f.jsonl", 2)
+    assert item.id == "7" and item.text == "opcs V44.4 V5X.1; icd10 M80.0 C79.5"
+    assert [(f.name, f.column) for f in item.fields] == [
+        ("opcs[1]", text.index('"V44.4"') + 2), ("opcs[2]", text.index('"V5X.1"') + 2),
+        ("icd10[1]", 0), ("icd10[2]", 0),
+    ]  # fmt: skip
+    rejected = to_record(item, parser)
+    assert isinstance(rejected, Rejected) and (rejected.error.where, rejected.error.column) == (
+        "opcs[2]",
+        text.index('"V5X.1"') + 2,
+    )
+    not_object = json_line("[1, 2]", "f.jsonl", 4)
+    assert (not_object.source, not_object.id, not_object.text) == ("f.jsonl", "4", "")
+    assert not_object.error is not None and (not_object.error.label, not_object.error.line, not_object.error.column) == (
+        "json",
+        4,
+        1,
+    )
+    unknown = json_line('{"opcs": ["V44.4"], "sexe": "m"}', "f.jsonl", 5)
+    assert unknown.id == "5" and unknown.error is not None
+    assert (unknown.error.where, unknown.error.column) == ("sexe", len('{"opcs": ["V44.4"], ') + 1)
