@@ -126,7 +126,7 @@ class _ToRecord(Transformer[Token, ParsedLine]):
     def cpt_code(self, token: Token) -> Code:
         return _cpt_code(token)
 
-    def _section(system: System) -> Callable[..., tuple[System, tuple[Code, ...]]]:  # type: ignore[misc]
+    def _section(system: System) -> Callable[..., tuple[System, tuple[Code, ...]]]:  # type: ignore[misc]  # pragma: no mutate block
         def section(self: _ToRecord, *items: Token | Code) -> tuple[System, tuple[Code, ...]]:
             return system, tuple(item for item in items if isinstance(item, Code))
 
