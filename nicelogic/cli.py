@@ -25,7 +25,7 @@ from nicelogic.checking.checker import DEFAULT_TIME_LIMIT as DEFAULT_BATCH_SECON
 from nicelogic.commands.check import CheckRequest, run_check, validate
 from nicelogic.commands.complete import Answers, complete_records, partial_records, repair_records
 from nicelogic.complete import Completer
-from nicelogic.complete.problem import DEFAULT_TIME_LIMIT
+from nicelogic.complete.solving import DEFAULT_TIME_LIMIT
 from nicelogic.config import Config, find_config, load_config
 from nicelogic.errors import CaseError, ConfigError, InputError, RuleError, UsageError
 from nicelogic.input.read import INPUT_FORMATS

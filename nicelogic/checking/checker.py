@@ -18,17 +18,16 @@ from typing import Any
 from nicelogic.asp.facts import AttributeScope, record_form, wanted_attributes
 from nicelogic.asp.solve import Finding, solve_forms
 from nicelogic.checking.diagnostics import ENGINE_RULES, UNUSED_WAIVER
-from nicelogic.checking.explain import explain
-from nicelogic.checking.messages import render_message
 from nicelogic.checking.parallel import check_in_workers
-from nicelogic.errors import InputProblem, RuleError
+from nicelogic.checking.violations import unused_waiver, violation
+from nicelogic.errors import InputProblem
 from nicelogic.input.adapt import as_input
 from nicelogic.input.grammar import RecordParser
 from nicelogic.input.items import InputLine, Rejected
 from nicelogic.input.read import ReadPosition, read_lines
 from nicelogic.input.records import MAX_CODES, to_record
 from nicelogic.input.tabular import TableRow
-from nicelogic.model import Code, Record, System
+from nicelogic.model import Record, System
 from nicelogic.resources import logic_dir
 from nicelogic.results import RecordResult, Report, SummaryCounter, Violation
 from nicelogic.rules.metadata import Rule
@@ -237,24 +236,10 @@ class Checker:
             used.update(waivers)
             if self.filter and not self.filter.keeps(rule.id, rule.pack):
                 continue
-            (waived if waivers else kept).append(self._violation(record, finding))
+            (waived if waivers else kept).append(violation(record, finding, self.ruleset, self.tables, self.explain))
         if self.filter.keeps(UNUSED_WAIVER.id, ""):
-            kept += [self._unused_waiver(record, waiver) for waiver in record.waivers if waiver not in used]
+            kept += [unused_waiver(record, waiver) for waiver in record.waivers if waiver not in used]
         return RecordResult(record.id, record.line, record.source, tuple(kept), waived=tuple(waived), applies=tuple(applies))
-
-    def _unused_waiver(self, record: Record, waiver: str) -> Violation:
-        return Violation(
-            rule=UNUSED_WAIVER.id,
-            severity=UNUSED_WAIVER.severity,
-            section="",
-            positions=(),
-            codes=(),
-            message=f"the waiver {waiver!r} waives nothing: no rule it names reports a violation on this record",
-            source=UNUSED_WAIVER.source,
-            line=record.line,
-            column=0,
-            title=UNUSED_WAIVER.title,
-        )
 
     def _form(self, record: Record) -> str:
         wanted = wanted_attributes(record, self._scope) if self._scope else ()
@@ -284,39 +269,6 @@ class Checker:
                 self._cache.clear()  # hospital data repeats: a cold restart refills quickly
             self._cache.update((form, known[form]) for form in missing)
         return known
-
-    def _title(self, system: System, code: Code | None) -> str:
-        if code is None:
-            return ""
-        title = self.tables.title(system, code.value)
-        return f"{code.text()} {title}" if title else code.text()
-
-    def _violation(self, record: Record, finding: Finding) -> Violation:
-        rule = self.ruleset.rules[finding.rule]
-        system = System(finding.section)
-        section_codes = record.codes(system)
-        if any(p > len(section_codes) for p in finding.positions):
-            raise RuleError(
-                f"{rule.file}:{rule.line}: rule {rule.id} blamed position(s) {finding.positions} "
-                f"of a {system.value} section holding {len(section_codes)} code(s)"
-            )
-        blamed = [section_codes[p - 1] for p in finding.positions]
-        first = blamed[0] if blamed else None
-        column, where = record.locate(first.column) if first else (0, None)
-        return Violation(
-            rule=rule.id,
-            severity=rule.severity,
-            section=system.value,
-            positions=finding.positions,
-            codes=tuple(c.text() for c in blamed),
-            message=render_message(rule, record, system, finding, [c.text() for c in blamed], self._title(system, first)),
-            source=rule.source,
-            line=record.line,
-            column=column,
-            title=rule.title,
-            where=where,
-            explanation=explain(record, system, finding, rule, self.ruleset, self.tables) if self.explain else None,
-        )
 
 
 def check(

@@ -13,9 +13,10 @@ from collections.abc import Sequence
 
 import clingo
 
-from nicelogic.complete.problem import Problem, _solving, within_time_limit
+from nicelogic.complete.problem import Problem
 from nicelogic.complete.repair import DEFAULT_COUNT_LIMIT, DEFAULT_LIMIT, Repairs
 from nicelogic.complete.results import Completion, CompletionReport, Consequences, Placed
+from nicelogic.complete.solving import _solving, within_time_limit
 from nicelogic.complete.templates import Templates
 from nicelogic.model import Record
 

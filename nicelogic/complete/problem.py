@@ -8,12 +8,8 @@ it.
 
 from __future__ import annotations
 
-import functools
-import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
 
 import clingo
 
@@ -21,7 +17,7 @@ from nicelogic.asp.facts import quote
 from nicelogic.checking.checker import Checker
 from nicelogic.complete.candidates import candidates as candidate_codes
 from nicelogic.complete.results import Completion, Placed
-from nicelogic.errors import GaveUp
+from nicelogic.complete.solving import DEFAULT_TIME_LIMIT, TimedSolving, _solving
 from nicelogic.input.items import Rejected
 from nicelogic.input.records import to_record
 from nicelogic.input.text import line_item
@@ -29,14 +25,6 @@ from nicelogic.model import Code, Record, System
 from nicelogic.resources import logic_dir
 
 DEFAULT_MAX_ADD = 4
-# Completions of long records grow steeply (a dozen codes can take minutes): every question
-# about a record is answered within this many seconds of solving, or given up with a reason.
-DEFAULT_TIME_LIMIT = 30.0
-
-
-def _solving(ctl: clingo.Control) -> Any:
-    """The solve options of a control (typed loosely by clingo)."""
-    return ctl.configuration.solve
 
 
 def _info_facts(system: System, code: str) -> list[str]:
@@ -77,21 +65,7 @@ class Reading:
     replaced: set[tuple[str, int]] = field(default_factory=set)
 
 
-_Method = TypeVar("_Method", bound=Callable[..., Any])
-
-
-def within_time_limit(method: _Method) -> _Method:
-    """A public question of the completer: all its solves share one time limit."""
-
-    @functools.wraps(method)
-    def bounded(self: Problems, *args: Any, **kwargs: Any) -> Any:
-        with self._bounded_time():
-            return method(self, *args, **kwargs)
-
-    return bounded  # type: ignore[return-value]
-
-
-class Problems:
+class Problems(TimedSolving):
     """Building, reading and bounding completion problems for the packs of a checker."""
 
     def __init__(
@@ -104,7 +78,6 @@ class Problems:
     ) -> None:
         self.checker = checker or Checker()
         self.time_limit = time_limit  # seconds of solving for one question about one record
-        self._deadline: float | None = None
         self.max_add = max_add
         self.extra = tuple(extra_candidates)
         folder = logic_dir() / "complete"
@@ -268,51 +241,6 @@ class Problems:
             if not code.wildcard and (section, index) not in reading.replaced and (section, position) in out:
                 out[(section, position)] = code.text()
         return out
-
-    @contextmanager
-    def _bounded_time(self) -> Iterator[None]:
-        """One question about one record: its solves share the time limit."""
-        self._deadline = None if self.time_limit is None else time.monotonic() + self.time_limit
-        try:
-            yield
-        finally:
-            self._deadline = None
-
-    def _remaining(self) -> float | None:
-        return None if self._deadline is None else max(0.0, self._deadline - time.monotonic())
-
-    def _solve(self, ctl: clingo.Control, assumptions: list[tuple[clingo.Symbol, bool]], on_model=None) -> clingo.SolveResult:  # type: ignore[no-untyped-def]
-        """ctl.solve, stopped when the question's time is up (clingo solves in its own
-        thread, so it can be cancelled; grounding cannot, and is bounded by --max-codes)."""
-        with ctl.solve(assumptions=assumptions, on_model=on_model, async_=True) as handle:
-            if not handle.wait(self._remaining()):
-                handle.cancel()
-                raise GaveUp(self.time_limit or 0.0)
-            return handle.get()
-
-    def _enumerate(self, problem: Problem, minimal: bool, count_limit: int, on_model, assumptions=None) -> bool:  # type: ignore[no-untyped-def]
-        """Enumerate distinct (projected) models; with ``minimal`` only optimal ones.
-        Returns whether the enumeration was exhaustive."""
-        config = _solving(problem.ctl)
-        config.opt_mode = "optN" if minimal else "ignore"
-        config.enum_mode = "auto"
-        seen = 0
-        chosen = assumptions if assumptions is not None else problem.assumptions
-        with problem.ctl.solve(assumptions=chosen, yield_=True, async_=True) as handle:
-            while True:
-                handle.resume()
-                if not handle.wait(self._remaining()):
-                    handle.cancel()
-                    raise GaveUp(self.time_limit or 0.0)
-                model = handle.model()
-                if model is None:
-                    return True
-                if minimal and not model.optimality_proven:
-                    continue
-                on_model(model)
-                seen += 1
-                if seen >= count_limit:
-                    return False
 
     def _scope(self, problem: Problem, minimal: bool) -> list[tuple[clingo.Symbol, bool]] | None:
         """The assumptions for the completions asked for, or None when there are none: for

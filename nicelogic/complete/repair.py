@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import clingo
 
-from nicelogic.complete.problem import Problem, within_time_limit
+from nicelogic.complete.problem import Problem
 from nicelogic.complete.results import Edit, Repair, RepairReport
+from nicelogic.complete.solving import within_time_limit
 from nicelogic.complete.why_none import WhyNone
 from nicelogic.model import Record, System
 

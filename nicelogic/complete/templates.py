@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import clingo
 
-from nicelogic.complete.problem import Problem, _solving
+from nicelogic.complete.problem import Problem
 from nicelogic.complete.results import Completion, CompletionReport, Placed
+from nicelogic.complete.solving import _solving
 from nicelogic.complete.why_none import WhyNone
 from nicelogic.model import Record
 

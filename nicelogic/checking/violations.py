@@ -1,0 +1,66 @@
+"""What a solve found, tied back to a record's codes: the violation a user reads, with the
+codes it blames, where they stand in the input, its message and (asked for) why."""
+
+from __future__ import annotations
+
+from nicelogic.asp.solve import Finding
+from nicelogic.checking.diagnostics import UNUSED_WAIVER
+from nicelogic.checking.explain import explain
+from nicelogic.checking.messages import render_message
+from nicelogic.errors import RuleError
+from nicelogic.model import Code, Record, System
+from nicelogic.results import Violation
+from nicelogic.rules.packs import RuleSet
+from nicelogic.tables import CodeTables
+
+
+def _title(tables: CodeTables, system: System, code: Code | None) -> str:
+    if code is None:
+        return ""
+    title = tables.title(system, code.value)
+    return f"{code.text()} {title}" if title else code.text()
+
+
+def violation(record: Record, finding: Finding, ruleset: RuleSet, tables: CodeTables, explained: bool = False) -> Violation:
+    rule = ruleset.rules[finding.rule]
+    system = System(finding.section)
+    section_codes = record.codes(system)
+    if any(p > len(section_codes) for p in finding.positions):
+        raise RuleError(
+            f"rule {rule.id} blamed position(s) {finding.positions} of a {system.value} section holding "
+            f"{len(section_codes)} code(s)", rule.file, rule.line,
+        )  # fmt: skip
+    blamed = [section_codes[p - 1] for p in finding.positions]
+    first = blamed[0] if blamed else None
+    column, where = record.locate(first.column) if first else (0, None)
+    codes = [c.text() for c in blamed]
+    return Violation(
+        rule=rule.id,
+        severity=rule.severity,
+        section=system.value,
+        positions=finding.positions,
+        codes=tuple(codes),
+        message=render_message(rule, record, system, finding, codes, _title(tables, system, first)),
+        source=rule.source,
+        line=record.line,
+        column=column,
+        title=rule.title,
+        where=where,
+        explanation=explain(record, system, finding, rule, ruleset, tables) if explained else None,
+    )
+
+
+def unused_waiver(record: Record, waiver: str) -> Violation:
+    """The engine's own warning for a waiver that waives nothing on its record."""
+    return Violation(
+        rule=UNUSED_WAIVER.id,
+        severity=UNUSED_WAIVER.severity,
+        section="",
+        positions=(),
+        codes=(),
+        message=f"the waiver {waiver!r} waives nothing: no rule it names reports a violation on this record",
+        source=UNUSED_WAIVER.source,
+        line=record.line,
+        column=0,
+        title=UNUSED_WAIVER.title,
+    )
