@@ -247,3 +247,11 @@ def test_a_question_that_takes_too_long_gives_up_with_a_reason_and_the_rest_are_
     assert fast["count"] >= 1 and result.exit_code == 1
     repaired = CliRunner().invoke(main, ["repair", long_record, "--time-limit", "0.5", "-r", "nice.htg3"])
     assert repaired.exit_code == 1 and "gave up after 0.5 s" in repaired.stdout
+
+
+def test_completions_found_before_the_time_ran_out_are_shown_with_a_lower_bound(everything: Completer) -> None:
+    completer = Completer(everything.checker, max_add=6, time_limit=1.0)
+    report = completer.complete("opcs V44.4", limit=3, count_limit=10**7)  # far more than a second's worth
+    assert report.gave_up == 1.0 and not report.exhaustive
+    assert len(report.completions) == 3 and report.count >= 3
+    assert all(everything.checker.check_record(c.record).valid for c in report.completions)

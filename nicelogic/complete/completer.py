@@ -18,6 +18,7 @@ from nicelogic.complete.repair import DEFAULT_COUNT_LIMIT, DEFAULT_LIMIT, Repair
 from nicelogic.complete.results import Completion, CompletionReport, Consequences, Placed
 from nicelogic.complete.solving import _solving, within_time_limit
 from nicelogic.complete.templates import Templates
+from nicelogic.errors import GaveUp
 from nicelogic.model import Record
 
 
@@ -43,16 +44,30 @@ class Completer(Templates, Repairs):
         assumptions = self._scope(problem, minimal)
         if assumptions is None:
             return CompletionReport(parsed.text(), (), 0, True, minimal, False, self._conflict(problem))
-        shown = self._ranked(problem, limit, assumptions)
-        counted = [0]
-        exhaustive = self._enumerate(problem, False, count_limit, lambda _: counted.__setitem__(0, counted[0] + 1), assumptions)
-        return CompletionReport(parsed.text(), tuple(shown), counted[0], exhaustive, minimal, False)
-
-    def _ranked(self, problem: Problem, limit: int, assumptions: list[tuple[clingo.Symbol, bool]]) -> list[Completion]:
-        """The best-ranked completions: fewest added codes, then fewest warnings, then the
-        guidance's defaults (found first by optimisation), topped up to the limit with
-        others of the same population."""
         found: dict[str, tuple[tuple[int, ...], Completion]] = {}
+        counted = [0]
+        try:
+            self._rank(found, problem, limit, assumptions)
+            exhaustive = self._enumerate(
+                problem, False, count_limit, lambda _: counted.__setitem__(0, counted[0] + 1), assumptions
+            )
+        except GaveUp as error:
+            if not found:
+                raise
+            # what was found before the time ran out is worth showing; the count is a lower bound
+            shown = self._best(found, limit)
+            return CompletionReport(
+                parsed.text(), shown, max(counted[0], len(found)), False, minimal, False, gave_up=error.seconds
+            )
+        return CompletionReport(parsed.text(), self._best(found, limit), counted[0], exhaustive, minimal, False)
+
+    def _rank(
+        self, found: dict[str, tuple[tuple[int, ...], Completion]], problem: Problem, limit: int,
+        assumptions: list[tuple[clingo.Symbol, bool]],
+    ) -> None:  # fmt: skip
+        """Collect the best-ranked completions: fewest added codes, then fewest warnings,
+        then the guidance's defaults (found first by optimisation), topped up to the limit
+        with others of the same population."""
 
         def keep(model: clingo.Model) -> None:
             completion, rank = self._completion(problem, model)
@@ -61,7 +76,10 @@ class Completer(Templates, Repairs):
         self._enumerate(problem, True, limit, keep, assumptions)
         if len(found) < limit:
             self._enumerate(problem, False, limit * 4, keep, assumptions)
-        return [c for _, c in sorted(found.values(), key=lambda item: (item[0], item[1].record))][:limit]
+
+    @staticmethod
+    def _best(found: dict[str, tuple[tuple[int, ...], Completion]], limit: int) -> tuple[Completion, ...]:
+        return tuple(c for _, c in sorted(found.values(), key=lambda item: (item[0], item[1].record)))[:limit]
 
     @within_time_limit
     def produces(self, record: Record | str, completion: Record | str) -> bool:

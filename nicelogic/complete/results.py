@@ -47,6 +47,7 @@ class CompletionReport:
     minimal: bool = False
     grouped: bool = False
     conflict: Conflict | None = None
+    gave_up: float | None = None  # seconds: the time limit ran out; what was found by then
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,6 +55,8 @@ def report_text(report: CompletionReport) -> str:
     if report.count == 1:
         head = head.replace(" templates of ", " template of ").replace(f"1 {kind}", f"1 {kind[:-1]}")
     lines = [head + (f", the first {len(report.completions)}:" if len(report.completions) < report.count else ":")]
+    if report.gave_up is not None:
+        lines.append(f"  (gave up after {report.gave_up:g} s (--time-limit): these were found by then, and there may be more)")
     for n, completion in enumerate(report.completions, start=1):
         lines.append(f"  {n:>3}. {_completion(completion)}")
     return "\n".join(lines)
