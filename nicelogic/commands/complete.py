@@ -77,7 +77,7 @@ def complete_records(
                     items.append((result, consequences_text(result, may, must)))
                 else:
                     report = completer.complete(record, minimal=minimal, grouped=grouped, limit=limit, count_limit=count_limit)
-                    found_all &= report.count > 0
+                    found_all &= report.count > 0 and report.gave_up is None
                     items.append((report, report_text(report)))
             except GaveUp as error:
                 found_all = False
