@@ -24,7 +24,7 @@ from nicelogic.errors import InputProblem
 from nicelogic.input.adapt import as_input
 from nicelogic.input.grammar import RecordParser
 from nicelogic.input.items import InputLine, Rejected
-from nicelogic.input.read import ReadPosition, read_lines
+from nicelogic.input.read import ReadPosition, read_inputs
 from nicelogic.input.records import MAX_CODES, to_record
 from nicelogic.input.tabular import TableRow
 from nicelogic.model import Record, System
@@ -167,10 +167,7 @@ class Checker:
         Inputs larger than one chunk are spread over ``jobs`` worker processes.
         ``position`` follows how far through the files the checked records are.
         """
-        lines: Iterator[InputLine | TableRow] = (
-            line for path in paths for line in read_lines(path, input_format, system, id_column, position)
-        )
-        yield from self.check_items(position.track(lines) if position else lines, chunk_size=chunk_size)
+        yield from self.check_items(read_inputs(paths, input_format, system, id_column, position), chunk_size=chunk_size)
 
     def check_items(
         self, items: Iterable[InputLine | TableRow | Record], *, chunk_size: int = DEFAULT_CHUNK

@@ -20,7 +20,7 @@ from nicelogic.checking.checker import Checker
 from nicelogic.checking.ids import IdWatch
 from nicelogic.errors import UsageError
 from nicelogic.input.items import InputLine
-from nicelogic.input.read import ReadPosition, read_lines
+from nicelogic.input.read import ReadPosition, read_inputs
 from nicelogic.input.text import line_item
 from nicelogic.model import System
 from nicelogic.report import Reporter, make_reporter
@@ -128,12 +128,8 @@ def run_check(request: CheckRequest, checker: Checker) -> CheckOutcome:
     show_progress = not request.quiet and (request.progress if request.progress is not None else sys.stderr.isatty())
     counter = SummaryCounter()
     ids = IdWatch(request.id_column)
-    lines = (
-        line
-        for path in request.files
-        for line in read_lines(path, request.input_format, request.system, request.id_column, position)
-    )
-    items = chain(_record_items(request.records, request.system), position.track(lines))
+    files = read_inputs(request.files, request.input_format, request.system, request.id_column, position)
+    items = chain(_record_items(request.records, request.system), files)
     with ExitStack() as stack:
         bar = stack.enter_context(check_progress(show_progress, position, request.color, results_here=request.output is None))
         out: IO[str] = bar.out or sys.stdout

@@ -134,3 +134,16 @@ def _chain_first(first: str, rest: IO[str]) -> Iterator[str]:
     if first:
         yield first
     yield from rest
+
+
+def read_inputs(
+    paths: Sequence[str],
+    input_format: str = "auto",
+    default_system: System = System.OPCS,
+    id_column: str | None = None,
+    position: ReadPosition | None = None,
+) -> Iterator[InputLine | TableRow]:
+    """Every record of every input, in order; with ``position``, noted as it is read (see
+    :class:`ReadPosition`)."""
+    lines = (line for path in paths for line in read_lines(path, input_format, default_system, id_column, position))
+    return position.track(lines) if position is not None else lines
