@@ -52,3 +52,14 @@ def hostile_input(folder: Path, name: str = "my episodes #1, a:b %.jsonl") -> Pa
     path = folder / name
     path.write_text("".join(json.dumps({"id": HOSTILE_IDS[k], "opcs": codes[k]}) + "\n" for k in codes), encoding="utf-8")
     return path
+
+
+def one_rule_pack(folder: Path, body: str, message: str = "m") -> Path:
+    """A pack of one rule, ``<folder name>.rule``, with the statements given, for tests of
+    how packs are loaded and run."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "pack.toml").write_text(f'name = "{folder.name}"\n')
+    (folder / "rule.lp").write_text(
+        f'%! id = "{folder.name}.rule"\n%! severity = "error"\n%! title = "t"\n%! message = "{message}"\n%! source = "s"\n' + body
+    )
+    return folder

@@ -13,7 +13,7 @@ from nicelogic.errors import CaseError
 from nicelogic.rules.cases import load_cases, parse_cases
 from nicelogic.tables import TableConfig
 
-from .conftest import ROOT, UK_ICD10
+from .conftest import ROOT, UK_ICD10, one_rule_pack
 
 CASES = Path(__file__).resolve().parent / "cases"
 
@@ -94,18 +94,16 @@ def test_fire_and_quiet_cases_are_counted_per_rule(tmp_path: Path) -> None:
 
 
 def test_a_rule_firing_where_it_says_it_does_not_apply_fails_its_case(tmp_path: Path) -> None:
-    pack = tmp_path / "narrow"
-    (pack / "tests").mkdir(parents=True)
-    (pack / "pack.toml").write_text('name = "narrow"\n')
-    (pack / "rule.lp").write_text(
-        '%! id = "narrow.first"\n%! severity = "error"\n%! title = "t"\n%! message = "m"\n%! source = "s"\n'
-        'violation("narrow.first", R, opcs, 1) :- code(R, opcs, 1, "W37.1").\n'
-        'applies("narrow.first", R, opcs, P) :- code(R, opcs, P, "W38.1").\n'
+    pack = one_rule_pack(
+        tmp_path / "narrow",
+        'violation("narrow.rule", R, opcs, 1) :- code(R, opcs, 1, "W37.1").\n'
+        'applies("narrow.rule", R, opcs, P) :- code(R, opcs, P, "W38.1").\n',
     )
-    (pack / "tests" / "cases.txt").write_text("# expect: narrow.first @ opcs:1\nW37.1\n")
+    (pack / "tests").mkdir()
+    (pack / "tests" / "cases.txt").write_text("# expect: narrow.rule @ opcs:1\nW37.1\n")
     run = run_tests([str(pack / "tests")])
     assert run.failed == 1
-    assert "narrow.first fired, but its applies(...) does not cover this record" in run.results[0].problems
+    assert "narrow.rule fired, but its applies(...) does not cover this record" in run.results[0].problems
 
 
 def test_completes_to_is_checked_against_what_the_completer_returns(tmp_path: Path) -> None:

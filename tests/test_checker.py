@@ -13,7 +13,7 @@ import pytest
 import nicelogic
 from nicelogic import Checker, Record, System, Violation
 
-from .conftest import PACKS, ROOT
+from .conftest import PACKS, ROOT, one_rule_pack
 
 
 def _synthetic():
@@ -157,13 +157,7 @@ def test_waivers_of_text_lines_reach_library_callers() -> None:
 
 
 def test_workers_check_with_the_rule_set_their_parent_validated(tmp_path) -> None:
-    pack = tmp_path / "swap"
-    pack.mkdir()
-    (pack / "pack.toml").write_text('name = "swap"\n')
-    (pack / "rule.lp").write_text(
-        '%! id = "swap.rule"\n%! severity = "error"\n%! title = "t"\n%! message = "m"\n%! source = "s"\n'
-        'violation("swap.rule", R, opcs, 1) :- code(R, opcs, 1, "V44.4").\n'
-    )
+    pack = one_rule_pack(tmp_path / "swap", 'violation("swap.rule", R, opcs, 1) :- code(R, opcs, 1, "V44.4").\n')
     checker = Checker([str(pack)], jobs=2, batch_size=50)
     (pack / "rule.lp").write_text("this is not ASP at all\n")  # changed after loading: ignored
     results = list(checker.check_items(_lines(400), chunk_size=100))
@@ -184,14 +178,7 @@ def test_a_record_that_exceeds_the_limits_is_rejected_and_the_rest_are_checked(t
     from nicelogic.input.text import text_lines
 
     monkeypatch.setattr(parallel, "_START_ALLOWANCE", 8.0)  # workers here load a small pack
-    pack = tmp_path / "boom"
-    pack.mkdir()
-    (pack / "pack.toml").write_text('name = "boom"\n')
-    (pack / "rule.lp").write_text(
-        '%! id = "boom.rule"\n%! severity = "error"\n%! title = "t"\n%! message = "m"\n%! source = "s"\n'
-        "boom(R, A, B, C, D) :- code(R, opcs, A, _), code(R, opcs, B, _), code(R, opcs, C, _), code(R, opcs, D, _).\n"
-        'violation("boom.rule", R, opcs, 1) :- boom(R, _, _, _, _), code(R, opcs, 1, "W37.1").\n'
-    )
+    pack = _boom_pack(tmp_path)
     long = "opcs " + " ".join(["V44.4"] * 60)
     lines = [f"n{n}: {long if n in (7, 130) else 'W37.1 Z94.1'}\n" for n in range(200)]
     checker = Checker([str(pack)], jobs=2, batch_size=20, time_limit=2.0, memory_limit=200 << 20)
@@ -207,14 +194,7 @@ def test_a_pack_from_elsewhere_runs_bounded_even_on_a_small_input(tmp_path) -> N
 
     from nicelogic.cli import main
 
-    pack = tmp_path / "boom"
-    pack.mkdir()
-    (pack / "pack.toml").write_text('name = "boom"\n')
-    (pack / "rule.lp").write_text(
-        '%! id = "boom.rule"\n%! severity = "error"\n%! title = "t"\n%! message = "m"\n%! source = "s"\n'
-        "boom(R, A, B, C, D) :- code(R, opcs, A, _), code(R, opcs, B, _), code(R, opcs, C, _), code(R, opcs, D, _).\n"
-        'violation("boom.rule", R, opcs, 1) :- boom(R, _, _, _, _), code(R, opcs, 1, "W37.1").\n'
-    )
+    pack = _boom_pack(tmp_path)
     records = tmp_path / "r.txt"
     records.write_text("long: opcs " + " ".join(["V44.4"] * 60) + "\nshort: opcs W37.1 Z94.1\n")
     result = CliRunner().invoke(
@@ -223,3 +203,12 @@ def test_a_pack_from_elsewhere_runs_bounded_even_on_a_small_input(tmp_path) -> N
     found = [json.loads(line) for line in result.stdout.splitlines()]
     assert [(r["id"], (r["error"] or {}).get("kind")) for r in found] == [("long", "limit"), ("short", None)]
     assert found[1]["violations"][0]["rule"] == "boom.rule" and result.exit_code == 1
+
+
+def _boom_pack(folder: Path) -> Path:
+    """A pack whose grounding grows with the fourth power of a record's length."""
+    return one_rule_pack(
+        folder / "boom",
+        "boom(R, A, B, C, D) :- code(R, opcs, A, _), code(R, opcs, B, _), code(R, opcs, C, _), code(R, opcs, D, _).\n"
+        'violation("boom.rule", R, opcs, 1) :- boom(R, _, _, _, _), code(R, opcs, 1, "W37.1").\n',
+    )

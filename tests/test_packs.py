@@ -8,7 +8,7 @@ from nicelogic import Checker, RuleError, load_rules
 from nicelogic.rules.catalogue import examples
 from nicelogic.rules.packs import builtin_pack_dirs, resolve_selection
 
-from .conftest import PACKS
+from .conftest import PACKS, one_rule_pack
 
 BROKEN = {
     "duplicate-id": r"second\.lp:1: duplicate rule id 'fixture\.same' \(first declared at .*first\.lp:1\)",
@@ -120,14 +120,12 @@ def test_pack_metadata_is_read() -> None:
 
 
 def test_examples_in_a_header_are_refused_with_where_they_go(tmp_path) -> None:
-    (tmp_path / "pack.toml").write_text('name = "old"\n')
-    (tmp_path / "rule.lp").write_text(
-        '%! id = "old.rule"\n%! severity = "error"\n%! title = "t"\n%! message = "m"\n%! source = "s"\n'
-        '%! fail = ["V44.4"]\nviolation("old.rule", R, opcs, P) :- code(R, opcs, P, "V44.4").\n'
+    pack = one_rule_pack(
+        tmp_path / "old", '%! fail = ["V44.4"]\nviolation("old.rule", R, opcs, P) :- code(R, opcs, P, "V44.4").\n'
     )
     with pytest.raises(RuleError) as caught:
-        load_rules([str(tmp_path)])
-    assert (caught.value.file, caught.value.line) == (tmp_path / "rule.lp", 1) and "tests/<rule>.txt" in caught.value.message
+        load_rules([str(pack)])
+    assert (caught.value.file, caught.value.line) == (pack / "rule.lp", 1) and "tests/<rule>.txt" in caught.value.message
 
 
 @pytest.mark.parametrize(
@@ -146,39 +144,26 @@ def test_examples_in_a_header_are_refused_with_where_they_go(tmp_path) -> None:
 def test_message_templates_read_only_their_fields(tmp_path, message: str) -> None:
     """A pack is data: a template that reaches past the documented fields is refused when
     the pack loads, before any record could print what it finds."""
-    (tmp_path / "pack.toml").write_text('name = "leak"\n')
-    (tmp_path / "rule.lp").write_text(
-        f'%! id = "leak.rule"\n%! severity = "error"\n%! title = "t"\n%! message = "{message}"\n%! source = "s"\n'
-        'violation("leak.rule", R, opcs, P) :- code(R, opcs, P, "V44.4").\n'
-    )
+    pack = one_rule_pack(tmp_path / "leak", 'violation("leak.rule", R, opcs, P) :- code(R, opcs, P, "V44.4").\n', message)
     with pytest.raises(RuleError) as caught:
-        load_rules([str(tmp_path)])
+        load_rules([str(pack)])
     assert caught.value.line == 1 and "message" in caught.value.message
 
 
 def test_message_templates_keep_their_fields_and_detail_indexes(tmp_path) -> None:
-    (tmp_path / "pack.toml").write_text('name = "fine"\n')
-    (tmp_path / "rule.lp").write_text(
-        '%! id = "fine.rule"\n%! severity = "error"\n%! title = "t"\n'
-        '%! message = "{code!r:>8} at {position} of {section}: {detail[1]} {detail}"\n%! source = "s"\n'
-        'violation("fine.rule", R, opcs, P, ("a", "b")) :- code(R, opcs, P, "V44.4").\n'
+    pack = one_rule_pack(
+        tmp_path / "fine",
+        'violation("fine.rule", R, opcs, P, ("a", "b")) :- code(R, opcs, P, "V44.4").\n',
+        "{code!r:>8} at {position} of {section}: {detail[1]} {detail}",
     )
-    (violation,) = Checker([str(tmp_path)]).check_record("V44.4").violations
+    (violation,) = Checker([str(pack)]).check_record("V44.4").violations
     assert violation.message == " 'V44.4' at 1 of opcs: b a, b"
-
-
-def _pack(folder, body: str) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "pack.toml").write_text(f'name = "{folder.name}"\n')
-    (folder / "rule.lp").write_text(
-        f'%! id = "{folder.name}.rule"\n%! severity = "error"\n%! title = "t"\n%! message = "m"\n%! source = "s"\n' + body
-    )
 
 
 def test_a_pack_cannot_include_files(tmp_path) -> None:
     secret = tmp_path / "secret.lp"
     secret.write_text('leak("the secret").\n')
-    _pack(tmp_path / "inc", f'#include "{secret}".\nviolation("inc.rule", R, opcs, 1) :- code(R, opcs, 1, _), leak(_).\n')
+    one_rule_pack(tmp_path / "inc", f'#include "{secret}".\nviolation("inc.rule", R, opcs, 1) :- code(R, opcs, 1, _), leak(_).\n')
     with pytest.raises(RuleError) as caught:
         load_rules([str(tmp_path / "inc")])
     assert (caught.value.file.name, caught.value.line) == ("rule.lp", 6) and "#include" in caught.value.message
@@ -187,7 +172,7 @@ def test_a_pack_cannot_include_files(tmp_path) -> None:
 def test_a_pack_file_linking_outside_its_folder_is_refused(tmp_path) -> None:
     outside = tmp_path / "elsewhere.lp"
     outside.write_text('violation("link.rule", R, opcs, 1) :- code(R, opcs, 1, _).\n')
-    _pack(tmp_path / "link", 'violation("link.rule", R, opcs, 1) :- code(R, opcs, 1, "V44.4").\n')
+    one_rule_pack(tmp_path / "link", 'violation("link.rule", R, opcs, 1) :- code(R, opcs, 1, "V44.4").\n')
     (tmp_path / "link" / "extra.lp").symlink_to(outside)
     with pytest.raises(RuleError) as caught:
         load_rules([str(tmp_path / "link")])
@@ -196,7 +181,7 @@ def test_a_pack_file_linking_outside_its_folder_is_refused(tmp_path) -> None:
 
 def test_the_program_solved_is_the_text_validated(tmp_path) -> None:
     """A file changed on disk after its pack loaded changes nothing: the loaded text is solved."""
-    _pack(tmp_path / "swap", 'violation("swap.rule", R, opcs, 1) :- code(R, opcs, 1, "V44.4").\n')
+    one_rule_pack(tmp_path / "swap", 'violation("swap.rule", R, opcs, 1) :- code(R, opcs, 1, "V44.4").\n')
     checker = Checker([str(tmp_path / "swap")])
     (tmp_path / "swap" / "rule.lp").write_text("this is not ASP at all\n")
     assert [v.rule for v in checker.check_record("V44.4").violations] == ["swap.rule"]
@@ -216,12 +201,12 @@ def test_the_program_solved_is_the_text_validated(tmp_path) -> None:
     ],
 )
 def test_a_pack_that_would_ground_without_bound_is_refused_before_grounding(tmp_path, body: str, why: str) -> None:
-    _pack(tmp_path / "grow", body)
+    one_rule_pack(tmp_path / "grow", body)
     with pytest.raises(RuleError) as caught:
         load_rules([str(tmp_path / "grow")])
     assert why in caught.value.message and caught.value.line == 6
 
 
 def test_ranges_of_categories_and_positions_are_fine(tmp_path) -> None:
-    _pack(tmp_path / "ranges", 'violation("ranges.rule", R, opcs, P) :- catnum(R, opcs, P, N), N = 22..54, P = 1..24.\n')
+    one_rule_pack(tmp_path / "ranges", 'violation("ranges.rule", R, opcs, P) :- catnum(R, opcs, P, N), N = 22..54, P = 1..24.\n')
     assert [v.rule for v in Checker([str(tmp_path / "ranges")]).check_record("V44.4").violations] == ["ranges.rule"]
