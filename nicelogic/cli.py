@@ -151,11 +151,13 @@ def _long_options(command: click.Command) -> dict[str, str]:
     return names
 
 
-def _configured_defaults(commands: dict[str, click.Command], config: Config) -> dict[str, dict[str, Any]]:
+def _configured_defaults(
+    commands: dict[str, click.Command], options: dict[str, dict[str, str]], config: Config
+) -> dict[str, dict[str, Any]]:
     defaults: dict[str, dict[str, Any]] = {}
     for name, command in commands.items():
         params = {p.name: p for p in command.params if p.name}
-        chosen = config.for_command(name, _long_options(command))
+        chosen = config.for_command(name, options[name])
         for key, value in chosen.items():
             if params[key].multiple and isinstance(value, str):
                 chosen[key] = [value]
@@ -183,10 +185,10 @@ def main(ctx: click.Context, config_path: Path | None, isolated: bool) -> None:
     """Check clinical code sequences (OPCS-4, ICD-10, CPT) against coding guidance."""
     try:
         config = Config() if isolated else (load_config(config_path) if config_path else find_config())
-        options = {name: list(_long_options(command)) for name, command in main.commands.items()}
+        options = {name: _long_options(command) for name, command in main.commands.items()}
         for key in config.unknown_keys(options):
             _warn(f"{config.path}: unknown option {key!r} (ignored)")
-        ctx.default_map = _configured_defaults(main.commands, config)
+        ctx.default_map = _configured_defaults(main.commands, options, config)
     except ConfigError as exc:
         _fail(str(exc))
     ctx.obj = config

@@ -234,7 +234,7 @@ class Checker:
             if self.filter and not self.filter.keeps(rule.id, rule.pack):
                 continue
             (waived if waivers else kept).append(violation(record, finding, self.ruleset, self.tables, self.explain))
-        if self.filter.keeps(UNUSED_WAIVER.id, ""):
+        if record.waivers and self.filter.keeps(UNUSED_WAIVER.id, ""):
             kept += [unused_waiver(record, waiver) for waiver in record.waivers if waiver not in used]
         return RecordResult(record.id, record.line, record.source, tuple(kept), waived=tuple(waived), applies=tuple(applies))
 
