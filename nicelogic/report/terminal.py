@@ -41,7 +41,12 @@ def force_color(color: str) -> bool | None:
 
 
 def console(file: IO[str] | None = None, color: str = "auto", *, stderr: bool = False) -> Console:
-    forced = force_color(color)
+    return forced_console(file, force_color(color), stderr=stderr)
+
+
+def forced_console(file: IO[str] | None, forced: bool | None, *, stderr: bool = False) -> Console:
+    """A console that colours when ``forced`` says so, or (None) when rich finds a terminal
+    and the environment allows it."""
     return Console(
         file=file, stderr=stderr, force_terminal=forced, no_color=False if forced else None, highlight=False, soft_wrap=True
     )

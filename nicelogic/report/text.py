@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import IO
 
-from rich.console import Console
 from rich.markup import escape
 
 from nicelogic.report.base import ReporterBase
 from nicelogic.report.escape import visible
+from nicelogic.report.terminal import forced_console
 from nicelogic.results import RecordResult, Summary, Violation
 from nicelogic.rules.metadata import Rule
 
@@ -38,8 +38,7 @@ class TextReporter(ReporterBase):
 
     def __init__(self, out: IO[str], rules: dict[str, Rule], color: bool | None = None, *, quiet: bool = False) -> None:
         super().__init__(out, rules)
-        # color None leaves the decision to rich, which honours NO_COLOR and FORCE_COLOR
-        self.console = Console(file=out, highlight=False, soft_wrap=True, force_terminal=color, no_color=False if color else None)
+        self.console = forced_console(out, color)
         self.styled = self.console.is_terminal and color is not False
         self.quiet = quiet
 
