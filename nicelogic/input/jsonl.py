@@ -24,34 +24,34 @@ def jsonl_lines(lines: Iterable[str], source: str) -> Iterator[InputLine]:
         yield json_line(text, source, number)
 
 
+def _unreadable(source: str, number: int, message: str, column: int = 0) -> InputLine:
+    return InputLine(source, number, "", id=str(number), error=InputProblem(message, number, column, "json"))
+
+
 def json_line(text: str, source: str, number: int) -> InputLine:
     """One JSON object (as text) as an input line."""
     bad = undecodable(text)
-    problem, column = (bad[1], bad[0]) if bad else (None, 0)
-    if problem is None:
-        try:
-            obj = json.loads(text)
-        except json.JSONDecodeError as exc:
-            problem = f"not a JSON object: {exc.msg}"
-            return InputLine(source, number, "", id=str(number), error=InputProblem(problem, number, exc.colno, "json"))
-        except ValueError as exc:  # Python's limit on the digits of an integer
-            problem = f"not a record: {exc}"
-        except RecursionError:
-            problem = "not a record: nested too deeply"
-        else:
-            # a lone surrogate can also be written as an escape ("\udcff"): look only then
-            escaped = undecodable(json.dumps(obj, ensure_ascii=False)) if "\\ud" in text.lower() else None
-            if escaped is None:
-                return json_record(obj, source, number, text)
-            problem = escaped[1]
-    return InputLine(source, number, "", id=str(number), error=InputProblem(problem, number, column, "json"))
+    if bad is not None:
+        return _unreadable(source, number, bad[1], bad[0])
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return _unreadable(source, number, f"not a JSON object: {exc.msg}", exc.colno)
+    except ValueError as exc:  # Python's limit on the digits of an integer
+        return _unreadable(source, number, f"not a record: {exc}")
+    except RecursionError:
+        return _unreadable(source, number, "not a record: nested too deeply")
+    # a lone surrogate can also be written as an escape ("\udcff"): look only then
+    escaped = undecodable(json.dumps(obj, ensure_ascii=False)) if "\\ud" in text.lower() else None
+    if escaped is not None:
+        return _unreadable(source, number, escaped[1])
+    return json_record(obj, source, number, text)
 
 
 def json_record(obj: object, source: str, number: int, text: str = "") -> InputLine:
     """A JSON-shaped record (a dict) as an input line; ``text`` locates codes in the source."""
     if not isinstance(obj, dict):
-        error = InputProblem("a record must be a JSON object", number, 1, "json")
-        return InputLine(source, number, "", id=str(number), error=error)
+        return _unreadable(source, number, "a record must be a JSON object", 1)
     record_id = str(obj["id"]) if obj.get("id") is not None else str(number)
 
     def reject(message: str, where: str) -> InputLine:
