@@ -94,9 +94,7 @@ def table_lines(
             return
         except csv.Error as exc:
             line = reader.line_num
-            error = InputProblem(
-                f"the row cannot be read as {('TSV' if delimiter == chr(9) else 'CSV')}: {exc}", line, 1, "table-row"
-            )
+            error = InputProblem(f"the row cannot be read as {kind}: {exc}", line, 1, "table-row")
             yield InputLine(source, line, "", id=str(line), error=error)
             continue
         if not row or all(not cell.strip() for cell in row):
