@@ -255,3 +255,20 @@ def test_completions_found_before_the_time_ran_out_are_shown_with_a_lower_bound(
     assert report.gave_up == 1.0 and not report.exhaustive
     assert len(report.completions) == 3 and report.count >= 3
     assert all(everything.checker.check_record(c.record).valid for c in report.completions)
+
+
+def test_records_given_to_complete_and_repair_keep_their_attributes(tmp_path) -> None:
+    """Completions read records as records: a JSON Lines file's sex, age, date and waivers
+    reach the completer, and a bad one is rejected as check would reject it."""
+    from nicelogic.commands.complete import partial_records
+    from nicelogic.input.items import Rejected
+    from nicelogic.model import Sex, System
+
+    path = tmp_path / "partial.jsonl"
+    path.write_text(
+        '{"id": "f1", "opcs": ["V44.4"], "sex": "F", "age": 70, "date": "2024-05-01", "waive": ["opcs.excludes"]}\n'
+        '{"id": "f2", "opcs": ["V44.4"], "age": "old"}\n'
+    )
+    first, second = partial_records([], str(path), System.OPCS)
+    assert (first.id, first.sex, first.age, first.date, first.waivers) == ("f1", Sex.FEMALE, 70, "2024-05-01", ("opcs.excludes",))
+    assert isinstance(second, Rejected) and second.error.where == "age"
