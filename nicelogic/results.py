@@ -50,6 +50,8 @@ class Violation:
     title: str = ""
     where: str | None = None  # for tabular inputs, the field of the first blamed code
     explanation: Explanation | None = None
+    row: int | None = None  # for a relation rule: the line of the table row it breaks
+    standard: str = ""  # and the standard that row cites
 
     @property
     def is_error(self) -> bool:
@@ -67,6 +69,7 @@ class RecordResult:
     error: InputProblem | None = None
     waived: tuple[Violation, ...] = ()  # violations of rules the record waives: reported apart
     applies: tuple[str, ...] = ()  # rules that judged the record, when applicability is asked for
+    applies_rows: tuple[tuple[str, int], ...] = ()  # and the relation-table rows: (rule, row line)
 
     @property
     def rejected(self) -> bool:

@@ -232,8 +232,10 @@ def test_test_command_json_carries_every_field(tmp_path: Path) -> None:
     coverage = data["coverage"]
     assert coverage["percent"] == round(coverage["percent"], 1) and 0 < coverage["percent"] <= 100
     assert coverage["rules"] and all(
-        set(rule) == {"rule", "pack", "fired", "quiet", "applicable"} and rule["pack"] for rule in coverage["rules"]
+        set(rule) == {"rule", "pack", "fired", "quiet", "applicable", "fire_cases", "quiet_cases"} and rule["pack"]
+        for rule in coverage["rules"]
     )
+    assert coverage["rows"] == []  # the demo pack has no relation table
     assert any(rule["fired"] for rule in coverage["rules"])
 
 

@@ -27,6 +27,7 @@ class Finding:
     positions: tuple[int, ...]
     detail: tuple[str, ...] = ()
     applies: bool = False  # where the rule applies (applies/4), not a violation
+    row: int | None = None  # the relation-table row (its line) that fired or applies: detail row(N)
 
 
 def _positions(term: clingo.Symbol) -> tuple[int, ...] | None:
@@ -38,24 +39,35 @@ def _positions(term: clingo.Symbol) -> tuple[int, ...] | None:
     return None
 
 
+def _row(term: clingo.Symbol) -> int | None:
+    """N of the detail row(N) that relation rules give (logic/lib/relations.lp)."""
+    if term.type == clingo.SymbolType.Function and term.name == "row" and len(term.arguments) == 1:
+        number = term.arguments[0]
+        return number.number if number.type == clingo.SymbolType.Number else None
+    return None
+
+
 def _finding(symbol: clingo.Symbol) -> tuple[int, Finding]:
-    """A violation/4, violation/5 or applies/4 atom, read."""
+    """A violation/4, violation/5, applies/4 or applies/5 atom, read."""
     args = symbol.arguments
     rule, record, section, where = args[0], args[1], args[2], args[3]
     positions = _positions(where)
     if rule.type != clingo.SymbolType.String or record.type != clingo.SymbolType.Number or positions is None:
         raise RuleError(f'malformed output atom {symbol}: expected {symbol.name}("id", R, Section, Positions[, Detail])')
     detail: tuple[str, ...] = ()
-    if len(args) == 5:
+    row = _row(args[4]) if len(args) == 5 else None
+    if len(args) == 5 and row is None:
         term = args[4]
         parts = term.arguments if term.type == clingo.SymbolType.Function and term.name == "" else [term]
         detail = tuple(p.string if p.type == clingo.SymbolType.String else str(p) for p in parts)
     section_name = section.name if section.type == clingo.SymbolType.Function else str(section)
     applies = symbol.name == "applies"
-    return record.number, Finding(rule.string, section_name, tuple(sorted(set(positions))), detail, applies)
+    return record.number, Finding(rule.string, section_name, tuple(sorted(set(positions))), detail, applies, row)
 
 
-SHOW_APPLIES = logic_dir() / "applicability" / "show.lp"
+# what a run that asks where rules apply loads: the #show of applies/4 and applies/5, and
+# where the rows of relation tables apply
+APPLICABILITY = tuple(sorted((logic_dir() / "applicability").glob("*.lp")))
 
 
 def solve_forms(
@@ -71,7 +83,8 @@ def solve_forms(
     ctl.add("base", [], ruleset.program)
     if applicability:
         ctl.add("base", [], ruleset.applies_program)
-        ctl.load(str(SHOW_APPLIES))
+        for path in APPLICABILITY:
+            ctl.load(str(path))
     ctl.add("base", [], table_facts)
     ctl.add("base", [], facts)
     ctl.ground([("base", [])])
@@ -83,9 +96,7 @@ def solve_forms(
             if models > 1:
                 break
             for symbol in model.symbols(shown=True):
-                if (symbol.name == "violation" and len(symbol.arguments) in (4, 5)) or (
-                    symbol.name == "applies" and len(symbol.arguments) == 4
-                ):
+                if symbol.name in ("violation", "applies") and len(symbol.arguments) in (4, 5):
                     number, finding = _finding(symbol)
                     if 1 <= number <= len(forms):
                         found[number - 1].add(finding)  # (P,Q) and (Q,P) are one finding
@@ -94,4 +105,4 @@ def solve_forms(
             "the rule program has no single answer for this batch "
             f"({'none' if models == 0 else 'several'}): a check pack must only derive violations"
         )
-    return [tuple(sorted(f, key=lambda x: (x.applies, x.positions, x.rule, x.detail))) for f in found]
+    return [tuple(sorted(f, key=lambda x: (x.applies, x.positions, x.rule, x.detail, x.row or 0))) for f in found]

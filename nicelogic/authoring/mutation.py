@@ -14,7 +14,12 @@ place of the original statement, so every other line keeps its number. Operators
 - ``sibling``: a code, category or chapter constant replaced by its next sibling in the
   loaded classification (V44.4 -> V44.5, V55 -> V56, Y -> Z);
 - ``drop-rule``: drop a whole statement (a rule, or one row of a fact table);
-- ``drop-row``: drop one alternative of a pooled list of codes (``("V37"; "V38")``).
+- ``drop-row``: drop one alternative of a pooled list of codes (``("V37"; "V38")``), or one
+  row of a relation table.
+
+Relation tables (:mod:`nicelogic.rules.relations`) are mutated as rows: each row dropped,
+and each code of a row replaced by its sibling; the mutant is the table's facts with that
+row changed, on the row's own line.
 
 The detail term of ``violation/5`` and the rule id and section of a violation are left
 alone: case files assert rule, section and positions, never messages.
@@ -46,6 +51,7 @@ from nicelogic.errors import RuleError
 from nicelogic.rules.metadata import EquivalentMutant, equivalent_mutants, read_header
 from nicelogic.rules.packs import Pack
 from nicelogic.rules.program import OUTPUT
+from nicelogic.rules.relations import RelationRow, RelationTable, code_terms
 from nicelogic.tables import CodeTables
 
 OPERATORS = ("delete-literal", "negate", "comparison", "shift", "swap-variables", "sibling", "drop-rule", "drop-row")
@@ -538,7 +544,60 @@ def pack_mutants(
         found = file_mutants(path, pack.name, siblings, reachable, operators, dormancy)
         mutants += found.mutants
         stale += found.stale
+    needs = {rule.id: rule.needs for rule in pack.rules}
+    for table in pack.relations:
+        mutants += table_mutants(pack.name, table, siblings, operators, needs.get(table.rule, ()))
     return PackMutants(tuple(mutants), tuple(stale))
+
+
+def _row_text(row: RelationRow) -> str:
+    return "\t".join(" ".join(codes) for _, codes in row.cells)
+
+
+def table_mutants(
+    pack: str, table: RelationTable, siblings: Siblings, operators: Sequence[str] = OPERATORS, needs: tuple[str, ...] = ()
+) -> list[Mutant]:
+    """A relation table's mutants: each row dropped, each single code of a row replaced by
+    its sibling in the loaded classification."""
+    found: list[tuple[str, RelationRow, RelationRow | None]] = []  # operator, row, the row after (None: dropped)
+    for row in table.rows:
+        if "drop-row" in operators:
+            found.append(("drop-row", row, None))
+        if "sibling" not in operators:
+            continue
+        for index, (column, section, _) in enumerate(row.terms):
+            written = row.cells[index][1]
+            for position, code in enumerate(written):
+                sibling = siblings.sibling(code.upper(), section) if "-" not in code else None
+                if sibling is None or sibling == code:
+                    continue
+                codes = (*written[:position], sibling, *written[position + 1 :])
+                spans = tuple(dict.fromkeys(t for c in codes for t in code_terms(c, section)))
+                cells = tuple((name, codes if name == column else values) for name, values in row.cells)
+                terms = tuple((name, sec, spans if name == column else values) for name, sec, values in row.terms)
+                found.append(("sibling", row, RelationRow(row.line, row.standard, cells, terms)))
+    mutants = []
+    for operator, row, after in found:
+        rows = tuple(r for r in table.rows if r.line != row.line) + ((after,) if after else ())
+        before, changed = _row_text(row), _row_text(after) if after else ""
+        key = f"{operator}: {before}" + (f" -> {changed}" if changed else "")
+        mutants.append(
+            Mutant(
+                pack=pack,
+                file=table.path,
+                rule=table.rule,
+                line=row.line,
+                operator=operator,
+                before=before,
+                after=changed,
+                statement=before,
+                mutated=changed,
+                key=key,
+                text=table.facts(rows),
+                needs=needs,
+            )  # fmt: skip
+        )
+    return mutants
 
 
 __all__ = [

@@ -143,7 +143,7 @@ class _Unit:
 def _load(spec: _UnitSpec, tables: TableConfig, pattern: str | None) -> _Unit:
     checker = Checker(list(spec.selection) or None, tables=tables)
     cases = tuple(case for path in spec.files for case in file_cases(path, checker, pattern))
-    parts = tuple((path, path.read_text(encoding="utf-8")) for path in checker.ruleset.files)
+    parts = tuple(zip(checker.ruleset.files, checker.ruleset.texts, strict=True))  # as loaded: a table is its facts
     return _Unit(checker, cases, parts, spec.strict)
 
 

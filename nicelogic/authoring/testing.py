@@ -21,6 +21,7 @@ from nicelogic.errors import CaseError
 from nicelogic.resources import shown_path
 from nicelogic.rules.cases import REJECTED, Case, load_cases
 from nicelogic.rules.packs import resolve_selection
+from nicelogic.rules.relations import RelationTable
 from nicelogic.tables import TableConfig
 
 
@@ -49,12 +50,30 @@ class RuleCoverage:
         return self.fired and self.quiet
 
 
+@dataclass(frozen=True, slots=True)
+class RowCoverage:
+    """How one row of a relation rule's table was exercised: in how many passing cases it
+    fired as expected, and in how many its trigger was present and it stayed quiet."""
+
+    rule: str
+    table: Path
+    line: int
+    standard: str
+    fire_cases: int
+    quiet_cases: int
+
+    @property
+    def covered(self) -> bool:
+        return self.fire_cases > 0 and self.quiet_cases > 0
+
+
 @dataclass(frozen=True)
 class TestRun:
     results: tuple[CaseResult, ...]
     coverage: tuple[RuleCoverage, ...]
     errors: tuple[str, ...] = ()  # files that could not be read or run
     files: tuple[Path, ...] = field(default=())
+    rows: tuple[RowCoverage, ...] = ()  # the rows of relation tables, each counted like a rule
 
     @property
     def passed(self) -> int:
@@ -69,11 +88,19 @@ class TestRun:
         return len(self.results) - self.passed - self.skipped
 
     @property
+    def counted_rows(self) -> tuple[RowCoverage, ...]:
+        """Rows of the relation rules that the loaded tables let fire."""
+        applicable = {c.rule for c in self.coverage if c.applicable}
+        return tuple(r for r in self.rows if r.rule in applicable)
+
+    @property
     def coverage_percent(self) -> float:
-        counted = [c for c in self.coverage if c.applicable]
+        """Rules and relation-table rows that fire in some case and stay quiet in some case,
+        as a share of all of them: a table of 300 pairs is 300 things to cover."""
+        counted = [c.covered for c in self.coverage if c.applicable] + [r.covered for r in self.counted_rows]
         if not counted:
             return 0.0
-        return 100.0 * sum(c.covered for c in counted) / len(counted)
+        return 100.0 * sum(counted) / len(counted)
 
     def ok(self, threshold: float | None = None) -> bool:
         enough = threshold is None or self.coverage_percent >= threshold
@@ -185,6 +212,9 @@ def run_tests(
     untriggered: set[str] = set()
     fired: Counter[str] = Counter()
     quiet: Counter[str] = Counter()
+    rows_fired: Counter[tuple[str, int]] = Counter()
+    rows_quiet: Counter[tuple[str, int]] = Counter()
+    relation_tables: dict[str, RelationTable] = {}
     for path in files:
         selection = case_selection(path, rules)
         try:
@@ -202,12 +232,19 @@ def run_tests(
         for rule in checker.rules.values():  # a rule's needs may be met by another file's tables
             (unmet if "icd10-file" in rule.needs and not checker.tables.icd10.uk else met).add(rule.id)
         untriggered |= checker.ruleset.never_quiet
+        relation_tables.update(checker.ruleset.relations)
         _cover(outcomes, fired, quiet)
+        _cover_rows(outcomes, rows_fired, rows_quiet)
     coverage = tuple(
         RuleCoverage(rule, pack, fired[rule], quiet[rule], rule in met or rule not in unmet, rule not in untriggered)
         for rule, pack in sorted(loaded.items(), key=lambda kv: (kv[1], kv[0]))
     )
-    return TestRun(tuple(results), coverage, tuple(errors), tuple(files))
+    rows = tuple(
+        RowCoverage(rule, table.path, row.line, row.standard, rows_fired[rule, row.line], rows_quiet[rule, row.line])
+        for rule, table in sorted(relation_tables.items())
+        for row in table.rows
+    )
+    return TestRun(tuple(results), coverage, tuple(errors), tuple(files), rows)
 
 
 def _cover(outcomes: Sequence[CaseResult], fired: Counter[str], quiet: Counter[str]) -> None:
@@ -221,3 +258,16 @@ def _cover(outcomes: Sequence[CaseResult], fired: Counter[str], quiet: Counter[s
         fired.update(expected)
         reported = {v.rule for v in (*result.result.violations, *result.result.waived)}
         quiet.update(set(result.result.applies) - reported - expected)
+
+
+def _cover_rows(outcomes: Sequence[CaseResult], fired: Counter[tuple[str, int]], quiet: Counter[tuple[str, int]]) -> None:
+    """The same count for each row of a relation table: a row fires when a violation of
+    an expected rule names it; it stays quiet when its trigger is present and it names
+    no violation of the case."""
+    for result in outcomes:
+        if not result.passed:
+            continue
+        expected = {e.rule for e in result.case.expect}
+        named = {(v.rule, v.row) for v in (*result.result.violations, *result.result.waived) if v.row is not None}
+        fired.update(key for key in named if key[0] in expected)
+        quiet.update(set(result.result.applies_rows) - named)

@@ -225,6 +225,7 @@ class Checker:
         waived: list[Violation] = []
         used: set[str] = set()
         applies = sorted({f.rule for f in findings if f.applies})
+        rows = sorted({(f.rule, f.row) for f in findings if f.applies and f.row is not None})
         for finding in findings:
             if finding.applies:
                 continue
@@ -236,7 +237,10 @@ class Checker:
             (waived if waivers else kept).append(violation(record, finding, self.ruleset, self.tables, self.explain))
         if record.waivers and self.filter.keeps(UNUSED_WAIVER.id, ""):
             kept += [unused_waiver(record, waiver) for waiver in record.waivers if waiver not in used]
-        return RecordResult(record.id, record.line, record.source, tuple(kept), waived=tuple(waived), applies=tuple(applies))
+        return RecordResult(
+            record.id, record.line, record.source, tuple(kept),
+            waived=tuple(waived), applies=tuple(applies), applies_rows=tuple(rows),
+        )  # fmt: skip
 
     def _form(self, record: Record) -> str:
         wanted = wanted_attributes(record, self._scope) if self._scope else ()

@@ -12,10 +12,12 @@ from nicelogic.rules.metadata import Rule
 from nicelogic.rules.templates import message_fields
 
 
-def render_message(rule: Rule, record: Record, system: System, finding: Finding, codes: list[str], code_title: str = "") -> str:
+def render_message(
+    rule: Rule, record: Record, system: System, finding: Finding, codes: list[str], code_title: str = "", standard: str = ""
+) -> str:
     fields = message_fields(
         codes, finding.positions, system.value, system.label, record.id, finding.detail, code_title,
-        whole_code_is_category=system is System.CPT,
+        whole_code_is_category=system is System.CPT, standard=standard,
     )  # fmt: skip
     try:
         return rule.message.format_map(fields)

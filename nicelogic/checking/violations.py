@@ -34,19 +34,23 @@ def violation(record: Record, finding: Finding, ruleset: RuleSet, tables: CodeTa
     first = blamed[0] if blamed else None
     column, where = record.locate(first.column) if first else (0, None)
     codes = [c.text() for c in blamed]
+    table = ruleset.relations.get(rule.id)
+    row = table.row(finding.row) if table is not None and finding.row is not None else None
     return Violation(
         rule=rule.id,
         severity=rule.severity,
         section=system.value,
         positions=finding.positions,
         codes=tuple(codes),
-        message=render_message(rule, record, system, finding, codes, _title(tables, system, first)),
+        message=render_message(rule, record, system, finding, codes, _title(tables, system, first), row.standard if row else ""),
         source=rule.source,
         line=record.line,
         column=column,
         title=rule.title,
         where=where,
         explanation=explain(record, system, finding, rule, ruleset, tables) if explained else None,
+        row=finding.row,
+        standard=row.standard if row else "",
     )
 
 

@@ -43,6 +43,9 @@ def violation_dict(violation: Violation) -> dict[str, Any]:
     }
     if violation.where:
         data["field"] = violation.where
+    if violation.row is not None:  # a relation rule: the table row broken, and what it cites
+        data["row"] = violation.row
+        data["standard"] = violation.standard
     if violation.explanation is not None:
         data["explanation"] = explanation_dict(violation.explanation)
     return data

@@ -10,6 +10,7 @@ from nicelogic.authoring.testing import TestRun
 from nicelogic.report import junitxml
 from nicelogic.report.escape import visible_lines
 from nicelogic.report.tap import tap_diagnostic, tap_line
+from nicelogic.resources import shown_path
 
 
 def _status(result) -> str:  # type: ignore[no-untyped-def]
@@ -17,8 +18,10 @@ def _status(result) -> str:  # type: ignore[no-untyped-def]
 
 
 def coverage_lines(run: TestRun) -> list[str]:
-    lines = [f"rule coverage: {run.coverage_percent:.1f}% ({sum(c.covered for c in run.coverage if c.applicable)} of "
-             f"{sum(c.applicable for c in run.coverage)} rules fire in some case and stay quiet in some case)"]  # fmt: skip
+    rows = run.counted_rows
+    tables = f" and {sum(r.covered for r in rows)} of {len(rows)} relation-table rows" if run.rows else ""
+    rules = f"{sum(c.covered for c in run.coverage if c.applicable)} of {sum(c.applicable for c in run.coverage)} rules"
+    lines = [f"rule coverage: {run.coverage_percent:.1f}% ({rules}{tables} fire in some case and stay quiet in some case)"]
     for item in run.coverage:
         if not item.applicable:
             lines.append(f"  {item.rule}: not applicable, needs data the loaded tables lack")
@@ -27,6 +30,12 @@ def coverage_lines(run: TestRun) -> list[str]:
                 m for m, ok in (("never fires in a case", item.fired), ("never shown quiet", item.quiet)) if not ok
             )
             lines.append(f"  {item.rule}: {missing}")
+    for row in rows:
+        if not row.covered:
+            missing = " and ".join(
+                m for m, ok in (("never fires in a case", row.fire_cases), ("never shown quiet", row.quiet_cases)) if not ok
+            )
+            lines.append(f"  {row.rule} row {row.table.name}:{row.line} ({row.standard}): {missing}")
     return lines
 
 
@@ -64,8 +73,14 @@ def as_json(run: TestRun) -> str:
             "coverage": {
                 "percent": round(run.coverage_percent, 1),
                 "rules": [
-                    {"rule": c.rule, "pack": c.pack, "fired": c.fired, "quiet": c.quiet, "applicable": c.applicable}
+                    {"rule": c.rule, "pack": c.pack, "fired": c.fired, "quiet": c.quiet, "applicable": c.applicable,
+                     "fire_cases": c.fire_cases, "quiet_cases": c.quiet_cases}
                     for c in run.coverage
+                ],
+                "rows": [
+                    {"rule": r.rule, "table": shown_path(r.table), "line": r.line, "standard": r.standard,
+                     "fire_cases": r.fire_cases, "quiet_cases": r.quiet_cases}
+                    for r in run.rows
                 ],
             },
         },

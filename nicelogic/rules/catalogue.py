@@ -39,8 +39,25 @@ def catalogue(ruleset: RuleSet) -> list[dict[str, Any]]:
                 "pass": list(quiet),
                 "needs": list(rule.needs),
                 "file": f"{pack.path.name}/{rule.file.name}",
+                "relation": _relation(ruleset, rule),
             })  # fmt: skip
     return rows
+
+
+def _relation(ruleset: RuleSet, rule: Rule) -> dict[str, Any] | None:
+    """A relation rule's kind and rows, as its table holds them."""
+    table = ruleset.relations.get(rule.id)
+    if table is None or rule.relation is None:
+        return None
+    return {
+        "kind": table.kind,
+        "table": f"{table.path.parent.name}/{table.path.name}",
+        "sections": dict(rule.relation.sections),
+        "rows": [
+            {"line": row.line, **{column: list(codes) for column, codes in row.cells}, "standard": row.standard}
+            for row in table.rows
+        ],
+    }
 
 
 def packs_info(ruleset: RuleSet) -> list[dict[str, Any]]:
@@ -97,12 +114,27 @@ def markdown(ruleset: RuleSet) -> str:
             if row["needs"]:
                 out.append("- Needs: " + "; ".join(NEEDS[n] for n in row["needs"]))
             out.append(f"- Defined in: `logic/{row['file']}`")
+            if row["relation"]:
+                out += _relation_markdown(row["relation"])
             if row["fail"]:
                 out += ["", "Fires on:", "", "```", *row["fail"], "```"]
             if row["pass"]:
                 out += ["", "Stays quiet on:", "", "```", *row["pass"], "```"]
             out.append("")
     return "\n".join(out).rstrip() + "\n"
+
+
+def _relation_markdown(relation: dict[str, Any]) -> list[str]:
+    columns = list(relation["sections"])
+    out = [
+        f"- Relation: `{relation['kind']}`, {len(relation['rows'])} rows in `logic/{relation['table']}`",
+        "",
+        "| line | " + " | ".join(f"{c} ({relation['sections'][c]})" for c in columns) + " | standard |",
+        "|---|" + "---|" * len(columns) + "---|",
+    ]
+    for row in relation["rows"]:
+        out.append(f"| {row['line']} | " + " | ".join(" ".join(row[c]) for c in columns) + f" | {row['standard']} |")
+    return out
 
 
 def _anchor(rule_id: str) -> str:

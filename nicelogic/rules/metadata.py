@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nicelogic.errors import RuleError
+from nicelogic.rules.relations import RelationSpec, relation_spec
 from nicelogic.rules.templates import template_problem
 
 SEVERITIES = ("error", "warning")
 CONFIDENCES = {"S": "stated in a source document", "V": "seen in a public source", "Q": "quoted second-hand", "H": "hypothesis"}
 _REQUIRED = ("id", "severity", "title", "message", "source")
-_OPTIONAL = ("confidence", "description", "needs", "equivalent-mutants")
+_OPTIONAL = ("confidence", "description", "needs", "equivalent-mutants", "relation")
 # Examples once lived in the header; a rule's cases now live in its pack's tests/ folder.
 _MOVED = {"fail": "tests/<rule>.txt as '# expect: RULE' cases", "pass": "tests/<rule>.txt as '# ok: RULE' cases"}
 # What a rule may need beyond the shipped tables to be able to fire.
@@ -47,6 +48,7 @@ class Rule:
     confidence: str | None = None
     description: str = ""
     needs: tuple[str, ...] = ()
+    relation: RelationSpec | None = None  # a relation whose rows are a table (nicelogic.rules.relations)
 
 
 # --------------------------------------------------------------------------- metadata
@@ -123,6 +125,7 @@ def rule_from_header(header: dict[str, object], path: Path, line: int, pack: str
     if not isinstance(needs, list) or any(n not in NEEDS for n in needs):
         raise RuleError(f"needs must be a list drawn from {', '.join(NEEDS)}", path, line)
     equivalent_mutants(header, path, line)
+    relation = relation_spec(header["relation"], path, line) if "relation" in header else None
     return Rule(
         id=rule_id,
         severity=severity,
@@ -135,4 +138,5 @@ def rule_from_header(header: dict[str, object], path: Path, line: int, pack: str
         confidence=str(confidence) if confidence else None,
         description=str(header.get("description", "")).strip(),
         needs=tuple(needs),
+        relation=relation,
     )

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -24,6 +24,7 @@ from nicelogic.errors import RuleError
 from nicelogic.resources import logic_dir
 from nicelogic.rules.metadata import Rule, equivalent_mutants, read_header, rule_from_header
 from nicelogic.rules.program import AttributeUse, Scan, check_heads, ground_check, include_problem, scan_file
+from nicelogic.rules.relations import RelationTable, read_table
 
 _HELPER_KEYS = frozenset({"equivalent-mutants"})  # the one key a helper file's header may hold
 
@@ -41,6 +42,7 @@ class Pack:
     classifications: tuple[tuple[str, str], ...] = ()  # e.g. (("opcs", "OPCS-4.11"),)
     effective_from: str | None = None  # ISO dates: records dated outside are not judged
     effective_to: str | None = None
+    relations: tuple[RelationTable, ...] = ()  # the tables of its relation rules, read once
 
     def in_force(self, day: str | None) -> bool:
         """Whether a record of this date is judged by the pack (undated records always are)."""
@@ -64,7 +66,8 @@ class RuleSet:
     # and the rules that can never be shown to stay quiet for want of a trigger
     applies_program: str = ""
     never_quiet: frozenset[str] = frozenset()
-    texts: tuple[str, ...] = ()  # each file's text, read once, in the order of files
+    texts: tuple[str, ...] = ()  # each file's text, read once, in the order of files (a table: its facts)
+    relations: dict[str, RelationTable] = field(default_factory=dict)  # rule id -> its table
 
     @property
     def attributes(self) -> frozenset[str]:
@@ -167,6 +170,7 @@ def load_pack(folder: Path) -> tuple[Pack, list[Scan]]:
         scans.append(scan)
         if rule:
             rules.append(rule)
+    relations = tuple(_relation_table(folder, rule) for rule in rules if rule.relation)
     pack = Pack(
         name=name,
         title=str(meta.get("title", name)),
@@ -179,8 +183,21 @@ def load_pack(folder: Path) -> tuple[Pack, list[Scan]]:
         classifications=classifications,
         effective_from=effective_from,
         effective_to=effective_to,
+        relations=relations,
     )
     return pack, scans
+
+
+def _relation_table(folder: Path, rule: Rule) -> RelationTable:
+    """A relation rule's table: a file of its own pack, read once."""
+    assert rule.relation is not None
+    path = folder / rule.relation.table
+    if path.is_symlink() and not path.resolve().is_relative_to(folder.resolve()):
+        raise RuleError(f"{path.name} links to {path.resolve()}, outside the pack: a pack reads only its own folder", path)
+    if not path.is_file():
+        missing = f"rule {rule.id} names the relation table {rule.relation.table}, which the pack does not have"
+        raise RuleError(missing, rule.file, rule.line)
+    return read_table(rule.id, rule.relation, path, path.read_text(encoding="utf-8"))
 
 
 _PACK_KEYS = {"name", "title", "version", "description", "classifications", "effective"}
@@ -230,13 +247,16 @@ def _load_cached(folders: tuple[Path, ...]) -> RuleSet:
             uses += scan.attribute_uses
         packs.append(pack)
         texts.update(zip(pack.files, pack.texts, strict=True))
-    files = lib + tuple(f for pack in packs for f in pack.files)
+        texts.update((table.path, table.facts()) for table in pack.relations)
+    files = lib + tuple(f for pack in packs for f in (*pack.files, *(table.path for table in pack.relations)))
     ground_check([(f, texts[f]) for f in files], library=len(lib))
     program = program_text(texts.items())
     applies_program, never_quiet = derive_applies(text for pack in packs for text in pack.texts)
+    relations = {table.rule: table for pack in packs for table in pack.relations}
     return RuleSet(
-        tuple(packs), rules, program, tuple(dict.fromkeys(uses)), files, applies_program, never_quiet, tuple(texts.values())
-    )
+        tuple(packs), rules, program, tuple(dict.fromkeys(uses)), files, applies_program, never_quiet,
+        tuple(texts[f] for f in files), relations,
+    )  # fmt: skip
 
 
 def program_text(parts: Iterable[tuple[Path, str]]) -> str:

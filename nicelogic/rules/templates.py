@@ -22,7 +22,7 @@ class Detail(tuple[str, ...]):
 
 def message_fields(
     codes: Sequence[str], positions: Sequence[int], section: str, system_label: str, record_id: str,
-    detail: Sequence[str] = (), code_title: str = "", whole_code_is_category: bool = False,
+    detail: Sequence[str] = (), code_title: str = "", whole_code_is_category: bool = False, standard: str = "",
 ) -> dict[str, Any]:  # fmt: skip
     """The value of every field for one violation: the codes it blames, where, and why."""
     first = codes[0] if codes else ""
@@ -38,6 +38,7 @@ def message_fields(
         "category": first if whole_code_is_category else first[:3],
         "record": record_id,
         "detail": Detail(detail),
+        "standard": standard,  # a relation rule's row: the standard it cites
     }
 
 

@@ -1,0 +1,236 @@
+"""Relation tables: the rows of a rule whose codes are data (see ``logic/lib/relations.lp``).
+
+A rule says in its metadata that it is a relation of some kind, names its table (a
+``.tsv`` file in its pack) and the section of each code column::
+
+    %! relation = { kind = "not-coded-with", table = "excludes.tsv", code = "opcs", other = "opcs" }
+
+The table has a header naming the kind's code columns and ``standard`` (what the row
+cites); each cell holds one or more codes, categories (``V37``), chapters (``Y``) or ranges
+(``V37-V39``) separated by spaces. Rows become ``relation_code`` facts, one line of facts
+per line of the table, so that a row's facts and a mutant of it keep the table's line
+number. Everything that could make a row silently judge nothing fails here with the
+file, line and column.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from nicelogic.asp.facts import quote
+from nicelogic.errors import RuleError
+from nicelogic.resources import logic_dir
+
+STANDARD = "standard"  # the column every table has: the standard (or source) the row cites
+SECTIONS = ("opcs", "icd10", "cpt")
+_KIND = re.compile(r"^%% kind (?P<name>[a-z-]+) \| (?P<columns>[a-z, ]+) \| (?P<meaning>.+)$")
+
+
+@dataclass(frozen=True, slots=True)
+class RelationKind:
+    name: str
+    columns: tuple[str, ...]  # the code columns, the trigger first
+    meaning: str
+
+
+@cache
+def relation_kinds() -> dict[str, RelationKind]:
+    """The kinds ``logic/lib/relations.lp`` declares, where they are written once."""
+    text = (logic_dir() / "lib" / "relations.lp").read_text(encoding="utf-8")
+    kinds = {}
+    for line in text.splitlines():
+        if match := _KIND.match(line):
+            columns = tuple(c.strip() for c in match["columns"].split(","))
+            kinds[match["name"]] = RelationKind(match["name"], columns, match["meaning"].strip())
+    return kinds
+
+
+@dataclass(frozen=True, slots=True)
+class RelationSpec:
+    """What a rule's ``relation`` metadata says: its kind, its table, each column's section."""
+
+    kind: str
+    table: str
+    sections: tuple[tuple[str, str], ...]  # (column, section) in the kind's column order
+
+
+def relation_spec(value: object, path: Path, line: int) -> RelationSpec:
+    """A rule header's ``relation`` value, checked against the declared kinds."""
+    kinds = relation_kinds()
+    shape = 'relation must be a table: { kind = "...", table = "FILE.tsv", <column> = "<section>", ... }'
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise RuleError(shape, path, line)
+    kind = kinds.get(str(value.get("kind", "")))
+    if kind is None:
+        raise RuleError(f"relation kind {value.get('kind')!r} is not one of {', '.join(kinds)}", path, line)
+    table = str(value.get("table", ""))
+    if not table.endswith(".tsv") or "/" in table or "\\" in table or table.startswith("."):
+        raise RuleError(f"relation table {table!r} must be a .tsv file name in the rule's pack folder", path, line)
+    expected = {"kind", "table", *kind.columns}
+    if set(value) != expected:
+        wrong = sorted(set(value) ^ expected)
+        raise RuleError(
+            f"relation {kind.name} takes kind, table and the section of {', '.join(kind.columns)}; check {', '.join(wrong)}",
+            path,
+            line,
+        )  # noqa: E501
+    for column in kind.columns:
+        if value[column] not in SECTIONS:
+            unknown = f"relation column {column}: section {value[column]!r} is not one of {', '.join(SECTIONS)}"
+            raise RuleError(unknown, path, line)
+    return RelationSpec(kind.name, table, tuple((c, str(value[c])) for c in kind.columns))
+
+
+@dataclass(frozen=True, slots=True)
+class RelationRow:
+    """One row of a relation table, by its line in the file."""
+
+    line: int
+    standard: str
+    cells: tuple[tuple[str, tuple[str, ...]], ...]  # (column, the codes as written)
+    terms: tuple[tuple[str, str, tuple[str, ...]], ...]  # (column, section, ASP terms the codes span)
+
+    def codes(self, column: str) -> tuple[str, ...]:
+        return next(codes for name, codes in self.cells if name == column)
+
+
+@dataclass(frozen=True, slots=True)
+class RelationTable:
+    rule: str
+    kind: str
+    path: Path
+    rows: tuple[RelationRow, ...]
+    lines: int  # lines in the file, so that the facts keep every row on its own line
+
+    def row(self, line: int) -> RelationRow | None:
+        return next((r for r in self.rows if r.line == line), None)
+
+    def facts(self, rows: tuple[RelationRow, ...] | None = None) -> str:
+        """The table as ASP facts: the rule's kind on the header's line, then each row's
+        facts on its own line (the program a mutant of a row changes)."""
+        by_line = {row.line: row for row in (self.rows if rows is None else rows)}
+        out = []
+        for number in range(1, self.lines + 1):
+            if number == 1:
+                out.append(f"relation_rule({quote(self.rule)}, {quote(self.kind)}).")
+            elif number in by_line:
+                out.append(" ".join(_row_facts(self.rule, by_line[number])))
+            else:
+                out.append("")
+        return "\n".join(out) + "\n"
+
+
+def _row_facts(rule: str, row: RelationRow) -> list[str]:
+    return [
+        f"relation_code({quote(rule)}, {row.line}, {column}, {section}, {term})."
+        for column, section, terms in row.terms
+        for term in terms
+    ]
+
+
+_CLASSIFIED = re.compile(r"^(?P<letter>[A-Z])(?:(?P<number>\d\d)(?:\.?(?P<sub>\d)(?P<ext>\d)?)?)?$")
+_CPT = re.compile(r"^[0-9A-Z]\d{3}[0-9A-Z]$")
+_FILLER = re.compile(r"^([A-Z]\d\d)\.?X$")  # the UK filler X after a category without subdivisions: the category
+
+
+def code_terms(text: str, section: str) -> tuple[str, ...]:
+    """The ASP terms for one code, category, chapter or range of a table cell.
+
+    Raises ValueError with the reason when the text is not one of those."""
+    first, dash, last = text.partition("-")
+    if dash:
+        return _range_terms(first, last, section)
+    if section == "cpt":
+        if not _CPT.match(text):
+            raise ValueError(f"{text!r} is not a CPT or HCPCS code (five characters)")
+        return (f"code({quote(text)})",)
+    match = _CLASSIFIED.match(_FILLER.sub(r"\1", text))
+    if not match:
+        raise ValueError(f"{text!r} is not a chapter (Y), category (V37), code (V44.4) or range (V37-V39)")
+    letter, number, sub, ext = match["letter"], match["number"], match["sub"], match["ext"]
+    if number is None:
+        return (f"chapter({quote(letter)})",)
+    category = f"{letter}{number}"
+    if sub is None:
+        return (f"category({quote(category)})",)
+    if ext is None:
+        return (f"sub({quote(category)}, {sub})",)
+    if section != "icd10":
+        raise ValueError(f"{text!r} has five characters: only UK ICD-10 codes do")
+    return (f"code({quote(f'{category}.{sub}{ext}')})",)
+
+
+def _range_terms(first: str, last: str, section: str) -> tuple[str, ...]:
+    """A range of categories (V37-V39) or of four-character codes (M80.0-M80.2)."""
+    low, high = _CLASSIFIED.match(first), _CLASSIFIED.match(last)
+    if section == "cpt" or not low or not high or low["number"] is None or high["number"] is None:
+        raise ValueError(f"{first}-{last} is not a range of categories (V37-V39) or of codes (M80.0-M80.2)")
+    if low["letter"] != high["letter"] or low["ext"] or high["ext"] or (low["sub"] is None) != (high["sub"] is None):
+        raise ValueError(f"{first}-{last}: a range stays within one chapter and one level")
+    letter = low["letter"]
+    if low["sub"] is None:
+        start, end = int(low["number"]), int(high["number"])
+        if start > end:
+            raise ValueError(f"{first}-{last} runs backwards")
+        return tuple(f"category({quote(f'{letter}{n:02d}')})" for n in range(start, end + 1))
+    if low["number"] != high["number"]:
+        raise ValueError(f"{first}-{last}: a range of four-character codes stays within one category")
+    start, end = int(low["sub"]), int(high["sub"])
+    if start > end:
+        raise ValueError(f"{first}-{last} runs backwards")
+    category = f"{letter}{low['number']}"
+    return tuple(f"sub({quote(category)}, {d})" for d in range(start, end + 1))
+
+
+def read_table(rule: str, spec: RelationSpec, path: Path, text: str) -> RelationTable:
+    """A rule's relation table, every cell checked."""
+    lines = text.splitlines()
+    if not lines:
+        raise RuleError("the relation table is empty: it needs a header line", path, 1)
+    reader = csv.reader(io.StringIO(text), delimiter="\t", quoting=csv.QUOTE_NONE, strict=True)
+    header = next(reader)
+    columns = [column for column, _ in spec.sections]
+    if sorted(header) != sorted([*columns, STANDARD]) or len(set(header)) != len(header):
+        raise RuleError(
+            f"the header must name the columns {', '.join([*columns, STANDARD])} (tab-separated), not {', '.join(header)}",
+            path,
+            1,
+        )  # noqa: E501
+    sections = dict(spec.sections)
+    rows: list[RelationRow] = []
+    for cells in reader:
+        number = reader.line_num
+        if not any(cell.strip() for cell in cells) or cells[0].lstrip().startswith("#"):
+            continue
+        if len(cells) != len(header):
+            raise RuleError(f"the row has {len(cells)} cells, the header {len(header)}", path, number)
+        values = dict(zip(header, (cell.strip() for cell in cells), strict=True))
+        if not values[STANDARD]:
+            raise RuleError("the row cites no standard", path, number, _column(header, STANDARD, lines[number - 1]))
+        written: list[tuple[str, tuple[str, ...]]] = []
+        terms: list[tuple[str, str, tuple[str, ...]]] = []
+        for column in columns:
+            codes = tuple(values[column].split())
+            if not codes:
+                raise RuleError(f"column {column} holds no code", path, number, _column(header, column, lines[number - 1]))
+            spans: list[str] = []
+            for code in codes:
+                try:
+                    spans += code_terms(code.upper(), sections[column])
+                except ValueError as exc:
+                    raise RuleError(f"column {column}: {exc}", path, number, _column(header, column, lines[number - 1])) from None
+            written.append((column, codes))
+            terms.append((column, sections[column], tuple(dict.fromkeys(spans))))
+        rows.append(RelationRow(number, values[STANDARD], tuple(written), tuple(terms)))
+    return RelationTable(rule, spec.kind, path, tuple(rows), len(lines))
+
+
+def _column(header: list[str], name: str, line: str) -> str:
+    """The 1-based column where a cell starts, for error messages."""
+    index = header.index(name)
+    return str(sum(len(cell) + 1 for cell in line.split("\t")[:index]) + 1)
