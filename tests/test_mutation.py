@@ -196,3 +196,7 @@ def test_builtin_packs_reach_the_mutation_threshold() -> None:
     run = run_mutation(strict=True)
     low = {s.name: round(s.percent or 0, 1) for s in run.pack_scores if s.percent is not None and s.percent < 95}
     assert not run.errors and not low, (run.errors, low)
+    # the rules that need a UK ICD-10 file are mutated with the tables their case file brings
+    uk_only = [r for r in run.results if r.mutant.rule == "icd.sex-conflict"]
+    assert uk_only and not [r for r in uk_only if r.status == "not-applicable"]
+    assert {r.status for r in uk_only if r.mutant.operator == "drop-rule"} == {"killed"}

@@ -28,12 +28,12 @@ import clingo
 
 from nicelogic.authoring.cases import run_cases
 from nicelogic.authoring.mutation import OPERATORS, Dormancy, Mutant, Siblings, pack_mutants, violation_predicates
-from nicelogic.authoring.testing import case_selection, discover, file_cases
+from nicelogic.authoring.testing import case_selection, discover, file_cases, file_tables
 from nicelogic.checking.checker import Checker
 from nicelogic.errors import CaseError
 from nicelogic.rules.cases import Case
 from nicelogic.rules.packs import program_text
-from nicelogic.tables import TableConfig
+from nicelogic.tables import TableConfig, load_tables
 
 # Outcomes that mean the cases noticed the mutant.
 KILLED = ("killed", "error", "timeout", "memory")
@@ -130,6 +130,7 @@ class _UnitSpec:
     selection: tuple[str, ...]
     files: tuple[Path, ...]
     strict: bool  # every violation a case's record has must be expected
+    tables: TableConfig | None = None  # the files' own tables ("# tables:"), else the run's
 
 
 @dataclass(frozen=True)
@@ -141,7 +142,7 @@ class _Unit:
 
 
 def _load(spec: _UnitSpec, tables: TableConfig, pattern: str | None) -> _Unit:
-    checker = Checker(list(spec.selection) or None, tables=tables)
+    checker = Checker(list(spec.selection) or None, tables=spec.tables or tables)
     cases = tuple(case for path in spec.files for case in file_cases(path, checker, pattern))
     parts = tuple(zip(checker.ruleset.files, checker.ruleset.texts, strict=True))  # as loaded: a table is its facts
     return _Unit(checker, cases, parts, spec.strict)
@@ -319,14 +320,15 @@ def run_mutation(
     start = time.monotonic()
     tables = tables or TableConfig()
     files = discover(paths, rules)
-    grouped: dict[tuple[str, ...], list[Path]] = {}
-    for path in files:
-        grouped.setdefault(case_selection(path, rules), []).append(path)
-    specs = tuple(_UnitSpec(selection, tuple(paths_), strict) for selection, paths_ in grouped.items())
+    grouped: dict[tuple[tuple[str, ...], TableConfig | None], list[Path]] = {}
+    for path in files:  # files that bring their own tables run as a unit of their own
+        grouped.setdefault((case_selection(path, rules), file_tables(path, tables)), []).append(path)
+    specs = tuple(_UnitSpec(selection, tuple(paths_), strict, own) for (selection, own), paths_ in grouped.items())
     errors: list[str] = []
     results: dict[int, MutantResult] = {}
     tasks: list[_Task] = []
     pending: dict[int, tuple[Mutant, tuple[str, ...]]] = {}
+    siblings: Siblings | None = None
     for number, spec in enumerate(specs):
         unit = _load(spec, tables, pattern)
         began = time.monotonic()
@@ -337,7 +339,9 @@ def run_mutation(
             errors.append(f"cases fail on the unmutated packs, so no mutant of them was run: {', '.join(failing)}")
             continue
         ran = tuple(o.case.name for o in outcomes if o.passed)
-        siblings = Siblings.of_tables(unit.checker.tables)
+        # one sibling per code whatever tables a unit runs with, so that a mutant made in two
+        # units is the same mutant, judged by both
+        siblings = siblings or Siblings.of_tables(load_tables(tables))
         texts = [text for _, text in unit.parts]
         reachable = violation_predicates(texts)
         dormancy = Dormancy.of(unit.checker.tables, texts)
@@ -366,8 +370,29 @@ def run_mutation(
         for index, (mutant, ran) in pending.items():
             status, failed, detail = done[index]
             results[index] = MutantResult(mutant, status, ran, failed, detail)
-    ordered = tuple(results[i] for i in sorted(results))
+    ordered = _merged(results[i] for i in sorted(results))
     return MutationRun(ordered, tuple(errors), time.monotonic() - start, workers, tuple(files))
+
+
+def _merged(results: Iterable[MutantResult]) -> tuple[MutantResult, ...]:
+    """One result per mutant: a pack whose case files run in several units (a file with
+    its own tables is a unit of its own) has its mutants run in each, and a mutant is
+    killed when any unit's cases notice it, survives when some ran it and none did."""
+    runs: dict[tuple[str, str, str], list[MutantResult]] = {}
+    for result in results:
+        runs.setdefault((str(result.mutant.file), result.mutant.key, result.mutant.text), []).append(result)
+    merged = []
+    for same in runs.values():
+        ran = tuple(dict.fromkeys(case for r in same for case in r.cases))
+        killed = [r for r in same if r.status in KILLED]
+        if killed:
+            first = killed[0]
+            merged.append(MutantResult(first.mutant, first.status, ran, tuple(c for r in killed for c in r.failed), first.detail))
+        elif any(r.status == "survived" for r in same):
+            merged.append(MutantResult(same[0].mutant, "survived", ran))
+        else:  # excluded everywhere: say why where it could have run
+            merged.append(next((r for r in same if r.status != "not-applicable"), same[0]))
+    return tuple(merged)
 
 
 __all__ = ["EXCLUDED", "KILLED", "STATUSES", "MutantResult", "MutationRun", "Score", "run_mutation"]
