@@ -11,11 +11,13 @@ import pytest
 from click.testing import CliRunner
 
 from nicelogic.authoring.mutation import Siblings, file_mutants, violation_predicates
-from nicelogic.authoring.mutation_run import run_mutation
+from nicelogic.authoring.mutation_run import KILLED, run_mutation
 from nicelogic.cli import main
 from nicelogic.errors import RuleError
 from nicelogic.rules.packs import load_pack, load_rules
 from nicelogic.tables import load_tables
+
+from .conftest import one_rule_pack
 
 APPROACH = """\
 %! id = "mut.approach"
@@ -200,3 +202,20 @@ def test_builtin_packs_reach_the_mutation_threshold() -> None:
     uk_only = [r for r in run.results if r.mutant.rule == "icd.sex-conflict"]
     assert uk_only and not [r for r in uk_only if r.status == "not-applicable"]
     assert {r.status for r in uk_only if r.mutant.operator == "drop-rule"} == {"killed"}
+
+
+def test_a_mutant_that_outgrows_the_memory_bound_counts_as_killed_and_the_run_goes_on(tmp_path: Path) -> None:
+    """Dropping the guard of a 3,000 x 3,000 grid grounds 9 million atoms per record: far
+    over a 64 MB bound, so the worker stops that mutant and the others still run."""
+    pack = one_rule_pack(
+        tmp_path / "p",
+        'p_grid(R, X, Y) :- record(R), chapter(R, opcs, 1, "Q"), X = 1..3000, Y = 1..3000.\n'
+        'violation("p.rule", R, opcs, 1) :- chapter(R, opcs, 1, "Y"), not p_grid(R, 1, 1).\n',
+    )
+    (pack / "tests").mkdir()
+    (pack / "tests" / "rule.txt").write_text("# expect: p.rule @ opcs:1\nY53.4 V44.4\n\n# ok: p.rule\nV44.4 Y53.4\n")
+    run = run_mutation([str(pack / "tests")], jobs=1, memory_mb=64)
+    by_change = {(r.mutant.operator, r.mutant.before): r.status for r in run.results}
+    assert by_change[("delete-literal", 'chapter(R,opcs,1,"Q")')] == "memory"
+    assert by_change[("drop-rule", 'violation("p.rule",R,opcs,1) :- chapter(R,opcs,1,"Y"); not p_grid(R,1,1).')] == "killed"
+    assert "memory" in KILLED
