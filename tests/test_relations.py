@@ -189,3 +189,22 @@ def test_mutants_of_a_table_drop_rows_and_change_codes(tmp_path: Path) -> None:
     assert {r.status for r in table if r.mutant.line == 2 and r.mutant.operator == "sibling"} == {"killed"}
     dropped = next(r.mutant for r in table if r.mutant.line == 3 and r.mutant.operator == "drop-row")
     assert dropped.before == "Y53\tY78" and dropped.after == ""
+
+
+def test_lint_checks_every_code_of_a_table_against_the_loaded_classification(tmp_path: Path) -> None:
+    from nicelogic.authoring.lint import lint
+
+    pack = relation_pack(
+        tmp_path / "p", "not-coded-with", {"code": "icd10", "other": "icd10"},
+        [
+            "N87.0\tZ87.9\tDCS.XIV.10, with Z87.9 written for N87.9",
+            "C00-C02\tC77\tDCS.II",
+            "Z38\tZ38.2\tDChS.XVI.1",
+            "J44\tJ22X\tDCS.X.5",
+        ],
+    )  # fmt: skip
+    found = {(f.line, f.level, f.code) for f in lint([str(pack)]) if f.file.endswith("rule.tsv")}
+    assert (2, "error", "table-code") in found  # Z87.9 does not exist: the row would judge nothing
+    assert (3, "info", "range") in found  # C00-C02 spelled out
+    assert (4, "warning", "self-relation") in found  # Z38.2 is inside Z38
+    assert not {f for f in found if f[0] == 5}  # J44 and the filler J22X are codes of ICD-10

@@ -3,8 +3,10 @@
 Errors: anything the pack loader refuses (duplicate ids, missing metadata, ``#script``,
 constraints, syntax), a rule no test makes fire, a predicate used but never defined or
 defined but never used, a code literal that is no code of the loaded tables (``V5.1``,
-``Z00:Z99``), and a rule that can never fire with the loaded tables. Information: what each
-category range in a rule covers, so that a range like V22-V70 shows it holds V55 and V64.
+``Z00:Z99``), a code of a relation table's row that is none either, and a rule that can
+never fire with the loaded tables. Warnings: a relation row that excludes a code from
+itself. Information: what each category range in a rule or a table covers, so that a
+range like V22-V70 shows it holds V55 and V64.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from nicelogic.resources import shown_path
 from nicelogic.rules.cases import load_cases
 from nicelogic.rules.packs import library_files, load_pack, load_rules, resolve_selection
 from nicelogic.rules.program import OUTPUT
+from nicelogic.rules.relations import RelationTable, spans
 from nicelogic.tables import CodeTables, TableConfig, load_tables
 
 # Predicates every program may read without defining them (the vocabulary), and those a
@@ -227,6 +230,8 @@ def lint(selection: Iterable[str] | None = None, tables: TableConfig | None = No
         findings += _untested(pack, folder)
         findings += _unfireable(pack, statements, loaded)
         findings += _untriggered(pack)
+        for table in pack.relations:
+            findings += _relation_rows(table, loaded, cpt_known)
     if not findings or all(f.level != "error" or f.code != "pack" for f in findings):
         try:
             load_rules([str(f) for f in folders])  # across packs: duplicate ids, grounding
@@ -238,6 +243,50 @@ def lint(selection: Iterable[str] | None = None, tables: TableConfig | None = No
         findings += _ranges(library, loaded)
     findings += _predicates(all_statements + (library if selection is None else []), library, owned)
     return sorted(set(findings))
+
+
+def _known(code: str, section: str, tables: CodeTables, cpt_known: frozenset[str]) -> bool:
+    if section == "cpt":
+        return code in cpt_known
+    table = tables.classification(section)
+    if table is None:
+        return True
+    if len(code) == 1:
+        return any(known.startswith(code) for known in table.titles)
+    # a UK five-character code is known to a UK table; to the WHO table, by its four characters
+    return code in table.titles or (len(code) == 6 and not getattr(table, "uk", True) and code[:5] in table.titles)
+
+
+def _relation_rows(table: RelationTable, tables: CodeTables, cpt_known: frozenset[str]) -> list[LintFinding]:
+    """Every code of every row is a code of the loaded tables (a typo would make the row
+    judge nothing, silently); a row that relates a code to itself is suspect; and what a
+    range covers is spelled out."""
+    findings: list[LintFinding] = []
+    where = shown_path(table.path)
+    for row in table.rows:
+        covered: dict[str, set[str]] = {}
+        for column, section, _ in row.terms:
+            covered[column] = set()
+            for written in row.codes(column):
+                codes = spans(written.upper(), section)
+                covered[column] |= set(codes)
+                unknown = [code for code in codes if not _known(code, section, tables, cpt_known)]
+                if len(unknown) == len(codes):
+                    what = "covers nothing" if len(codes) > 1 else "is no code"
+                    message = f"{written} in column {column} {what} of the loaded {section} table ({row.standard})"
+                    findings.append(LintFinding(where, row.line, "error", "table-code", message))
+                elif len(codes) > 1:
+                    known = [c for c in codes if c not in unknown]
+                    names = "; ".join(f"{c} {tables.title(section, c)}".strip() for c in known)
+                    level = "categories" if len(known[0]) == 3 else "codes"
+                    message = f"{written} covers {len(known)} {section} {level}: {names}"
+                    findings.append(LintFinding(where, row.line, "info", "range", message))
+        if table.kind == "not-coded-with":
+            same = {a for a in covered.get("code", ()) for b in covered.get("other", ()) if a.startswith(b) or b.startswith(a)}
+            if same:
+                message = f"the row relates {', '.join(sorted(same))} to itself: every such code breaks it alone ({row.standard})"
+                findings.append(LintFinding(where, row.line, "warning", "self-relation", message))
+    return findings
 
 
 def _untriggered(pack) -> list[LintFinding]:  # type: ignore[no-untyped-def]

@@ -56,8 +56,10 @@ def info_text(info: dict[str, Any], ruleset: RuleSet, table_lines: Sequence[str]
 
 def lint_text(findings: Sequence[LintFinding], shown: Sequence[LintFinding]) -> str:
     errors = sum(f.level == "error" for f in findings)
-    notes = len(findings) - errors
-    total = f"{errors} error{'s' if errors != 1 else ''}, {notes} note{'s' if notes != 1 else ''}"
+    warnings = sum(f.level == "warning" for f in findings)
+    notes = len(findings) - errors - warnings
+    counts = [(errors, "error"), (warnings, "warning"), (notes, "note")]
+    total = ", ".join(f"{n} {word}{'s' if n != 1 else ''}" for n, word in counts if n or word != "warning")
     return "\n".join([*(str(f) for f in shown), total])
 
 

@@ -187,6 +187,16 @@ def _range_terms(first: str, last: str, section: str) -> tuple[str, ...]:
     return tuple(f"sub({quote(category)}, {d})" for d in range(start, end + 1))
 
 
+def spans(text: str, section: str) -> tuple[str, ...]:
+    """What one table code covers, written as codes: itself, or each category or
+    four-character code of a range (for lint and for people; the solver reads the terms)."""
+    terms = code_terms(text, section)
+    return tuple(_TERM.sub(lambda m: m["code"] + (f".{m['digit']}" if m["digit"] else ""), term) for term in terms)
+
+
+_TERM = re.compile(r'^\w+\("(?P<code>[^"]+)"(?:, (?P<digit>\d))?\)$')
+
+
 def read_table(rule: str, spec: RelationSpec, path: Path, text: str) -> RelationTable:
     """A rule's relation table, every cell checked."""
     lines = text.splitlines()
