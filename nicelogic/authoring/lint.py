@@ -281,7 +281,7 @@ def _relation_rows(table: RelationTable, tables: CodeTables, cpt_known: frozense
                     level = "categories" if len(known[0]) == 3 else "codes"
                     message = f"{written} covers {len(known)} {section} {level}: {names}"
                     findings.append(LintFinding(where, row.line, "info", "range", message))
-        if table.kind == "not-coded-with":
+        if any(kind == "not-coded-with" for _, kind in table.rules):
             same = {a for a in covered.get("code", ()) for b in covered.get("other", ()) if a.startswith(b) or b.startswith(a)}
             if same:
                 message = f"the row relates {', '.join(sorted(same))} to itself: every such code breaks it alone ({row.standard})"

@@ -546,7 +546,8 @@ def pack_mutants(
         stale += found.stale
     needs = {rule.id: rule.needs for rule in pack.rules}
     for table in pack.relations:
-        mutants += table_mutants(pack.name, table, siblings, operators, needs.get(table.rule, ()))
+        needed = tuple(dict.fromkeys(n for rule, _ in table.rules for n in needs.get(rule, ())))
+        mutants += table_mutants(pack.name, table, siblings, operators, needed)
     return PackMutants(tuple(mutants), tuple(stale))
 
 
@@ -585,7 +586,7 @@ def table_mutants(
             Mutant(
                 pack=pack,
                 file=table.path,
-                rule=table.rule,
+                rule=table.name,
                 line=row.line,
                 operator=operator,
                 before=before,

@@ -53,6 +53,22 @@ def _section_of(atom: ast.AST) -> str | None:
     return str(section.symbol) if section.ast_type == ast.ASTType.SymbolicTerm else None
 
 
+def _relation_code(atom: ast.AST) -> tuple[str, str, str] | None:
+    """(section, kind of term, code) of a ``relation_code`` fact: ``sub("M80", 0)`` is M80.0."""
+    term = atom.symbol
+    if term.ast_type != ast.ASTType.Function or term.name != "relation_code" or len(term.arguments) != 5:
+        return None
+    section, value = term.arguments[3], term.arguments[4]
+    if section.ast_type != ast.ASTType.SymbolicTerm or value.ast_type != ast.ASTType.Function:
+        return None
+    parts = [str(a.symbol.string) if a.symbol.type.name == "String" else str(a.symbol) for a in value.arguments
+             if a.ast_type == ast.ASTType.SymbolicTerm]  # fmt: skip
+    if not parts:
+        return None
+    word = f"{parts[0]}.{parts[1]}" if value.name == "sub" and len(parts) == 2 else parts[0]
+    return str(section.symbol), value.name, word
+
+
 @cache
 def mentions(texts: tuple[str, ...]) -> Mentions:
     by_section: dict[str, set[str]] = {}
@@ -63,6 +79,12 @@ def mentions(texts: tuple[str, ...]) -> Mentions:
     def statement(stm: ast.AST) -> None:
         everything.update(strings_of(stm))
         for atom in atoms_of(stm):
+            row = _relation_code(atom)
+            if row is not None:  # a code of a relation table's row (logic/lib/relations.lp)
+                row_section, kind, word = row
+                (chapters if kind == "chapter" and row_section == "opcs" else by_section.setdefault(row_section, set())).add(word)
+                in_atoms.update(strings_of(atom))
+                continue
             section = _section_of(atom)
             if section is None:
                 continue

@@ -50,7 +50,7 @@ def _relation(ruleset: RuleSet, rule: Rule) -> dict[str, Any] | None:
     if table is None or rule.relation is None:
         return None
     return {
-        "kind": table.kind,
+        "kind": rule.relation.kind,
         "table": f"{table.path.parent.name}/{table.path.name}",
         "sections": dict(rule.relation.sections),
         "rows": [

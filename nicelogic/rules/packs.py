@@ -170,7 +170,7 @@ def load_pack(folder: Path) -> tuple[Pack, list[Scan]]:
         scans.append(scan)
         if rule:
             rules.append(rule)
-    relations = tuple(_relation_table(folder, rule) for rule in rules if rule.relation)
+    relations = _relation_tables(folder, rules)
     pack = Pack(
         name=name,
         title=str(meta.get("title", name)),
@@ -188,16 +188,30 @@ def load_pack(folder: Path) -> tuple[Pack, list[Scan]]:
     return pack, scans
 
 
-def _relation_table(folder: Path, rule: Rule) -> RelationTable:
-    """A relation rule's table: a file of its own pack, read once."""
-    assert rule.relation is not None
-    path = folder / rule.relation.table
-    if path.is_symlink() and not path.resolve().is_relative_to(folder.resolve()):
-        raise RuleError(f"{path.name} links to {path.resolve()}, outside the pack: a pack reads only its own folder", path)
-    if not path.is_file():
-        missing = f"rule {rule.id} names the relation table {rule.relation.table}, which the pack does not have"
-        raise RuleError(missing, rule.file, rule.line)
-    return read_table(rule.id, rule.relation, path, path.read_text(encoding="utf-8"))
+def _relation_tables(folder: Path, rules: list[Rule]) -> tuple[RelationTable, ...]:
+    """The relation tables of a pack's rules, each file read once for all rules naming it."""
+    by_file: dict[str, list[Rule]] = {}
+    for rule in rules:
+        if rule.relation is not None:
+            by_file.setdefault(rule.relation.table, []).append(rule)
+    tables = []
+    for name, readers in by_file.items():
+        first = readers[0]
+        assert first.relation is not None
+        for other in readers[1:]:
+            if other.relation is not None and other.relation.sections != first.relation.sections:
+                columns = ", ".join(f"{c} = {s}" for c, s in first.relation.sections)
+                shared = f"rules sharing {name} must read it with the same columns and sections ({columns})"
+                raise RuleError(shared, other.file, other.line)
+        path = folder / name
+        if path.is_symlink() and not path.resolve().is_relative_to(folder.resolve()):
+            raise RuleError(f"{path.name} links to {path.resolve()}, outside the pack: a pack reads only its own folder", path)
+        if not path.is_file():
+            missing = f"rule {first.id} names the relation table {name}, which the pack does not have"
+            raise RuleError(missing, first.file, first.line)
+        ids = tuple((rule.id, rule.relation.kind) for rule in readers if rule.relation is not None)
+        tables.append(read_table(ids, first.relation, path, path.read_text(encoding="utf-8")))
+    return tuple(tables)
 
 
 _PACK_KEYS = {"name", "title", "version", "description", "classifications", "effective"}
@@ -252,7 +266,7 @@ def _load_cached(folders: tuple[Path, ...]) -> RuleSet:
     ground_check([(f, texts[f]) for f in files], library=len(lib))
     program = program_text(texts.items())
     applies_program, never_quiet = derive_applies(text for pack in packs for text in pack.texts)
-    relations = {table.rule: table for pack in packs for table in pack.relations}
+    relations = {rule: table for pack in packs for table in pack.relations for rule, _ in table.rules}
     return RuleSet(
         tuple(packs), rules, program, tuple(dict.fromkeys(uses)), files, applies_program, never_quiet,
         tuple(texts[f] for f in files), relations,

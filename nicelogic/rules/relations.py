@@ -28,7 +28,7 @@ from nicelogic.resources import logic_dir
 
 STANDARD = "standard"  # the column every table has: the standard (or source) the row cites
 SECTIONS = ("opcs", "icd10", "cpt")
-_KIND = re.compile(r"^%% kind (?P<name>[a-z-]+) \| (?P<columns>[a-z, ]+) \| (?P<meaning>.+)$")
+_KIND = re.compile(r"^%% kind (?P<name>[a-z-]+) \| (?P<columns>[a-z, ]+) \| (?P<meaning>[^|]+)(?:\| (?P<fixed>[a-z0-9=, ]+))?$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +36,7 @@ class RelationKind:
     name: str
     columns: tuple[str, ...]  # the code columns, the trigger first
     meaning: str
+    fixed: tuple[tuple[str, str], ...] = ()  # (column, the section it must be)
 
 
 @cache
@@ -46,7 +47,8 @@ def relation_kinds() -> dict[str, RelationKind]:
     for line in text.splitlines():
         if match := _KIND.match(line):
             columns = tuple(c.strip() for c in match["columns"].split(","))
-            kinds[match["name"]] = RelationKind(match["name"], columns, match["meaning"].strip())
+            fixed = tuple(tuple(p.strip().split("=", 1)) for p in (match["fixed"] or "").split(",") if "=" in p)
+            kinds[match["name"]] = RelationKind(match["name"], columns, match["meaning"].strip(), fixed)  # type: ignore[arg-type]
     return kinds
 
 
@@ -83,6 +85,9 @@ def relation_spec(value: object, path: Path, line: int) -> RelationSpec:
         if value[column] not in SECTIONS:
             unknown = f"relation column {column}: section {value[column]!r} is not one of {', '.join(SECTIONS)}"
             raise RuleError(unknown, path, line)
+    for column, section in kind.fixed:
+        if value[column] != section:
+            raise RuleError(f"relation {kind.name} reads column {column} as {section} codes, not {value[column]}", path, line)
     return RelationSpec(kind.name, table, tuple((c, str(value[c])) for c in kind.columns))
 
 
@@ -101,11 +106,18 @@ class RelationRow:
 
 @dataclass(frozen=True, slots=True)
 class RelationTable:
-    rule: str
-    kind: str
+    """One table file, read once, and the rules that judge its rows (several rules may
+    share a table: a NICE recommendation's trigger codes, say, each rule one requirement)."""
+
+    rules: tuple[tuple[str, str], ...]  # (rule id, kind)
     path: Path
     rows: tuple[RelationRow, ...]
     lines: int  # lines in the file, so that the facts keep every row on its own line
+
+    @property
+    def name(self) -> str:
+        """The rule a table's mutants are scored under: its rule, or the file when shared."""
+        return self.rules[0][0] if len(self.rules) == 1 else self.path.name
 
     def row(self, line: int) -> RelationRow | None:
         return next((r for r in self.rows if r.line == line), None)
@@ -117,9 +129,9 @@ class RelationTable:
         out = []
         for number in range(1, self.lines + 1):
             if number == 1:
-                out.append(f"relation_rule({quote(self.rule)}, {quote(self.kind)}).")
+                out.append(" ".join(f"relation_rule({quote(rule)}, {quote(kind)})." for rule, kind in self.rules))
             elif number in by_line:
-                out.append(" ".join(_row_facts(self.rule, by_line[number])))
+                out.append(" ".join(fact for rule, _ in self.rules for fact in _row_facts(rule, by_line[number])))
             else:
                 out.append("")
         return "\n".join(out) + "\n"
@@ -197,8 +209,9 @@ def spans(text: str, section: str) -> tuple[str, ...]:
 _TERM = re.compile(r'^\w+\("(?P<code>[^"]+)"(?:, (?P<digit>\d))?\)$')
 
 
-def read_table(rule: str, spec: RelationSpec, path: Path, text: str) -> RelationTable:
-    """A rule's relation table, every cell checked."""
+def read_table(rules: tuple[tuple[str, str], ...], spec: RelationSpec, path: Path, text: str) -> RelationTable:
+    """A relation table and the rules (id, kind) that read it, every cell checked; the
+    rules share the columns and sections of ``spec``."""
     lines = text.splitlines()
     if not lines:
         raise RuleError("the relation table is empty: it needs a header line", path, 1)
@@ -237,7 +250,7 @@ def read_table(rule: str, spec: RelationSpec, path: Path, text: str) -> Relation
             written.append((column, codes))
             terms.append((column, sections[column], tuple(dict.fromkeys(spans))))
         rows.append(RelationRow(number, values[STANDARD], tuple(written), tuple(terms)))
-    return RelationTable(rule, spec.kind, path, tuple(rows), len(lines))
+    return RelationTable(rules, path, tuple(rows), len(lines))
 
 
 def _column(header: list[str], name: str, line: str) -> str:
