@@ -208,3 +208,13 @@ def test_lint_checks_every_code_of_a_table_against_the_loaded_classification(tmp
     assert (3, "info", "range") in found  # C00-C02 spelled out
     assert (4, "warning", "self-relation") in found  # Z38.2 is inside Z38
     assert not {f for f in found if f[0] == 5}  # J44 and the filler J22X are codes of ICD-10
+
+
+def test_generated_kinds_table_in_logic_readme_is_current() -> None:
+    """Guards a generated file against going stale: regenerate the table between the kinds
+    markers of logic/README.md with nicelogic.rules.relations.kinds_markdown()."""
+    from nicelogic.resources import logic_dir
+    from nicelogic.rules.relations import kinds_markdown
+
+    readme = (logic_dir() / "README.md").read_text(encoding="utf-8")
+    assert readme.split("<!-- kinds -->\n", 1)[1].split("<!-- /kinds -->", 1)[0] == kinds_markdown()

@@ -52,6 +52,15 @@ def relation_kinds() -> dict[str, RelationKind]:
     return kinds
 
 
+def kinds_markdown() -> str:
+    """The table of kinds in logic/README.md, generated from their declarations."""
+    out = ["| kind | columns | a row means |", "|---|---|---|"]
+    for kind in relation_kinds().values():
+        fixed = "".join(f" ({column}: {section} only)" for column, section in kind.fixed)
+        out.append(f"| `{kind.name}` | {', '.join(kind.columns)} | {kind.meaning}{fixed} |")
+    return "\n".join(out) + "\n"
+
+
 @dataclass(frozen=True, slots=True)
 class RelationSpec:
     """What a rule's ``relation`` metadata says: its kind, its table, each column's section."""
