@@ -35,6 +35,17 @@ class Explanation:
 
 
 @dataclass(frozen=True, slots=True)
+class Restated:
+    """A rule that restates the reported one (rule metadata ``restates``), broken by the
+    same codes: reported as part of that violation, not as a mistake of its own."""
+
+    rule: str
+    severity: str
+    source: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
 class Violation:
     """One rule broken by one record, with the blamed codes and where they are."""
 
@@ -52,6 +63,12 @@ class Violation:
     explanation: Explanation | None = None
     row: int | None = None  # for a relation rule: the line of the table row it breaks
     standard: str = ""  # and the standard that row cites
+    also: tuple[Restated, ...] = ()  # rules of other guidance that say the same of these codes
+
+    @property
+    def rules(self) -> tuple[str, ...]:
+        """Every rule this one mistake breaks: the reported rule, then those restating it."""
+        return (self.rule, *(r.rule for r in self.also))
 
     @property
     def is_error(self) -> bool:

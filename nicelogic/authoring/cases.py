@@ -53,7 +53,8 @@ def evaluate(case: Case, result: RecordResult, ruleset: RuleSet, strict: bool = 
         return CaseResult(case, result, tuple(problems))
     if any(e.rule == REJECTED for e in case.expect):
         problems.append("expected the record to be rejected, but it was read")
-    found = [(v.rule, v.section, v.positions) for v in result.violations]
+    # a violation restated by other guidance stands for every rule it names
+    found = [(rule, v.section, v.positions) for v in result.violations for rule in v.rules]
     for expectation in case.expect:
         if expectation.rule != REJECTED and not any(expectation.matches(*item) for item in found):
             problems.append(f"expected {expectation}, not found")
@@ -84,7 +85,7 @@ def run_cases(checker: Checker, cases: Sequence[Case], strict: bool = False) -> 
             continue
         outcome = evaluate(case, result, checker.ruleset, strict)
         if checker.applicability:
-            fired = {v.rule for v in (*result.violations, *result.waived) if v.rule in checker.ruleset.rules}
+            fired = {r for v in (*result.violations, *result.waived) for r in v.rules if r in checker.ruleset.rules}
             outside = sorted(fired - set(result.applies))
             if outside:  # applies/4 is the denominator of rates: it must cover every firing
                 extra = tuple(f"{rule} fired, but its applies(...) does not cover this record" for rule in outside)

@@ -256,7 +256,7 @@ def _cover(outcomes: Sequence[CaseResult], fired: Counter[str], quiet: Counter[s
             continue
         expected = {e.rule for e in result.case.expect} - {REJECTED}
         fired.update(expected)
-        reported = {v.rule for v in (*result.result.violations, *result.result.waived)}
+        reported = {rule for v in (*result.result.violations, *result.result.waived) for rule in v.rules}
         quiet.update(set(result.result.applies) - reported - expected)
 
 

@@ -19,7 +19,7 @@ from nicelogic.asp.facts import AttributeScope, record_form, wanted_attributes
 from nicelogic.asp.solve import Finding, solve_forms
 from nicelogic.checking.diagnostics import ENGINE_RULES, UNUSED_WAIVER
 from nicelogic.checking.parallel import check_in_workers
-from nicelogic.checking.violations import unused_waiver, violation
+from nicelogic.checking.violations import merge_restated, unused_waiver, violation
 from nicelogic.errors import InputProblem
 from nicelogic.input.adapt import as_input
 from nicelogic.input.grammar import RecordParser
@@ -235,6 +235,7 @@ class Checker:
             if self.filter and not self.filter.keeps(rule.id, rule.pack):
                 continue
             (waived if waivers else kept).append(violation(record, finding, self.ruleset, self.tables, self.explain))
+        kept = merge_restated(kept, self.ruleset.rules)
         if record.waivers and self.filter.keeps(UNUSED_WAIVER.id, ""):
             kept += [unused_waiver(record, waiver) for waiver in record.waivers if waiver not in used]
         return RecordResult(

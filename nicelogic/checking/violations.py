@@ -3,13 +3,17 @@ codes it blames, where they stand in the input, its message and (asked for) why.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
+
 from nicelogic.asp.solve import Finding
 from nicelogic.checking.diagnostics import UNUSED_WAIVER
 from nicelogic.checking.explain import explain
 from nicelogic.checking.messages import render_message
 from nicelogic.errors import RuleError
 from nicelogic.model import Code, Record, System
-from nicelogic.results import Violation
+from nicelogic.results import Restated, Violation
+from nicelogic.rules.metadata import Rule
 from nicelogic.rules.packs import RuleSet
 from nicelogic.tables import CodeTables
 
@@ -68,3 +72,38 @@ def unused_waiver(record: Record, waiver: str) -> Violation:
         column=0,
         title=UNUSED_WAIVER.title,
     )
+
+
+def merge_restated(violations: list[Violation], rules: Mapping[str, Rule]) -> list[Violation]:
+    """One mistake, one violation: a violation whose rule restates another rule that the
+    record breaks at the same codes becomes part of that violation (its ``also``), which
+    keeps the more severe of the two severities. Rules restating one another in a chain
+    end at the rule that restates none that fired."""
+    place = {(v.rule, v.section, v.positions): n for n, v in enumerate(violations)}
+    target: dict[int, int] = {}
+    for n, v in enumerate(violations):
+        seen = {v.rule}
+        current = n
+        while True:
+            rule = rules.get(violations[current].rule)
+            nxt = next(
+                (place[key] for r in (rule.restates if rule else ()) if (key := (r, v.section, v.positions)) in place),
+                None,
+            )
+            if nxt is None or violations[nxt].rule in seen:
+                break
+            seen.add(violations[nxt].rule)
+            current = nxt
+        if current != n:
+            target[n] = current
+    # rules restating one another in a circle: each stays a violation of its own
+    target = {n: into for n, into in target.items() if into not in target}
+    if not target:
+        return violations
+    merged = list(violations)
+    for n, into in target.items():
+        v, head = violations[n], merged[into]
+        also = (*head.also, Restated(v.rule, v.severity, v.source, v.message), *v.also)
+        severity = "error" if "error" in (head.severity, v.severity) else head.severity
+        merged[into] = dataclasses.replace(head, also=also, severity=severity)
+    return [v for n, v in enumerate(merged) if n not in target]

@@ -26,7 +26,7 @@ class Repairs(WhyNone):
         record valid, each with what it changes and which violations it removes."""
         parsed = self.parse(record)
         before = self.checker.check_record(parsed)
-        errors = tuple(sorted({v.rule for v in before.violations if v.is_error}))
+        errors = tuple(sorted({rule for v in before.violations if v.is_error for rule in v.rules}))
         if not errors:
             return RepairReport(parsed.text(), (), 0, True, ())
         problem = self._problem(parsed, "codes", repair=True)
@@ -76,7 +76,7 @@ class Repairs(WhyNone):
             edits.append(Edit("insert", section, at[(section, position)], position))
         text = self._text(problem.record, problem.sections, self._with_given_text(problem, reading), inserted)
         after = self.checker.check_record(text)
-        removed = tuple(sorted({v.rule for v in violations} - {v.rule for v in after.violations}))
+        removed = tuple(sorted({r for v in violations for r in v.rules} - {r for v in after.violations for r in v.rules}))
         defaults = sum(1 for e in edits if e.kind == "insert" and (e.section, e.code) in problem.defaults)
         order = {"delete": 0, "move": 1, "replace": 2, "insert": 3}
         edits.sort(key=lambda e: (order[e.kind], e.section, e.position or 0, e.original or 0))

@@ -46,6 +46,10 @@ def violation_dict(violation: Violation) -> dict[str, Any]:
     if violation.row is not None:  # a relation rule: the table row broken, and what it cites
         data["row"] = violation.row
         data["standard"] = violation.standard
+    if violation.also:  # the same mistake, as other guidance states it: counted once
+        data["also"] = [
+            {"rule": r.rule, "severity": r.severity, "source": r.source, "message": r.message} for r in violation.also
+        ]
     if violation.explanation is not None:
         data["explanation"] = explanation_dict(violation.explanation)
     return data

@@ -51,6 +51,8 @@ class SarifReporter(ReporterBase):
         }  # fmt: skip
         if v.explanation is not None:
             properties["explanation"] = explanation_dict(v.explanation)
+        if v.also:
+            properties["also"] = [{"rule": r.rule, "source": r.source} for r in v.also]
         return {
             "ruleId": v.rule,
             "ruleIndex": self.rule_index[v.rule],

@@ -18,7 +18,8 @@ _STYLE = {"error": "bold red", "warning": "yellow"}
 def violation_line(result: RecordResult, v: Violation, waived: bool = False) -> str:
     column = f"{v.column}:" if v.column else ""
     state = f"{v.severity} (waived)" if waived else v.severity
-    return f"{result.source}:{v.line}:{column} {v.rule} {state}: {v.message} (record {result.id})"
+    also = f" [also {', '.join(r.rule for r in v.also)}]" if v.also else ""
+    return f"{result.source}:{v.line}:{column} {v.rule} {state}: {v.message}{also} (record {result.id})"
 
 
 def explanation_lines(v: Violation) -> list[str]:

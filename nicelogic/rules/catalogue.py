@@ -40,6 +40,7 @@ def catalogue(ruleset: RuleSet) -> list[dict[str, Any]]:
                 "needs": list(rule.needs),
                 "file": f"{pack.path.name}/{rule.file.name}",
                 "relation": _relation(ruleset, rule),
+                "restates": list(rule.restates),
             })  # fmt: skip
     return rows
 
@@ -114,6 +115,12 @@ def markdown(ruleset: RuleSet) -> str:
             if row["needs"]:
                 out.append("- Needs: " + "; ".join(NEEDS[n] for n in row["needs"]))
             out.append(f"- Defined in: `logic/{row['file']}`")
+            if row["restates"]:
+                out.append(
+                    "- Restates: "
+                    + ", ".join(f"[`{r}`](#{_anchor(r)})" for r in row["restates"])
+                    + " (where both fire, one violation names both)"
+                )
             if row["relation"]:
                 out += _relation_markdown(row["relation"])
             if row["fail"]:

@@ -16,7 +16,7 @@ from nicelogic.rules.templates import template_problem
 SEVERITIES = ("error", "warning")
 CONFIDENCES = {"S": "stated in a source document", "V": "seen in a public source", "Q": "quoted second-hand", "H": "hypothesis"}
 _REQUIRED = ("id", "severity", "title", "message", "source")
-_OPTIONAL = ("confidence", "description", "needs", "equivalent-mutants", "relation")
+_OPTIONAL = ("confidence", "description", "needs", "equivalent-mutants", "relation", "restates")
 # Examples once lived in the header; a rule's cases now live in its pack's tests/ folder.
 _MOVED = {"fail": "tests/<rule>.txt as '# expect: RULE' cases", "pass": "tests/<rule>.txt as '# ok: RULE' cases"}
 # What a rule may need beyond the shipped tables to be able to fire.
@@ -49,6 +49,9 @@ class Rule:
     description: str = ""
     needs: tuple[str, ...] = ()
     relation: RelationSpec | None = None  # a relation whose rows are a table (nicelogic.rules.relations)
+    # rules that say the same of the same codes in other guidance: where both fire at the same
+    # positions, one violation is reported, the restated rule's, naming this one too
+    restates: tuple[str, ...] = ()
 
 
 # --------------------------------------------------------------------------- metadata
@@ -126,6 +129,9 @@ def rule_from_header(header: dict[str, object], path: Path, line: int, pack: str
         raise RuleError(f"needs must be a list drawn from {', '.join(NEEDS)}", path, line)
     equivalent_mutants(header, path, line)
     relation = relation_spec(header["relation"], path, line) if "relation" in header else None
+    restates = header.get("restates", [])
+    if not isinstance(restates, list) or not all(isinstance(r, str) and _ID.match(r) and r != rule_id for r in restates):
+        raise RuleError("restates must be a list of other rules' ids", path, line)
     return Rule(
         id=rule_id,
         severity=severity,
@@ -139,4 +145,5 @@ def rule_from_header(header: dict[str, object], path: Path, line: int, pack: str
         description=str(header.get("description", "")).strip(),
         needs=tuple(needs),
         relation=relation,
+        restates=tuple(restates),
     )
