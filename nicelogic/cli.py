@@ -104,6 +104,19 @@ def _table_options(function):  # type: ignore[no-untyped-def]
     return function
 
 
+def _limit_options(function):  # type: ignore[no-untyped-def]
+    """--time-limit and --memory-limit of the commands that ground rule packs over records."""
+    function = click.option(
+        "--memory-limit", "memory_mib", type=click.IntRange(min=64), default=DEFAULT_MEMORY_LIMIT >> 20, show_default=True,
+        help="MiB a worker process may take over what it holds loaded.",
+    )(function)  # fmt: skip
+    return click.option(
+        "--time-limit", "batch_seconds", type=click.FloatRange(min=0.1), default=DEFAULT_BATCH_SECONDS, show_default=True,
+        help="Seconds for grounding and solving a batch of records; past it they are checked one by one, and a record "
+        "that still takes longer is rejected.",
+    )(function)  # fmt: skip
+
+
 def _table_config(opcs_file: Path | None, icd10_file: Path | None, ncci_dir: Path | None, ncci_setting: str) -> TableConfig:
     return TableConfig(opcs_file, icd10_file, ncci_dir, ncci_setting)
 
@@ -223,16 +236,7 @@ def main(ctx: click.Context, config_path: Path | None, isolated: bool) -> None:
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, help="Worker processes for large inputs (0: one per core).")
 @click.option("--max-codes", type=click.IntRange(min=1), default=MAX_CODES, show_default=True,
               help="Reject a record with more codes than this in one section.")  # fmt: skip
-@click.option(
-    "--time-limit",
-    "batch_seconds",
-    type=click.FloatRange(min=0.1),
-    default=DEFAULT_BATCH_SECONDS,
-    show_default=True,
-    help="Seconds a worker may take for a batch; past it records are rejected one by one.",
-)
-@click.option("--memory-limit", "memory_mib", type=click.IntRange(min=64), default=DEFAULT_MEMORY_LIMIT >> 20,
-              show_default=True, help="MiB a worker may take over what it holds loaded.")  # fmt: skip
+@_limit_options
 @_table_options
 @click.option("--fail-on-warning", is_flag=True, help="Exit 1 when any warning is reported, too.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when records are invalid or rejected (2 still means unusable).")
@@ -443,11 +447,12 @@ def _emit(answers: Answers, fmt: str) -> None:
 @click.option("--mutation-threshold", type=click.FloatRange(0, 100),
               help="Fail when a pack's mutation score is below this (percent); implies --mutate.")  # fmt: skip
 @click.option("--jobs", "-j", type=click.IntRange(1), help="Worker processes for --mutate (default: one per core).")
+@_limit_options
 @_usage_errors
 def test_command(
     paths: tuple[str, ...], rules: tuple[str, ...], opcs_file: Path | None, icd10_file: Path | None, ncci_dir: Path | None,
     ncci_setting: str, pattern: str | None, fmt: str, coverage: bool, coverage_threshold: float | None, strict: bool,
-    verbose: bool, mutate: bool, mutation_threshold: float | None, jobs: int | None,
+    verbose: bool, mutate: bool, mutation_threshold: float | None, jobs: int | None, batch_seconds: float, memory_mib: int,
 ) -> None:  # fmt: skip
     """Run annotated record files (default: the tests/ folders of the packs)."""
     from nicelogic.authoring.testing import run_tests
@@ -465,7 +470,10 @@ def test_command(
         sys.exit(0 if mutation.ok(mutation_threshold) else 1)
 
     tables = _table_config(opcs_file, icd10_file, ncci_dir, ncci_setting)
-    run = run_tests(paths, rules=rules or None, pattern=pattern, tables=tables, strict=strict)
+    run = run_tests(
+        paths, rules=rules or None, pattern=pattern, tables=tables, strict=strict, time_limit=batch_seconds,
+        memory_limit=memory_mib << 20,
+    )  # fmt: skip
     output = {"json": report.as_json, "junit": report.junit, "tap": report.tap}.get(fmt)
     click.echo(output(run) if output else report.text(run, verbose, coverage or coverage_threshold is not None))
     sys.exit(0 if run.ok(coverage_threshold) else 1)
@@ -476,15 +484,17 @@ def test_command(
 @_table_options
 @click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--quiet", "-q", is_flag=True, help="Errors only, without the information on ranges.")
+@_limit_options
 @_usage_errors
 def lint_command(
     packs: tuple[str, ...], opcs_file: Path | None, icd10_file: Path | None, ncci_dir: Path | None, ncci_setting: str,
-    fmt: str, quiet: bool,
+    fmt: str, quiet: bool, batch_seconds: float, memory_mib: int,
 ) -> None:  # fmt: skip
     """Find what silently breaks rule packs (default: every built-in pack)."""
     from nicelogic.authoring.lint import lint
 
-    findings = lint(packs or None, _table_config(opcs_file, icd10_file, ncci_dir, ncci_setting))
+    tables = _table_config(opcs_file, icd10_file, ncci_dir, ncci_setting)
+    findings = lint(packs or None, tables, time_limit=batch_seconds, memory_limit=memory_mib << 20)
     shown = [f for f in findings if not (quiet and f.level != "error")]
     click.echo(lint_json(shown) if fmt == "json" else lint_text(findings, shown))
     sys.exit(1 if any(f.level == "error" for f in findings) else 0)

@@ -1,0 +1,85 @@
+"""Every grounding and solve under the time and memory limits, on every path: the library's
+check() and check_record(), small inputs, loading a pack, `nicelogic test` and `lint`.
+Real packs that ground without end, real worker processes, real clingo."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from nicelogic import Checker, RuleError
+from nicelogic.cli import main
+from tests.conftest import one_rule_pack
+
+# Mutual recursion with arithmetic: no statement is defined from itself, so the static
+# refusals let it through, and it grounds without end before any record is seen.
+MUTUAL = 'p(X + 1) :- q(X).\nq(X) :- p(X), X < 100000000.\np(0).\nviolation("mutual.rule", R, opcs, 1) :- p(7), code(R, opcs, 1, _).\n'
+# 100 million atoms for every record holding V44.4; nothing for the others.
+CROSS = (
+    "n(1..10000).\nbig(R, A, B) :- code(R, opcs, _, \"V44.4\"), n(A), n(B).\n"
+    'violation("cross.rule", R, opcs, 1) :- big(R, 5, 5), code(R, opcs, 1, _).\n'
+    'violation("cross.rule", R, opcs, 1) :- code(R, opcs, 1, "W37.1").\n'
+)
+# 100 million comparisons for every record, and hardly any memory: only time stops it.
+SLOW = 'n(1..10000).\nq(R, X) :- record(R), n(X), n(Y), X + Y = 20001.\nviolation("slow.rule", R, opcs, 1) :- q(R, 5), code(R, opcs, 1, _).\n'
+
+
+def test_a_pack_that_grounds_without_end_before_any_record_is_refused_when_loaded(tmp_path: Path) -> None:
+    pack = one_rule_pack(tmp_path / "mutual", MUTUAL)
+    started = time.monotonic()
+    with pytest.raises(RuleError) as caught:
+        Checker([str(pack)], time_limit=20, memory_limit=256 << 20)
+    assert "limit exceeded" in caught.value.message and "256 MiB" in caught.value.message
+    assert time.monotonic() - started < 20
+
+
+def test_the_library_check_of_a_record_that_grounds_without_end_rejects_it_and_goes_on(tmp_path: Path) -> None:
+    checker = Checker([str(one_rule_pack(tmp_path / "cross", CROSS))], time_limit=20, memory_limit=256 << 20)
+    started = time.monotonic()
+    report = checker.check("a: opcs V44.4\nb: opcs W37.1\n")
+    assert [(r.id, r.error.label if r.error else None) for r in report.records] == [("a", "limit"), ("b", None)]
+    assert "MiB (--memory-limit)" in report.records[0].error.message  # type: ignore[union-attr]
+    assert [v.rule for v in report.records[1].violations] == ["cross.rule"]
+    # the worker that ran out was replaced: the same checker goes on checking
+    assert [v.rule for v in checker.check_record("c: opcs W37.1").violations] == ["cross.rule"]
+    assert checker.check_record("d: opcs V44.4").error.label == "limit"  # type: ignore[union-attr]
+    assert time.monotonic() - started < 60
+
+
+def test_a_record_whose_grounding_takes_too_long_is_rejected_at_the_time_limit(tmp_path: Path) -> None:
+    checker = Checker([str(one_rule_pack(tmp_path / "slow", SLOW))], time_limit=0.5, memory_limit=256 << 20)
+    started = time.monotonic()
+    result = checker.check_record("a: opcs V44.4")
+    assert result.error is not None and result.error.label == "limit" and "0.5 s (--time-limit)" in result.error.message
+    assert time.monotonic() - started < 4  # grounding alone takes about 4 s on the standard machine
+
+
+def test_nicelogic_test_and_lint_of_packs_that_ground_without_end_finish(tmp_path: Path) -> None:
+    cross = one_rule_pack(tmp_path / "cross", CROSS)
+    (cross / "tests").mkdir()
+    (cross / "tests" / "cases.txt").write_text("# expect: cross.rule @ opcs:1\nc1: opcs W37.1\n# ok\nc2: opcs V44.4\n")
+    tested = CliRunner().invoke(main, ["test", str(cross), "--time-limit", "20", "--memory-limit", "256", "-f", "json"])
+    cases = {case["line"]: case for case in json.loads(tested.stdout)["cases"]}
+    assert tested.exit_code == 1 and cases[2]["status"] == "passed" and cases[4]["status"] == "failed"
+    assert "limit exceeded" in " ".join(cases[4]["problems"])
+    mutual = one_rule_pack(tmp_path / "mutual", MUTUAL)
+    (mutual / "tests").mkdir()
+    (mutual / "tests" / "cases.txt").write_text("# ok\nc: opcs V44.4\n")
+    linted = CliRunner().invoke(main, ["lint", str(mutual), "--memory-limit", "256", "-f", "json"])
+    assert linted.exit_code == 1 and "limit exceeded" in linted.stdout
+    tested = CliRunner().invoke(main, ["test", str(mutual), "--memory-limit", "256"])
+    assert tested.exit_code == 2 and "limit exceeded" in tested.stderr
+
+
+def test_built_in_packs_ground_what_they_cannot_bound_in_the_worker_process() -> None:
+    """A memory limit under what an in-process grounding may take sends every record to
+    the bounded worker; the answers are the same."""
+    roomy, tight = Checker(["opcs4"]), Checker(["opcs4"], memory_limit=128 << 20)
+    text = "ep1: opcs V44.4 Y53.4\nep2: opcs V44.4 V55.1 Y53.4 Z66.5"
+    assert [r.violations for r in tight.check(text).records] == [r.violations for r in roomy.check(text).records]
+    assert roomy.here_budget() == 1.0 and tight.here_budget() == 0.0
+    assert Checker(["opcs4"], time_limit=0.5).here_budget() == 0.25
