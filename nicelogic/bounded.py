@@ -28,6 +28,20 @@ from nicelogic.errors import LimitExceeded
 DEFAULT_TIME_LIMIT = 10.0
 DEFAULT_MEMORY_LIMIT = 1 << 30
 
+_in_worker = False
+
+
+def in_worker() -> bool:
+    """Whether this process is a bounded worker: what it grounds is bounded by the process
+    itself, and it starts no worker of its own."""
+    return _in_worker
+
+
+def mark_worker() -> None:
+    global _in_worker
+    _in_worker = True
+
+
 # fork: the child has the parent's loaded packs, tables and caches without pickling them
 _FORK = multiprocessing.get_context("fork")
 
@@ -60,6 +74,7 @@ def _serve(target: object, connection: Connection, other_end: Connection, memory
     other_end.close()  # so that the parent's end closing is seen here as the end of input
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the process group; the parent decides
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    mark_worker()
     cap_memory(memory_limit)
     while True:
         try:

@@ -345,10 +345,10 @@ def completion(shell: str) -> None:
 
 
 def _completer(
-    rules: tuple[str, ...], max_add: int, candidates: tuple[str, ...], tables: TableConfig, time_limit: float
+    rules: tuple[str, ...], max_add: int, candidates: tuple[str, ...], tables: TableConfig, time_limit: float, memory_mib: int
 ) -> Completer:
     checker = Checker(_selected_packs(rules), tables=tables)
-    return Completer(checker, max_add=max_add, extra_candidates=candidates, time_limit=time_limit)
+    return Completer(checker, max_add=max_add, extra_candidates=candidates, time_limit=time_limit, memory_limit=memory_mib << 20)
 
 
 def _completion_options(function):  # type: ignore[no-untyped-def]
@@ -359,7 +359,9 @@ def _completion_options(function):  # type: ignore[no-untyped-def]
         click.option("--max-add", type=click.IntRange(0, 12), default=4, show_default=True,
                      help="At most this many codes are added."),
         click.option("--time-limit", type=click.FloatRange(min=0.1), default=DEFAULT_TIME_LIMIT, show_default=True,
-                     help="Seconds of solving for one record before giving up with a reason."),
+                     help="Seconds of grounding and solving for one record before giving up with what was found."),
+        click.option("--memory-limit", "memory_mib", type=click.IntRange(min=64), default=DEFAULT_MEMORY_LIMIT >> 20,
+                     show_default=True, help="MiB the worker process answering a record may take over what it holds loaded."),
         click.option("--limit", type=click.IntRange(min=1), default=10, show_default=True, help="How many to print."),
         click.option("--count-limit", type=click.IntRange(min=1), default=2000, show_default=True,
                      help="Stop counting there and report N+."),
@@ -389,14 +391,14 @@ def _split(values: tuple[str, ...]) -> tuple[str, ...]:
 @click.option("--must", is_flag=True, help="The codes that appear in every valid completion.")
 @_usage_errors
 def complete(
-    records: tuple[str, ...], file: str | None, max_add: int, time_limit: float, limit: int, count_limit: int,
+    records: tuple[str, ...], file: str | None, max_add: int, time_limit: float, memory_mib: int, limit: int, count_limit: int,
     candidates: tuple[str, ...],
     system: str, fmt: str, rules: tuple[str, ...], opcs_file: Path | None, icd10_file: Path | None, ncci_dir: Path | None,
     ncci_setting: str, minimal: bool, grouped: bool | None, may: bool, must: bool,
 ) -> None:  # fmt: skip
     """Valid completions of partial records (RECORD like "opcs V44.4" or "ep1: V44.4; icd M80.0")."""
     tables = _table_config(opcs_file, icd10_file, ncci_dir, ncci_setting)
-    completer = _completer(rules, max_add, _split(candidates), tables, time_limit)
+    completer = _completer(rules, max_add, _split(candidates), tables, time_limit, memory_mib)
     view = grouped if grouped is not None else fmt == "text"
     answers = complete_records(
         completer, partial_records(records, file, System.from_name(system)),
@@ -409,14 +411,14 @@ def complete(
 @_completion_options
 @_usage_errors
 def repair(
-    records: tuple[str, ...], file: str | None, max_add: int, time_limit: float, limit: int, count_limit: int,
+    records: tuple[str, ...], file: str | None, max_add: int, time_limit: float, memory_mib: int, limit: int, count_limit: int,
     candidates: tuple[str, ...],
     system: str, fmt: str, rules: tuple[str, ...], opcs_file: Path | None, icd10_file: Path | None, ncci_dir: Path | None,
     ncci_setting: str,
 ) -> None:  # fmt: skip
     """The smallest edits (insert, delete, move, replace by a sibling code) that make records valid."""
     tables = _table_config(opcs_file, icd10_file, ncci_dir, ncci_setting)
-    completer = _completer(rules, max_add, _split(candidates), tables, time_limit)
+    completer = _completer(rules, max_add, _split(candidates), tables, time_limit, memory_mib)
     partial = partial_records(records, file, System.from_name(system))
     _emit(repair_records(completer, partial, limit=limit, count_limit=count_limit), fmt)
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from nicelogic.asp.facts import AttributeScope, record_form, wanted_attributes
 from nicelogic.asp.solve import Finding, solve_forms
-from nicelogic.bounded import DEFAULT_MEMORY_LIMIT, DEFAULT_TIME_LIMIT, BoundedWorker
+from nicelogic.bounded import DEFAULT_MEMORY_LIMIT, DEFAULT_TIME_LIMIT, BoundedWorker, in_worker
 from nicelogic.checking.diagnostics import ENGINE_RULES, UNUSED_WAIVER
 from nicelogic.checking.parallel import check_in_workers, exceeded
 from nicelogic.checking.violations import unused_waiver, violation
@@ -113,7 +113,6 @@ class Checker:
         self._forms: dict[tuple[object, ...], str] = {}
         self._parser: RecordParser | None = None
         self._bounded: BoundedWorker | None = None
-        self.bounded_process = False  # a worker process under the limits already: solve in it
 
     def with_program(self, program: str) -> Checker:
         """A checker sharing these packs' metadata and the loaded tables but running other
@@ -365,7 +364,7 @@ class Checker:
         or this process is itself a bounded worker), 0 when nothing may (a pack that is not
         built in, or a memory limit under what such a piece can take). The time limit is
         kept at least twice what a piece may cost (docs/architecture.md, "Limits")."""
-        if self.bounded_process or (self.time_limit is None and self.memory_limit is None):
+        if in_worker() or (self.time_limit is None and self.memory_limit is None):
             return None
         if not self.builtin or (self.memory_limit is not None and self.memory_limit < IN_PROCESS_MEMORY):
             return 0.0

@@ -17,7 +17,7 @@ from concurrent.futures.process import BrokenProcessPool
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
-from nicelogic.bounded import cap_memory
+from nicelogic.bounded import cap_memory, mark_worker
 from nicelogic.errors import InputProblem, LimitExceeded
 from nicelogic.input.items import InputLine
 from nicelogic.input.tabular import TableRow
@@ -40,7 +40,7 @@ def _worker_start(folders: tuple[str, ...], tables: TableConfig, options: dict[s
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     global _worker
     _worker = Checker(folders, tables=tables, jobs=1, **options)
-    _worker.bounded_process = True  # this process is the bound: it grounds every record itself
+    mark_worker()  # this process is the bound: it grounds every record itself
     cap_memory(memory_limit)  # over what the loaded packs and tables already take
 
 

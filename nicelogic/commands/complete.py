@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from nicelogic.complete import Completer, RepairReport
-from nicelogic.errors import GaveUp, UsageError
+from nicelogic.errors import GaveUp, LimitExceeded, UsageError
 from nicelogic.input.grammar import RecordParser
 from nicelogic.input.items import InputLine, Rejected
 from nicelogic.input.read import read_lines
@@ -54,9 +54,15 @@ def partial_records(records: Sequence[str], file: str | None, system: System) ->
     return [to_record(item, parser) for item in items]
 
 
-def _gave_up(record: Record, error: GaveUp) -> tuple[Any, str, bool]:
-    document = {"input": record.text(), "gave_up": error.seconds, "error": str(error)}
-    return document, f"{record.text()}\n  {error}: a shorter record, fewer --max-add or a longer --time-limit may help", False
+def _gave_up(record: Record, error: GaveUp | LimitExceeded) -> tuple[Any, str, bool]:
+    """The answer for a record given up on: out of time before anything was found, or out of memory."""
+    if isinstance(error, LimitExceeded):
+        document = {"input": record.text(), "limit_exceeded": error.kind, "error": str(error)}
+        hint = "a shorter record, fewer --max-add or a larger --memory-limit may help"
+    else:
+        document = {"input": record.text(), "gave_up": error.seconds, "error": str(error)}
+        hint = "a shorter record, fewer --max-add or a longer --time-limit may help"
+    return document, f"{record.text()}\n  {error}: {hint}", False
 
 
 def complete_records(
@@ -73,13 +79,13 @@ def complete_records(
             try:
                 if may or must:
                     result = completer.consequences(record, minimal=minimal)
-                    found_all &= result.conflict is None
+                    found_all &= result.conflict is None and result.gave_up is None
                     items.append((result, consequences_text(result, may, must)))
                 else:
                     report = completer.complete(record, minimal=minimal, grouped=grouped, limit=limit, count_limit=count_limit)
                     found_all &= report.count > 0 and report.gave_up is None
                     items.append((report, report_text(report)))
-            except GaveUp as error:
+            except (GaveUp, LimitExceeded) as error:
                 found_all = False
                 items.append(_gave_up(record, error)[:2])
     return Answers(tuple(items), 0 if found_all else 1)
@@ -96,7 +102,7 @@ def repair_records(completer: Completer, records: Sequence[Record | Rejected], *
 def _repair(completer: Completer, record: Record, limit: int, count_limit: int) -> tuple[Any, str, bool]:
     try:
         return _repaired(completer.repair(record, limit=limit, count_limit=count_limit))
-    except GaveUp as error:
+    except (GaveUp, LimitExceeded) as error:
         return _gave_up(record, error)
 
 
@@ -105,4 +111,4 @@ def _rejected(record: Rejected) -> tuple[Any, str, bool]:
 
 
 def _repaired(report: RepairReport) -> tuple[Any, str, bool]:
-    return report, repair_text(report), report.count > 0 or not report.violations
+    return report, repair_text(report), (report.count > 0 and report.gave_up is None) or not report.violations

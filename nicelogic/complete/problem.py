@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import clingo
 
 from nicelogic.asp.facts import quote
+from nicelogic.bounded import DEFAULT_MEMORY_LIMIT
 from nicelogic.checking.checker import Checker
 from nicelogic.complete.candidates import candidates as candidate_codes
 from nicelogic.complete.results import Completion, Placed
@@ -75,9 +76,12 @@ class Problems(TimedSolving):
         max_add: int = DEFAULT_MAX_ADD,
         extra_candidates: Iterable[str] = (),
         time_limit: float | None = DEFAULT_TIME_LIMIT,
+        memory_limit: int | None = DEFAULT_MEMORY_LIMIT,
     ) -> None:
         self.checker = checker or Checker()
-        self.time_limit = time_limit  # seconds of solving for one question about one record
+        self.time_limit = time_limit  # seconds of grounding and solving for one question about one record
+        self.memory_limit = memory_limit  # bytes the worker answering it may take over what it holds loaded
+        self._worker = None
         self.max_add = max_add
         self.extra = tuple(extra_candidates)
         folder = logic_dir() / "complete"

@@ -15,7 +15,7 @@ from clingo import ast
 from nicelogic.asp.applicability import APPLIES
 from nicelogic.asp.facts import RECORD_ATTRIBUTES, SECTION_PREDICATES, TABLE_PREDICATES
 from nicelogic.asp.syntax import ProgramSyntaxError, atoms_of, statements, unbounded_growth
-from nicelogic.bounded import BoundedWorker
+from nicelogic.bounded import BoundedWorker, in_worker
 from nicelogic.errors import LimitExceeded, RuleError
 from nicelogic.rules.metadata import Rule
 
@@ -188,7 +188,7 @@ def ground_check(
     that were read and validated, never the files again; the first ``library`` files are
     shared definitions that every other file may use. With ``limits`` (seconds, bytes),
     in a worker process that is stopped when it exceeds them."""
-    if limits is not None and limits != (None, None):
+    if limits is not None and limits != (None, None) and not in_worker():
         worker = BoundedWorker(_GroundCheck(files, library), limits[1])
         try:
             worker.call("run", timeout=limits[0])
