@@ -117,6 +117,13 @@ def _limit_options(function):  # type: ignore[no-untyped-def]
     )(function)  # fmt: skip
 
 
+def _encoding_option(function):  # type: ignore[no-untyped-def]
+    return click.option(
+        "--encoding", default="utf-8", show_default=True, metavar="NAME",
+        help="Encoding of the input files (latin-1, cp1252, ...); a record with bytes that are not text in it is rejected.",
+    )(function)  # fmt: skip
+
+
 def _table_config(opcs_file: Path | None, icd10_file: Path | None, ncci_dir: Path | None, ncci_setting: str) -> TableConfig:
     return TableConfig(opcs_file, icd10_file, ncci_dir, ncci_setting)
 
@@ -233,6 +240,7 @@ def main(ctx: click.Context, config_path: Path | None, isolated: bool) -> None:
     help="Input format (auto: by file extension).",
 )
 @click.option("--id-column", metavar="NAME", help="Record id column of CSV/TSV input (default EPIKEY, else the line number).")
+@_encoding_option
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, help="Worker processes for large inputs (0: one per core).")
 @click.option("--max-codes", type=click.IntRange(min=1), default=MAX_CODES, show_default=True,
               help="Reject a record with more codes than this in one section.")  # fmt: skip
@@ -249,15 +257,15 @@ def main(ctx: click.Context, config_path: Path | None, isolated: bool) -> None:
 def check(
     files: tuple[str, ...], records: tuple[str, ...], rules: tuple[str, ...], select: tuple[str, ...],
     ignore: tuple[str, ...], fmt: str, output: str | None, system: str, input_format: str, id_column: str | None,
-    jobs: int, max_codes: int, batch_seconds: float, memory_mib: int, opcs_file: Path | None, icd10_file: Path | None,
-    ncci_dir: Path | None, ncci_setting: str,
+    encoding: str, jobs: int, max_codes: int, batch_seconds: float, memory_mib: int, opcs_file: Path | None,
+    icd10_file: Path | None, ncci_dir: Path | None, ncci_setting: str,
     fail_on_warning: bool, exit_zero: bool, statistics: bool, quiet: bool, color: str, progress: bool | None,
     explain: bool,
 ) -> None:  # fmt: skip
     """Check every record in FILES (text, CSV/TSV extracts, JSON Lines; - for standard input)."""
     request = CheckRequest(
         files, records, fmt, output, System.from_name(system), input_format, id_column, statistics, quiet, color,
-        progress, fail_on_warning, exit_zero,
+        progress, fail_on_warning, exit_zero, encoding,
     )  # fmt: skip
     validate(request)
     signal.signal(signal.SIGTERM, _terminated)
@@ -368,6 +376,7 @@ def _completion_options(function):  # type: ignore[no-untyped-def]
         click.option("--candidates", multiple=True, metavar="CODES",
                      help="Extra categories, codes or OPCS-4 chapter letters that may be added (comma-separated)."),
         click.option("--system", type=click.Choice(list(SYSTEM_KEYWORDS)), default="opcs", show_default=True),
+        _encoding_option,
         click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True),
     ]  # fmt: skip
     for option in reversed(options):
@@ -392,7 +401,7 @@ def _split(values: tuple[str, ...]) -> tuple[str, ...]:
 @_usage_errors
 def complete(
     records: tuple[str, ...], file: str | None, max_add: int, time_limit: float, memory_mib: int, limit: int, count_limit: int,
-    candidates: tuple[str, ...],
+    candidates: tuple[str, ...], encoding: str,
     system: str, fmt: str, rules: tuple[str, ...], opcs_file: Path | None, icd10_file: Path | None, ncci_dir: Path | None,
     ncci_setting: str, minimal: bool, grouped: bool | None, may: bool, must: bool,
 ) -> None:  # fmt: skip
@@ -401,7 +410,7 @@ def complete(
     completer = _completer(rules, max_add, _split(candidates), tables, time_limit, memory_mib)
     view = grouped if grouped is not None else fmt == "text"
     answers = complete_records(
-        completer, partial_records(records, file, System.from_name(system)),
+        completer, partial_records(records, file, System.from_name(system), encoding),
         minimal=minimal, grouped=view, may=may, must=must, limit=limit, count_limit=count_limit,
     )  # fmt: skip
     _emit(answers, fmt)
@@ -412,14 +421,14 @@ def complete(
 @_usage_errors
 def repair(
     records: tuple[str, ...], file: str | None, max_add: int, time_limit: float, memory_mib: int, limit: int, count_limit: int,
-    candidates: tuple[str, ...],
+    candidates: tuple[str, ...], encoding: str,
     system: str, fmt: str, rules: tuple[str, ...], opcs_file: Path | None, icd10_file: Path | None, ncci_dir: Path | None,
     ncci_setting: str,
 ) -> None:  # fmt: skip
     """The smallest edits (insert, delete, move, replace by a sibling code) that make records valid."""
     tables = _table_config(opcs_file, icd10_file, ncci_dir, ncci_setting)
     completer = _completer(rules, max_add, _split(candidates), tables, time_limit, memory_mib)
-    partial = partial_records(records, file, System.from_name(system))
+    partial = partial_records(records, file, System.from_name(system), encoding)
     _emit(repair_records(completer, partial, limit=limit, count_limit=count_limit), fmt)
 
 

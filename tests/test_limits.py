@@ -17,15 +17,20 @@ from tests.conftest import one_rule_pack
 
 # Mutual recursion with arithmetic: no statement is defined from itself, so the static
 # refusals let it through, and it grounds without end before any record is seen.
-MUTUAL = 'p(X + 1) :- q(X).\nq(X) :- p(X), X < 100000000.\np(0).\nviolation("mutual.rule", R, opcs, 1) :- p(7), code(R, opcs, 1, _).\n'
+MUTUAL = (
+    'p(X + 1) :- q(X).\nq(X) :- p(X), X < 100000000.\np(0).\nviolation("mutual.rule", R, opcs, 1) :- p(7), code(R, opcs, 1, _).\n'
+)
 # 100 million atoms for every record holding V44.4; nothing for the others.
 CROSS = (
-    "n(1..10000).\nbig(R, A, B) :- code(R, opcs, _, \"V44.4\"), n(A), n(B).\n"
+    'n(1..10000).\nbig(R, A, B) :- code(R, opcs, _, "V44.4"), n(A), n(B).\n'
     'violation("cross.rule", R, opcs, 1) :- big(R, 5, 5), code(R, opcs, 1, _).\n'
     'violation("cross.rule", R, opcs, 1) :- code(R, opcs, 1, "W37.1").\n'
 )
 # 100 million comparisons for every record, and hardly any memory: only time stops it.
-SLOW = 'n(1..10000).\nq(R, X) :- record(R), n(X), n(Y), X + Y = 20001.\nviolation("slow.rule", R, opcs, 1) :- q(R, 5), code(R, opcs, 1, _).\n'
+SLOW = (
+    "n(1..10000).\nq(R, X) :- record(R), n(X), n(Y), X + Y = 20001.\n"
+    'violation("slow.rule", R, opcs, 1) :- q(R, 5), code(R, opcs, 1, _).\n'
+)
 
 
 def test_a_pack_that_grounds_without_end_before_any_record_is_refused_when_loaded(tmp_path: Path) -> None:

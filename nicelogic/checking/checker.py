@@ -184,13 +184,17 @@ class Checker:
         id_column: str | None = None,
         chunk_size: int = DEFAULT_CHUNK,
         position: ReadPosition | None = None,
+        encoding: str = "utf-8",
     ) -> Iterator[RecordResult]:
         """Check every record of the given files (``-`` for standard input), in order.
 
         Inputs larger than one chunk are spread over ``jobs`` worker processes.
-        ``position`` follows how far through the files the checked records are.
+        ``position`` follows how far through the files the checked records are;
+        ``encoding`` is the files' (strict UTF-8 by default: a record holding bytes that
+        are not text in it is rejected, naming the byte and its offset).
         """
-        yield from self.check_items(read_inputs(paths, input_format, system, id_column, position), chunk_size=chunk_size)
+        items = read_inputs(paths, input_format, system, id_column, position, encoding)
+        yield from self.check_items(items, chunk_size=chunk_size)
 
     def check_items(
         self, items: Iterable[InputLine | TableRow | Record], *, chunk_size: int = DEFAULT_CHUNK

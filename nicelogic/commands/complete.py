@@ -10,7 +10,7 @@ from typing import Any
 from nicelogic.complete import Completer, RepairReport
 from nicelogic.errors import GaveUp, LimitExceeded, UsageError
 from nicelogic.input.grammar import RecordParser
-from nicelogic.input.items import InputLine, Rejected
+from nicelogic.input.items import InputLine, Rejected, encoding_name
 from nicelogic.input.read import read_lines
 from nicelogic.input.records import to_record
 from nicelogic.input.tabular import TableRow
@@ -37,7 +37,7 @@ class Answers:
         return "\n\n".join(text for _, text in self.items)
 
 
-def partial_records(records: Sequence[str], file: str | None, system: System) -> list[Record | Rejected]:
+def partial_records(records: Sequence[str], file: str | None, system: System, encoding: str = "utf-8") -> list[Record | Rejected]:
     """Records given as arguments and in a file, each read as ``check`` reads it (keeping
     its id, sex, age, date and waivers), or rejected with its reason."""
     items: list[InputLine | TableRow] = []
@@ -46,8 +46,12 @@ def partial_records(records: Sequence[str], file: str | None, system: System) ->
         if item is None:
             raise UsageError(f"{text!r} holds no record (it is blank or a comment)")
         items.append(item)
+    try:
+        encoding_name(encoding)
+    except ValueError as exc:
+        raise UsageError(f"--encoding: {exc}") from None
     if file:
-        items += read_lines(file, "auto", system)
+        items += read_lines(file, "auto", system, encoding=encoding)
     if not items:
         raise UsageError('give a record ("opcs V44.4") or --file FILE')
     parser = RecordParser()
