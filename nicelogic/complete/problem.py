@@ -26,6 +26,10 @@ from nicelogic.model import Code, Record, System
 from nicelogic.resources import logic_dir
 
 DEFAULT_MAX_ADD = 4
+# Records of at most this many codes have the search steered to the guidance's default
+# codes first (logic/complete/generate.lp): the completions found first are the preferred
+# ones. Longer records are not steered; benchmarks/complete_speed.py measures both.
+STEER_CODES = 8
 
 
 def _info_facts(system: System, code: str) -> list[str]:
@@ -124,6 +128,8 @@ class Problems(TimedSolving):
         if repair:
             facts += ["allow(delete).", "allow(move).", "allow(replace).", "cost(delete,1).", "cost(move,1).", "cost(replace,1)."]
         facts += [f"error_rule({quote(rule.id)})." for rule in self.checker.rules.values() if rule.severity == "error"]
+        if sum(len(codes) for codes in given.values()) <= STEER_CODES:
+            facts.append("steer_defaults.")
         all_codes: dict[System, set[str]] = {}
         for system in sections:
             codes = given[system]

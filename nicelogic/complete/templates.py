@@ -54,6 +54,22 @@ class Templates(WhyNone):
             shown.append(self._witness(problem, inserted, warnings, witness))
         return CompletionReport(record.text(), tuple(shown), len(found), exhaustive, minimal, True, gave_up=gave_up)
 
+    def _with_defaults(self, problem: Problem, witness, inserted, warnings, options) -> dict:  # type: ignore[no-untyped-def]
+        """The member shown for a template whose codes combine freely: the guidance's
+        default code (V55.9, Y53.9) in each inserted slot that allows it, when that member
+        is valid with the same warnings (the solver is not steered to defaults: on long
+        records that steering cost five times the time)."""
+        preferred = dict(witness)
+        for section, position in inserted:
+            defaults = sorted(c for c in options.get((section, position), ()) if (section, c) in problem.defaults)
+            if defaults:
+                preferred[(section, position)] = defaults[0]
+        if preferred == witness:
+            return witness
+        result = self.checker.check_record(self._text(problem.record, problem.sections, preferred, inserted))
+        same = result.valid and tuple(sorted({v.rule for v in result.violations})) == tuple(sorted(set(warnings)))
+        return preferred if same else witness
+
     def _witness(self, problem: Problem, inserted, warnings, witness) -> Completion:  # type: ignore[no-untyped-def]
         """A template the time ran out on before its size was known: its member, standing
         for at least itself."""
@@ -110,6 +126,8 @@ class Templates(WhyNone):
             )  # fmt: skip
             size = len(members)
         config.project = "project"
+        if not coupled:
+            witness = self._with_defaults(problem, witness, inserted, warnings, options)
         shown = dict(witness)
         for key in inserted:
             if len(options.get(key, ())) > 1:
