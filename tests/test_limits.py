@@ -13,6 +13,8 @@ from click.testing import CliRunner
 
 from nicelogic import Checker, RuleError
 from nicelogic.cli import main
+from nicelogic.complete import Completer
+from nicelogic.report.completions import consequences_text, repair_text
 from tests.conftest import one_rule_pack
 
 # Mutual recursion with arithmetic: no statement is defined from itself, so the static
@@ -88,3 +90,45 @@ def test_built_in_packs_ground_what_they_cannot_bound_in_the_worker_process() ->
     assert [r.violations for r in tight.check(text).records] == [r.violations for r in roomy.check(text).records]
     assert roomy.here_budget() == 1.0 and tight.here_budget() == 0.0
     assert Checker(["opcs4"], time_limit=0.5).here_budget() == 0.25
+
+
+# ----------------------------------------------------------------------- completions
+
+
+@pytest.fixture(scope="module")
+def every_pack() -> Checker:
+    return Checker()
+
+
+def test_templates_found_before_the_time_ran_out_are_shown_flagged_partial(every_pack: Checker) -> None:
+    completer = Completer(every_pack, max_add=6, time_limit=1.0)  # far more templates than a second's worth
+    report = completer.complete("opcs V44.4", grouped=True, limit=3, count_limit=10**7)
+    assert report.gave_up == 1.0 and not report.exhaustive and report.count >= len(report.completions) >= 1
+    assert all(every_pack.check_record(c.example or "").valid for c in report.completions)
+
+
+def test_may_found_before_the_time_ran_out_is_a_lower_bound_and_must_is_not_known(every_pack: Checker) -> None:
+    partial = Completer(every_pack, max_add=12, time_limit=1.0).consequences("opcs V44.4")
+    assert partial.gave_up == 1.0 and partial.must == () and partial.must_categories == ()
+    # what was found by then: codes of completions seen, the given code among them
+    assert any(p.code == "V44.4" for p in partial.may) and len(partial.may) > 1
+    text = consequences_text(partial, True, True)
+    assert "gave up after 1 s" in text and "which must appear is not known" in text
+
+
+def test_repairs_found_before_the_time_ran_out_are_valid_and_flagged(every_pack: Checker) -> None:
+    report = Completer(every_pack, max_add=6, time_limit=1.0).repair("opcs Y53.4 V44.4 V55.1 Z66.5 Y53.4 V44.4")
+    assert report.gave_up == 1.0 and not report.exhaustive and report.repairs
+    assert all(every_pack.check_record(r.record).valid for r in report.repairs)
+    if not report.proven_minimal:
+        assert "valid but not proven the smallest" in repair_text(report)
+
+
+def test_a_completion_that_runs_out_of_memory_is_answered_and_the_rest_are_answered() -> None:
+    big = "big: opcs " + " ".join(["V44.4"] * 24)
+    result = CliRunner().invoke(main, ["complete", big, "small: opcs V44.4 V55.1 Y53.4", "--memory-limit", "64", "-f", "json"])
+    answered, small = json.loads(result.stdout)
+    assert answered["limit_exceeded"] == "memory" and "64 MiB (--memory-limit)" in answered["error"]
+    assert small["count"] >= 1 and result.exit_code == 1
+    repaired = CliRunner().invoke(main, ["repair", big, "--memory-limit", "64"])
+    assert repaired.exit_code == 1 and "limit exceeded: took more than 64 MiB" in repaired.stdout
