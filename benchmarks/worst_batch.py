@@ -64,7 +64,10 @@ def _measure(kind: str, length: int, queue: multiprocessing.Queue) -> None:  # t
 
 def main() -> None:
     print(f"machine: {platform.machine()}, Python {platform.python_version()}, every built-in pack")
-    print(f"bounds: a part estimated at <= {IN_PROCESS_SECONDS:g} s is grounded in-process; it may take <= {IN_PROCESS_MEMORY >> 20} MiB")
+    print(
+        f"bounds: a part estimated at <= {IN_PROCESS_SECONDS:g} s is grounded in-process; "
+        f"it may take <= {IN_PROCESS_MEMORY >> 20} MiB"
+    )
     print(f"{'records':>24} {'count':>6} {'estimate':>9} {'measured':>9} {'memory':>8}")
     context = multiprocessing.get_context("spawn")
     worst_ratio, worst_memory = 0.0, 0
@@ -78,8 +81,10 @@ def main() -> None:
             worst_ratio, worst_memory = max(worst_ratio, took / estimate), max(worst_memory, grown)
             shape = f"{kind}, {length} codes"
             print(f"{shape:>24} {count:>6} {estimate:>8.2f}s {took:>8.2f}s {grown / (1 << 20):>6.0f}MiB")
-    print(f"worst measured/estimate: {worst_ratio:.2f} (must be < 1); worst memory: {worst_memory / (1 << 20):.0f} MiB "
-          f"(must be < {IN_PROCESS_MEMORY >> 20})")
+    print(
+        f"worst measured/estimate: {worst_ratio:.2f} (must be < 1); worst memory: {worst_memory / (1 << 20):.0f} MiB "
+        f"(must be < {IN_PROCESS_MEMORY >> 20})"
+    )
 
 
 if __name__ == "__main__":

@@ -60,6 +60,7 @@ def partial_records(records: Sequence[str], file: str | None, system: System, en
 
 def _gave_up(record: Record, error: GaveUp | LimitExceeded) -> tuple[Any, str, bool]:
     """The answer for a record given up on: out of time before anything was found, or out of memory."""
+    document: dict[str, object]
     if isinstance(error, LimitExceeded):
         document = {"input": record.text(), "limit_exceeded": error.kind, "error": str(error)}
         hint = "a shorter record, fewer --max-add or a larger --memory-limit may help"
