@@ -13,6 +13,8 @@ of either is killed and forked again for the next call; the caller hears
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import multiprocessing
 import resource
 import signal
@@ -60,9 +62,24 @@ def cap_memory(memory_limit: int | None) -> None:
     """Cap this process's address space at what it holds now plus ``memory_limit`` bytes."""
     if memory_limit is None:
         return
+    _one_malloc_arena()
     loaded = address_space() or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     budget = loaded + memory_limit
     resource.setrlimit(resource.RLIMIT_AS, (budget, budget))
+
+
+def _one_malloc_arena() -> None:
+    """Have every thread allocate from the main malloc arena. glibc gives each new thread
+    (clingo solves in one) an arena that reserves 64 MiB of address space it mostly never
+    touches: under RLIMIT_AS that reservation alone could exceed a small memory limit."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.mallopt(_M_ARENA_MAX, 1)
+    except (OSError, AttributeError):  # not glibc: its allocator reserves no such arenas
+        pass
+
+
+_M_ARENA_MAX = -8  # glibc's malloc.h
 
 
 def _out_of_memory(error: BaseException) -> bool:
