@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+import nicelogic
 from nicelogic import Checker, RuleError
 from nicelogic.cli import main
 from nicelogic.complete import Completer
@@ -51,6 +52,8 @@ def test_the_library_check_of_a_record_that_grounds_without_end_rejects_it_and_g
     assert [(r.id, r.error.label if r.error else None) for r in report.records] == [("a", "limit"), ("b", None)]
     assert "MiB (--memory-limit)" in report.records[0].error.message  # type: ignore[union-attr]
     assert [v.rule for v in report.records[1].violations] == ["cross.rule"]
+    one = nicelogic.check("a: opcs V44.4", rules=[str(tmp_path / "cross")], time_limit=20, memory_limit=256 << 20)
+    assert one.records[0].error is not None and one.records[0].error.label == "limit"
     # the worker that ran out was replaced: the same checker goes on checking
     assert [v.rule for v in checker.check_record("c: opcs W37.1").violations] == ["cross.rule"]
     assert checker.check_record("d: opcs V44.4").error.label == "limit"  # type: ignore[union-attr]

@@ -386,9 +386,13 @@ def check(
     *,
     system: System | str = System.OPCS,
     tables: TableConfig | None = None,
+    time_limit: float | None = DEFAULT_TIME_LIMIT,
+    memory_limit: int | None = DEFAULT_MEMORY_LIMIT,
 ) -> Report:
-    """Check records with the given rule packs (all built-in packs by default)."""
-    return Checker(rules, tables=tables).check(records_or_text, system=system)
+    """Check records with the given rule packs (all built-in packs by default), each
+    grounding within ``time_limit`` seconds a batch and ``memory_limit`` bytes."""
+    checker = Checker(rules, tables=tables, time_limit=time_limit, memory_limit=memory_limit)
+    return checker.check(records_or_text, system=system)
 
 
 __all__ = ["Checker", "check"]
