@@ -16,6 +16,7 @@ import contextlib
 import ctypes
 import ctypes.util
 import multiprocessing
+import os
 import resource
 import signal
 from multiprocessing.connection import Connection
@@ -82,13 +83,29 @@ def _one_malloc_arena() -> None:
 _M_ARENA_MAX = -8  # glibc's malloc.h
 
 
+def _die_with_parent(parent: int) -> None:
+    """Ask Linux to kill this worker when the process that forked it dies, however it dies
+    (SIGKILL leaves it no time to stop its workers): a worker may be grounding without end."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: the worker ends when it next reads its pipe
+        pass
+    if os.getppid() != parent:  # it died before the request was made
+        os._exit(1)
+
+
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
 def _out_of_memory(error: BaseException) -> bool:
     # clingo reports a failed allocation as a RuntimeError naming std::bad_alloc
     return isinstance(error, MemoryError) or (isinstance(error, RuntimeError) and "bad_alloc" in str(error))
 
 
-def _serve(target: object, connection: Connection, other_end: Connection, memory_limit: int | None) -> None:
+def _serve(target: object, connection: Connection, other_end: Connection, memory_limit: int | None, parent: int) -> None:
     other_end.close()  # so that the parent's end closing is seen here as the end of input
+    _die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the process group; the parent decides
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     mark_worker()
@@ -118,16 +135,24 @@ class BoundedWorker:
         self._process: BaseProcess | None = None
         self._connection: Connection | None = None
 
+    @property
+    def pid(self) -> int | None:
+        """The worker process's id, while one runs."""
+        return self._process.pid if self._process is not None and self._process.is_alive() else None
+
     def call(self, method: str, *args: Any, timeout: float | None = None, **kwargs: Any) -> Any:
         connection = self._started()
-        connection.send((method, args, kwargs))
-        if not connection.poll(timeout):
-            self.stop()
-            raise LimitExceeded("time", timeout or 0.0)
         try:
+            connection.send((method, args, kwargs))
+            if not connection.poll(timeout):
+                self.stop()
+                raise LimitExceeded("time", timeout or 0.0)
             status, value = connection.recv()
         except (EOFError, OSError):  # killed: the kernel refused it memory beyond its cap
             status, value = "memory", None
+        except BaseException:  # interrupted while waiting: its answer would come to the next call
+            self.stop()
+            raise
         if status == "memory":
             self.stop()
             raise LimitExceeded("memory", self.memory_limit or 0)
@@ -141,7 +166,7 @@ class BoundedWorker:
         self.stop()
         ours, theirs = _FORK.Pipe()
         # daemonic: stopped when this process exits, however it exits
-        process = _FORK.Process(target=_serve, args=(self.target, theirs, ours, self.memory_limit), daemon=True)
+        process = _FORK.Process(target=_serve, args=(self.target, theirs, ours, self.memory_limit, os.getpid()), daemon=True)
         process.start()
         theirs.close()
         self._process, self._connection = process, ours

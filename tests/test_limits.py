@@ -5,6 +5,10 @@ Real packs that ground without end, real worker processes, real clingo."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -137,3 +141,62 @@ def test_a_completion_that_runs_out_of_memory_is_answered_and_the_rest_are_answe
     repaired = CliRunner().invoke(main, ["repair", big, "small: opcs V44.4 Y53.4", "--memory-limit", "64", "-f", "json"])
     out_of_memory, small_repair = json.loads(repaired.stdout)
     assert out_of_memory["limit_exceeded"] == "memory" and small_repair["count"] >= 1 and repaired.exit_code == 1
+
+
+# ----------------------------------------------------------------------- worker lifetime
+
+_HOLD_A_WORKER = """
+import sys, time
+from nicelogic import Checker
+checker = Checker([sys.argv[1]], time_limit=600, memory_limit=256 << 20)
+checker.check_record("a: opcs W37.1")  # a pack from elsewhere: checked in the worker
+print(checker._bounded.pid, flush=True)
+time.sleep(600)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a zombie is dead too: it waits only for its parent to read its status
+    return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+
+
+def test_a_worker_dies_with_the_process_that_forked_it_even_by_sigkill(tmp_path: Path) -> None:
+    pack = one_rule_pack(tmp_path / "cross", CROSS)
+    parent = subprocess.Popen([sys.executable, "-c", _HOLD_A_WORKER, str(pack)], stdout=subprocess.PIPE, text=True)
+    try:
+        worker = int(parent.stdout.readline())  # type: ignore[union-attr]
+        assert _alive(worker)
+        parent.send_signal(signal.SIGKILL)
+        parent.wait(10)
+        deadline = time.monotonic() + 10
+        while _alive(worker) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _alive(worker)
+    finally:
+        parent.kill()
+
+
+def test_a_call_interrupted_while_waiting_leaves_no_stale_answer(tmp_path: Path) -> None:
+    """Ctrl-C while the worker grounds: the worker is stopped, so that its late answer (for
+    one record) cannot be taken for the next call's (two records)."""
+    pack = one_rule_pack(tmp_path / "slow", SLOW.replace("10000", "6000").replace("20001", "6001"))
+    checker = Checker([str(pack)], time_limit=30, memory_limit=256 << 20)
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.3)
+        with pytest.raises(KeyboardInterrupt):
+            checker.check_record("first: opcs V44.4")
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert checker._bounded is not None and checker._bounded.pid is None  # stopped
+    report = checker.check("s1: opcs W37.1\ns2: opcs W37.1 Z94.1")
+    assert [(r.id, [v.rule for v in r.violations]) for r in report.records] == [("s1", ["slow.rule"]), ("s2", ["slow.rule"])]
