@@ -44,7 +44,7 @@ DEFAULT_CACHE = 200_000
 # (their rules join codes pairwise): seconds per record, and per squared section length,
 # an upper bound measured by benchmarks/worst_batch.py (CPT pairs cost most: NCCI edits).
 _RECORD_SECONDS = 0.0007
-_SQUARED_SECONDS = {System.CPT: 0.00002, System.OPCS: 0.000003, System.ICD10: 0.000003}
+_SQUARED_SECONDS = {System.CPT: 0.000025, System.OPCS: 0.000003, System.ICD10: 0.000003}
 # A part of a batch estimated to take at most this long is grounded in this process (when
 # the time limit is at least twice as long, and the memory limit at least IN_PROCESS_MEMORY,
 # which bounds what such a grounding takes, measured by the same benchmark); anything larger,
