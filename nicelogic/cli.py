@@ -104,6 +104,26 @@ def _table_options(function):  # type: ignore[no-untyped-def]
     return function
 
 
+def _limit_options(function):  # type: ignore[no-untyped-def]
+    """--time-limit and --memory-limit of the commands that ground rule packs over records."""
+    function = click.option(
+        "--memory-limit", "memory_mib", type=click.IntRange(min=64), default=DEFAULT_MEMORY_LIMIT >> 20, show_default=True,
+        help="MiB a worker process may take over what it holds loaded.",
+    )(function)  # fmt: skip
+    return click.option(
+        "--time-limit", "batch_seconds", type=click.FloatRange(min=0.1), default=DEFAULT_BATCH_SECONDS, show_default=True,
+        help="Seconds for grounding and solving a batch of records; past it they are checked one by one, and a record "
+        "that still takes longer is rejected.",
+    )(function)  # fmt: skip
+
+
+def _encoding_option(function):  # type: ignore[no-untyped-def]
+    return click.option(
+        "--encoding", default="utf-8", show_default=True, metavar="NAME",
+        help="Encoding of the input files (latin-1, cp1252, ...); a record with bytes that are not text in it is rejected.",
+    )(function)  # fmt: skip
+
+
 def _table_config(opcs_file: Path | None, icd10_file: Path | None, ncci_dir: Path | None, ncci_setting: str) -> TableConfig:
     return TableConfig(opcs_file, icd10_file, ncci_dir, ncci_setting)
 
@@ -220,19 +240,11 @@ def main(ctx: click.Context, config_path: Path | None, isolated: bool) -> None:
     help="Input format (auto: by file extension).",
 )
 @click.option("--id-column", metavar="NAME", help="Record id column of CSV/TSV input (default EPIKEY, else the line number).")
+@_encoding_option
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, help="Worker processes for large inputs (0: one per core).")
 @click.option("--max-codes", type=click.IntRange(min=1), default=MAX_CODES, show_default=True,
               help="Reject a record with more codes than this in one section.")  # fmt: skip
-@click.option(
-    "--time-limit",
-    "batch_seconds",
-    type=click.FloatRange(min=0.1),
-    default=DEFAULT_BATCH_SECONDS,
-    show_default=True,
-    help="Seconds a worker may take for a batch; past it records are rejected one by one.",
-)
-@click.option("--memory-limit", "memory_mib", type=click.IntRange(min=64), default=DEFAULT_MEMORY_LIMIT >> 20,
-              show_default=True, help="MiB a worker may take over what it holds loaded.")  # fmt: skip
+@_limit_options
 @_table_options
 @click.option("--fail-on-warning", is_flag=True, help="Exit 1 when any warning is reported, too.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when records are invalid or rejected (2 still means unusable).")
@@ -245,15 +257,15 @@ def main(ctx: click.Context, config_path: Path | None, isolated: bool) -> None:
 def check(
     files: tuple[str, ...], records: tuple[str, ...], rules: tuple[str, ...], select: tuple[str, ...],
     ignore: tuple[str, ...], fmt: str, output: str | None, system: str, input_format: str, id_column: str | None,
-    jobs: int, max_codes: int, batch_seconds: float, memory_mib: int, opcs_file: Path | None, icd10_file: Path | None,
-    ncci_dir: Path | None, ncci_setting: str,
+    encoding: str, jobs: int, max_codes: int, batch_seconds: float, memory_mib: int, opcs_file: Path | None,
+    icd10_file: Path | None, ncci_dir: Path | None, ncci_setting: str,
     fail_on_warning: bool, exit_zero: bool, statistics: bool, quiet: bool, color: str, progress: bool | None,
     explain: bool,
 ) -> None:  # fmt: skip
     """Check every record in FILES (text, CSV/TSV extracts, JSON Lines; - for standard input)."""
     request = CheckRequest(
         files, records, fmt, output, System.from_name(system), input_format, id_column, statistics, quiet, color,
-        progress, fail_on_warning, exit_zero,
+        progress, fail_on_warning, exit_zero, encoding,
     )  # fmt: skip
     validate(request)
     signal.signal(signal.SIGTERM, _terminated)
@@ -341,10 +353,10 @@ def completion(shell: str) -> None:
 
 
 def _completer(
-    rules: tuple[str, ...], max_add: int, candidates: tuple[str, ...], tables: TableConfig, time_limit: float
+    rules: tuple[str, ...], max_add: int, candidates: tuple[str, ...], tables: TableConfig, time_limit: float, memory_mib: int
 ) -> Completer:
     checker = Checker(_selected_packs(rules), tables=tables)
-    return Completer(checker, max_add=max_add, extra_candidates=candidates, time_limit=time_limit)
+    return Completer(checker, max_add=max_add, extra_candidates=candidates, time_limit=time_limit, memory_limit=memory_mib << 20)
 
 
 def _completion_options(function):  # type: ignore[no-untyped-def]
@@ -355,13 +367,16 @@ def _completion_options(function):  # type: ignore[no-untyped-def]
         click.option("--max-add", type=click.IntRange(0, 12), default=4, show_default=True,
                      help="At most this many codes are added."),
         click.option("--time-limit", type=click.FloatRange(min=0.1), default=DEFAULT_TIME_LIMIT, show_default=True,
-                     help="Seconds of solving for one record before giving up with a reason."),
+                     help="Seconds of grounding and solving for one record before giving up with what was found."),
+        click.option("--memory-limit", "memory_mib", type=click.IntRange(min=64), default=DEFAULT_MEMORY_LIMIT >> 20,
+                     show_default=True, help="MiB the worker process answering a record may take over what it holds loaded."),
         click.option("--limit", type=click.IntRange(min=1), default=10, show_default=True, help="How many to print."),
         click.option("--count-limit", type=click.IntRange(min=1), default=2000, show_default=True,
                      help="Stop counting there and report N+."),
         click.option("--candidates", multiple=True, metavar="CODES",
                      help="Extra categories, codes or OPCS-4 chapter letters that may be added (comma-separated)."),
         click.option("--system", type=click.Choice(list(SYSTEM_KEYWORDS)), default="opcs", show_default=True),
+        _encoding_option,
         click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True),
     ]  # fmt: skip
     for option in reversed(options):
@@ -385,17 +400,17 @@ def _split(values: tuple[str, ...]) -> tuple[str, ...]:
 @click.option("--must", is_flag=True, help="The codes that appear in every valid completion.")
 @_usage_errors
 def complete(
-    records: tuple[str, ...], file: str | None, max_add: int, time_limit: float, limit: int, count_limit: int,
-    candidates: tuple[str, ...],
+    records: tuple[str, ...], file: str | None, max_add: int, time_limit: float, memory_mib: int, limit: int, count_limit: int,
+    candidates: tuple[str, ...], encoding: str,
     system: str, fmt: str, rules: tuple[str, ...], opcs_file: Path | None, icd10_file: Path | None, ncci_dir: Path | None,
     ncci_setting: str, minimal: bool, grouped: bool | None, may: bool, must: bool,
 ) -> None:  # fmt: skip
     """Valid completions of partial records (RECORD like "opcs V44.4" or "ep1: V44.4; icd M80.0")."""
     tables = _table_config(opcs_file, icd10_file, ncci_dir, ncci_setting)
-    completer = _completer(rules, max_add, _split(candidates), tables, time_limit)
+    completer = _completer(rules, max_add, _split(candidates), tables, time_limit, memory_mib)
     view = grouped if grouped is not None else fmt == "text"
     answers = complete_records(
-        completer, partial_records(records, file, System.from_name(system)),
+        completer, partial_records(records, file, System.from_name(system), encoding),
         minimal=minimal, grouped=view, may=may, must=must, limit=limit, count_limit=count_limit,
     )  # fmt: skip
     _emit(answers, fmt)
@@ -405,15 +420,15 @@ def complete(
 @_completion_options
 @_usage_errors
 def repair(
-    records: tuple[str, ...], file: str | None, max_add: int, time_limit: float, limit: int, count_limit: int,
-    candidates: tuple[str, ...],
+    records: tuple[str, ...], file: str | None, max_add: int, time_limit: float, memory_mib: int, limit: int, count_limit: int,
+    candidates: tuple[str, ...], encoding: str,
     system: str, fmt: str, rules: tuple[str, ...], opcs_file: Path | None, icd10_file: Path | None, ncci_dir: Path | None,
     ncci_setting: str,
 ) -> None:  # fmt: skip
     """The smallest edits (insert, delete, move, replace by a sibling code) that make records valid."""
     tables = _table_config(opcs_file, icd10_file, ncci_dir, ncci_setting)
-    completer = _completer(rules, max_add, _split(candidates), tables, time_limit)
-    partial = partial_records(records, file, System.from_name(system))
+    completer = _completer(rules, max_add, _split(candidates), tables, time_limit, memory_mib)
+    partial = partial_records(records, file, System.from_name(system), encoding)
     _emit(repair_records(completer, partial, limit=limit, count_limit=count_limit), fmt)
 
 
@@ -443,11 +458,12 @@ def _emit(answers: Answers, fmt: str) -> None:
 @click.option("--mutation-threshold", type=click.FloatRange(0, 100),
               help="Fail when a pack's mutation score is below this (percent); implies --mutate.")  # fmt: skip
 @click.option("--jobs", "-j", type=click.IntRange(1), help="Worker processes for --mutate (default: one per core).")
+@_limit_options
 @_usage_errors
 def test_command(
     paths: tuple[str, ...], rules: tuple[str, ...], opcs_file: Path | None, icd10_file: Path | None, ncci_dir: Path | None,
     ncci_setting: str, pattern: str | None, fmt: str, coverage: bool, coverage_threshold: float | None, strict: bool,
-    verbose: bool, mutate: bool, mutation_threshold: float | None, jobs: int | None,
+    verbose: bool, mutate: bool, mutation_threshold: float | None, jobs: int | None, batch_seconds: float, memory_mib: int,
 ) -> None:  # fmt: skip
     """Run annotated record files (default: the tests/ folders of the packs)."""
     from nicelogic.authoring.testing import run_tests
@@ -465,7 +481,10 @@ def test_command(
         sys.exit(0 if mutation.ok(mutation_threshold) else 1)
 
     tables = _table_config(opcs_file, icd10_file, ncci_dir, ncci_setting)
-    run = run_tests(paths, rules=rules or None, pattern=pattern, tables=tables, strict=strict)
+    run = run_tests(
+        paths, rules=rules or None, pattern=pattern, tables=tables, strict=strict, time_limit=batch_seconds,
+        memory_limit=memory_mib << 20,
+    )  # fmt: skip
     output = {"json": report.as_json, "junit": report.junit, "tap": report.tap}.get(fmt)
     click.echo(output(run) if output else report.text(run, verbose, coverage or coverage_threshold is not None))
     sys.exit(0 if run.ok(coverage_threshold) else 1)
@@ -476,15 +495,17 @@ def test_command(
 @_table_options
 @click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--quiet", "-q", is_flag=True, help="Errors only, without the information on ranges.")
+@_limit_options
 @_usage_errors
 def lint_command(
     packs: tuple[str, ...], opcs_file: Path | None, icd10_file: Path | None, ncci_dir: Path | None, ncci_setting: str,
-    fmt: str, quiet: bool,
+    fmt: str, quiet: bool, batch_seconds: float, memory_mib: int,
 ) -> None:  # fmt: skip
     """Find what silently breaks rule packs (default: every built-in pack)."""
     from nicelogic.authoring.lint import lint
 
-    findings = lint(packs or None, _table_config(opcs_file, icd10_file, ncci_dir, ncci_setting))
+    tables = _table_config(opcs_file, icd10_file, ncci_dir, ncci_setting)
+    findings = lint(packs or None, tables, time_limit=batch_seconds, memory_limit=memory_mib << 20)
     shown = [f for f in findings if not (quiet and f.level != "error")]
     click.echo(lint_json(shown) if fmt == "json" else lint_text(findings, shown))
     sys.exit(1 if any(f.level == "error" for f in findings) else 0)

@@ -50,6 +50,9 @@ class RuleError(Exception):
             where += f":{part}" if where and part is not None else ""
         super().__init__(f"{where}: {message}" if where else message)
 
+    def __reduce__(self) -> tuple[type, tuple[object, ...]]:  # across a worker's pipe, whole
+        return (RuleError, (self.message, self.file, self.line, self.column))
+
 
 class CaseError(Exception):
     """An annotation in a case file that cannot be read, with file and line."""
@@ -69,3 +72,24 @@ class GaveUp(Exception):
     def __init__(self, seconds: float) -> None:
         super().__init__(f"gave up after {seconds:g} s (--time-limit)")
         self.seconds = seconds
+
+    def __reduce__(self) -> tuple[type, tuple[object, ...]]:
+        return (GaveUp, (self.seconds,))
+
+
+class LimitExceeded(Exception):
+    """Work that ran out of its time (``kind`` "time", ``limit`` in seconds) or memory
+    (``kind`` "memory", ``limit`` in bytes) in a bounded worker process, which was stopped."""
+
+    def __init__(self, kind: str, limit: float) -> None:
+        if kind == "time":
+            shown = f"took more than {limit:g} s (--time-limit)"
+        else:
+            shown = f"took more than {int(limit) >> 20:,} MiB (--memory-limit)" if limit else "ran out of memory"
+        super().__init__(f"limit exceeded: {shown}")
+        self.what = shown
+        self.kind = kind
+        self.limit = limit
+
+    def __reduce__(self) -> tuple[type, tuple[object, ...]]:
+        return (LimitExceeded, (self.kind, self.limit))

@@ -7,13 +7,14 @@ forgets a program part added to a long-lived one).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import clingo
 
 from nicelogic.asp.facts import bind_form
-from nicelogic.errors import RuleError
+from nicelogic.errors import LimitExceeded, RuleError
 from nicelogic.resources import logic_dir
 from nicelogic.rules.packs import RuleSet
 
@@ -70,12 +71,32 @@ def _finding(symbol: clingo.Symbol) -> tuple[int, Finding]:
 APPLICABILITY = tuple(sorted((logic_dir() / "applicability").glob("*.lp")))
 
 
+def _models(handle: clingo.SolveHandle, time_limit: float | None) -> Iterator[clingo.Model]:
+    """The models of a solve; with a time limit, the solve runs in clingo's own thread and
+    is cancelled when the limit is reached."""
+    if time_limit is None:
+        yield from handle
+        return
+    deadline = time.monotonic() + time_limit
+    while True:
+        handle.resume()
+        if not handle.wait(max(0.0, deadline - time.monotonic())):
+            handle.cancel()
+            raise LimitExceeded("time", time_limit)
+        model = handle.model()
+        if model is None:
+            return
+        yield model
+
+
 def solve_forms(
-    ruleset: RuleSet, forms: Sequence[str], table_facts: str = "", *, applicability: bool = False
-) -> list[tuple[Finding, ...]]:
+    ruleset: RuleSet, forms: Sequence[str], table_facts: str = "", *, applicability: bool = False,
+    time_limit: float | None = None,
+) -> list[tuple[Finding, ...]]:  # fmt: skip
     """The findings for each record form, in order, from one grounding of all of them
     together with the table facts for their codes; with ``applicability``, also where
-    each rule applies."""
+    each rule applies. The solve is cancelled after ``time_limit`` seconds
+    (:class:`LimitExceeded`); the grounding is bounded by what the caller lets in."""
     if not forms:
         return []
     ctl = clingo.Control(["--warn=none"])
@@ -90,8 +111,8 @@ def solve_forms(
     ctl.ground([("base", [])])
     found: list[set[Finding]] = [set() for _ in forms]
     models = 0
-    with ctl.solve(yield_=True) as handle:
-        for model in handle:
+    with ctl.solve(yield_=True, async_=time_limit is not None) as handle:
+        for model in _models(handle, time_limit):
             models += 1
             if models > 1:
                 break

@@ -76,7 +76,7 @@ def evaluate(case: Case, result: RecordResult, ruleset: RuleSet, strict: bool = 
 def run_cases(checker: Checker, cases: Sequence[Case], strict: bool = False) -> list[CaseResult]:
     """Check every case's record (text, or a JSON object on one line) and compare."""
     items = [line_item(case.text, case.source, case.line) for case in cases]  # cases are record lines: never None
-    results = list(checker.iter_check(item for item in items if item is not None))
+    results = list(checker.check_items(item for item in items if item is not None))  # under the checker's limits
     completers: dict[tuple[str, ...], object] = {}
     out = []
     for case, result in zip(cases, results, strict=True):

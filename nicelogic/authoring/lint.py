@@ -23,6 +23,7 @@ from nicelogic.asp.applicability import derive as derive_applies
 from nicelogic.asp.facts import SECTION_PREDICATES
 from nicelogic.asp.syntax import atoms_of, name_and_arity, statements, strings_of
 from nicelogic.asp.vocabulary import vocabulary
+from nicelogic.bounded import DEFAULT_MEMORY_LIMIT, DEFAULT_TIME_LIMIT
 from nicelogic.errors import RuleError
 from nicelogic.resources import shown_path
 from nicelogic.rules.cases import load_cases
@@ -207,8 +208,15 @@ def _predicates(statements: Sequence[_Statement], library: Sequence[_Statement],
     return findings
 
 
-def lint(selection: Iterable[str] | None = None, tables: TableConfig | None = None) -> list[LintFinding]:
-    """Lint the selected packs (every built-in pack by default) against the loaded tables."""
+def lint(
+    selection: Iterable[str] | None = None,
+    tables: TableConfig | None = None,
+    *,
+    time_limit: float | None = DEFAULT_TIME_LIMIT,
+    memory_limit: int | None = DEFAULT_MEMORY_LIMIT,
+) -> list[LintFinding]:
+    """Lint the selected packs (every built-in pack by default) against the loaded tables;
+    packs that are not built in are grounded in a worker process within the limits."""
     loaded = load_tables(tables or TableConfig())
     findings: list[LintFinding] = []
     library = [s for path in library_files() for s in _statements(path)]
@@ -234,7 +242,7 @@ def lint(selection: Iterable[str] | None = None, tables: TableConfig | None = No
             findings += _relation_rows(table, loaded, cpt_known)
     if not findings or all(f.level != "error" or f.code != "pack" for f in findings):
         try:
-            load_rules([str(f) for f in folders])  # across packs: duplicate ids, grounding
+            load_rules([str(f) for f in folders], time_limit=time_limit, memory_limit=memory_limit)  # duplicate ids, grounding
         except RuleError as exc:
             findings.append(_from_error(exc, folders[0] / "pack.toml"))
     # the library's own definitions are judged when every built-in pack is linted together

@@ -29,6 +29,7 @@ import clingo
 from nicelogic.authoring.cases import run_cases
 from nicelogic.authoring.mutation import OPERATORS, Dormancy, Mutant, Siblings, pack_mutants, violation_predicates
 from nicelogic.authoring.testing import case_selection, discover, file_cases, file_tables
+from nicelogic.bounded import mark_worker
 from nicelogic.checking.checker import Checker
 from nicelogic.errors import CaseError
 from nicelogic.rules.cases import Case
@@ -198,6 +199,7 @@ def _limit_memory(extra_mb: int) -> None:
 
 
 def _serve(conn: Connection, specs: tuple[_UnitSpec, ...], tables: TableConfig, pattern: str | None, memory_mb: int) -> None:
+    mark_worker()  # this process is bounded by the pool (time) and its address space: it grounds every mutant itself
     try:
         units = [_load(spec, tables, pattern) for spec in specs]
     except Exception as exc:  # noqa: BLE001 - reported to the parent, which stops the run

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nicelogic.authoring.cases import CaseResult, run_cases
+from nicelogic.bounded import DEFAULT_MEMORY_LIMIT, DEFAULT_TIME_LIMIT
 from nicelogic.checking.checker import Checker
 from nicelogic.errors import CaseError
 from nicelogic.resources import shown_path
@@ -201,7 +202,11 @@ def run_tests(
     pattern: str | None = None,
     tables: TableConfig | None = None,
     strict: bool = False,
+    time_limit: float | None = DEFAULT_TIME_LIMIT,
+    memory_limit: int | None = DEFAULT_MEMORY_LIMIT,
 ) -> TestRun:
+    """Run the case files under ``paths`` (seconds a batch and bytes a worker bound every
+    grounding of a pack that is not built in)."""
     files = discover(paths, rules)
     checkers: dict[tuple[tuple[str, ...], TableConfig | None], Checker] = {}
     results: list[CaseResult] = []
@@ -221,7 +226,10 @@ def run_tests(
             own_tables = file_tables(path, tables)
             key = (selection, own_tables)
             if key not in checkers:
-                checkers[key] = Checker(list(selection) or None, tables=own_tables, applicability=True)
+                checkers[key] = Checker(
+                    list(selection) or None, tables=own_tables, applicability=True, time_limit=time_limit,
+                    memory_limit=memory_limit,
+                )  # fmt: skip
             checker = checkers[key]
             outcomes = run_cases(checker, file_cases(path, checker, pattern), strict)
         except (CaseError, ValueError) as exc:

@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from itertools import islice
+from itertools import chain, islice
 from typing import Any
 
 from nicelogic.asp.facts import AttributeScope, record_form, wanted_attributes
 from nicelogic.asp.solve import Finding, solve_forms
+from nicelogic.bounded import DEFAULT_MEMORY_LIMIT, DEFAULT_TIME_LIMIT, BoundedWorker, in_worker
 from nicelogic.checking.diagnostics import ENGINE_RULES, UNUSED_WAIVER
-from nicelogic.checking.parallel import check_in_workers
+from nicelogic.checking.parallel import check_in_workers, exceeded
 from nicelogic.checking.violations import merge_restated, unused_waiver, violation
-from nicelogic.errors import InputProblem
+from nicelogic.errors import InputProblem, LimitExceeded
 from nicelogic.input.adapt import as_input
 from nicelogic.input.grammar import RecordParser
 from nicelogic.input.items import InputLine, Rejected
@@ -38,8 +40,23 @@ from nicelogic.tables import CodeTables, TableConfig, load_tables
 DEFAULT_BATCH = 2000
 DEFAULT_CHUNK = 5000
 DEFAULT_CACHE = 200_000
-DEFAULT_TIME_LIMIT = 10.0  # seconds for a batch of records in a worker
-DEFAULT_MEMORY_LIMIT = 1 << 30  # bytes a worker may take over what it holds once loaded
+# Grounding and solving with the built-in packs grows with the square of a section's length
+# (their rules join codes pairwise): seconds per record, and per squared section length,
+# an upper bound measured by benchmarks/worst_batch.py (CPT pairs cost most: NCCI edits).
+_RECORD_SECONDS = 0.0007
+_SQUARED_SECONDS = {System.CPT: 0.000025, System.OPCS: 0.000003, System.ICD10: 0.000003}
+# A part of a batch estimated to take at most this long is grounded in this process (when
+# the time limit is at least twice as long, and the memory limit at least IN_PROCESS_MEMORY,
+# which bounds what such a grounding takes, measured by the same benchmark); anything larger,
+# and every pack that is not built in, is grounded in the bounded worker process.
+IN_PROCESS_SECONDS = 1.0
+IN_PROCESS_MEMORY = 256 << 20
+# The worker cancels its own solve at the time limit; past it by this much, grounding is
+# taking too long, and the worker is stopped.
+WORKER_GRACE = 1.0
+
+# the findings of a record form, or the limit it exceeded
+_Verdict = tuple[Finding, ...] | LimitExceeded
 
 
 class Checker:
@@ -70,7 +87,9 @@ class Checker:
     ) -> None:
         self.folders = tuple(resolve_selection(rules))
         # a worker is handed the rule set its parent loaded and validated: never re-read
-        self.ruleset: RuleSet = ruleset or load_rules([str(f) for f in self.folders])
+        self.ruleset: RuleSet = ruleset or load_rules(
+            [str(f) for f in self.folders], time_limit=time_limit, memory_limit=memory_limit
+        )
         self.explain = explain
         self.table_config = tables or TableConfig()
         self.tables: CodeTables = load_tables(self.table_config)
@@ -93,6 +112,7 @@ class Checker:
         self._cache: dict[str, tuple[Finding, ...]] = {}
         self._forms: dict[tuple[object, ...], str] = {}
         self._parser: RecordParser | None = None
+        self._bounded: BoundedWorker | None = None
 
     def with_program(self, program: str) -> Checker:
         """A checker sharing these packs' metadata and the loaded tables but running other
@@ -100,6 +120,7 @@ class Checker:
         variant = copy.copy(self)
         variant.ruleset = dataclasses.replace(self.ruleset, program=program)
         variant._cache = {}
+        variant._bounded = None
         return variant
 
     def worker_options(self) -> dict[str, Any]:
@@ -133,7 +154,7 @@ class Checker:
         :class:`Record` objects, JSON-shaped dicts or text lines."""
         counter = SummaryCounter()
         results = []
-        for result in self.iter_check(as_input(records_or_text, System(system), source)):
+        for result in self.check_items(as_input(records_or_text, System(system), source)):
             counter.add(result)
             results.append(result)
         return Report(tuple(results), counter.summary())
@@ -141,13 +162,15 @@ class Checker:
     def check_record(self, record: Record | str | Mapping[str, object], *, system: System | str = System.OPCS) -> RecordResult:
         """Check one record (a :class:`Record`, one line of text, or a JSON-shaped dict)."""
         items = record if isinstance(record, str) else [record]
-        results = list(self.iter_check(as_input(items, System(system), "<input>")))
+        results = list(self.check_items(as_input(items, System(system), "<input>")))
         if len(results) != 1:
             raise ValueError("check_record takes exactly one record (the text held none, or several lines)")
         return results[0]
 
     def iter_check(self, items: Iterable[InputLine | TableRow | Record]) -> Iterator[RecordResult]:
-        """Check a stream of records in this process, batch by batch, in order."""
+        """Check a stream of records batch by batch, in order, under the time and memory
+        limits (see :meth:`_solve`); a record that exceeds them alone is rejected with
+        "limit exceeded"."""
         iterator = iter(items)
         while batch := list(islice(iterator, self.batch_size)):
             yield from self._check_batch(batch)
@@ -161,31 +184,36 @@ class Checker:
         id_column: str | None = None,
         chunk_size: int = DEFAULT_CHUNK,
         position: ReadPosition | None = None,
+        encoding: str = "utf-8",
     ) -> Iterator[RecordResult]:
         """Check every record of the given files (``-`` for standard input), in order.
 
         Inputs larger than one chunk are spread over ``jobs`` worker processes.
-        ``position`` follows how far through the files the checked records are.
+        ``position`` follows how far through the files the checked records are;
+        ``encoding`` is the files' (strict UTF-8 by default: a record holding bytes that
+        are not text in it is rejected, naming the byte and its offset).
         """
-        yield from self.check_items(read_inputs(paths, input_format, system, id_column, position), chunk_size=chunk_size)
+        items = read_inputs(paths, input_format, system, id_column, position, encoding)
+        yield from self.check_items(items, chunk_size=chunk_size)
 
     def check_items(
         self, items: Iterable[InputLine | TableRow | Record], *, chunk_size: int = DEFAULT_CHUNK
     ) -> Iterator[RecordResult]:
         """Check a stream of input items in order, on ``jobs`` worker processes when it
-        holds more than one chunk. Packs other than the built-in ones always run in worker
-        processes, under the time and memory limits, however small the input: a pack is
-        data from somewhere else, and may ground without end."""
+        holds more than one chunk, each grounding and solve under the time and memory limits."""
         iterator = iter(items)
         first = list(islice(iterator, chunk_size))
-        bounded = not self.builtin and (self.time_limit is not None or self.memory_limit is not None)
-        if (self.jobs == 1 or len(first) < chunk_size) and not bounded:
-            yield from self.iter_check(first)
-            yield from self.iter_check(iterator)
-            return
-        yield from check_in_workers(self, first, iterator, chunk_size)
+        if self.jobs > 1 and len(first) >= chunk_size:
+            yield from check_in_workers(self, first, iterator, chunk_size)
+        else:
+            yield from self.iter_check(chain(first, iterator))
 
-    @property
+    def close(self) -> None:
+        """Stop this checker's bounded worker process, if it started one (it stops with this process anyway)."""
+        if self._bounded is not None:
+            self._bounded.stop()
+
+    @functools.cached_property
     def builtin(self) -> bool:
         """Whether every selected pack is one of those shipped (and tested) with nicelogic."""
         shipped = logic_dir().resolve()
@@ -205,10 +233,12 @@ class Checker:
         for entry, form in zip(parsed, forms, strict=True):
             if isinstance(entry, Rejected):
                 results.append(RecordResult(entry.id, entry.line, entry.source, error=entry.error))
+            elif isinstance(verdict := verdicts[form or ""], LimitExceeded):
+                results.append(exceeded(self, entry, verdict))
             else:
                 assert form is not None
                 order = {system.value: n for n, (system, _) in enumerate(entry.sections)}
-                judged = [f for f in verdicts[form] if self._packs[self.ruleset.rules[f.rule].pack].in_force(entry.date)]
+                judged = [f for f in verdict if self._packs[self.ruleset.rules[f.rule].pack].in_force(entry.date)]
                 findings = sorted(judged, key=lambda f: (order.get(f.section, 99), f.positions or (1 << 30,), f.rule))
                 unknown = [w for w in entry.waivers if not matched(w, self._known_rules)]
                 if unknown:
@@ -253,24 +283,106 @@ class Checker:
             form = self._forms[key] = record_form(record, self._scope)
         return form
 
-    def _verdicts(self, forms: Mapping[str, Record]) -> dict[str, tuple[Finding, ...]]:
+    def _verdicts(self, forms: Mapping[str, Record]) -> dict[str, _Verdict]:
         """Findings for each distinct form (given with one record that has it): from the
-        cache, or solved together now with the table facts for their codes."""
-        known = {form: self._cache[form] for form in forms if form in self._cache}
+        cache, or solved together now with the table facts for their codes; a form that
+        exceeds a limit even alone gets the :class:`LimitExceeded` instead (never cached)."""
+        known: dict[str, _Verdict] = {form: self._cache[form] for form in forms if form in self._cache}
         missing = sorted(forms.keys() - known.keys())
         for start in range(0, len(missing), self.batch_size):
             part = missing[start : start + self.batch_size]
-            codes: dict[System, set[str]] = {}
-            for form in part:
-                for system, section in forms[form].sections:
-                    codes.setdefault(system, set()).update(code.value for code in section)
-            solved = solve_forms(self.ruleset, part, self.tables.facts(codes), applicability=self.applicability)
-            known.update(zip(part, solved, strict=True))
-        if self.cache_size > 0 and missing:
-            if len(self._cache) + len(missing) > self.cache_size:
+            known.update(zip(part, self._solve(part, forms), strict=True))
+        solved = [form for form in missing if not isinstance(known[form], LimitExceeded)]
+        if self.cache_size > 0 and solved:
+            if len(self._cache) + len(solved) > self.cache_size:
                 self._cache.clear()  # hospital data repeats: a cold restart refills quickly
-            self._cache.update((form, known[form]) for form in missing)
+            self._cache.update((form, known[form]) for form in solved)  # type: ignore[misc]
         return known
+
+    # ------------------------------------------------------------------ bounded solving
+
+    def _solve(self, part: list[str], forms: Mapping[str, Record]) -> list[_Verdict]:
+        """The findings of each form, under the limits. Records are grounded in this process
+        in pieces whose grounding is known to keep well within them (:meth:`here_budget`),
+        the rest in the bounded worker process."""
+        budget = self.here_budget()
+        if budget is None:
+            return self._solve_bounded(part, forms, here=True)
+        pieces: list[list[str]] = [[]]
+        cost = 0.0
+        elsewhere: list[str] = []
+        for form in part:
+            weight = grounding_cost(forms[form])
+            if weight > budget:
+                elsewhere.append(form)
+                continue
+            if cost + weight > budget:
+                pieces.append([])
+                cost = 0.0
+            pieces[-1].append(form)
+            cost += weight
+        found: dict[str, _Verdict] = {}
+        for piece in pieces:
+            found.update(zip(piece, self._solve_bounded(piece, forms, here=True), strict=True))
+        found.update(zip(elsewhere, self._solve_bounded(elsewhere, forms, here=False), strict=True))
+        return [found[form] for form in part]
+
+    def _solve_bounded(self, part: list[str], forms: Mapping[str, Record], *, here: bool) -> list[_Verdict]:
+        """Solve a part together; when it exceeds a limit, form by form."""
+        if not part:
+            return []
+        try:
+            return list(self._solve_part(part, forms, here))
+        except LimitExceeded as error:
+            if len(part) == 1:
+                return [error]
+        out: list[_Verdict] = []
+        for form in part:
+            try:
+                out += self._solve_part([form], forms, here)
+            except LimitExceeded as error:
+                out.append(error)
+        return out
+
+    def _solve_part(self, part: list[str], forms: Mapping[str, Record], here: bool) -> list[tuple[Finding, ...]]:
+        codes: dict[System, set[str]] = {}
+        for form in part:
+            for system, section in forms[form].sections:
+                codes.setdefault(system, set()).update(code.value for code in section)
+        if here:
+            return self.solve_codes(part, codes)
+        if self._bounded is None:
+            self._bounded = BoundedWorker(self, self.memory_limit)
+        # the worker cancels its own solve at the limit; the grace is for grounding, which it cannot
+        timeout = None if self.time_limit is None else self.time_limit + WORKER_GRACE
+        try:
+            solved: list[tuple[Finding, ...]] = self._bounded.call("solve_codes", part, codes, timeout=timeout)
+        except LimitExceeded as error:
+            raise LimitExceeded("time", self.time_limit or 0.0) if error.kind == "time" else error from None
+        return solved
+
+    def solve_codes(self, part: list[str], codes: Mapping[System, set[str]]) -> list[tuple[Finding, ...]]:
+        """Ground and solve record forms in this process, with the table facts for their
+        codes; the solve is cancelled at the time limit."""
+        facts = self.tables.facts(codes)
+        return solve_forms(self.ruleset, part, facts, applicability=self.applicability, time_limit=self.time_limit)
+
+    def here_budget(self) -> float | None:
+        """How many seconds of grounding (estimated by :func:`grounding_cost`) one piece
+        may cost to be grounded in this process: ``None`` for no bound (no limits are set,
+        or this process is itself a bounded worker), 0 when nothing may (a pack that is not
+        built in, or a memory limit under what such a piece can take). The time limit is
+        kept at least twice what a piece may cost (docs/architecture.md, "Limits")."""
+        if in_worker() or (self.time_limit is None and self.memory_limit is None):
+            return None
+        if not self.builtin or (self.memory_limit is not None and self.memory_limit < IN_PROCESS_MEMORY):
+            return 0.0
+        return IN_PROCESS_SECONDS if self.time_limit is None else min(IN_PROCESS_SECONDS, self.time_limit / 2)
+
+
+def grounding_cost(record: Record) -> float:
+    """Seconds grounding and solving this record with the built-in packs takes at most."""
+    return _RECORD_SECONDS + sum(_SQUARED_SECONDS.get(system, 0.00002) * len(codes) ** 2 for system, codes in record.sections)
 
 
 def check(
@@ -279,9 +391,13 @@ def check(
     *,
     system: System | str = System.OPCS,
     tables: TableConfig | None = None,
+    time_limit: float | None = DEFAULT_TIME_LIMIT,
+    memory_limit: int | None = DEFAULT_MEMORY_LIMIT,
 ) -> Report:
-    """Check records with the given rule packs (all built-in packs by default)."""
-    return Checker(rules, tables=tables).check(records_or_text, system=system)
+    """Check records with the given rule packs (all built-in packs by default), each
+    grounding within ``time_limit`` seconds a batch and ``memory_limit`` bytes."""
+    checker = Checker(rules, tables=tables, time_limit=time_limit, memory_limit=memory_limit)
+    return checker.check(records_or_text, system=system)
 
 
 __all__ = ["Checker", "check"]

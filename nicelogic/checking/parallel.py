@@ -9,17 +9,16 @@ rejected with "limit exceeded"; the run goes on.
 
 from __future__ import annotations
 
-import resource
 import signal
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, TimeoutError
 from concurrent.futures.process import BrokenProcessPool
 from itertools import islice
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nicelogic.errors import InputProblem
+from nicelogic.bounded import cap_memory, mark_worker
+from nicelogic.errors import InputProblem, LimitExceeded
 from nicelogic.input.items import InputLine
 from nicelogic.input.tabular import TableRow
 from nicelogic.model import Record
@@ -41,20 +40,8 @@ def _worker_start(folders: tuple[str, ...], tables: TableConfig, options: dict[s
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     global _worker
     _worker = Checker(folders, tables=tables, jobs=1, **options)
-    if memory_limit is not None:  # over what the loaded packs and tables already take
-        loaded = _address_space() or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-        budget = loaded + memory_limit
-        resource.setrlimit(resource.RLIMIT_AS, (budget, budget))
-
-
-def _address_space() -> int:
-    """This process's virtual memory size in bytes (what RLIMIT_AS limits), or 0."""
-    try:
-        status = Path("/proc/self/status").read_text(encoding="ascii")
-    except OSError:
-        return 0
-    sizes = [int(line.split()[1]) * 1024 for line in status.splitlines() if line.startswith("VmSize:")]
-    return sizes[0] if sizes else 0
+    mark_worker()  # this process is the bound: it grounds every record itself
+    cap_memory(memory_limit)  # over what the loaded packs and tables already take
 
 
 def _worker_check(chunk: list[_Item]) -> list[RecordResult]:
@@ -146,7 +133,7 @@ def _one_by_one(checker: Checker, chunk: list[_Item]) -> list[RecordResult]:
             try:
                 results += pool.submit(_worker_check, [item]).result(timeout=_chunk_time(checker, [item]))
             except (TimeoutError, BrokenProcessPool, MemoryError, RuntimeError):
-                results.append(_exceeded(checker, item))
+                results.append(exceeded(checker, item))
                 _stop(pool)
                 pool = _pool(checker, 1)
     finally:
@@ -154,15 +141,19 @@ def _one_by_one(checker: Checker, chunk: list[_Item]) -> list[RecordResult]:
     return results
 
 
-def _exceeded(checker: Checker, item: _Item) -> RecordResult:
+def exceeded(checker: Checker, item: _Item, error: LimitExceeded | None = None) -> RecordResult:
+    """The rejection of a record that exceeded a limit even alone: which one, when known."""
     from nicelogic.input.records import to_record
 
     parsed = item if isinstance(item, Record) else to_record(item, checker.parser, checker.max_codes)
-    limits = f"{checker.time_limit:g} s a batch" if checker.time_limit else ""
-    if checker.memory_limit:
-        limits += f"{', ' if limits else ''}{checker.memory_limit // (1 << 20):,} MiB a worker"
-    problem = InputProblem(f"limit exceeded: checking this record took more than {limits}", parsed.line, 0, "limit")
-    return RecordResult(parsed.id, parsed.line, parsed.source, error=problem)
+    if error is not None:
+        message = f"limit exceeded: checking this record alone {error.what}"
+    else:
+        limits = f"{checker.time_limit:g} s a batch" if checker.time_limit else ""
+        if checker.memory_limit:
+            limits += f"{', ' if limits else ''}{checker.memory_limit // (1 << 20):,} MiB a worker"
+        message = f"limit exceeded: checking this record took more than {limits}"
+    return RecordResult(parsed.id, parsed.line, parsed.source, error=InputProblem(message, parsed.line, 0, "limit"))
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:

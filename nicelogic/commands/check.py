@@ -19,7 +19,7 @@ from typing import IO
 from nicelogic.checking.checker import Checker
 from nicelogic.checking.ids import IdWatch
 from nicelogic.errors import UsageError
-from nicelogic.input.items import InputLine
+from nicelogic.input.items import InputLine, encoding_name
 from nicelogic.input.read import ReadPosition, read_inputs
 from nicelogic.input.text import line_item
 from nicelogic.model import System
@@ -47,6 +47,7 @@ class CheckRequest:
     progress: bool | None = None  # None: when standard error is a terminal
     fail_on_warning: bool = False
     exit_zero: bool = False
+    encoding: str = "utf-8"  # of the input files
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,10 @@ def validate(request: CheckRequest) -> None:
     """Refuse, before anything is read or written, what cannot work."""
     if not request.files and not request.records:
         raise UsageError("give FILES to check (- for standard input) or --record RECORD")
+    try:
+        encoding_name(request.encoding)
+    except ValueError as exc:
+        raise UsageError(f"--encoding: {exc}") from None
     if request.statistics and request.fmt != "text":
         raise UsageError("--statistics is a text summary; the other formats carry the count per rule in their summary")
     for path in request.files:
@@ -128,7 +133,7 @@ def run_check(request: CheckRequest, checker: Checker) -> CheckOutcome:
     show_progress = not request.quiet and (request.progress if request.progress is not None else sys.stderr.isatty())
     counter = SummaryCounter()
     ids = IdWatch(request.id_column)
-    files = read_inputs(request.files, request.input_format, request.system, request.id_column, position)
+    files = read_inputs(request.files, request.input_format, request.system, request.id_column, position, request.encoding)
     items = chain(_record_items(request.records, request.system), files)
     with ExitStack() as stack:
         bar = stack.enter_context(check_progress(show_progress, position, request.color, results_here=request.output is None))

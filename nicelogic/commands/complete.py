@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from nicelogic.complete import Completer, RepairReport
-from nicelogic.errors import GaveUp, UsageError
+from nicelogic.errors import GaveUp, LimitExceeded, UsageError
 from nicelogic.input.grammar import RecordParser
-from nicelogic.input.items import InputLine, Rejected
+from nicelogic.input.items import InputLine, Rejected, encoding_name
 from nicelogic.input.read import read_lines
 from nicelogic.input.records import to_record
 from nicelogic.input.tabular import TableRow
@@ -37,7 +37,7 @@ class Answers:
         return "\n\n".join(text for _, text in self.items)
 
 
-def partial_records(records: Sequence[str], file: str | None, system: System) -> list[Record | Rejected]:
+def partial_records(records: Sequence[str], file: str | None, system: System, encoding: str = "utf-8") -> list[Record | Rejected]:
     """Records given as arguments and in a file, each read as ``check`` reads it (keeping
     its id, sex, age, date and waivers), or rejected with its reason."""
     items: list[InputLine | TableRow] = []
@@ -46,17 +46,28 @@ def partial_records(records: Sequence[str], file: str | None, system: System) ->
         if item is None:
             raise UsageError(f"{text!r} holds no record (it is blank or a comment)")
         items.append(item)
+    try:
+        encoding_name(encoding)
+    except ValueError as exc:
+        raise UsageError(f"--encoding: {exc}") from None
     if file:
-        items += read_lines(file, "auto", system)
+        items += read_lines(file, "auto", system, encoding=encoding)
     if not items:
         raise UsageError('give a record ("opcs V44.4") or --file FILE')
     parser = RecordParser()
     return [to_record(item, parser) for item in items]
 
 
-def _gave_up(record: Record, error: GaveUp) -> tuple[Any, str, bool]:
-    document = {"input": record.text(), "gave_up": error.seconds, "error": str(error)}
-    return document, f"{record.text()}\n  {error}: a shorter record, fewer --max-add or a longer --time-limit may help", False
+def _gave_up(record: Record, error: GaveUp | LimitExceeded) -> tuple[Any, str, bool]:
+    """The answer for a record given up on: out of time before anything was found, or out of memory."""
+    document: dict[str, object]
+    if isinstance(error, LimitExceeded):
+        document = {"input": record.text(), "limit_exceeded": error.kind, "error": str(error)}
+        hint = "a shorter record, fewer --max-add or a larger --memory-limit may help"
+    else:
+        document = {"input": record.text(), "gave_up": error.seconds, "error": str(error)}
+        hint = "a shorter record, fewer --max-add or a longer --time-limit may help"
+    return document, f"{record.text()}\n  {error}: {hint}", False
 
 
 def complete_records(
@@ -73,13 +84,13 @@ def complete_records(
             try:
                 if may or must:
                     result = completer.consequences(record, minimal=minimal)
-                    found_all &= result.conflict is None
+                    found_all &= result.conflict is None and result.gave_up is None
                     items.append((result, consequences_text(result, may, must)))
                 else:
                     report = completer.complete(record, minimal=minimal, grouped=grouped, limit=limit, count_limit=count_limit)
                     found_all &= report.count > 0 and report.gave_up is None
                     items.append((report, report_text(report)))
-            except GaveUp as error:
+            except (GaveUp, LimitExceeded) as error:
                 found_all = False
                 items.append(_gave_up(record, error)[:2])
     return Answers(tuple(items), 0 if found_all else 1)
@@ -96,7 +107,7 @@ def repair_records(completer: Completer, records: Sequence[Record | Rejected], *
 def _repair(completer: Completer, record: Record, limit: int, count_limit: int) -> tuple[Any, str, bool]:
     try:
         return _repaired(completer.repair(record, limit=limit, count_limit=count_limit))
-    except GaveUp as error:
+    except (GaveUp, LimitExceeded) as error:
         return _gave_up(record, error)
 
 
@@ -105,4 +116,4 @@ def _rejected(record: Rejected) -> tuple[Any, str, bool]:
 
 
 def _repaired(report: RepairReport) -> tuple[Any, str, bool]:
-    return report, repair_text(report), report.count > 0 or not report.violations
+    return report, repair_text(report), (report.count > 0 and report.gave_up is None) or not report.violations

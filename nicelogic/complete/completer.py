@@ -118,13 +118,23 @@ class Completer(Templates, Repairs):
         config.opt_mode = "ignore"
         config.project = "show"  # consequences over every shown atom, not the projection
         results: dict[str, Sequence[clingo.Symbol]] = {}
+        gave_up: float | None = None
         for mode in ("brave", "cautious"):
             config.enum_mode = mode
 
             def remember(model: clingo.Model, mode: str = mode) -> None:
                 results[mode] = model.symbols(shown=True)  # the last model holds the consequences
 
-            outcome = self._solve(problem.ctl, assumptions, remember)
+            try:
+                outcome = self._solve(problem.ctl, assumptions, remember)
+            except GaveUp as error:
+                # brave consequences grow model by model: those seen are a lower bound of
+                # "may"; cautious ones shrink, so "must" is not known until the solve ends
+                if "brave" not in results:
+                    raise
+                gave_up = error.seconds
+                results["cautious"] = ()
+                break
             if not outcome.satisfiable:
                 return Consequences(parsed.text(), (), (), (), (), minimal, self._conflict(problem))
         config.enum_mode = "auto"
@@ -141,4 +151,5 @@ class Completer(Templates, Repairs):
             placed(results["brave"], "cat_at"),
             placed(results["cautious"], "cat_at"),
             minimal,
+            gave_up=gave_up,
         )

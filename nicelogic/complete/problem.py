@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import clingo
 
 from nicelogic.asp.facts import quote
+from nicelogic.bounded import DEFAULT_MEMORY_LIMIT
 from nicelogic.checking.checker import Checker
 from nicelogic.complete.candidates import candidates as candidate_codes
 from nicelogic.complete.results import Completion, Placed
@@ -25,6 +26,10 @@ from nicelogic.model import Code, Record, System
 from nicelogic.resources import logic_dir
 
 DEFAULT_MAX_ADD = 4
+# Records of at most this many codes have the search steered to the guidance's default
+# codes first (logic/complete/generate.lp): the completions found first are the preferred
+# ones. Longer records are not steered; benchmarks/complete_speed.py measures both.
+STEER_CODES = 8
 
 
 def _info_facts(system: System, code: str) -> list[str]:
@@ -75,9 +80,12 @@ class Problems(TimedSolving):
         max_add: int = DEFAULT_MAX_ADD,
         extra_candidates: Iterable[str] = (),
         time_limit: float | None = DEFAULT_TIME_LIMIT,
+        memory_limit: int | None = DEFAULT_MEMORY_LIMIT,
     ) -> None:
         self.checker = checker or Checker()
-        self.time_limit = time_limit  # seconds of solving for one question about one record
+        self.time_limit = time_limit  # seconds of grounding and solving for one question about one record
+        self.memory_limit = memory_limit  # bytes the worker answering it may take over what it holds loaded
+        self._worker = None
         self.max_add = max_add
         self.extra = tuple(extra_candidates)
         folder = logic_dir() / "complete"
@@ -120,6 +128,8 @@ class Problems(TimedSolving):
         if repair:
             facts += ["allow(delete).", "allow(move).", "allow(replace).", "cost(delete,1).", "cost(move,1).", "cost(replace,1)."]
         facts += [f"error_rule({quote(rule.id)})." for rule in self.checker.rules.values() if rule.severity == "error"]
+        if sum(len(codes) for codes in given.values()) <= STEER_CODES:
+            facts.append("steer_defaults.")
         all_codes: dict[System, set[str]] = {}
         for system in sections:
             codes = given[system]

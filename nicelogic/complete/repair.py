@@ -9,6 +9,7 @@ from nicelogic.complete.problem import Problem
 from nicelogic.complete.results import Edit, Repair, RepairReport
 from nicelogic.complete.solving import within_time_limit
 from nicelogic.complete.why_none import WhyNone
+from nicelogic.errors import GaveUp
 from nicelogic.model import Record, System
 
 DEFAULT_LIMIT = 20
@@ -31,11 +32,27 @@ class Repairs(WhyNone):
             return RepairReport(parsed.text(), (), 0, True, ())
         problem = self._problem(parsed, "codes", repair=True)
         found: list[tuple[tuple[int, ...], Repair]] = []
+        unproven: list[tuple[tuple[int, ...], Repair]] = []  # valid, found while optimising
 
         def on_model(model: clingo.Model) -> None:
             found.append(self._repair(problem, model, before.violations))
 
-        exhaustive = self._enumerate(problem, True, count_limit, on_model)
+        def on_unproven(model: clingo.Model) -> None:
+            unproven.append(self._repair(problem, model, before.violations))
+
+        try:
+            exhaustive = self._enumerate(problem, True, count_limit, on_model, on_unproven=on_unproven)
+        except GaveUp as error:
+            if not (found or unproven):
+                raise
+            # an honest partial answer: the minimal repairs found so far, or else the
+            # smallest valid ones seen while looking for them, flagged as not proven minimal
+            best = found or unproven
+            best.sort(key=lambda item: (item[0], item[1].record))
+            shown = tuple(dict.fromkeys(r for _, r in best))[:limit]
+            return RepairReport(
+                parsed.text(), shown, len(shown), False, errors, gave_up=error.seconds, proven_minimal=bool(found)
+            )
         if not found:
             return RepairReport(parsed.text(), (), 0, exhaustive, errors, self._conflict(problem))
         found.sort(key=lambda item: (item[0], item[1].record))

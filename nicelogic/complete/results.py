@@ -61,6 +61,9 @@ class Consequences:
     must_categories: tuple[Placed, ...]
     minimal: bool = False
     conflict: Conflict | None = None
+    # seconds: the time limit ran out; ``may`` holds what was found by then (a lower bound)
+    # and ``must`` is empty (not known)
+    gave_up: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,3 +92,7 @@ class RepairReport:
     exhaustive: bool
     violations: tuple[str, ...] = ()  # the input's error-severity violations
     conflict: Conflict | None = None
+    # seconds: the time limit ran out; the repairs are those found by then (the count a
+    # lower bound), and when ``proven_minimal`` is False, valid but perhaps not the smallest
+    gave_up: float | None = None
+    proven_minimal: bool = True

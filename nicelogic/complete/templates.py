@@ -9,6 +9,7 @@ from nicelogic.complete.problem import Problem
 from nicelogic.complete.results import Completion, CompletionReport, Placed
 from nicelogic.complete.solving import _solving
 from nicelogic.complete.why_none import WhyNone
+from nicelogic.errors import GaveUp
 from nicelogic.model import Record
 
 
@@ -33,14 +34,50 @@ class Templates(WhyNone):
 
         # Under optimisation first: every template with a member free of warnings comes
         # out with such a member as its witness; then every other template.
-        self._enumerate(problem, True, count_limit, on_template, assumptions)
-        exhaustive = self._enumerate(problem, False, count_limit, on_template, assumptions)
+        gave_up: float | None = None
+        try:
+            self._enumerate(problem, True, count_limit, on_template, assumptions)
+            exhaustive = self._enumerate(problem, False, count_limit, on_template, assumptions)
+        except GaveUp as error:
+            if not found:
+                raise
+            gave_up, exhaustive = error.seconds, False
         ranked = sorted(found.values(), key=lambda item: (item[0], sorted(item[3].items())))
-        shown = tuple(
-            self._template(problem, assumptions, inserted, warnings, cats, witness, count_limit)
-            for _, inserted, warnings, cats, witness in ranked[:limit]
+        shown: list[Completion] = []
+        for _, inserted, warnings, cats, witness in ranked[:limit]:
+            if gave_up is None:
+                try:
+                    shown.append(self._template(problem, assumptions, inserted, warnings, cats, witness, count_limit))
+                    continue
+                except GaveUp as error:
+                    gave_up, exhaustive = error.seconds, False
+            shown.append(self._witness(problem, inserted, warnings, witness))
+        return CompletionReport(record.text(), tuple(shown), len(found), exhaustive, minimal, True, gave_up=gave_up)
+
+    def _with_defaults(self, problem: Problem, witness, inserted, warnings, options) -> dict:  # type: ignore[no-untyped-def]
+        """The member shown for a template whose codes combine freely: the guidance's
+        default code (V55.9, Y53.9) in each inserted slot that allows it, when that member
+        is valid with the same warnings (the solver is not steered to defaults: on long
+        records that steering cost five times the time)."""
+        preferred = dict(witness)
+        for section, position in inserted:
+            defaults = sorted(c for c in options.get((section, position), ()) if (section, c) in problem.defaults)
+            if defaults:
+                preferred[(section, position)] = defaults[0]
+        if preferred == witness:
+            return witness
+        result = self.checker.check_record(self._text(problem.record, problem.sections, preferred, inserted))
+        same = result.valid and tuple(sorted({v.rule for v in result.violations})) == tuple(sorted(set(warnings)))
+        return preferred if same else witness
+
+    def _witness(self, problem: Problem, inserted, warnings, witness) -> Completion:  # type: ignore[no-untyped-def]
+        """A template the time ran out on before its size was known: its member, standing
+        for at least itself."""
+        added = tuple(
+            Placed(s, p, witness[(s, p)]) for s, p in sorted(inserted, key=lambda k: (self._order(problem, k[0]), k[1]))
         )
-        return CompletionReport(record.text(), shown, len(found), exhaustive, minimal, True)
+        text = self._text(problem.record, problem.sections, witness, inserted)
+        return Completion(text, added, warnings, True, 1, False, text)
 
     def _template(self, problem: Problem, base, inserted, warnings, cats, witness, count_limit) -> Completion:  # type: ignore[no-untyped-def]
         """One template: inserted slots show their category (K.-) where more than one of
@@ -89,6 +126,8 @@ class Templates(WhyNone):
             )  # fmt: skip
             size = len(members)
         config.project = "project"
+        if not coupled:
+            witness = self._with_defaults(problem, witness, inserted, warnings, options)
         shown = dict(witness)
         for key in inserted:
             if len(options.get(key, ())) > 1:

@@ -3,6 +3,7 @@ read, with the reason and where."""
 
 from __future__ import annotations
 
+import codecs
 from dataclasses import dataclass
 
 from nicelogic.errors import InputProblem
@@ -36,10 +37,20 @@ class Rejected:
     error: InputProblem
 
 
-def undecodable(text: str) -> tuple[int, str] | None:
+def encoding_name(encoding: str) -> str:
+    """The codec's own name of an encoding (``utf8``, ``UTF-8`` -> ``utf-8``); ValueError
+    naming it when Python knows no such encoding."""
+    try:
+        return codecs.lookup(encoding).name
+    except LookupError:
+        raise ValueError(f"unknown encoding {encoding!r} (for example utf-8, latin-1, cp1252)") from None
+
+
+def undecodable(text: str, encoding: str = "utf-8") -> tuple[int, str] | None:
     """Where and why text read from an input is not a readable record, or None: bytes
-    that are not UTF-8 (read as lone surrogates, so that no byte is changed silently) or a
-    lone surrogate written as a JSON escape. The column is 1-based, in characters."""
+    that are not text in the input's encoding (read as lone surrogates, so that no byte is
+    changed silently) or a lone surrogate written as a JSON escape. The column is 1-based,
+    in characters; the byte offset counts the line's bytes in its encoding."""
     try:  # every record passes here: let the codec find, at C speed, that there is nothing
         text.encode("utf-8")
         return None
@@ -47,9 +58,11 @@ def undecodable(text: str) -> tuple[int, str] | None:
         pass
     for index, char in enumerate(text):
         if "\ud800" <= char <= "\udfff":
-            offset = len(text[:index].encode("utf-8", "surrogateescape")) + 1
+            offset = len(text[:index].encode(encoding, "surrogateescape")) + 1
             if "\udc80" <= char <= "\udcff":
                 byte = f"byte 0x{ord(char) - 0xDC00:02X}"
-                return index + 1, f"{byte} (byte {offset} of the line) is not UTF-8: convert the file to UTF-8"
+                if encoding_name(encoding) == "utf-8":
+                    return index + 1, f"{byte} (byte {offset} of the line) is not UTF-8: convert the file, or name its --encoding"
+                return index + 1, f"{byte} (byte {offset} of the line) is not text in {encoding}"
             return index + 1, f"a lone surrogate (\\u{ord(char):04x}) is not text"
     return None

@@ -15,22 +15,22 @@ _JSON_SECTIONS = {key: system.value for key, system in SYSTEM_KEYWORDS.items()}
 _JSON_KNOWN = set(_JSON_SECTIONS) | {"id", "sex", "age", "date", "waive"}
 
 
-def jsonl_lines(lines: Iterable[str], source: str) -> Iterator[InputLine]:
+def jsonl_lines(lines: Iterable[str], source: str, encoding: str = "utf-8") -> Iterator[InputLine]:
     """Records of JSON Lines: ``{"id", "opcs", "icd10", "cpt", "sex", "age", "date"}``."""
     for number, raw in enumerate(lines, start=1):
         text = raw.strip()
         if not text or text.startswith("#"):
             continue
-        yield json_line(text, source, number)
+        yield json_line(text, source, number, encoding)
 
 
 def _unreadable(source: str, number: int, message: str, column: int = 0) -> InputLine:
     return InputLine(source, number, "", id=str(number), error=InputProblem(message, number, column, "json"))
 
 
-def json_line(text: str, source: str, number: int) -> InputLine:
+def json_line(text: str, source: str, number: int, encoding: str = "utf-8") -> InputLine:
     """One JSON object (as text) as an input line."""
-    bad = undecodable(text)
+    bad = undecodable(text, encoding)
     if bad is not None:
         return _unreadable(source, number, bad[1], bad[0])
     try:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import IO, TypeVar
 
 from nicelogic.errors import InputError
-from nicelogic.input.items import InputLine
+from nicelogic.input.items import InputLine, encoding_name
 from nicelogic.input.jsonl import jsonl_lines
 from nicelogic.input.tabular import TableRow, table_lines
 from nicelogic.input.text import text_lines
@@ -49,14 +49,17 @@ def detect_format(path: str, first_line: str | None = None) -> str:
     return "text"
 
 
-def open_input(path: str) -> IO[str]:
-    """Open a file (or ``-`` for standard input) as UTF-8 text. Bytes that are not UTF-8
-    are kept as lone surrogates, never replaced: the readers reject the one record that
-    holds them, saying which byte and where (:func:`nicelogic.input.items.undecodable`)."""
+def open_input(path: str, encoding: str = "utf-8") -> IO[str]:
+    """Open a file (or ``-`` for standard input) as text in its encoding (UTF-8 unless
+    told, with or without a byte order mark). Bytes that are not text in it are kept as
+    lone surrogates, never replaced: the readers reject the one record that holds them,
+    saying which byte and where (:func:`nicelogic.input.items.undecodable`)."""
+    codec = encoding_name(encoding)
+    codec = "utf-8-sig" if codec == "utf-8" else codec
     if path == "-":
-        return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig", errors="surrogateescape", newline="")
+        return io.TextIOWrapper(sys.stdin.buffer, encoding=codec, errors="surrogateescape", newline="")
     try:
-        return open(path, encoding="utf-8-sig", errors="surrogateescape", newline="")
+        return open(path, encoding=codec, errors="surrogateescape", newline="")
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
 
@@ -108,9 +111,10 @@ def read_lines(
     default_system: System = System.OPCS,
     id_column: str | None = None,
     position: ReadPosition | None = None,
+    encoding: str = "utf-8",
 ) -> Iterator[InputLine | TableRow]:
     """Every record of one input, in order, as :class:`InputLine` values."""
-    handle = open_input(path)
+    handle = open_input(path, encoding)
     if position is not None:
         position.started(handle)
     with handle:
@@ -121,11 +125,12 @@ def read_lines(
         lines = _chain_first(first, handle)
         name = "<stdin>" if path == "-" else path
         if fmt == "text":
-            yield from text_lines(lines, name, default_system)
+            yield from text_lines(lines, name, default_system, encoding)
         elif fmt == "jsonl":
-            yield from jsonl_lines(lines, name)
+            yield from jsonl_lines(lines, name, encoding)
         else:
-            yield from table_lines(lines, name, delimiter="\t" if fmt == "tsv" else ",", id_column=id_column)
+            delimiter = "\t" if fmt == "tsv" else ","
+            yield from table_lines(lines, name, delimiter=delimiter, id_column=id_column, encoding=encoding)
     if position is not None:
         position.finished(path)
 
@@ -142,8 +147,10 @@ def read_inputs(
     default_system: System = System.OPCS,
     id_column: str | None = None,
     position: ReadPosition | None = None,
+    encoding: str = "utf-8",
 ) -> Iterator[InputLine | TableRow]:
-    """Every record of every input, in order; with ``position``, noted as it is read (see
-    :class:`ReadPosition`)."""
-    lines = (line for path in paths for line in read_lines(path, input_format, default_system, id_column, position))
+    """Every record of every input, in order, in their encoding; with ``position``, noted
+    as it is read (see :class:`ReadPosition`)."""
+    encoding_name(encoding)  # an unknown name fails now, not when the first file is read
+    lines = (line for path in paths for line in read_lines(path, input_format, default_system, id_column, position, encoding))
     return position.track(lines) if position is not None else lines

@@ -8,6 +8,7 @@ came from keeps error locations in the user's terms.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ class _Layout:
     date: tuple[int, ...]  # OPDATE_01 first, then ADMIDATE
     waive: int | None = None
     names: tuple[str, ...] = ()  # the header, for naming the field of a problem
+    encoding: str = "utf-8"  # the input's, for naming the byte a cell cannot decode
 
 
 def _pick(header: list[str], pattern: re.Pattern[str]) -> tuple[tuple[int, str], ...]:
@@ -71,7 +73,7 @@ def _layout(header: list[str], id_column: str | None) -> _Layout:
 
 
 def table_lines(
-    lines: Iterable[str], source: str, delimiter: str = ",", id_column: str | None = None
+    lines: Iterable[str], source: str, delimiter: str = ",", id_column: str | None = None, encoding: str = "utf-8"
 ) -> Iterator[InputLine | TableRow]:
     """Records of a CSV/TSV episode extract in the shape of English HES data."""
     reader = csv.reader(lines, delimiter=delimiter)
@@ -82,7 +84,7 @@ def table_lines(
     except csv.Error as exc:
         raise InputError(f"{source}: cannot read the header: {exc}") from None
     try:
-        layout = _layout(header, id_column)
+        layout = dataclasses.replace(_layout(header, id_column), encoding=encoding)
     except InputError as exc:
         raise InputError(f"{source}: {exc}") from None
     kind = "TSV" if delimiter == "\t" else "CSV"
@@ -116,7 +118,7 @@ def _cell(row: list[str], index: int | None) -> str:
 
 def _row_line(row: list[str], layout: _Layout, source: str, line: int) -> InputLine:
     for index, cell in enumerate(row):
-        bad = undecodable(cell)
+        bad = undecodable(cell, layout.encoding)
         if bad is not None:
             where = layout.names[index] if index < len(layout.names) else f"column {index + 1}"
             record_id = _cell(row, layout.id_index) if layout.id_index != index else ""

@@ -16,7 +16,9 @@ from nicelogic.model import System
 _WAIVE_COMMENT = re.compile(r"#\s*waive\s*:\s*(?P<rules>[^#]*)$")
 
 
-def text_lines(lines: Iterable[str], source: str, default_system: System = System.OPCS) -> Iterator[InputLine]:
+def text_lines(
+    lines: Iterable[str], source: str, default_system: System = System.OPCS, encoding: str = "utf-8"
+) -> Iterator[InputLine]:
     """Records of the text format: one per line; blank lines and ``#`` comments skipped.
     A trailing ``# waive: RULE, ...`` comment waives the named rules for the record."""
     for number, raw in enumerate(lines, start=1):
@@ -24,7 +26,7 @@ def text_lines(lines: Iterable[str], source: str, default_system: System = Syste
         stripped = text.strip()
         if not stripped or stripped.startswith("#"):
             continue
-        bad = undecodable(text)
+        bad = undecodable(text, encoding)
         if bad is not None:
             column, message = bad
             problem = InputProblem(message, number, column, "encoding")

@@ -83,6 +83,11 @@ def consequences_text(result: Consequences, may: bool, must: bool) -> str:
         return f"{result.input}\n  {conflict_text(result.conflict)}"
     scope = "minimal completions" if result.minimal else "valid completions"
     parts = [result.input]
+    if result.gave_up is not None:
+        parts.append(
+            f"  (gave up after {result.gave_up:g} s (--time-limit): the codes that may appear are those found by then, "
+            "and there may be more; which must appear is not known)"
+        )
     if must:
         parts += [f"  in every one of the {scope} (categories):", _places(result.must_categories) or "    (none)"]
         parts += ["  codes in every one:", _places(result.must) or "    (none)"]
@@ -102,6 +107,13 @@ def repair_text(report: RepairReport) -> str:
         f"  {_count(report.count, report.exhaustive)} minimal repair{'' if report.count == 1 else 's'}"
         + (f", the first {len(report.repairs)}:" if len(report.repairs) < report.count else ":"),
     ]
+    if report.gave_up is not None:
+        proven = "" if report.proven_minimal else ", valid but not proven the smallest"
+        lines.append(
+            f"  (gave up after {report.gave_up:g} s (--time-limit): these were found by then{proven}, and there may be more)"
+        )
+        if not report.proven_minimal:
+            lines[1] = lines[1].replace(" minimal repair", " repair")
     for n, repair in enumerate(report.repairs, start=1):
         edits = "; ".join(_edit(e) for e in repair.edits)
         lines.append(f"  {n:>3}. {repair.record.split(': ', 1)[-1]}")

@@ -20,6 +20,7 @@ from functools import cache
 from pathlib import Path
 
 from nicelogic.asp.applicability import derive as derive_applies
+from nicelogic.bounded import DEFAULT_MEMORY_LIMIT, DEFAULT_TIME_LIMIT
 from nicelogic.errors import RuleError
 from nicelogic.resources import logic_dir
 from nicelogic.rules.metadata import Rule, equivalent_mutants, read_header, rule_from_header
@@ -241,7 +242,7 @@ def library_files() -> tuple[Path, ...]:
 
 
 @cache
-def _load_cached(folders: tuple[Path, ...]) -> RuleSet:
+def _load_cached(folders: tuple[Path, ...], time_limit: float | None, memory_limit: int | None) -> RuleSet:
     packs: list[Pack] = []
     uses: list[AttributeUse] = []
     rules: dict[str, Rule] = {}
@@ -263,7 +264,11 @@ def _load_cached(folders: tuple[Path, ...]) -> RuleSet:
         texts.update(zip(pack.files, pack.texts, strict=True))
         texts.update((table.path, table.facts()) for table in pack.relations)
     files = lib + tuple(f for pack in packs for f in (*pack.files, *(table.path for table in pack.relations)))
-    ground_check([(f, texts[f]) for f in files], library=len(lib))
+    # a pack from elsewhere may ground without end even without records: in a bounded worker
+    shipped = logic_dir().resolve()
+    vetted = all(folder.resolve().is_relative_to(shipped) for folder in folders)
+    limits = None if vetted else (time_limit, memory_limit)
+    ground_check([(f, texts[f]) for f in files], library=len(lib), limits=limits)
     program = program_text(texts.items())
     applies_program, never_quiet = derive_applies(text for pack in packs for text in pack.texts)
     relations = {rule: table for pack in packs for table in pack.relations for rule, _ in table.rules}
@@ -278,6 +283,13 @@ def program_text(parts: Iterable[tuple[Path, str]]) -> str:
     return "\n".join(f"% --- {path}\n{text}" for path, text in parts)
 
 
-def load_rules(selection: Iterable[str] | None = None) -> RuleSet:
-    """Load and validate the selected packs (all built-in packs by default), once per process."""
-    return _load_cached(tuple(resolve_selection(selection)))
+def load_rules(
+    selection: Iterable[str] | None = None,
+    *,
+    time_limit: float | None = DEFAULT_TIME_LIMIT,
+    memory_limit: int | None = DEFAULT_MEMORY_LIMIT,
+) -> RuleSet:
+    """Load and validate the selected packs (all built-in packs by default), once per
+    process. Packs other than the built-in ones are grounded once without records within
+    the limits (seconds, bytes), in a worker process."""
+    return _load_cached(tuple(resolve_selection(selection)), time_limit, memory_limit)

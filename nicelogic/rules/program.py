@@ -15,7 +15,8 @@ from clingo import ast
 from nicelogic.asp.applicability import APPLIES
 from nicelogic.asp.facts import RECORD_ATTRIBUTES, SECTION_PREDICATES, TABLE_PREDICATES
 from nicelogic.asp.syntax import ProgramSyntaxError, atoms_of, statements, unbounded_growth
-from nicelogic.errors import RuleError
+from nicelogic.bounded import BoundedWorker, in_worker
+from nicelogic.errors import LimitExceeded, RuleError
 from nicelogic.rules.metadata import Rule
 
 OUTPUT = ("violation", 4), ("violation", 5)
@@ -170,11 +171,34 @@ def _ground(texts: Sequence[str]) -> list[str] | None:
     return None
 
 
-def ground_check(files: Sequence[tuple[Path, str]], library: int = 0) -> None:
+class _GroundCheck:
+    """The ground check, for a worker process to run."""
+
+    def __init__(self, files: Sequence[tuple[Path, str]], library: int) -> None:
+        self.files, self.library = files, library
+
+    def run(self) -> None:
+        ground_check(self.files, self.library)
+
+
+def ground_check(
+    files: Sequence[tuple[Path, str]], library: int = 0, *, limits: tuple[float | None, int | None] | None = None
+) -> None:
     """Ground the program once without records, so unsafe variables and the like are
     reported with their file and line before any record is checked. Grounds the texts
     that were read and validated, never the files again; the first ``library`` files are
-    shared definitions that every other file may use."""
+    shared definitions that every other file may use. With ``limits`` (seconds, bytes),
+    in a worker process that is stopped when it exceeds them."""
+    if limits is not None and limits != (None, None) and not in_worker():
+        worker = BoundedWorker(_GroundCheck(files, library), limits[1])
+        try:
+            worker.call("run", timeout=limits[0])
+        except LimitExceeded as error:
+            where = files[library][0] if len(files) > library else None
+            raise RuleError(f"the rules cannot be grounded without records within the limits ({error})", where) from None
+        finally:
+            worker.stop()
+        return
     texts = [text for _, text in files]
     if _ground(texts) is None:
         return
