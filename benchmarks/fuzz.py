@@ -38,9 +38,9 @@ SEEDS = [
     "V444 V551 Y534  # waive: opcs4",
     '{"id": "j1", "opcs": ["V44.4", "V55.1"], "icd10": "M80.08 G55.1*", "sex": "F", "age": 70, "date": "2024-05-01"}',
     "EPIKEY,OPERTN_01,OPERTN_02,DIAG_01,SEX,STARTAGE,ADMIDATE",
-    '100001,V44.4,V55.1,M80.0,2,81,2024-03-02',
+    "100001,V44.4,V55.1,M80.0,2,81,2024-03-02",
 ]
-ALPHABET = "V44.5Y3Z6M80;:, -*+†\"{}[]\\\t\r\n#xX0123456789abcdefghijklmnopqrstuvwxyz²é\u2028\x00\x1b"
+ALPHABET = 'V44.5Y3Z6M80;:, -*+†"{}[]\\\t\r\n#xX0123456789abcdefghijklmnopqrstuvwxyz²é\u2028\x00\x1b'
 
 
 def mutate(rng: random.Random, text: str) -> str:
