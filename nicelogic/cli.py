@@ -335,6 +335,52 @@ def _check_into_results(
     sys.exit(outcome.exit_code)
 
 
+@main.command(name="query")
+@click.argument("results", metavar="RESULTS")
+@click.argument("sql")
+@click.option("--format", "-f", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@_color_option
+@_usage_errors
+def query_command(results: str, sql: str, fmt: str, color: str) -> None:
+    """Run SQL on the tables records, violations and runs of a results database (check --results)."""
+    from nicelogic.research.query import as_csv, as_json, connect, run_query
+    from nicelogic.research.report_terminal import print_rows
+
+    names, rows = run_query(connect(results), sql)
+    if fmt == "csv":
+        click.echo(as_csv(names, rows), nl=False)
+    elif fmt == "json":
+        click.echo(as_json(names, rows))
+    else:
+        print_rows(names, rows, console(color=color))
+
+
+@main.command(name="report")
+@click.argument("results", metavar="RESULTS")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the HTML report to FILE.")
+@click.option("--run", "run_id", metavar="RUN", help="The run to report (default: the latest complete run).")
+@click.option("--suppression/--no-suppression", default=True, show_default=True,
+              help="Show counts of 1-7 records as * and withhold rates from them (off only for local use).")  # fmt: skip
+@click.option("--quiet", "-q", is_flag=True, help="No terminal summary.")
+@_color_option
+@_usage_errors
+def report_command(results: str, output: str | None, run_id: str | None, suppression: bool, quiet: bool, color: str) -> None:
+    """A report of a results database: rates per rule, by provider, by month and by specialty."""
+    from nicelogic.research.figures import compute
+    from nicelogic.research.query import connect
+    from nicelogic.research.report_terminal import print_summary
+
+    figures = compute(connect(results), run_id, suppression)
+    if output:
+        from nicelogic.research.report_html import render
+
+        Path(output).write_text(render(figures), encoding="utf-8")
+    if not quiet:
+        print_summary(figures, console(color=color))
+    if output:
+        click.echo(f"wrote {output}", err=True)
+
+
 @main.command(name="rules")
 @_rules_option
 @click.option("--format", "-f", "fmt", type=click.Choice(["text", "tsv", "json", "markdown"]), default="text", show_default=True,
