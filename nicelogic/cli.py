@@ -248,6 +248,8 @@ def main(ctx: click.Context, config_path: Path | None, isolated: bool) -> None:
 )
 @click.option("--carry", multiple=True, metavar="COL", help="With --results: carry this input column beside each record.")
 @click.option("--patient-column", metavar="NAME", help="With --results: the patient key column (default HESID, TOKEN_PERSON_ID).")
+@click.option("--commit-every", type=click.IntRange(min=1), default=5000, show_default=True,
+              help="With --results: records committed together (an interrupted run resumes after the last commit).")  # fmt: skip
 @_usage_errors
 def check(
     files: tuple[str, ...], records: tuple[str, ...], rules: tuple[str, ...], select: tuple[str, ...],
@@ -255,14 +257,14 @@ def check(
     jobs: int, max_codes: int, batch_seconds: float, memory_mib: int, opcs_file: Path | None, icd10_file: Path | None,
     ncci_dir: Path | None, ncci_setting: str,
     fail_on_warning: bool, exit_zero: bool, statistics: bool, quiet: bool, color: str, progress: bool | None,
-    explain: bool, results: str | None, carry: tuple[str, ...], patient_column: str | None,
+    explain: bool, results: str | None, carry: tuple[str, ...], patient_column: str | None, commit_every: int,
 ) -> None:  # fmt: skip
     """Check every record in FILES (text, CSV/TSV extracts, JSON Lines, Parquet; - for standard input)."""
     if results is not None:
         _check_into_results(
             files, records, rules, select, ignore, fmt, output, statistics, explain, system, input_format, id_column, jobs,
             max_codes, batch_seconds, memory_mib, _table_config(opcs_file, icd10_file, ncci_dir, ncci_setting), results,
-            carry, patient_column, quiet, color, progress, exit_zero,
+            carry, patient_column, quiet, color, progress, exit_zero, commit_every,
         )  # fmt: skip
     elif carry or patient_column:
         raise UsageError("--carry and --patient-column choose what --results keeps beside each record: give --results")
@@ -299,7 +301,7 @@ def _check_into_results(
     ignore: tuple[str, ...], fmt: str, output: str | None, statistics: bool, explain: bool, system: str, input_format: str,
     id_column: str | None, jobs: int, max_codes: int, batch_seconds: float, memory_mib: int, tables: TableConfig,
     results: str, carry: tuple[str, ...], patient_column: str | None, quiet: bool, color: str, progress: bool | None,
-    exit_zero: bool,
+    exit_zero: bool, commit_every: int,
 ) -> NoReturn:  # fmt: skip
     from nicelogic.research.run import ResultsRequest, run_results
 
@@ -309,7 +311,7 @@ def _check_into_results(
     request = ResultsRequest(
         files, results, input_format, System.from_name(system), id_column, carry, patient_column,
         progress=not quiet and (progress if progress is not None else sys.stderr.isatty()), color=color,
-        command=" ".join(["nicelogic", *sys.argv[1:]]), exit_zero=exit_zero,
+        command=" ".join(["nicelogic", *sys.argv[1:]]), exit_zero=exit_zero, commit_every=commit_every,
     )  # fmt: skip
     signal.signal(signal.SIGTERM, _terminated)
     checker = Checker(

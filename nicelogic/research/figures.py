@@ -115,8 +115,13 @@ def compute(db: duckdb.DuckDBPyConnection, run_id: str | None = None, suppress: 
         info = meta.get(rule, {})
         rules.append(
             RuleFigure(
-                rule, str(info.get("pack", "")), str(info.get("severity", "")), str(info.get("title", "")),
-                int(applies), int(violating), rate(int(violating), int(applies), suppress),
+                rule,
+                str(info.get("pack", "")),
+                str(info.get("severity", "")),
+                str(info.get("title", "")),
+                int(applies),
+                int(violating),
+                rate(int(violating), int(applies), suppress),
             )  # fmt: skip
         )
     rules.sort(key=lambda f: (-(f.rate.value or 0.0), f.rule))
@@ -135,9 +140,7 @@ def compute(db: duckdb.DuckDBPyConnection, run_id: str | None = None, suppress: 
         rejected=int(rejected),
         rules=tuple(rules),
         providers=_groups(db, rid, "coalesce(provider, '(none)')", suppress, "records DESC, key"),
-        months=_groups(db, rid, "strftime(date_trunc('month', date), '%Y-%m')", suppress)
-        if _has_dates(db, rid)
-        else (),
+        months=_groups(db, rid, "strftime(date_trunc('month', date), '%Y-%m')", suppress) if _has_dates(db, rid) else (),
         years=_groups(db, rid, _FINANCIAL_YEAR, suppress) if _has_dates(db, rid) else (),
         specialties=_groups(db, rid, "coalesce(main_specialty, '(none)')", suppress),
         audit=tuple(audit),

@@ -87,4 +87,3 @@ def as_csv(names: list[str], rows: list[tuple[object, ...]]) -> str:
 
 def as_json(names: list[str], rows: list[tuple[object, ...]]) -> str:
     return json.dumps([dict(zip(names, (_plain(v) for v in row), strict=True)) for row in rows], indent=2, ensure_ascii=False)
-

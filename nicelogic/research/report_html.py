@@ -61,15 +61,25 @@ def _funnel(figures: Figures) -> go.Figure:
             for index, side in enumerate(("lower", "upper")):
                 figure.add_trace(
                     go.Scatter(
-                        x=volumes, y=[100 * limit[index] for limit in limits], mode="lines", line={"dash": dash, "color": "#555"},
-                        name=name, legendgroup=name, showlegend=side == "upper", hoverinfo="skip",
+                        x=volumes,
+                        y=[100 * limit[index] for limit in limits],
+                        mode="lines",
+                        line={"dash": dash, "color": "#555"},
+                        name=name,
+                        legendgroup=name,
+                        showlegend=side == "upper",
+                        hoverinfo="skip",
                     )  # fmt: skip
                 )
         figure.add_hline(y=100 * overall, line={"color": "#1f77b4"}, annotation_text="overall")
         figure.add_trace(
             go.Scatter(
-                x=[g.records for g in shown], y=_percent([g.rate.value for g in shown]), mode="markers", name="providers",
-                text=[g.key for g in shown], marker={"size": 9, "color": "#d62728"},
+                x=[g.records for g in shown],
+                y=_percent([g.rate.value for g in shown]),
+                mode="markers",
+                name="providers",
+                text=[g.key for g in shown],
+                marker={"size": 9, "color": "#d62728"},
                 hovertemplate="%{text}: %{y:.1f}% of %{x:,} records<extra></extra>",
             )  # fmt: skip
         )
@@ -84,9 +94,16 @@ def _trend(groups: Sequence[GroupFigure], title: str, axis: str) -> go.Figure:
     values = [g.rate.value or 0.0 for g in shown]
     figure = go.Figure(
         go.Scatter(
-            x=[g.key for g in shown], y=_percent(values), mode="lines+markers", name="invalid records",
-            error_y={"type": "data", "symmetric": False, "array": [100 * (hi - v) for (_, hi), v in zip(intervals, values, strict=True)],
-                     "arrayminus": [100 * (v - lo) for (lo, _), v in zip(intervals, values, strict=True)]},
+            x=[g.key for g in shown],
+            y=_percent(values),
+            mode="lines+markers",
+            name="invalid records",
+            error_y={
+                "type": "data",
+                "symmetric": False,
+                "array": [100 * (hi - v) for (_, hi), v in zip(intervals, values, strict=True)],
+                "arrayminus": [100 * (v - lo) for (lo, _), v in zip(intervals, values, strict=True)],
+            },
         )  # fmt: skip
     )
     figure.update_layout(title=title, xaxis_title=axis, yaxis_title="invalid records (%), 95% CI")
@@ -105,7 +122,9 @@ def render(figures: Figures) -> str:
     packs = ", ".join(f"{p['name']} {p['version']} (sha256 {str(p['sha256'])[:12]})" for p in run.get("packs") or [])  # type: ignore[attr-defined]
     tables = ", ".join(f"{t['name']} {t['version']}" for t in run.get("tables") or [])  # type: ignore[attr-defined]
     inputs = ", ".join(f"{i['path']} ({i['size']:,} bytes, sha256 {str(i['sha256'])[:12]})" for i in run.get("inputs") or [])  # type: ignore[attr-defined]
-    status = "complete" if run.get("complete") else f"INCOMPLETE ({run.get('status')}): the figures cover the records committed so far"
+    status = (
+        "complete" if run.get("complete") else f"INCOMPLETE ({run.get('status')}): the figures cover the records committed so far"
+    )
     suppression = (
         f"Small numbers are suppressed: counts from 1 to {SUPPRESS_BELOW - 1} records are shown as *, and rates from them withheld."
         if suppress
@@ -125,28 +144,46 @@ def render(figures: Figures) -> str:
         f"finished {_e(run.get('finished') or '-')}.<br>Rule packs: {_e(packs)}.<br>Code tables: {_e(tables)}.<br>"
         f"Inputs: {_e(inputs)}.<br>{_e(suppression)}</p>",
         "<h2>Summary</h2>",
-        _table("summary", ["", "records"], [
-            ["checked", shown_count(figures.checked, suppress)], ["rejected (could not be read)", shown_count(figures.rejected, suppress)],
-            ["invalid (an error-severity violation)", figures.overall.text()],
-        ]),  # fmt: skip
+        _table(
+            "summary",
+            ["", "records"],
+            [
+                ["checked", shown_count(figures.checked, suppress)],
+                ["rejected (could not be read)", shown_count(figures.rejected, suppress)],
+                ["invalid (an error-severity violation)", figures.overall.text()],
+            ],
+        ),  # fmt: skip
         f"<h2>Audit figures <span class='label'>({AUDIT_LABEL})</span></h2>",
         "<p class='note'>Share of checked episodes with an error-severity violation blamed on each part of the record "
         "(position 1 of the diagnoses or procedures is the primary one). These are what the rules detect; a coding "
         "audit compares the codes with the case notes, which no rule can.</p>",
         _table("audit", ["", "episodes with an error", "share of episodes (95% CI)"], audit_rows),
-        _plot(_bars([a.label for a in figures.audit], [a.rate.value for a in figures.audit],
-                    f"Episodes with an error, by part of the record ({AUDIT_LABEL})"), "plot-audit"),  # fmt: skip
+        _plot(
+            _bars(
+                [a.label for a in figures.audit],
+                [a.rate.value for a in figures.audit],
+                f"Episodes with an error, by part of the record ({AUDIT_LABEL})",
+            ),
+            "plot-audit",
+        ),  # fmt: skip
         "<h2>Rules</h2>",
         "<p class='note'>For each rule: the records it applies to (its trigger is in the record), the records that "
         "break it, and the rate with its 95% Wilson interval. Rates are of records, not violations.</p>",
         _table("rules", ["rule", "severity", "applies to", "violating", "rate (95% CI)", "title"], rule_rows, 2),
-        _plot(_bars([f.rule for f in rated], [f.rate.value for f in rated], "Violation rate by rule (records it applies to)"),
-              "plot-rules"),  # fmt: skip
+        _plot(
+            _bars([f.rule for f in rated], [f.rate.value for f in rated], "Violation rate by rule (records it applies to)"),
+            "plot-rules",
+        ),  # fmt: skip
         "<h2>By provider</h2>",
         "<p class='note'>A funnel plot: each provider's share of invalid records against its volume, with 95% and 99.8% "
         "control limits around the overall rate (Wilson score limits). A provider outside the 99.8% limits differs by "
-        "more than chance. " + (f"{figures.providers_withheld} provider(s) withheld (fewer than {SUPPRESS_BELOW} records)."
-                                if figures.providers_withheld else "") + "</p>",  # fmt: skip
+        "more than chance. "
+        + (
+            f"{figures.providers_withheld} provider(s) withheld (fewer than {SUPPRESS_BELOW} records)."
+            if figures.providers_withheld
+            else ""
+        )
+        + "</p>",  # fmt: skip
         _plot(_funnel(figures), "plot-funnel"),
         _table("providers", ["provider", "records", "invalid", "rate (95% CI)"], _group_rows(figures.providers, suppress)),
     ]
@@ -159,8 +196,14 @@ def render(figures: Figures) -> str:
         ]
     parts += [
         "<h2>By specialty (MAINSPEF)</h2>",
-        _plot(_bars([g.key for g in figures.specialties], [g.rate.value for g in figures.specialties],
-                    "Invalid records by main specialty"), "plot-specialties"),  # fmt: skip
+        _plot(
+            _bars(
+                [g.key for g in figures.specialties],
+                [g.rate.value for g in figures.specialties],
+                "Invalid records by main specialty",
+            ),
+            "plot-specialties",
+        ),  # fmt: skip
         _table("specialties", ["specialty", "records", "invalid", "rate (95% CI)"], _group_rows(figures.specialties, suppress)),
         "<p class='note'>Made by nicelogic report from the tables records, violations and runs of the results database.</p>",
         "</body></html>",

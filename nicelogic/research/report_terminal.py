@@ -32,7 +32,9 @@ def print_summary(figures: Figures, out: Console) -> None:
     out.print(f"rule packs: {packs}", highlight=False)
     out.print(f"code tables: {tables}", highlight=False)
     if suppress:
-        out.print(f"counts of 1-{SUPPRESS_BELOW - 1} records shown as *, rates from them withheld (--no-suppression for local use)")
+        out.print(
+            f"counts of 1-{SUPPRESS_BELOW - 1} records shown as *, rates from them withheld (--no-suppression for local use)"
+        )
     else:
         out.print("[bold]small-number suppression is off[/bold]: for local use only")
     summary = Table(title="Records", title_justify="left")
