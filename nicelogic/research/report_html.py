@@ -26,14 +26,17 @@ def _e(value: object) -> str:
     return html.escape(str(value))
 
 
-def _table(table_id: str, header: Sequence[str], rows: Sequence[Sequence[str]], numeric_from: int = 1) -> str:
+def _table(table_id: str, header: Sequence[str], rows: Sequence[Sequence[str]], numeric: Sequence[int] = ()) -> str:
+    """A table; ``numeric`` columns (by default all but the first) are right-aligned."""
+    right = set(numeric) if numeric else set(range(1, len(header)))
     head = "".join(f"<th>{_e(h)}</th>" for h in header)
-    body = "".join(
-        "<tr>" + "".join(f'<td class="n">{_e(c)}</td>' if i >= numeric_from else f"<td>{_e(c)}</td>" for i, c in enumerate(row))
-        + "</tr>"
-        for row in rows
-    )  # fmt: skip
+    cells = (("".join(_cell(c, i in right) for i, c in enumerate(row))) for row in rows)
+    body = "".join(f"<tr>{row}</tr>" for row in cells)
     return f'<table id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _cell(value: str, numeric: bool) -> str:
+    return f'<td class="n">{_e(value)}</td>' if numeric else f"<td>{_e(value)}</td>"
 
 
 def _group_rows(groups: Sequence[GroupFigure], suppress: bool) -> list[list[str]]:
@@ -90,20 +93,17 @@ def _funnel(figures: Figures) -> go.Figure:
 
 def _trend(groups: Sequence[GroupFigure], title: str, axis: str) -> go.Figure:
     shown = [g for g in dated_only(groups) if g.rate.value is not None]
-    intervals = [g.rate.interval or (0.0, 0.0) for g in shown]
     values = [g.rate.value or 0.0 for g in shown]
+    intervals = [g.rate.interval or (v, v) for g, v in zip(shown, values, strict=True)]
+    above = [100 * (high - v) for (_, high), v in zip(intervals, values, strict=True)]
+    below = [100 * (v - low) for (low, _), v in zip(intervals, values, strict=True)]
     figure = go.Figure(
         go.Scatter(
             x=[g.key for g in shown],
             y=_percent(values),
             mode="lines+markers",
             name="invalid records",
-            error_y={
-                "type": "data",
-                "symmetric": False,
-                "array": [100 * (hi - v) for (_, hi), v in zip(intervals, values, strict=True)],
-                "arrayminus": [100 * (v - lo) for (lo, _), v in zip(intervals, values, strict=True)],
-            },
+            error_y={"type": "data", "symmetric": False, "array": above, "arrayminus": below},
         )  # fmt: skip
     )
     figure.update_layout(title=title, xaxis_title=axis, yaxis_title="invalid records (%), 95% CI")
@@ -116,20 +116,42 @@ def _bars(labels: Sequence[str], values: Sequence[float | None], title: str) -> 
     return figure
 
 
+def _provenance(figures: Figures) -> str:
+    """Which run, rule set, tables and inputs the figures come from, and how they are shown."""
+    run = figures.run
+    packs = ", ".join(f"{p['name']} {p['version']} (sha256 {str(p['sha256'])[:12]})" for p in _listed(run, "packs"))
+    tables = ", ".join(f"{t['name']} {t['version']}" for t in _listed(run, "tables"))
+    inputs = ", ".join(f"{i['path']} ({i['size']:,} bytes, sha256 {str(i['sha256'])[:12]})" for i in _listed(run, "inputs"))
+    if run.get("complete"):
+        status = "complete"
+    else:
+        status = f"INCOMPLETE ({run.get('status')}): the figures cover the records committed so far"
+    if figures.suppress:
+        shown = f"counts from 1 to {SUPPRESS_BELOW - 1} records are shown as *, and rates from them withheld"
+        suppression = f"Small numbers are suppressed: {shown}."
+    else:
+        suppression = "Small-number suppression is OFF (--no-suppression): for local use only, do not publish."
+    return (
+        f"<p id='provenance' class='note'>Run {_e(run['run_id'])}, {_e(status)}; started {_e(run.get('started'))}, "
+        f"finished {_e(run.get('finished') or '-')}.<br>Rule packs: {_e(packs)}.<br>Code tables: {_e(tables)}.<br>"
+        f"Inputs: {_e(inputs)}.<br>{_e(suppression)}</p>"
+    )
+
+
+def _listed(run: dict[str, object], key: str) -> list[dict[str, object]]:
+    value = run.get(key)
+    return list(value) if isinstance(value, list) else []
+
+
 def render(figures: Figures) -> str:
+    """The whole report as one HTML document."""
     run = figures.run
     suppress = figures.suppress
-    packs = ", ".join(f"{p['name']} {p['version']} (sha256 {str(p['sha256'])[:12]})" for p in run.get("packs") or [])  # type: ignore[attr-defined]
-    tables = ", ".join(f"{t['name']} {t['version']}" for t in run.get("tables") or [])  # type: ignore[attr-defined]
-    inputs = ", ".join(f"{i['path']} ({i['size']:,} bytes, sha256 {str(i['sha256'])[:12]})" for i in run.get("inputs") or [])  # type: ignore[attr-defined]
-    status = (
-        "complete" if run.get("complete") else f"INCOMPLETE ({run.get('status')}): the figures cover the records committed so far"
-    )
-    suppression = (
-        f"Small numbers are suppressed: counts from 1 to {SUPPRESS_BELOW - 1} records are shown as *, and rates from them withheld."
-        if suppress
-        else "Small-number suppression is OFF (--no-suppression): for local use only, do not publish."
-    )
+    summary_rows = [
+        ["checked", shown_count(figures.checked, suppress)],
+        ["rejected (could not be read)", shown_count(figures.rejected, suppress)],
+        ["invalid (an error-severity violation), 95% CI", figures.overall.text()],
+    ]
     rule_rows = [
         [f.rule, f.severity, shown_count(f.applies, suppress), shown_count(f.violating, suppress), f.rate.text(), f.title]
         for f in figures.rules
@@ -140,19 +162,9 @@ def render(figures: Figures) -> str:
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>nicelogic report</title>",
         f"<style>{_STYLE}</style><script>{get_plotlyjs()}</script></head><body>",
         f"<h1>Coding consistency report, run {_e(run['run_id'])}</h1>",
-        f"<p id='provenance' class='note'>Run {_e(run['run_id'])}, {_e(status)}; started {_e(run.get('started'))}, "
-        f"finished {_e(run.get('finished') or '-')}.<br>Rule packs: {_e(packs)}.<br>Code tables: {_e(tables)}.<br>"
-        f"Inputs: {_e(inputs)}.<br>{_e(suppression)}</p>",
+        _provenance(figures),
         "<h2>Summary</h2>",
-        _table(
-            "summary",
-            ["", "records"],
-            [
-                ["checked", shown_count(figures.checked, suppress)],
-                ["rejected (could not be read)", shown_count(figures.rejected, suppress)],
-                ["invalid (an error-severity violation)", figures.overall.text()],
-            ],
-        ),  # fmt: skip
+        _table("summary", ["", "records"], summary_rows),
         f"<h2>Audit figures <span class='label'>({AUDIT_LABEL})</span></h2>",
         "<p class='note'>Share of checked episodes with an error-severity violation blamed on each part of the record "
         "(position 1 of the diagnoses or procedures is the primary one). These are what the rules detect; a coding "
@@ -169,7 +181,7 @@ def render(figures: Figures) -> str:
         "<h2>Rules</h2>",
         "<p class='note'>For each rule: the records it applies to (its trigger is in the record), the records that "
         "break it, and the rate with its 95% Wilson interval. Rates are of records, not violations.</p>",
-        _table("rules", ["rule", "severity", "applies to", "violating", "rate (95% CI)", "title"], rule_rows, 2),
+        _table("rules", ["rule", "severity", "applies to", "violating", "rate (95% CI)", "title"], rule_rows, numeric=(2, 3, 4)),
         _plot(
             _bars([f.rule for f in rated], [f.rate.value for f in rated], "Violation rate by rule (records it applies to)"),
             "plot-rules",

@@ -52,10 +52,10 @@ def print_summary(figures: Figures, out: Console) -> None:
         audit.add_row(a.label, shown_count(a.records, suppress), a.rate.text())
     out.print(audit)
     rules = Table(title="Rules: records it applies to, records violating it", title_justify="left")
-    rules.add_column("rule")
+    rules.add_column("rule", no_wrap=True)
     rules.add_column("severity")
     for name in ("applies to", "violating", "rate (95% CI)"):
-        rules.add_column(name, justify="right")
+        rules.add_column(name, justify="right", no_wrap=True)
     for f in figures.rules:
         rules.add_row(f.rule, f.severity, shown_count(f.applies, suppress), shown_count(f.violating, suppress), f.rate.text())
     out.print(rules)
