@@ -66,7 +66,10 @@ def print_summary(figures: Figures, out: Console) -> None:
 
 
 def print_rows(names: Sequence[str], rows: Sequence[Sequence[object]], out: Console) -> None:
-    table = Table(*names, caption=f"{len(rows):,} rows", caption_justify="left")
+    table = Table(caption=f"{len(rows):,} rows", caption_justify="left")
+    for index, name in enumerate(names):
+        numbers = bool(rows) and all(isinstance(row[index], int | float) or row[index] is None for row in rows)
+        table.add_column(name, justify="right" if numbers else "left")
     for row in rows:
         table.add_row(*("" if value is None else str(value) for value in row))
     out.print(table)

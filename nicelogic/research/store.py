@@ -38,6 +38,9 @@ class StoredRun:
     records: int  # committed
 
 
+_COUNTED = ("valid", "rejected", "errors", "warnings", "waived")  # the records columns the counts are made of
+
+
 def batch_counts(records: pa.RecordBatch) -> dict[str, int]:
     """The run's counts that one records batch adds."""
     rejected = pc.sum(records.column("rejected").cast(pa.int64())).as_py() or 0
@@ -203,7 +206,8 @@ class ParquetStore:
                 orphan.unlink()
         counts = dict.fromkeys(COUNTS, 0)
         for name in sorted(committed):
-            added = batch_counts(pq.read_table(records_dir / name).combine_chunks().to_batches()[0])
+            part = pq.read_table(records_dir / name, columns=list(_COUNTED)).combine_chunks().to_batches()[0]
+            added = batch_counts(part)
             counts = {key: counts[key] + added[key] for key in COUNTS}
         row.update(counts, status="running", error=None)
         self._rows[run_id] = row
