@@ -307,3 +307,25 @@ def test_query_prints_a_table_csv_or_json(hes: Path, tmp_path: Path) -> None:
     bad = nicelogic("query", results, "SELECT nothing FROM nowhere")
     assert bad.returncode == 2 and "the query failed" in bad.stderr
     assert nicelogic("query", str(tmp_path / "missing.duckdb"), sql).returncode == 2
+
+
+def test_csv_carries_the_provider_and_patient_it_has(tmp_path: Path) -> None:
+    source = tmp_path / "extract.csv"
+    source.write_text(
+        "EPIKEY,PROCODE,PROCODE5,TOKEN_PERSON_ID,NHS_KEY,ADMIDATE,OPERTN_01\n"
+        "c1,RYJ,RYJ01,T9,N1,15/06/2024,V444\n"
+        "c2,,RYJ02,T8,N2,bad,V444\n",
+        encoding="utf-8",
+    )
+    results = str(tmp_path / "run.duckdb")
+    nicelogic("check", str(source), "--results", results, "--rules", "opcs4")
+    other_results = str(tmp_path / "other.duckdb")
+    nicelogic("check", str(source), "--results", other_results, "--patient-column", "NHS_KEY", "--rules", "opcs4")
+    found = {r["id"]: r for r in rows(connect(results), "SELECT * FROM records")}
+    c1 = found["c1"]
+    assert (c1["provider"], c1["patient"], c1["date"]) == ("RYJ", "T9", datetime.date(2024, 6, 15))
+    # the first provider column the extract has is read for every row: never a trust for one row and a site for the next
+    assert found["c2"]["provider"] is None
+    assert found["c2"]["rejected"] and found["c2"]["reason_kind"] == "attribute" and found["c2"]["date"] is None
+    other = {r["id"]: r["patient"] for r in rows(connect(other_results), "SELECT * FROM records")}
+    assert other == {"c1": "N1", "c2": "N2"}

@@ -28,6 +28,7 @@ import pyarrow.parquet as pq
 from nicelogic.errors import UsageError
 from nicelogic.research.schema import RECORDS, RUNS, VIOLATIONS
 
+DUCKDB_MEMORY = "128MB"  # the writer's buffer pool; a batch of results is a few MB
 COUNTS = ("records", "valid", "invalid", "rejected", "violations", "warnings", "waived")
 
 
@@ -86,7 +87,8 @@ class DuckDBStore:
         if not path.parent.is_dir():
             raise UsageError(f"cannot write {path}: the folder {path.parent} does not exist")
         try:
-            self.db = duckdb.connect(str(path))
+            # bounded, so that memory stays flat however large the run: DuckDB spills beyond it
+            self.db = duckdb.connect(str(path), config={"memory_limit": DUCKDB_MEMORY, "threads": 1})
         except duckdb.Error as exc:
             raise UsageError(f"cannot open {path} as a DuckDB results database: {exc}") from None
         for name, schema in (("records", RECORDS), ("violations", VIOLATIONS), ("runs", RUNS)):
