@@ -296,6 +296,15 @@ def check(
     sys.exit(outcome.exit_code)
 
 
+def _needs_research_extra() -> None:
+    """The research commands need pyarrow and plotly, which a plain install leaves out."""
+    import importlib.util
+
+    missing = [name for name in ("pyarrow", "plotly") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise UsageError(f'this needs {" and ".join(missing)}: pip install "nicelogic[research]"')
+
+
 def _check_into_results(
     files: tuple[str, ...], records: tuple[str, ...], rules: tuple[str, ...], select: tuple[str, ...],
     ignore: tuple[str, ...], fmt: str, output: str | None, statistics: bool, explain: bool, system: str, input_format: str,
@@ -303,6 +312,7 @@ def _check_into_results(
     results: str, carry: tuple[str, ...], patient_column: str | None, quiet: bool, color: str, progress: bool | None,
     exit_zero: bool, commit_every: int,
 ) -> NoReturn:  # fmt: skip
+    _needs_research_extra()
     from nicelogic.research.run import ResultsRequest, run_results
 
     if records or output or fmt != "text" or statistics or explain:
@@ -345,6 +355,7 @@ def _check_into_results(
 @_usage_errors
 def query_command(results: str, sql: str, fmt: str, color: str) -> None:
     """Run SQL on the tables records, violations and runs of a results database (check --results)."""
+    _needs_research_extra()
     from nicelogic.research.query import as_csv, as_json, connect, run_query
     from nicelogic.research.report_terminal import print_rows
 
@@ -368,6 +379,7 @@ def query_command(results: str, sql: str, fmt: str, color: str) -> None:
 @_usage_errors
 def report_command(results: str, output: str | None, run_id: str | None, suppression: bool, quiet: bool, color: str) -> None:
     """A report of a results database: rates per rule, by provider, by month and by specialty."""
+    _needs_research_extra()
     from nicelogic.research.figures import compute
     from nicelogic.research.query import connect
     from nicelogic.research.report_terminal import print_summary
