@@ -240,7 +240,11 @@ def test_a_run_killed_mid_way_resumes_with_no_record_lost_or_duplicated(extract:
     (run,) = rows(db, "SELECT status, complete, records FROM runs")
     db.close()
     assert 0 < records < 3000 and records == distinct and records % 100 == 0, records
-    assert run == {"status": "running", "complete": False, "records": records}
+    assert (run["status"], run["complete"]) == ("running", False)
+    if target.endswith("/"):  # the runs file is rewritten after each part: killed in between, it is one batch behind
+        assert records - 100 <= run["records"] <= records  # type: ignore[operator]
+    else:  # one transaction holds the batch and the counts
+        assert run["records"] == records
 
     resumed = nicelogic(*args)
     assert resumed.returncode == 1, resumed.stderr

@@ -110,9 +110,9 @@ def _trend(groups: Sequence[GroupFigure], title: str, axis: str) -> go.Figure:
     return figure
 
 
-def _bars(labels: Sequence[str], values: Sequence[float | None], title: str) -> go.Figure:
+def _bars(labels: Sequence[str], values: Sequence[float | None], title: str, axis: str = "records (%)") -> go.Figure:
     figure = go.Figure(go.Bar(x=list(labels), y=_percent(values), marker={"color": "#1f77b4"}))
-    figure.update_layout(title=title, yaxis_title="records (%)")
+    figure.update_layout(title=title, yaxis_title=axis)
     return figure
 
 
@@ -175,6 +175,7 @@ def render(figures: Figures) -> str:
                 [a.label for a in figures.audit],
                 [a.rate.value for a in figures.audit],
                 f"Episodes with an error, by part of the record ({AUDIT_LABEL})",
+                "episodes (%)",
             ),
             "plot-audit",
         ),  # fmt: skip
@@ -183,7 +184,12 @@ def render(figures: Figures) -> str:
         "break it, and the rate with its 95% Wilson interval. Rates are of records, not violations.</p>",
         _table("rules", ["rule", "severity", "applies to", "violating", "rate (95% CI)", "title"], rule_rows, numeric=(2, 3, 4)),
         _plot(
-            _bars([f.rule for f in rated], [f.rate.value for f in rated], "Violation rate by rule (records it applies to)"),
+            _bars(
+                [f.rule for f in rated],
+                [f.rate.value for f in rated],
+                "Violation rate by rule (records it applies to)",
+                "records violating (%)",
+            ),
             "plot-rules",
         ),  # fmt: skip
         "<h2>By provider</h2>",
@@ -213,6 +219,7 @@ def render(figures: Figures) -> str:
                 [g.key for g in figures.specialties],
                 [g.rate.value for g in figures.specialties],
                 "Invalid records by main specialty",
+                "invalid records (%)",
             ),
             "plot-specialties",
         ),  # fmt: skip

@@ -8,7 +8,8 @@ records with its violations as one unit, so that a run stopped at any instant (C
 - Parquet: ``DIR/violations/RUN/part-SEQ.parquet`` then ``DIR/records/RUN/part-SEQ.parquet``,
   each written under a temporary name and renamed; the records part is the commit (a
   violations part without one is left over from a stopped run and removed on resume).
-  ``DIR/runs/RUN.parquet`` holds the run's row, rewritten the same way.
+  ``DIR/runs/RUN.parquet`` holds the run's row, rewritten the same way after each part (so
+  a run killed between the two says one batch fewer; resuming counts the parts again).
 """
 
 from __future__ import annotations
