@@ -86,8 +86,8 @@ def test_ncci_folder_reaches_the_rules() -> None:
     checker = Checker(["ncci"], tables=TableConfig(ncci_dir=NCCI))
     assert [v.rule for v in checker.check_record("cpt 20610 76942").violations] == ["ncci.ptp"]
     assert checker.check_record("cpt 20610 76942-59").violations == ()
-    # the shipped tables hold no row for this pair
-    assert Checker(["ncci"]).check_record("cpt 20610 76942").violations == ()
+    # the shipped tables hold the whole practitioner PTP table, this pair too
+    assert [v.rule for v in Checker(["ncci"]).check_record("cpt 20610 76942").violations] == ["ncci.ptp"]
 
 
 def test_ncci_folder_without_a_table_kind(tmp_path) -> None:
@@ -102,7 +102,7 @@ def test_cli_table_options(tmp_path) -> None:
     runner = CliRunner()
     shipped = runner.invoke(main, ["check", str(path), "--rules", "ncci"])
     full = runner.invoke(main, ["check", str(path), "--rules", "ncci", "--ncci-dir", str(NCCI)])
-    assert (shipped.exit_code, full.exit_code) == (0, 1) and "ncci.ptp" in full.output
+    assert (shipped.exit_code, full.exit_code) == (1, 1) and "ncci.ptp" in full.output and "ncci.ptp" in shipped.output
     uk = runner.invoke(main, ["info", "--icd10-file", str(UK_ICD10)])
     assert "UK ICD-10 5th Edition" in uk.output and "Open Government Licence v3.0" in uk.output
     other = runner.invoke(
