@@ -76,8 +76,11 @@ def test_batch_facts_hold_only_rows_for_codes_present() -> None:
 def test_ncci_folder_and_setting() -> None:
     practitioner = load_ncci(NCCI, "practitioner")
     assert [p.name for p in practitioner.files if "mue" in p.name] == ["ncci_mue_practitioner_2024-07-01_sample.csv"]
-    outpatient = load_ncci(NCCI, "outpatient")
-    assert [p.name for p in outpatient.files if "mue" in p.name] == ["ncci_mue_outpatient_hospital_2024-07-01_sample.csv"]
+    # the fixture folder, like the shipped tables, holds no outpatient hospital PTP file: said, not replaced
+    with pytest.raises(InputError, match="outpatient hospital PTP"):
+        load_ncci(NCCI, "outpatient")
+    with pytest.raises(InputError, match="import-ncci"):
+        load_tables(TableConfig(ncci_setting="outpatient"))
     facts = practitioner.facts(["20610", "76942"])
     assert 'ncci_ptp("20610","76942",99991231,1).' in facts
 

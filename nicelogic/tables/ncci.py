@@ -1,6 +1,7 @@
 """The CMS NCCI edits: add-on codes, procedure-to-procedure pairs and medically unlikely
-units, held in DuckDB and queried per batch for the codes present. The rows the built-in
-packs need ship with the package; a folder of full quarterly files replaces them."""
+units, queried per batch through DuckDB for the codes present. The full 2024 tables ship with
+the package as Parquet (converted by ``ncci_import``); a converted quarter or a folder of CMS
+CSV files replaces them."""
 
 from __future__ import annotations
 
@@ -101,8 +102,16 @@ def load_ncci(folder: Path = DEFAULT_NCCI, setting: str = "practitioner") -> Ncc
         if f.setting and f.setting != setting and any(g.setting == setting for g in same):
             continue
         chosen.append(f)
+    if setting == "outpatient" and any(f.kind == "ptp" for f in chosen) and not any(f.table == "ptp_outpatient" for f in chosen):
+        raise InputError(f"no NCCI outpatient hospital PTP file in {folder}{_OUTPATIENT_HINT}")
     releases = {f.kind: f.release for f in chosen}
     return NcciTables(f"CMS NCCI ({folder})", tuple(f.path for f in chosen), releases)
+
+
+_OUTPATIENT_HINT = (
+    " (the package ships the practitioner PTP table only: convert the outpatient hospital PTP file of a CMS release"
+    " with `nicelogic tables import-ncci DIR -o OUT` and load OUT with --ncci-dir)"
+)
 
 
 def _converted(folder: Path, setting: str) -> NcciTables:
@@ -111,7 +120,7 @@ def _converted(folder: Path, setting: str) -> NcciTables:
     for kind in ("aoc", "ptp", "mue"):
         table = kind if kind == "aoc" else f"{kind}_{setting}"
         if table not in manifest:
-            hint = " (the package ships the practitioner PTP table only: convert the outpatient hospital PTP file of a CMS release with `nicelogic tables import-ncci DIR -o OUT` and load OUT with --ncci-dir)" if table == "ptp_outpatient" else ""
+            hint = _OUTPATIENT_HINT if table == "ptp_outpatient" else ""
             raise InputError(f"no NCCI {table} table in {folder}{hint}")
         chosen[table] = str(manifest[table]["release"])
     where = "shipped" if folder == DEFAULT_NCCI else str(folder)
