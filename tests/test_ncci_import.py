@@ -87,3 +87,19 @@ def test_cli_import_and_use(tmp_path) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
     assert runner.invoke(main, ["tables", "import-ncci", str(empty), "-o", str(out)]).exit_code == 2
+
+
+def test_a_code_no_table_knows_is_a_warning_never_silent() -> None:
+    checker = Checker(["ncci"])
+    result = checker.check_record("c1: cpt 22511 12345 99213-59")
+    (notice,) = [v for v in result.violations if v.rule == "table.unknown-code"]
+    assert (notice.severity, notice.section, notice.positions, notice.codes) == ("warning", "cpt", (2,), ("12345",))
+    assert [v.rule for v in checker.check_record("cpt 22511 99213-59").violations] == []
+    # only when a loaded pack reads the NCCI tables, and --ignore drops it as any rule id
+    assert Checker(["opcs4"]).check_record("cpt 12345").violations == ()
+    assert Checker(["ncci"], ignore=["table.unknown-code"]).check_record("cpt 12345").violations == ()
+    runner = CliRunner()
+    shown = runner.invoke(main, ["check", "--record", "c1: cpt 12345", "--rules", "ncci", "-f", "json"])
+    record = json.loads(shown.output)["records"][0]
+    assert shown.exit_code == 0 and [v["rule"] for v in record["violations"]] == ["table.unknown-code"]
+    assert json.loads(shown.output)["summary"]["warnings"] == 1

@@ -11,15 +11,16 @@ from __future__ import annotations
 import copy
 import dataclasses
 import os
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import islice
 from typing import Any
 
 from nicelogic.asp.facts import AttributeScope, record_form, wanted_attributes
 from nicelogic.asp.solve import Finding, solve_forms
-from nicelogic.checking.diagnostics import ENGINE_RULES, UNUSED_WAIVER
+from nicelogic.checking.diagnostics import ENGINE_RULES, UNKNOWN_CODE, UNUSED_WAIVER
 from nicelogic.checking.parallel import check_in_workers
-from nicelogic.checking.violations import unused_waiver, violation
+from nicelogic.checking.violations import unknown_codes, unused_waiver, violation
 from nicelogic.errors import InputProblem
 from nicelogic.input.adapt import as_input
 from nicelogic.input.grammar import RecordParser
@@ -40,6 +41,9 @@ DEFAULT_CHUNK = 5000
 DEFAULT_CACHE = 200_000
 DEFAULT_TIME_LIMIT = 10.0  # seconds for a batch of records in a worker
 DEFAULT_MEMORY_LIMIT = 1 << 30  # bytes a worker may take over what it holds once loaded
+
+
+_NCCI_READ = re.compile(r"\bncci_(addon|ptp|mue)\(")
 
 
 class Checker:
@@ -93,6 +97,11 @@ class Checker:
         self._cache: dict[str, tuple[Finding, ...]] = {}
         self._forms: dict[tuple[object, ...], str] = {}
         self._parser: RecordParser | None = None
+        # the edits can judge only codes their tables know: say so for the others when they are loaded
+        pack_files = {path for pack in self.ruleset.packs for path in pack.files}
+        self._reads_ncci = any(
+            _NCCI_READ.search(text) for path, text in zip(self.ruleset.files, self.ruleset.texts, strict=False) if path in pack_files
+        )
 
     def with_program(self, program: str) -> Checker:
         """A checker sharing these packs' metadata and the loaded tables but running other
@@ -237,6 +246,9 @@ class Checker:
             (waived if waivers else kept).append(violation(record, finding, self.ruleset, self.tables, self.explain))
         if record.waivers and self.filter.keeps(UNUSED_WAIVER.id, ""):
             kept += [unused_waiver(record, waiver) for waiver in record.waivers if waiver not in used]
+        cpt = record.codes(System.CPT)
+        if cpt and self._reads_ncci and self.filter.keeps(UNKNOWN_CODE.id, ""):
+            kept += unknown_codes(record, System.CPT, self.tables.ncci.unknown(c.value for c in cpt))
         return RecordResult(
             record.id, record.line, record.source, tuple(kept),
             waived=tuple(waived), applies=tuple(applies), applies_rows=tuple(rows),

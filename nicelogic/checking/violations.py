@@ -4,7 +4,7 @@ codes it blames, where they stand in the input, its message and (asked for) why.
 from __future__ import annotations
 
 from nicelogic.asp.solve import Finding
-from nicelogic.checking.diagnostics import UNUSED_WAIVER
+from nicelogic.checking.diagnostics import UNKNOWN_CODE, UNUSED_WAIVER
 from nicelogic.checking.explain import explain
 from nicelogic.checking.messages import render_message
 from nicelogic.errors import RuleError
@@ -68,3 +68,28 @@ def unused_waiver(record: Record, waiver: str) -> Violation:
         column=0,
         title=UNUSED_WAIVER.title,
     )
+
+
+def unknown_codes(record: Record, system: System, unknown: frozenset[str]) -> list[Violation]:
+    """The engine's own warning for each code of a section that no loaded edit table knows."""
+    found = []
+    for position, code in enumerate(record.codes(system), start=1):
+        if code.value not in unknown:
+            continue
+        column, where = record.locate(code.column)
+        found.append(
+            Violation(
+                rule=UNKNOWN_CODE.id,
+                severity=UNKNOWN_CODE.severity,
+                section=system.value,
+                positions=(position,),
+                codes=(code.text(),),
+                message=f"{code.text()} is in no loaded NCCI table (add-on, PTP or MUE): no edit could judge it",
+                source=UNKNOWN_CODE.source,
+                line=record.line,
+                column=column,
+                title=UNKNOWN_CODE.title,
+                where=where,
+            )
+        )
+    return found

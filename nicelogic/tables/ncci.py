@@ -31,6 +31,7 @@ class NcciTables:
     releases: dict[str, str] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _con: object = field(default=None, repr=False)
+    _known: dict[str, bool] = field(default_factory=dict, repr=False)
 
     def _connection(self):  # type: ignore[no-untyped-def]
         if self._con is None:
@@ -78,6 +79,24 @@ class NcciTables:
         """Every CPT/HCPCS code the tables name (for linting code literals)."""
         rows = self._rows("SELECT code FROM mue UNION SELECT add_on FROM aoc UNION SELECT primary_code FROM aoc")
         return frozenset(row[0] for row in rows)
+
+    def unknown(self, codes: Iterable[str]) -> frozenset[str]:
+        """The codes that no loaded NCCI table names (no add-on, PTP or MUE row), whose
+        claims the edits cannot judge; answers are kept, as a batch repeats its codes."""
+        asked = set(codes)
+        wanted = sorted(asked - self._known.keys())
+        if wanted:
+            found = {
+                row[0]
+                for row in self._rows(
+                    "SELECT code FROM mue WHERE code IN ? UNION SELECT add_on FROM aoc WHERE add_on IN ? "
+                    "UNION SELECT primary_code FROM aoc WHERE primary_code IN ? "
+                    "UNION SELECT c1 FROM ptp WHERE c1 IN ? UNION SELECT c2 FROM ptp WHERE c2 IN ?",
+                    *([wanted] * 5),
+                )
+            }
+            self._known.update((code, code in found) for code in wanted)
+        return frozenset(code for code in asked if not self._known[code])
 
     def primaries(self, addons: Iterable[str]) -> list[str]:
         """The listed primary codes of the given add-on codes (not contractor-defined ones)."""
