@@ -499,8 +499,14 @@ def tables_group() -> None:
 
 @tables_group.command(name="import-ncci")
 @click.argument("source", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--output", "-o", type=click.Path(file_okay=False, path_type=Path), default=Path("ncci-tables"),
-              show_default=True, help="Folder to write the converted tables to (load it with --ncci-dir).")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("ncci-tables"),
+    show_default=True,
+    help="Folder to write the converted tables to (load it with --ncci-dir).",
+)
 @_usage_errors
 def import_ncci_command(source: Path, output: Path) -> None:
     """Convert the CMS NCCI release files in SOURCE (add-on, PTP and MUE CSV files, optionally

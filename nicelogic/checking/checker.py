@@ -100,7 +100,9 @@ class Checker:
         # the edits can judge only codes their tables know: say so for the others when they are loaded
         pack_files = {path for pack in self.ruleset.packs for path in pack.files}
         self._reads_ncci = any(
-            _NCCI_READ.search(text) for path, text in zip(self.ruleset.files, self.ruleset.texts, strict=False) if path in pack_files
+            _NCCI_READ.search(text)
+            for path, text in zip(self.ruleset.files, self.ruleset.texts, strict=False)
+            if path in pack_files
         )
 
     def with_program(self, program: str) -> Checker:

@@ -86,7 +86,9 @@ def load_tables(config: TableConfig = TableConfig()) -> CodeTables:
     """The tables of a configuration; each table is read once per process."""
     opcs = load_opcs(config.opcs_file.resolve()) if config.opcs_file else load_opcs()
     icd10 = load_icd10_uk(config.icd10_file.resolve()) if config.icd10_file else load_icd10_who()
-    ncci = load_ncci(config.ncci_dir.resolve(), config.ncci_setting) if config.ncci_dir else load_ncci(setting=config.ncci_setting)
+    ncci = (
+        load_ncci(config.ncci_dir.resolve(), config.ncci_setting) if config.ncci_dir else load_ncci(setting=config.ncci_setting)
+    )
     return CodeTables(opcs, icd10, ncci)
 
 

@@ -102,7 +102,9 @@ def import_ncci(source: Path, out: Path) -> dict[str, dict[str, object]]:
             )
             (rows,) = con.execute("SELECT count(*) FROM read_parquet(?)", [str(target)]).fetchone() or (0,)
         except Exception as exc:  # duckdb raises its own exception types
-            raise InputError(f"cannot convert the NCCI {table} table from {', '.join(p.path.name for p in parts)}: {exc}") from None
+            raise InputError(
+                f"cannot convert the NCCI {table} table from {', '.join(p.path.name for p in parts)}: {exc}"
+            ) from None
         manifest[table] = {"release": max(p.release for p in parts), "source": [p.path.name for p in parts], "rows": rows}
     (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return manifest
