@@ -103,3 +103,19 @@ def test_a_code_no_table_knows_is_a_warning_never_silent() -> None:
     record = json.loads(shown.output)["records"][0]
     assert shown.exit_code == 0 and [v["rule"] for v in record["violations"]] == ["table.unknown-code"]
     assert json.loads(shown.output)["summary"]["warnings"] == 1
+
+
+def test_every_result_format_with_run_metadata_names_the_table_releases() -> None:
+    from junitparser import JUnitXml
+
+    runner = CliRunner()
+    args = ["check", "--record", "c1: cpt 22512", "--rules", "ncci", "--exit-zero", "-f"]
+    document = json.loads(runner.invoke(main, [*args, "json"]).output)
+    assert document["metadata"]["tables"]["ncci.ptp"] == "2024-07-01"
+    sarif = json.loads(runner.invoke(main, [*args, "sarif"]).output)
+    assert sarif["runs"][0]["properties"]["tables"]["ncci.aoc"] == "2024-06-03"
+    junit = JUnitXml.fromstring(runner.invoke(main, [*args, "junit"]).output.encode())
+    properties = {p.name: p.value for suite in junit for p in suite.properties()}
+    assert properties["table.ncci.mue"] == "2024-07-01"
+    info = runner.invoke(main, ["info"]).output
+    assert "ptp_practitioner 2024-07-01" in info and "aoc 2024-06-03" in info

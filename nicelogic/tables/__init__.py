@@ -82,6 +82,12 @@ class CodeTables:
         ]
 
 
+def table_versions(config: TableConfig = TableConfig()) -> dict[str, str]:
+    """Which edition of each table a configuration loads (NCCI tables with their release
+    dates), as ``nicelogic info``, results' metadata and reports show them."""
+    return load_tables(config).versions()
+
+
 def load_tables(config: TableConfig = TableConfig()) -> CodeTables:
     """The tables of a configuration; each table is read once per process."""
     opcs = load_opcs(config.opcs_file.resolve()) if config.opcs_file else load_opcs()
@@ -94,5 +100,5 @@ def load_tables(config: TableConfig = TableConfig()) -> CodeTables:
 
 __all__ = [
     "OPCS_ATTRIBUTION", "CodeTables", "Icd10Table", "NcciTables", "OpcsTable", "TableConfig",
-    "load_icd10_uk", "load_icd10_who", "load_ncci", "load_opcs", "load_tables",
+    "load_icd10_uk", "load_icd10_who", "load_ncci", "load_opcs", "load_tables", "table_versions",
 ]  # fmt: skip
