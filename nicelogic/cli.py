@@ -95,9 +95,11 @@ def _table_options(function):  # type: ignore[no-untyped-def]
         click.option("--icd10-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
                      help="Your UK ICD-10 5th Edition release file (adds UK codes, usage, sex and age limits)."),
         click.option("--ncci-dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
-                     help="Folder of CMS NCCI quarterly files (AOC, PTP, MUE) instead of the shipped subsets."),
+                     help="NCCI tables converted by `nicelogic tables import-ncci`, or a folder of CMS NCCI quarterly "
+                          "files (AOC, PTP, MUE), instead of the shipped 2024 tables."),
         click.option("--ncci-setting", type=click.Choice(["practitioner", "outpatient"]), default="practitioner",
-                     show_default=True, help="Which NCCI files to use when the folder holds both."),
+                     show_default=True, help="Practitioner or outpatient hospital NCCI tables (outpatient PTP comes "
+                                             "from your own import)."),
     ]  # fmt: skip
     for option in reversed(options):
         function = option(function)
@@ -626,6 +628,33 @@ def lint_command(
     shown = [f for f in findings if not (quiet and f.level != "error")]
     click.echo(lint_json(shown) if fmt == "json" else lint_text(findings, shown))
     sys.exit(1 if any(f.level == "error" for f in findings) else 0)
+
+
+@main.group(name="tables")
+def tables_group() -> None:
+    """Code tables: convert a new quarter's CMS NCCI release."""
+
+
+@tables_group.command(name="import-ncci")
+@click.argument("source", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("ncci-tables"),
+    show_default=True,
+    help="Folder to write the converted tables to (load it with --ncci-dir).",
+)
+@_usage_errors
+def import_ncci_command(source: Path, output: Path) -> None:
+    """Convert the CMS NCCI release files in SOURCE (add-on, PTP and MUE CSV files, optionally
+    gzipped; practitioner and outpatient hospital) into the compact form nicelogic ships."""
+    from nicelogic.tables.ncci_import import import_ncci
+
+    manifest = import_ncci(source, output)
+    for table, entry in manifest.items():
+        click.echo(f"{table}: {entry['rows']:,} rows, release {entry['release']} ({', '.join(entry['source'])})")  # type: ignore[arg-type]
+    click.echo(f"wrote {output}; use it with --ncci-dir {output}")
 
 
 @main.command(name="new-pack")
