@@ -115,3 +115,20 @@ def test_cli_table_options(tmp_path) -> None:
     bad = tmp_path / "bad.xml"
     bad.write_text("<dsv/>")
     assert runner.invoke(main, ["check", str(path), "--opcs-file", str(bad)]).exit_code == 2
+
+
+def test_the_ncci_tables_can_be_queried_in_a_process_forked_after_the_parent_queried_them() -> None:
+    """DuckDB crashes a forked child that uses it while the parent's connection is open:
+    bounded workers and worker pools fork from a checker that has read the tables."""
+    import os
+
+    from nicelogic.tables import TableConfig, load_tables
+
+    ncci = load_tables(TableConfig()).ncci
+    expected = ncci.facts(["22512"])
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child reports through its exit status
+        os._exit(0 if ncci.facts(["22512"]) == expected else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert ncci.facts(["22512"]) == expected  # and the parent reopens its own

@@ -6,7 +6,9 @@ CSV files replaces them."""
 from __future__ import annotations
 
 import json
+import os
 import threading
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
@@ -20,7 +22,7 @@ from nicelogic.tables.ncci_import import MANIFEST, csv_relation, release_files, 
 DEFAULT_NCCI = Path(__file__).resolve().parent / "data" / "ncci"
 
 
-@dataclass
+@dataclass(eq=False)  # identity: a WeakSet tracks open connections
 class NcciTables:
     """Add-on, procedure-to-procedure and MUE edits, queried through DuckDB: converted Parquet
     tables are read where they lie (only the row groups that can hold a batch's codes), CMS
@@ -32,12 +34,19 @@ class NcciTables:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _con: object = field(default=None, repr=False)
     _known: dict[str, bool] = field(default_factory=dict, repr=False)
+    _pid: int = field(default=0, repr=False)  # the process that opened the connection
 
     def _connection(self):  # type: ignore[no-untyped-def]
+        if self._pid != os.getpid():
+            # DuckDB is not fork-safe: a bounded worker forked from a process that has queried
+            # the tables would hang on the parent's connection, so each process opens its own
+            self._con = None
         if self._con is None:
             import duckdb
 
-            con = duckdb.connect(":memory:")
+            # one thread and a small buffer pool: the tables are read a few row groups at a time,
+            # and a bounded worker caps its address space
+            con = duckdb.connect(":memory:", config={"threads": 1, "memory_limit": "256MB"})
             kinds: dict[str, list[Path]] = {"aoc": [], "ptp": [], "mue": []}
             for path in self.files:
                 kinds[release_kind(path)].append(path)
@@ -56,9 +65,20 @@ class NcciTables:
             except Exception as exc:  # duckdb raises its own exception types
                 raise InputError(f"cannot load the NCCI tables ({self.source}): {exc}") from None
             self._con = con
+            self._pid = os.getpid()
+            _OPEN.add(self)
         return self._con
 
+    def close(self) -> None:
+        """Close the connection (it reopens when next asked)."""
+        with self._lock:
+            if self._con is not None:
+                self._con.close()  # type: ignore[attr-defined]
+                self._con = None
+
     def _rows(self, sql: str, *params: object) -> list[tuple[Any, ...]]:
+        if self._pid != os.getpid():  # a lock held by another thread at the fork stays held here
+            self._lock = threading.Lock()
         with self._lock:  # one connection per table set; DuckDB cursors are not shared across threads
             return self._connection().cursor().execute(sql, list(params)).fetchall()
 
@@ -105,6 +125,21 @@ class NcciTables:
             return []
         rows = self._rows("SELECT DISTINCT primary_code FROM aoc WHERE add_on IN ? AND primary_code <> 'CCCCC'", wanted)
         return sorted(row[0] for row in rows)
+
+
+# DuckDB does not survive a fork: a child that queries through a connection its parent
+# opened, or opens one while the parent's database still runs its threads, crashes. Every
+# open connection is closed just before the process forks (bounded workers, worker pools);
+# each side reopens its own when it next needs the tables.
+_OPEN: weakref.WeakSet[NcciTables] = weakref.WeakSet()
+
+
+def _close_before_fork() -> None:
+    for tables in list(_OPEN):
+        tables.close()
+
+
+os.register_at_fork(before=_close_before_fork)
 
 
 @cache
