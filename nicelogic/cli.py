@@ -560,6 +560,30 @@ def _emit(answers: Answers, fmt: str) -> None:
     sys.exit(answers.exit_code)
 
 
+# ----------------------------------------------------------------------- the service
+
+
+@main.command()
+@_rules_option
+@_table_options
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port to listen on.")
+@_usage_errors
+def serve(
+    rules: tuple[str, ...], opcs_file: Path | None, icd10_file: Path | None, ncci_dir: Path | None, ncci_setting: str,
+    host: str, port: int,
+) -> None:  # fmt: skip
+    """Serve the JSON API (/v1/check, /v1/rules) over HTTP; needs the serve extra."""
+    try:
+        import uvicorn
+
+        from nicelogic.service.app import create_app
+    except ImportError:
+        raise UsageError('this needs fastapi and uvicorn: pip install "nicelogic[serve]"') from None
+    checker = Checker(_selected_packs(rules), tables=_table_config(opcs_file, icd10_file, ncci_dir, ncci_setting))
+    uvicorn.run(create_app(checker), host=host, port=port)
+
+
 # ----------------------------------------------------------------------- rule authors
 
 
