@@ -272,3 +272,21 @@ def test_records_given_to_complete_and_repair_keep_their_attributes(tmp_path) ->
     first, second = partial_records([], str(path), System.OPCS)
     assert (first.id, first.sex, first.age, first.date, first.waivers) == ("f1", Sex.FEMALE, 70, "2024-05-01", ("opcs.excludes",))
     assert isinstance(second, Rejected) and second.error.where == "age"
+
+
+def test_an_unreadable_record_comes_back_in_the_shape_check_gives_it() -> None:
+    from nicelogic.input.items import InputProblem, Rejected
+    from nicelogic.report.completions import rejected_dict
+
+    unreadable = CliRunner().invoke(main, ["complete", "ok: opcs V44.4; opcs V4X.4", "--format", "json"])
+    assert unreadable.exit_code == 1
+    data = json.loads(unreadable.output)
+    assert (data["id"], data["source"], data["line"]) == ("ok", "<record>", 1)
+    assert {k: v for k, v in data["error"].items() if k != "message"} == {"line": 1, "column": 22, "kind": "opcs-code"}
+    located = Rejected("j2", 4, "x.jsonl", InputProblem("m", 4, 9, "json", "opcs[2]"))
+    assert rejected_dict(located) == {
+        "id": "j2",
+        "source": "x.jsonl",
+        "line": 4,
+        "error": {"message": "m", "line": 4, "column": 9, "kind": "json", "field": "opcs[2]"},
+    }
