@@ -641,3 +641,22 @@ def test_rule_listings_hold_every_pack_and_rule_whole() -> None:
     drawn = screen.getvalue()
     assert all(re.search(rf"\b{re.escape(i)}\b", drawn) for i in ids)  # ids never fold, even on a narrow terminal
     assert all(p.name in drawn for p in ruleset.packs)
+
+
+def test_lines_written_above_the_bar_come_out_whole_with_their_colours() -> None:
+    from rich.console import Console
+
+    from nicelogic.report.terminal import _AboveTheBar
+
+    screen = io.StringIO()
+    above = _AboveTheBar(Console(file=screen, force_terminal=True, width=200))
+    assert above.isatty()
+    assert above.write("one\n\x1b[31mtwo\x1b[0m\nthr") == len("one\n\x1b[31mtwo\x1b[0m\nthr")
+    plain = re.sub("\x1b\\[[0-9;]*m", "", screen.getvalue())
+    assert plain == "one\ntwo\n" and "\x1b[31m" in screen.getvalue()  # a partial line waits for its end
+    above.write("ee")
+    above.flush()
+    assert re.sub("\x1b\\[[0-9;]*m", "", screen.getvalue()) == "one\ntwo\nthree\n"
+    above.flush()  # nothing left: nothing more written
+    assert re.sub("\x1b\\[[0-9;]*m", "", screen.getvalue()) == "one\ntwo\nthree\n"
+    assert not _AboveTheBar(Console(file=io.StringIO(), force_terminal=False)).isatty()
