@@ -273,3 +273,49 @@ def test_records_given_to_complete_and_repair_keep_their_attributes(tmp_path) ->
     first, second = partial_records([], str(path), System.OPCS)
     assert (first.id, first.sex, first.age, first.date, first.waivers) == ("f1", Sex.FEMALE, 70, "2024-05-01", ("opcs.excludes",))
     assert isinstance(second, Rejected) and second.error.where == "age"
+
+
+def test_an_unreadable_record_comes_back_in_the_shape_check_gives_it() -> None:
+    from nicelogic.input.items import InputProblem, Rejected
+    from nicelogic.report.completions import rejected_dict
+
+    unreadable = CliRunner().invoke(main, ["complete", "ok: opcs V44.4; opcs V4X.4", "--format", "json"])
+    assert unreadable.exit_code == 1
+    data = json.loads(unreadable.output)
+    assert (data["id"], data["source"], data["line"]) == ("ok", "<record>", 1)
+    assert {k: v for k, v in data["error"].items() if k != "message"} == {"line": 1, "column": 22, "kind": "opcs-code"}
+    located = Rejected("j2", 4, "x.jsonl", InputProblem("m", 4, 9, "json", "opcs[2]"))
+    assert rejected_dict(located) == {
+        "id": "j2",
+        "source": "x.jsonl",
+        "line": 4,
+        "error": {"message": "m", "line": 4, "column": 9, "kind": "json", "field": "opcs[2]"},
+    }
+
+
+def test_repairs_name_the_codes_they_touch_rank_defaults_first_and_order_their_edits() -> None:
+    completer = Completer(Checker(["opcs4"]))
+    order = {"delete": 0, "move": 1, "replace": 2, "insert": 3}
+    for text in (
+        "ep: opcs Y53.4 V44.4 V55.1 Z66.5; icd10 M80.0",
+        "ep: opcs V44.4 V55.1 Y68.9 Z66.5; icd10 M80.0",
+        "ep: opcs W37.1 Z94.1 Z94.2",
+        "ep: opcs V44.4 V55.1 Y53.4 Z66.5 W35.1 V55.1; icd10 M80.0",
+    ):
+        given = text.split("opcs ", 1)[1].split(";")[0].split()
+        report = completer.repair(text, limit=50)
+        assert report.repairs, text
+        for repair in report.repairs:
+            for edit in repair.edits:
+                if edit.kind in ("delete", "move", "replace"):
+                    assert edit.code == given[edit.original - 1], (text, edit)
+                if edit.kind in ("move", "replace"):
+                    assert repair.record.split("opcs ", 1)[1].split(";")[0].split()[edit.position - 1] in (
+                        edit.code,
+                        edit.replacement,
+                    )
+            keys = [(order[e.kind], e.section, e.position or 0, e.original or 0) for e in repair.edits]
+            assert keys == sorted(keys)
+    # V55.9 (levels not stated) is the default a coder is pointed to: it ranks before V55.1-V55.8
+    first = completer.repair("ep: opcs V44.4 Y53.4 Z66.5; icd10 M80.0").repairs[0]
+    assert [(e.kind, e.code, e.position) for e in first.edits] == [("insert", "V55.9", 2)]

@@ -78,7 +78,6 @@ def json_record(obj: object, source: str, number: int, text: str = "", carried: 
     parts: list[str] = []
     fields: list[Field] = []
     offset = 0
-    search_from = 0
     for key, keyword in _JSON_SECTIONS.items():
         if key not in obj or obj[key] is None:
             continue
@@ -94,8 +93,8 @@ def json_record(obj: object, source: str, number: int, text: str = "", carried: 
             offset += 2
         parts.append(keyword + " ")
         offset += len(keyword) + 1
-        key_at = text.find(f'"{key}"', 0) if text else -1
-        search_from = max(search_from, key_at)
+        # each section's codes follow its own key, whatever order the keys come in
+        search_from = max(text.find(f'"{key}"'), 0) if text else 0
         for n, code in enumerate(codes):
             if n:
                 parts.append(" ")
