@@ -84,10 +84,19 @@ def _inputs(request: ResultsRequest) -> list[dict[str, object]]:
     return found
 
 
+def _pack_digest(texts: Sequence[str], tables: Sequence[str]) -> str:
+    """A pack's content hash: its rule files and its relation tables (as the facts solved)."""
+    return hashlib.sha256("\0".join((*texts, *tables)).encode()).hexdigest()
+
+
 def _description(request: ResultsRequest, checker: Checker, spec: CarrySpec) -> dict[str, object]:
     """Everything the results depend on, as the runs row records it."""
     packs = [
-        {"name": pack.name, "version": pack.version, "sha256": hashlib.sha256("\0".join(pack.texts).encode()).hexdigest()}
+        {
+            "name": pack.name,
+            "version": pack.version,
+            "sha256": _pack_digest(pack.texts, [table.facts() for table in pack.relations]),
+        }
         for pack in checker.ruleset.packs
     ]
     options = {
