@@ -18,14 +18,14 @@ import uuid
 from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from itertools import chain, islice
+from itertools import islice
 
 from nicelogic._version import __version__
 from nicelogic.checking.checker import Checker
 from nicelogic.errors import InputError, UsageError
 from nicelogic.input.carry import CarrySpec
 from nicelogic.input.items import InputLine
-from nicelogic.input.read import ReadPosition, detect_format, read_lines
+from nicelogic.input.read import ReadPosition, detect_format, read_inputs
 from nicelogic.input.tabular import TableRow
 from nicelogic.model import System
 from nicelogic.report.terminal import check_progress
@@ -131,18 +131,10 @@ def _summary(row: dict[str, object]) -> Summary:
 
 
 def _items(request: ResultsRequest, spec: CarrySpec, position: ReadPosition, skip: int) -> Iterator[InputLine | TableRow]:
-    lines = chain.from_iterable(
-        read_lines(
-            path,
-            request.input_format,
-            request.system,
-            request.id_column,
-            position,
-            encoding=request.encoding,
-            carried=spec.keys(),
-        )  # fmt: skip
-        for path in request.files
-    )
+    lines = read_inputs(
+        request.files, request.input_format, request.system, request.id_column, position,
+        encoding=request.encoding, carried=spec.keys(),
+    )  # fmt: skip
     return position.track(islice(lines, skip, None))
 
 
