@@ -201,6 +201,9 @@ def _run_until_committed(args: list[str], committed: object, timeout: float = 12
     process = subprocess.Popen(
         [sys.executable, "-c", "from nicelogic.cli import main; main(prog_name='nicelogic')", *args],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+        # A shell's background job ignores SIGINT, and Python then never installs its Ctrl-C
+        # handler: the run must meet SIGINT as it does under a terminal, whoever started pytest.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )  # fmt: skip
     deadline = time.monotonic() + timeout
     while not committed() and time.monotonic() < deadline and process.poll() is None:  # type: ignore[operator]
