@@ -187,14 +187,15 @@ def run_compare(
             not_compared(entry.id, "duplicate_id", reason, o, a)
         for pair in staging.pairs():
             o, a = pair.original, pair.audited
-            if a is None:
+            if (o is not None and o.rejected) or (a is not None and a.rejected):
+                # a record that cannot be read may not even give its id: never "missing" on that account
+                not_compared(pair.id, "unreadable", _unreadable(o, a), o, a)
+            elif a is None:
                 not_compared(
                     pair.id, "only_in_original", f"ORIGINAL {o.where() if o else ''}: no episode {pair.id} in AUDITED", o, a
                 )
             elif o is None:
                 not_compared(pair.id, "only_in_audited", f"AUDITED {a.where()}: no episode {pair.id} in ORIGINAL", o, a)
-            elif o.rejected or a.rejected:
-                not_compared(pair.id, "unreadable", _unreadable(o, a), o, a)
             else:
                 comparison = compare_episode(coding_of_texts(o.icd10, o.opcs), coding_of_texts(a.icd10, a.opcs), sections)
                 found = violation_changes(o.violations, a.violations) if request.standards else []
