@@ -395,19 +395,28 @@ def query_command(results: str, sql: str, fmt: str, color: str) -> None:
 @_color_option
 @_usage_errors
 def report_command(results: str, output: str | None, run_id: str | None, suppression: bool, quiet: bool, color: str) -> None:
-    """A report of a results database: rates per rule, by provider, by month and by specialty."""
+    """A report of a results database: rates per rule, by provider, by month and by specialty; for a compare run,
+    the audit figures."""
     _needs_research_extra()
+    from nicelogic.audit.report import audit_section, print_section, render_section
     from nicelogic.research.figures import compute
     from nicelogic.research.query import connect
     from nicelogic.research.report_terminal import print_summary
 
-    figures = compute(connect(results), run_id, suppression)
+    db = connect(results)
+    figures = compute(db, run_id, suppression)
+    audit = audit_section(db, figures.run, suppression)
+    records = audit is None or bool(figures.checked or figures.rejected)
     if output:
         from nicelogic.research.report_html import render
 
-        Path(output).write_text(render(figures), encoding="utf-8")
+        sections = [render_section(audit)] if audit is not None else []
+        Path(output).write_text(render(figures, sections, records), encoding="utf-8")
     if not quiet:
-        print_summary(figures, console(color=color))
+        terminal = console(color=color)
+        print_summary(figures, terminal, records)
+        if audit is not None:
+            print_section(audit, terminal)
     if output:
         click.echo(f"wrote {output}", err=True)
 

@@ -330,3 +330,78 @@ def test_kappa_against_statsmodels_on_uneven_tables() -> None:
     assert cohen_kappa(table).kappa == pytest.approx(float(cohens_kappa(matrix, return_results=False)), abs=1e-12)
     assert cohen_kappa(Counter()).kappa is None
     assert cohen_kappa(Counter({("a", "a"): 5})).kappa is None  # one label only: 0/0
+
+
+@pytest.fixture(scope="module")
+def audit_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("audit") / "run.duckdb"
+    done = nicelogic("compare", ORIGINAL, AUDITED, "--results", str(path), "--quiet")
+    assert done.returncode == 0, done.stderr
+    return path
+
+
+def test_the_results_database_holds_episodes_codes_and_violations_linked_to_the_run(audit_results: Path) -> None:
+    from nicelogic.research.query import connect
+
+    db = connect(str(audit_results))
+    (run_id, command, status, records, inputs) = db.execute(
+        "SELECT run_id, command, status, records, inputs FROM runs"
+    ).fetchone()  # fmt: skip
+    assert "compare" in command and status == "complete" and records == 42
+    assert [Path(i["path"]).name for i in inputs] == ["original.csv", "audited.jsonl"]
+    statuses = dict(db.execute("SELECT status, count(*) FROM audit_episodes WHERE run_id = ? GROUP BY 1", [run_id]).fetchall())
+    assert statuses == {"compared": 35, "only_in_original": 1, "only_in_audited": 1, "duplicate_id": 3, "unreadable": 2}
+    for code_type, (correct, wrong, omitted, superfluous, _) in EXPECTED_COUNTS.items():
+        outcomes = dict(
+            db.execute(
+                "SELECT outcome, count(*) FROM audit_codes WHERE run_id = ? AND code_type = ? GROUP BY 1", [run_id, code_type]
+            ).fetchall()
+        )  # fmt: skip
+        assert outcomes == {
+            k: v for k, v in {"correct": correct, "wrong": wrong, "omitted": omitted, "superfluous": superfluous}.items() if v
+        }
+    site = db.execute(
+        "SELECT audited_code, original_code, level, major FROM audit_codes WHERE run_id = ? AND id = 'e18'", [run_id]
+    ).fetchall()
+    assert site == [("K35.8", "K35.8", None, None), ("W37.1 Z94.2", "W37.1 Z94.1", "site-laterality", False)]
+    standards = db.execute("SELECT id, change, rule FROM audit_standards WHERE run_id = ? ORDER BY id", [run_id]).fetchall()
+    assert standards == [
+        ("e31", "shared", "icd.valid-code"), ("e34", "removed", "opcs.subsidiary-not-first"),
+        ("e35", "introduced", "opcs.subsidiary-not-first"),
+    ]  # fmt: skip
+
+
+def test_the_report_has_an_audit_section(audit_results: Path, tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    from .test_research_report import CHROMIUM, CHROMIUM_ARGS
+
+    page_path = tmp_path / "audit.html"
+    done = nicelogic("report", str(audit_results), "-o", str(page_path), "--no-suppression", "--color", "never")
+    assert done.returncode == 0, done.stderr
+    terminal = " ".join(done.stdout.split())
+    assert "75.8%" in terminal and "code-over-code" in terminal
+    page_text = page_path.read_text(encoding="utf-8")
+    assert "Audit against a second coding" in page_text and "igt505-level3" in page_text
+    assert "<h2>Rules</h2>" not in page_text  # a compare run checked no records of its own
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1000})
+            errors: list[str] = []
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            page.goto(page_path.as_uri())
+            for plot in ("plot-audit-types", "plot-audit-levels"):
+                page.wait_for_selector(f"#{plot} .main-svg", timeout=30_000)
+            assert page.locator("#plot-audit-types .barlayer .point").count() == 4
+            rows = page.locator("#audit-types tbody tr")
+            assert rows.count() == 4
+            assert "75.8%" in rows.nth(0).inner_text()
+            assert page.locator("#audit-thresholds tbody tr").count() == 3
+            assert page.locator("#audit-coder tbody tr").count() == 8  # two coders, four code types
+            assert page.locator("#audit-standards tbody tr").count() == 2
+        finally:
+            browser.close()
+    assert errors == []
+    suppressed = nicelogic("report", str(audit_results), "--color", "never")
+    assert "* " in suppressed.stdout or "│ *" in suppressed.stdout  # 5 of 11 secondary diagnoses: withheld

@@ -17,7 +17,7 @@ import hashlib
 import json
 import os
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import pyarrow as pa
 
@@ -53,7 +53,7 @@ def _sha256(path: str) -> str:
 class AuditResults:
     """Writes one compare run into a DuckDB results database, a batch of rows at a time."""
 
-    def __init__(self, path: str, paths: Sequence[str], options: dict[str, object], command: str, checker: Checker | None):
+    def __init__(self, path: str, paths: Sequence[str], options: Mapping[str, object], command: str, checker: Checker | None):
         from pathlib import Path
 
         self.store = DuckDBStore(Path(path))
