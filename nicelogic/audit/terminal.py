@@ -42,24 +42,29 @@ def print_figures(figures: AuditFigures, problems: Sequence[Any], out: Console) 
     types.add_column("code type")
     for name in ("correct", "wrong", "omitted", "superfluous", "sequencing", "denominator", "% correct (95% CI)"):
         types.add_column(name, justify="right")
-    for verdict in figures.verdicts:
-        types.add_column(verdict.profile.name, justify="center")
     for f in figures.types:
         interval = f.rate.interval
         shown = "-" if interval is None else f"{_percent(f.percent)} ({100 * interval[0]:.1f}-{100 * interval[1]:.1f})"
         sequencing = "" if f.code_type.primary else f"{f.counts.sequencing:,}"
         cells = [f"{n:,}" for n in (f.counts.correct, f.counts.wrong, f.counts.omitted, f.counts.superfluous)]
-        marks = []
-        for verdict in figures.verdicts:
-            result = next((r for r in verdict.results if r[0] is f.code_type), None)
-            marks.append("" if result is None else f"{'pass' if result[3] else 'FAIL'} (>= {result[1]:g}%)")
-        types.add_row(f.code_type.label, *cells, sequencing, f"{f.rate.denominator:,}", shown, *marks)
+        types.add_row(f.code_type.label, *cells, sequencing, f"{f.rate.denominator:,}", shown)
     out.print(types)
+    if figures.verdicts:
+        thresholds = Table(title="Threshold profiles (% correct at least)", title_justify="left")
+        thresholds.add_column("profile")
+        for f in figures.types:
+            thresholds.add_column(f.code_type.label, justify="right")
+        thresholds.add_column("verdict")
+        for verdict in figures.verdicts:
+            marks = []
+            for f in figures.types:
+                result = next((r for r in verdict.results if r[0] is f.code_type), None)
+                marks.append("" if result is None else f"{result[1]:g}: {'pass' if result[3] else 'FAIL'}")
+            thresholds.add_row(verdict.profile.name, *marks, "[green]met[/green]" if verdict.met else "[red]not met[/red]")
+        out.print(thresholds)
     for verdict in figures.verdicts:
-        state = "[green]met[/green]" if verdict.met else "[red]not met[/red]"
         notes = "".join(f"; {note}" for note in verdict.notes)
-        out.print(f"{verdict.profile.name} ({verdict.profile.title}): {state}{notes}. Source: {verdict.profile.source}",
-                  highlight=False)  # fmt: skip
+        out.print(f"{verdict.profile.name}: {verdict.profile.title}{notes}. Source: {verdict.profile.source}", highlight=False)
 
     kappas = Table(title="Cohen's kappa of the primary codes", title_justify="left")
     kappas.add_column("code type")
