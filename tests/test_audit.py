@@ -405,3 +405,16 @@ def test_the_report_has_an_audit_section(audit_results: Path, tmp_path: Path) ->
     assert errors == []
     suppressed = nicelogic("report", str(audit_results), "--color", "never")
     assert "* " in suppressed.stdout or "│ *" in suppressed.stdout  # 5 of 11 secondary diagnoses: withheld
+
+
+def test_a_record_with_bytes_that_are_not_text_is_reported_and_the_rest_compared(tmp_path: Path) -> None:
+    original, audited = tmp_path / "original.csv", tmp_path / "audited.txt"
+    original.write_bytes(b"EPIKEY,CODER,DIAG_01\ne1,C\xff1,J18.9\ne2,C2,J18.9\n")
+    audited.write_text("e1: icd J18.9\ne2: icd J18.1\n")
+    done = nicelogic("compare", str(original), str(audited), "--format", "json", "--no-standards")
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout)
+    assert found["episodes"]["compared"] == 1 and found["episodes"]["unreadable"] == 1
+    (problem,) = found["problems"]
+    assert problem["id"] == "e1" and "CODER" in problem["reason"] and "0xFF" in problem["reason"]
+    assert found["code_types"]["primary_diagnosis"]["wrong"] == 1  # e2, the text input's J18.1

@@ -166,11 +166,12 @@ def stage(path: str, side: str, options: ReadOptions, checker: Checker | None, o
                 yield parsed
 
     def write(parsed: Record | Rejected, attrs: tuple[str | None, str | None], violations: list[str]) -> None:
+        attrs = (_safe(attrs[0]), _safe(attrs[1]))
         if isinstance(parsed, Rejected):
             error = parsed.error
             row: tuple[object, ...] = (
                 side, layout.records, _safe(parsed.id), _safe(parsed.source), parsed.line, True, _safe(error.message),
-                error.label, error.column, error.where, [], [], [], *attrs,
+                error.label, error.column, _safe(error.where), [], [], [], *attrs,
             )  # fmt: skip
         else:
             row = (
