@@ -201,10 +201,12 @@ def run_compare(
                 found = violation_changes(o.violations, a.violations) if request.standards else []
                 tally.add(comparison, o.coder or a.coder, o.specialty or a.specialty)
                 tally.add_changes(found)
-                emit("episodes", [episode_row(pair.id, "compared", None, o, a, comparison, found, request.standards)])
-                emit("codes", code_rows(pair.id, comparison))
-                if found:
-                    emit("standards", standard_rows(pair.id, found))
+                if csv_writer is not None or results_sink is not None:  # rows only where they go
+                    emit("episodes", [episode_row(pair.id, "compared", None, o, a, comparison, found, request.standards)])
+                if results_sink is not None:
+                    emit("codes", code_rows(pair.id, comparison))
+                    if found:
+                        emit("standards", standard_rows(pair.id, found))
         flush()
         if csv_writer is not None:
             csv_writer.close()
