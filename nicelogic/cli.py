@@ -457,7 +457,9 @@ def report_command(results: str, output: str | None, run_id: str | None, suppres
 @click.option("--input-format", type=click.Choice(INPUT_FORMATS), default="auto", show_default=True,
               help="Input format of both inputs (auto: by file extension).")  # fmt: skip
 @_encoding_option
-@click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, help="Worker processes for large inputs (0: one per core).")
+@click.option("--jobs", "-j", type=click.IntRange(min=0), default=1, show_default=True,
+              help="Processes that check the codings with the rule packs (0: one per core). One is fastest on most "
+                   "inputs: the records are parsed here for the comparison and their verdicts are cached.")  # fmt: skip
 @click.option("--max-codes", type=click.IntRange(min=1), default=MAX_CODES, show_default=True,
               help="Reject a record with more codes than this in one section.")  # fmt: skip
 @_limit_options

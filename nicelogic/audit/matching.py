@@ -34,7 +34,7 @@ from nicelogic.input.tabular import TableRow
 from nicelogic.model import Record, System
 
 ORIGINAL, AUDITED = "original", "audited"
-STAGING_MEMORY = "256MB"  # DuckDB's buffer pool while pairing; it spills beyond it
+STAGING_MEMORY = "128MB"  # DuckDB's buffer pool while pairing; it spills to disk beyond it
 FETCH = 2000  # pairs fetched at a time
 
 _COLUMNS = {
