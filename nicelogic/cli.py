@@ -458,8 +458,8 @@ def report_command(results: str, output: str | None, run_id: str | None, suppres
               help="Input format of both inputs (auto: by file extension).")  # fmt: skip
 @_encoding_option
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=1, show_default=True,
-              help="Processes that check the codings with the rule packs (0: one per core). One is fastest on most "
-                   "inputs: the records are parsed here for the comparison and their verdicts are cached.")  # fmt: skip
+              help="Processes that check the codings with the rule packs (0: one per core). The records are parsed in this "
+                   "one for the comparison, so one was the fastest in benchmarks/compare_speed.py.")  # fmt: skip
 @click.option("--max-codes", type=click.IntRange(min=1), default=MAX_CODES, show_default=True,
               help="Reject a record with more codes than this in one section.")  # fmt: skip
 @_limit_options
