@@ -418,3 +418,36 @@ def test_a_record_with_bytes_that_are_not_text_is_reported_and_the_rest_compared
     (problem,) = found["problems"]
     assert problem["id"] == "e1" and "CODER" in problem["reason"] and "0xFF" in problem["reason"]
     assert found["code_types"]["primary_diagnosis"]["wrong"] == 1  # e2, the text input's J18.1
+
+
+def test_site_and_laterality_codes_join_the_operation_heading_their_group() -> None:
+    from nicelogic.audit.units import procedure_units
+
+    units = procedure_units([(c, None) for c in ["Z94.1", "V44.4", "V55.1", "Y53.4", "Z66.5", "W37.1", "Z94.2", "Z94.1"]])
+    assert [(u.code, u.qualifiers) for u in units] == [
+        ("Z94.1", ()),  # nothing before it to qualify
+        ("V44.4", ("Z66.5",)),  # past V55 and chapter Y, as logic/lib/opcs.lp groups them
+        ("V55.1", ()),
+        ("Y53.4", ()),
+        ("W37.1", ("Z94.1", "Z94.2")),  # in any order
+    ]
+
+
+def test_error_levels_of_pairs_of_codes() -> None:
+    from nicelogic.audit.levels import ErrorLevel, level_of
+    from nicelogic.audit.units import Unit
+    from nicelogic.model import System
+
+    def icd(code: str, mark: str | None = None) -> Unit:
+        return Unit(System.ICD10, code, mark)
+
+    assert level_of(icd("I21.0"), icd("J18.9")) is ErrorLevel.CHAPTER
+    assert level_of(icd("I21.0"), icd("I10")) is ErrorLevel.CATEGORY
+    # chapters are WHO's ranges, not letters: C00-D48 neoplasms (II), D50-D89 blood (III)
+    assert level_of(icd("C34.1"), icd("D05.1")) is ErrorLevel.CATEGORY
+    assert level_of(icd("C34.1"), icd("D50.0")) is ErrorLevel.CHAPTER
+    assert level_of(icd("J18.9"), icd("J18")) is ErrorLevel.FOURTH
+    assert level_of(icd("M80.05"), icd("M80.08")) is ErrorLevel.FIFTH
+    assert level_of(icd("A17.0", "dagger"), icd("A17.0")) is ErrorLevel.DAGGER_ASTERISK
+    assert level_of(Unit(System.OPCS, "W37.1", None, ("Z94.1",)), Unit(System.OPCS, "W37.1")) is ErrorLevel.SITE_LATERALITY
+    assert level_of(Unit(System.OPCS, "W37.1"), Unit(System.OPCS, "H22.1")) is ErrorLevel.CHAPTER
