@@ -163,17 +163,22 @@ def _compare_section(
     for key_of in _PAIRINGS:
         if not left_a or not left_o:
             break
-        still_a: list[int] = []
+        # within each class, both sides sorted by code and paired in that order: which codes
+        # pair and which are left over depends neither on their order nor on which input is which
+        classes: dict[object, tuple[list[int], list[int]]] = {}
         for index in left_a:
-            unit = a_rest[index]
-            partner = next((o for o in left_o if key_of(o_rest[o]) == key_of(unit)), None)
-            if partner is None:
-                still_a.append(index)
-                continue
-            left_o.remove(partner)
-            other = o_rest[partner]
-            found.append(CodeComparison(secondary, Outcome.WRONG, unit, other, level_of(unit, other), index + 2, partner + 2))
-        left_a = still_a
+            classes.setdefault(key_of(a_rest[index]), ([], []))[0].append(index)
+        for index in left_o:
+            classes.setdefault(key_of(o_rest[index]), ([], []))[1].append(index)
+        left_a, left_o = [], []
+        for a_side, o_side in classes.values():
+            a_side.sort(key=lambda i: _order(a_rest[i]))
+            o_side.sort(key=lambda i: _order(o_rest[i]))
+            for index, partner in zip(a_side, o_side, strict=False):
+                unit, other = a_rest[index], o_rest[partner]
+                found.append(CodeComparison(secondary, Outcome.WRONG, unit, other, level_of(unit, other), index + 2, partner + 2))
+            left_a += a_side[len(o_side) :]
+            left_o += o_side[len(a_side) :]
     for index in left_a:
         unit = a_rest[index]
         if primaries_differ and o1 is not None and unit.key == o1.key:
@@ -189,6 +194,10 @@ def _compare_section(
             level = ErrorLevel.DAGGER_ASTERISK if unit.mark else ErrorLevel.SUPERFLUOUS
         found.append(CodeComparison(secondary, Outcome.SUPERFLUOUS, None, unit, level, None, index + 2))
     return found, len(matched_order) - _longest_increasing(matched_order)
+
+
+def _order(unit: Unit) -> tuple[str, str, tuple[str, ...]]:
+    return (unit.code, unit.mark or "", unit.qualifiers)
 
 
 def _longest_increasing(values: Sequence[int]) -> int:

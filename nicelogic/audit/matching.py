@@ -25,6 +25,7 @@ from nicelogic.audit.compare import Section
 from nicelogic.audit.standards import violation_keys
 from nicelogic.audit.units import code_texts
 from nicelogic.checking.checker import Checker
+from nicelogic.errors import InputError
 from nicelogic.input.carry import AttributeReader, CarrySpec, carried_name, mapping_attributes
 from nicelogic.input.grammar import RecordParser
 from nicelogic.input.items import InputLine, Rejected
@@ -36,6 +37,9 @@ from nicelogic.model import Record, System
 ORIGINAL, AUDITED = "original", "audited"
 STAGING_MEMORY = "128MB"  # DuckDB's buffer pool while pairing; it spills to disk beyond it
 FETCH = 2000  # pairs fetched at a time
+# the longest staged record DuckDB's JSON reader takes (it reads buffers of twice this): far
+# more than a record of 64 codes a section, its id and the reason it was rejected
+MAX_STAGED_LINE = 16 << 20
 
 _COLUMNS = {
     "side": "VARCHAR", "seq": "BIGINT", "id": "VARCHAR", "source": "VARCHAR", "line": "BIGINT", "rejected": "BOOLEAN",
@@ -224,14 +228,26 @@ class Staging:
         """Load the staging file written by :func:`stage` into DuckDB."""
         self.db = duckdb.connect(
             str(self.folder / "staging.duckdb"),
-            config={"memory_limit": STAGING_MEMORY, "threads": 1, "temp_directory": str(self.folder / "spill")},
+            config={
+                "memory_limit": STAGING_MEMORY,
+                "threads": 1,
+                "temp_directory": str(self.folder / "spill"),
+                "preserve_insertion_order": False,  # every query that returns rows orders them itself
+            },  # fmt: skip
         )
+        try:
+            self._load()
+        except duckdb.Error as exc:  # the staging folder's disk or memory ran out: say so, never a traceback
+            raise InputError(f"pairing the episodes failed in the staging database: {exc}") from None
+
+    def _load(self) -> None:
+        assert self.db is not None
         columns = "{" + ", ".join(f"'{name}': '{kind}'" for name, kind in _COLUMNS.items()) + "}"
         target = str(self.file).replace("'", "''")
         if os.path.getsize(self.file):
             self.db.execute(
                 f"CREATE TABLE episodes AS SELECT * FROM read_json('{target}', format = 'newline_delimited', "
-                f"columns = {columns}, maximum_object_size = 67108864)"
+                f"columns = {columns}, maximum_object_size = {MAX_STAGED_LINE})"
             )
         else:
             names = ", ".join(f"{name} {kind}" for name, kind in _COLUMNS.items())
