@@ -20,6 +20,8 @@ import click
 from click.shell_completion import CompletionItem, get_completion_class
 
 from nicelogic._version import __version__
+from nicelogic.audit.methods import DEFAULT_METHOD as DEFAULT_AUDIT_METHOD
+from nicelogic.audit.methods import METHODS as AUDIT_METHODS
 from nicelogic.checking.checker import DEFAULT_MEMORY_LIMIT, Checker
 from nicelogic.checking.checker import DEFAULT_TIME_LIMIT as DEFAULT_BATCH_SECONDS
 from nicelogic.commands.check import CheckRequest, run_check, validate
@@ -393,21 +395,148 @@ def query_command(results: str, sql: str, fmt: str, color: str) -> None:
 @_color_option
 @_usage_errors
 def report_command(results: str, output: str | None, run_id: str | None, suppression: bool, quiet: bool, color: str) -> None:
-    """A report of a results database: rates per rule, by provider, by month and by specialty."""
+    """A report of a results database: rates per rule, by provider, by month and by specialty; for a compare run,
+    the audit figures."""
     _needs_research_extra()
+    from nicelogic.audit.report import audit_section, print_section, render_section
     from nicelogic.research.figures import compute
     from nicelogic.research.query import connect
     from nicelogic.research.report_terminal import print_summary
 
-    figures = compute(connect(results), run_id, suppression)
+    db = connect(results)
+    figures = compute(db, run_id, suppression)
+    audit = audit_section(db, figures.run, suppression)
+    records = audit is None or bool(figures.checked or figures.rejected)
     if output:
         from nicelogic.research.report_html import render
 
-        Path(output).write_text(render(figures), encoding="utf-8")
+        sections = [render_section(audit)] if audit is not None else []
+        Path(output).write_text(render(figures, sections, records), encoding="utf-8")
     if not quiet:
-        print_summary(figures, console(color=color))
+        terminal = console(color=color)
+        print_summary(figures, terminal, records)
+        if audit is not None:
+            print_section(audit, terminal)
     if output:
         click.echo(f"wrote {output}", err=True)
+
+
+@main.command(name="compare")
+@click.argument("original", metavar="ORIGINAL", type=click.Path(dir_okay=True, allow_dash=True))
+@click.argument("audited", metavar="AUDITED", type=click.Path(dir_okay=True, allow_dash=True))
+@click.option("--method", type=click.Choice(list(AUDIT_METHODS)), default=DEFAULT_AUDIT_METHOD, show_default=True,
+              help="Counting method: code-over-code (the auditor's codes are the denominator; superfluous codes counted "
+                   "apart) or codes-in-either (superfluous codes count against).")  # fmt: skip
+@click.option("--key", "key_column", metavar="NAME",
+              help="Column (CSV/TSV/Parquet) episodes are matched by (default EPIKEY, else the record id).")  # fmt: skip
+@click.option("--threshold", "thresholds", multiple=True, metavar="PROFILE|FILE",
+              help="Threshold profile (dspt, igt505-level2, igt505-level3) or a TOML file of your own; repeatable "
+                   "(default: every built-in profile). A named profile not met exits 1.")  # fmt: skip
+@click.option("--coder-column", default="CODER", show_default=True, metavar="NAME",
+              help="Column naming the original's coder, for figures by coder (by specialty: MAINSPEF).")  # fmt: skip
+@click.option("--format", "-f", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True,
+              help="text: a summary on the terminal; json: the figures and every record not compared; csv: one row "
+                   "per episode.")  # fmt: skip
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the JSON or CSV to FILE.")
+@click.option(
+    "--results",
+    metavar="FILE.duckdb",
+    help="Also write the episode- and code-level comparison into a results database (see nicelogic report).",
+)
+@click.option(
+    "--standards/--no-standards",
+    default=True,
+    show_default=True,
+    help="Check both codings with the rule packs and report the violations removed, introduced and shared.",
+)
+@_rules_option
+@click.option(
+    "--system", type=click.Choice(list(SYSTEM_KEYWORDS)), default="opcs", show_default=True,
+    help="Coding system of text sections written without a keyword.",
+)  # fmt: skip
+@click.option("--input-format", type=click.Choice(INPUT_FORMATS), default="auto", show_default=True,
+              help="Input format of both inputs (auto: by file extension).")  # fmt: skip
+@_encoding_option
+@click.option("--jobs", "-j", type=click.IntRange(min=0), default=1, show_default=True,
+              help="Processes that check the codings with the rule packs (0: one per core). The records are parsed in this "
+                   "one for the comparison, so one was the fastest in benchmarks/compare_speed.py.")  # fmt: skip
+@click.option("--max-codes", type=click.IntRange(min=1), default=MAX_CODES, show_default=True,
+              help="Reject a record with more codes than this in one section.")  # fmt: skip
+@_limit_options
+@_table_options
+@click.option("--quiet", "-q", is_flag=True, help="No terminal summary with --format json or csv.")
+@_color_option
+@_usage_errors
+def compare_command(
+    original: str, audited: str, method: str, key_column: str | None, thresholds: tuple[str, ...], coder_column: str,
+    fmt: str, output: str | None, results: str | None, standards: bool, rules: tuple[str, ...], system: str,
+    input_format: str, encoding: str, jobs: int, max_codes: int, batch_seconds: float, memory_mib: int,
+    opcs_file: Path | None, icd10_file: Path | None, ncci_dir: Path | None, ncci_setting: str, quiet: bool, color: str,
+) -> None:  # fmt: skip
+    """Compare the ORIGINAL coding of episodes with an AUDITED recoding, as a clinical coding audit does."""
+    from nicelogic.audit.formats import write_json
+    from nicelogic.audit.matching import ReadOptions
+    from nicelogic.audit.terminal import print_figures
+    from nicelogic.commands.check import _atomic_output
+    from nicelogic.commands.compare import CompareRequest, run_compare
+    from nicelogic.commands.compare import validate as validate_compare
+
+    options = ReadOptions(input_format, System.from_name(system), key_column, encoding, coder_column or None, max_codes)
+    request = CompareRequest(
+        original, audited, method, options, thresholds, fmt, output, results, standards,
+        " ".join(["nicelogic", *sys.argv[1:]]),
+    )  # fmt: skip
+    validate_compare(request)
+    signal.signal(signal.SIGTERM, _terminated)
+    checker = None
+    if standards:
+        checker = Checker(
+            _selected_packs(rules), tables=_table_config(opcs_file, icd10_file, ncci_dir, ncci_setting), jobs=jobs or None,
+            max_codes=max_codes, time_limit=batch_seconds, memory_limit=memory_mib << 20,
+        )  # fmt: skip
+    sink = None
+    store = None
+    if results is not None:
+        _needs_research_extra()
+        from nicelogic.audit.results import AuditResults
+
+        shaping = {"method": method, "key": key_column, "input_format": input_format, "system": system,
+                   "coder_column": coder_column, "standards": standards, "max_codes": max_codes}  # fmt: skip
+        store = AuditResults(results, [original, audited], shaping, request.command, checker)
+        sink = store.add
+    try:
+        outcome = run_compare(request, checker, results_sink=sink)
+    except KeyboardInterrupt:
+        if store is not None:
+            store.finish("interrupted")
+        click.echo("nicelogic: interrupted: the comparison is incomplete", err=True)
+        sys.exit(INTERRUPTED)
+    except _Terminated:
+        if store is not None:
+            store.finish("interrupted")
+        click.echo("nicelogic: terminated: the comparison is incomplete", err=True)
+        sys.exit(TERMINATED)
+    except BaseException as exc:
+        if store is not None:
+            store.finish("failed", str(exc))
+        raise
+    finally:
+        if checker is not None:
+            checker.close()
+    if store is not None:
+        store.finish("complete")
+        store.close()
+    if fmt == "json":
+        if output:
+            with _atomic_output(output) as handle:
+                write_json(outcome.figures, outcome.layouts, outcome.problems, handle)
+        else:
+            write_json(outcome.figures, outcome.layouts, outcome.problems, sys.stdout)
+    if fmt == "text" or (not quiet and output):
+        print_figures(outcome.figures, outcome.problems, console(color=color, stderr=fmt != "text"))
+    if store is not None and not quiet:
+        click.echo(f"nicelogic: comparison written to {results} (run {store.run_id})", err=True)
+    sys.exit(outcome.exit_code)
 
 
 @main.command(name="rules")

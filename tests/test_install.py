@@ -32,6 +32,7 @@ def test_wheel_contains_grammar_and_rule_packs(wheel: Path) -> None:
     assert "nicelogic/_grammar/records.lark" in names
     assert "nicelogic/_logic/README.md" in names
     assert "nicelogic/_logic/lib/vocabulary.lp" in names
+    assert "nicelogic/audit/thresholds.toml" in names  # the threshold profiles are data of the package
     shipped = {path.relative_to(ROOT / "logic").as_posix() for path in (ROOT / "logic").rglob("*") if path.is_file()}
     assert {f"nicelogic/_logic/{name}" for name in shipped} <= names
 

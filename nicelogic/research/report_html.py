@@ -143,8 +143,10 @@ def _listed(run: dict[str, object], key: str) -> list[dict[str, object]]:
     return list(value) if isinstance(value, list) else []
 
 
-def render(figures: Figures) -> str:
-    """The whole report as one HTML document."""
+def render(figures: Figures, sections: Sequence[str] = (), records: bool = True) -> str:
+    """The whole report as one HTML document; ``sections`` (HTML) follow the figures of the
+    records, which are left out when ``records`` is false (a run that checked none, such as
+    a comparison of two codings)."""
     run = figures.run
     suppress = figures.suppress
     summary_rows = [
@@ -163,6 +165,8 @@ def render(figures: Figures) -> str:
         f"<style>{_STYLE}</style><script>{get_plotlyjs()}</script></head><body>",
         f"<h1>Coding consistency report, run {_e(run['run_id'])}</h1>",
         _provenance(figures),
+    ]
+    body = [
         "<h2>Summary</h2>",
         _table("summary", ["", "records"], summary_rows),
         f"<h2>Audit figures <span class='label'>({AUDIT_LABEL})</span></h2>",
@@ -206,13 +210,13 @@ def render(figures: Figures) -> str:
         _table("providers", ["provider", "records", "invalid", "rate (95% CI)"], _group_rows(figures.providers, suppress)),
     ]
     if figures.months:
-        parts += [
+        body += [
             "<h2>Trend</h2>",
             _plot(_trend(figures.months, "Invalid records by month", "month of admission"), "plot-months"),
             _table("years", ["financial year", "records", "invalid", "rate (95% CI)"], _group_rows(figures.years, suppress)),
             _table("months", ["month", "records", "invalid", "rate (95% CI)"], _group_rows(figures.months, suppress)),
         ]
-    parts += [
+    body += [
         "<h2>By specialty (MAINSPEF)</h2>",
         _plot(
             _bars(
@@ -224,6 +228,9 @@ def render(figures: Figures) -> str:
             "plot-specialties",
         ),  # fmt: skip
         _table("specialties", ["specialty", "records", "invalid", "rate (95% CI)"], _group_rows(figures.specialties, suppress)),
+    ]
+    parts += [*(body if records else []), *sections]
+    parts += [
         "<p class='note'>Made by nicelogic report from the tables records, violations and runs of the results database.</p>",
         "</body></html>",
     ]

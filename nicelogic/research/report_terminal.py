@@ -23,7 +23,8 @@ def _groups(title: str, key: str, groups: Sequence[GroupFigure], suppress: bool,
     return table
 
 
-def print_summary(figures: Figures, out: Console) -> None:
+def print_summary(figures: Figures, out: Console, records: bool = True) -> None:
+    """The run, then (unless ``records`` is false: a run that checked none) its figures."""
     run, suppress = figures.run, figures.suppress
     packs = ", ".join(f"{p['name']} {p['version']}" for p in run.get("packs") or [])  # type: ignore[attr-defined]
     tables = ", ".join(f"{t['name']} {t['version']}" for t in run.get("tables") or [])  # type: ignore[attr-defined]
@@ -37,6 +38,8 @@ def print_summary(figures: Figures, out: Console) -> None:
         )
     else:
         out.print("[bold]small-number suppression is off[/bold]: for local use only")
+    if not records:
+        return
     summary = Table(title="Records", title_justify="left")
     summary.add_column("")
     summary.add_column("records", justify="right")
