@@ -32,8 +32,9 @@ def _pyarrow() -> tuple[object, object, object]:
     return pa, pc, pq
 
 
-def _as_text(column: pa.ChunkedArray | pa.Array) -> list[str]:
-    """A column as the text a CSV cell would hold ("" for null)."""
+def text_column(column: pa.ChunkedArray | pa.Array) -> pa.Array | pa.ChunkedArray:
+    """A column as the text a CSV cell would hold ("" for null), still a column: the one
+    conversion of typed cells to text, for rows read here and for the columnar kernel."""
     pa, pc, _ = _pyarrow()
     kind = column.type
     if pa.types.is_timestamp(kind):  # type: ignore[attr-defined]
@@ -42,7 +43,12 @@ def _as_text(column: pa.ChunkedArray | pa.Array) -> list[str]:
         column = pc.cast(column, kind.value_type)  # type: ignore[attr-defined]
     if not pa.types.is_string(column.type):  # type: ignore[attr-defined]
         column = pc.cast(column, pa.string())  # type: ignore[attr-defined]
-    return pc.fill_null(column, "").to_pylist()  # type: ignore[attr-defined,no-any-return]
+    return pc.fill_null(column, "")  # type: ignore[attr-defined,no-any-return]
+
+
+def _as_text(column: pa.ChunkedArray | pa.Array) -> list[str]:
+    """A column as the text a CSV cell would hold ("" for null)."""
+    return text_column(column).to_pylist()  # type: ignore[no-any-return]
 
 
 def parquet_rows(
