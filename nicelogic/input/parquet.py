@@ -51,11 +51,11 @@ def _as_text(column: pa.ChunkedArray | pa.Array) -> list[str]:
     return text_column(column).to_pylist()  # type: ignore[no-any-return]
 
 
-def parquet_rows(
+def parquet_batches(
     path: str, id_column: str | None = None, carried: frozenset[str] = frozenset(), batch_size: int = PARQUET_BATCH
-) -> Iterator[TableRow]:
-    """Every row of a Parquet extract as a :class:`TableRow`, in order; ``carried`` are the
-    further columns (upper case) to read for the results (provider, specialty, ...)."""
+) -> Iterator[pa.RecordBatch]:
+    """The rows of a Parquet extract as Arrow batches of the columns a record or its carried
+    attributes are read from (``carried``: further columns, upper case), in order."""
     _, _, pq = _pyarrow()
     try:
         parquet = pq.ParquetFile(path)  # type: ignore[attr-defined]
@@ -66,17 +66,28 @@ def parquet_rows(
     names = [field.name for field in parquet.schema_arrow]
     wanted = [name for name in names if wanted_column(name, id_column) or name.strip().upper() in carried]
     try:
-        layout = layout_for(wanted, id_column)
+        layout_for(wanted, id_column)
     except InputError as exc:
         raise InputError(f"{path}: {exc}") from None
     row = 0
     try:
         for batch in parquet.iter_batches(batch_size=batch_size, columns=wanted, use_threads=False):
-            columns = [_as_text(batch.column(index)) for index in range(batch.num_columns)]
-            for cells in zip(*columns, strict=True):
-                row += 1
-                yield TableRow(path, row, list(cells), layout)
-    except InputError:
-        raise
+            yield batch
+            row += batch.num_rows
     except Exception as exc:  # a corrupt page or column chunk part-way through
         raise InputError(f"{path}: not a readable Parquet file (after row {row}): {exc}") from None
+
+
+def parquet_rows(
+    path: str, id_column: str | None = None, carried: frozenset[str] = frozenset(), batch_size: int = PARQUET_BATCH
+) -> Iterator[TableRow]:
+    """Every row of a Parquet extract as a :class:`TableRow`, in order; ``carried`` are the
+    further columns (upper case) to read for the results (provider, specialty, ...)."""
+    row = 0
+    layout = None
+    for batch in parquet_batches(path, id_column, carried, batch_size):
+        layout = layout or layout_for(batch.schema.names, id_column)
+        columns = [_as_text(batch.column(index)) for index in range(batch.num_columns)]
+        for cells in zip(*columns, strict=True):
+            row += 1
+            yield TableRow(path, row, list(cells), layout)

@@ -25,11 +25,14 @@ from nicelogic.checking.checker import Checker
 from nicelogic.errors import InputError, UsageError
 from nicelogic.input.carry import CarrySpec
 from nicelogic.input.items import InputLine
+from nicelogic.input.parquet import parquet_batches
 from nicelogic.input.read import ReadPosition, detect_format, read_inputs
 from nicelogic.input.tabular import TableRow
 from nicelogic.model import System
 from nicelogic.report.terminal import check_progress
 from nicelogic.research.batches import Attributes, AttributeTap, to_batches
+from nicelogic.research.kernel import Kernel
+from nicelogic.research.parallel import BatchTask, check_batches
 from nicelogic.research.schema import SCHEMA_VERSION
 from nicelogic.research.store import COUNTS, ResultStore, now, open_store
 from nicelogic.results import Summary, exit_code
@@ -173,27 +176,47 @@ def _status(request: ResultsRequest, summary: Summary) -> int:
     return 0 if request.exit_zero else exit_code(summary)
 
 
+def _columnar(request: ResultsRequest) -> bool:
+    """Whether every input arrives as columns (Parquet): then the columnar kernel checks it."""
+    return all((request.input_format if request.input_format != "auto" else detect_format(path)) == "parquet"
+               for path in request.files)  # fmt: skip
+
+
+def _tasks(request: ResultsRequest, spec: CarrySpec, skip: int) -> Iterator[BatchTask]:
+    """The inputs as batches of records, past the first ``skip`` (committed by an earlier
+    invocation); a batch is a commit."""
+    seq = 0
+    for path in request.files:
+        line = 1  # the row number in its file
+        for batch in parquet_batches(path, request.id_column, spec.keys(), request.commit_every):
+            cut = min(max(skip - seq, 0), batch.num_rows)
+            seq, line = seq + cut, line + cut
+            if cut < batch.num_rows:
+                rest = batch.slice(cut)
+                yield BatchTask(rest, seq, line, path)
+                seq, line = seq + rest.num_rows, line + rest.num_rows
+
+
+def _rows(request: ResultsRequest) -> int:
+    """Records in the inputs, for the progress display (0 when a file cannot say: its
+    reader then reports why)."""
+    import pyarrow.parquet as pq
+
+    try:
+        return sum(pq.ParquetFile(path).metadata.num_rows for path in request.files)
+    except Exception:
+        return 0
+
+
 def _check_into(
     store: ResultStore, run_id: str, committed: int, request: ResultsRequest, checker: Checker, spec: CarrySpec
 ) -> None:
-    position = ReadPosition(request.files)
-    tap = AttributeTap(spec)
-    waiting: deque[Attributes] = deque()  # attributes of the records read and not yet committed, in order
-    items = tap.follow(_items(request, spec, position, committed), waiting.append)
-    rules = checker.rules
-
-    def kept(rule: str) -> bool:
-        return not checker.filter or (rule in rules and checker.filter.keeps(rule, rules[rule].pack))
-
     seq = committed
     try:
-        with check_progress(request.progress, position, request.color) as bar:
-            results = bar.follow(checker.check_items(items))
-            while batch := list(islice(results, request.commit_every)):
-                attributes = [waiting.popleft() for _ in batch]
-                records, violations = to_batches(run_id, seq, batch, attributes, tap.names, spec.carried_names, kept)
-                store.commit(run_id, records, violations)
-                seq += len(batch)
+        if _columnar(request):
+            seq = _check_columns_into(store, run_id, committed, request, checker, spec)
+        else:
+            seq = _check_items_into(store, run_id, committed, request, checker, spec)
     except InputError as exc:
         store.finish(run_id, "failed", str(exc))
         raise
@@ -204,3 +227,43 @@ def _check_into(
         store.finish(run_id, "failed", "no records to check")
         raise InputError("no records to check")
     store.finish(run_id, "complete")
+
+
+def _check_columns_into(
+    store: ResultStore, run_id: str, committed: int, request: ResultsRequest, checker: Checker, spec: CarrySpec
+) -> int:
+    """Columnar inputs through the kernel, on every core: batches in, batches committed."""
+    kernel = Kernel(checker, spec, id_column=request.id_column)
+    seq = committed
+    position = ReadPosition(request.files)
+    with check_progress(request.progress, position, request.color) as bar:
+        batches = check_batches(kernel, _tasks(request, spec, committed), run_id, checker.jobs)
+        for records, violations in bar.follow_batches(batches, _rows(request) - committed if request.progress else 0):
+            store.commit(run_id, records, violations)
+            seq += records.num_rows
+    return seq
+
+
+def _check_items_into(
+    store: ResultStore, run_id: str, committed: int, request: ResultsRequest, checker: Checker, spec: CarrySpec
+) -> int:
+    """Text, CSV/TSV and JSON Lines: records read one by one, checked by the checker (with
+    its verdicts by record form), their results made into batches."""
+    position = ReadPosition(request.files)
+    tap = AttributeTap(spec)
+    waiting: deque[Attributes] = deque()  # attributes of the records read and not yet committed, in order
+    items = tap.follow(_items(request, spec, position, committed), waiting.append)
+    rules = checker.rules
+
+    def kept(rule: str) -> bool:
+        return not checker.filter or (rule in rules and checker.filter.keeps(rule, rules[rule].pack))
+
+    seq = committed
+    with check_progress(request.progress, position, request.color) as bar:
+        results = bar.follow(checker.check_items(items))
+        while batch := list(islice(results, request.commit_every)):
+            attributes = [waiting.popleft() for _ in batch]
+            records, violations = to_batches(run_id, seq, batch, attributes, tap.names, spec.carried_names, kept)
+            store.commit(run_id, records, violations)
+            seq += len(batch)
+    return seq
