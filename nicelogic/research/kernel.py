@@ -93,6 +93,16 @@ def _verdict(result: RecordResult, kept: Callable[[str], bool]) -> _Verdict:
     )  # fmt: skip
 
 
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """A batch checked: its records and violations batches, and each record's number of
+    violations (the violations are in record order)."""
+
+    records: pa.RecordBatch
+    violations: pa.RecordBatch
+    per_row: np.ndarray
+
+
 @dataclass
 class _View:
     """A batch read as records: the key of each row, its id, and how to make the record of
@@ -182,6 +192,24 @@ class Kernel:
         """The records and violations batches of one batch of records, in its row order.
         Rows are numbered ``first_seq``, ``first_line`` onwards, unless ``seq`` and
         ``lines`` give each row's own (Spark has no global order)."""
+        checked = self.check(
+            batch, run_id=run_id, first_seq=first_seq, first_line=first_line, source=source, seq=seq, lines=lines
+        )
+        return checked.records, checked.violations
+
+    def check(
+        self,
+        batch: pa.RecordBatch,
+        *,
+        run_id: str = "",
+        first_seq: int = 0,
+        first_line: int = 1,
+        source: str = "<batch>",
+        seq: pa.Array | None = None,
+        lines: pa.Array | None = None,
+    ) -> Checked:
+        """As :meth:`check_batch`, with how many violations each record has (the violations
+        are in record order), for callers that nest them under their record."""
         n = batch.num_rows
         seqs = _numbers(first_seq, n) if seq is None else _combined(seq).cast(pa.int64())
         line_numbers = _numbers(first_line, n) if lines is None else _combined(lines).cast(pa.int64())
@@ -206,7 +234,9 @@ class Kernel:
             distinct = pa.array([getattr(v, name) for v in verdicts], kind)
             columns[name] = pc.take(distinct, picked)
         records = pa.RecordBatch.from_arrays([columns[name] for name in self.schema.names], schema=self.schema)
-        return records, self._violations(verdicts, index, run_id, seqs, ids, line_numbers)
+        per_key = np.array([len(v.violations) for v in verdicts], dtype=np.int64)
+        per_row = per_key[index] if len(index) else per_key[:0]
+        return Checked(records, self._violations(verdicts, per_key, per_row, index, run_id, seqs, ids, line_numbers), per_row)
 
     def _verdicts(self, view: _View, keys: list[str], index: np.ndarray, lines: pa.Array, source: str) -> list[_Verdict]:
         """Each distinct key's verdict, in dictionary order: from the cache, or checked now
@@ -226,10 +256,9 @@ class Kernel:
         return verdicts
 
     def _violations(
-        self, verdicts: Sequence[_Verdict], index: np.ndarray, run_id: str, seqs: pa.Array, ids: pa.Array, lines: pa.Array
-    ) -> pa.RecordBatch:
-        per_key = np.array([len(v.violations) for v in verdicts], dtype=np.int64)
-        per_row = per_key[index] if len(index) else per_key[:0]
+        self, verdicts: Sequence[_Verdict], per_key: np.ndarray, per_row: np.ndarray, index: np.ndarray, run_id: str,
+        seqs: pa.Array, ids: pa.Array, lines: pa.Array,
+    ) -> pa.RecordBatch:  # fmt: skip
         total = int(per_row.sum())
         if total == 0:
             return pa.RecordBatch.from_pylist([], schema=VIOLATIONS)
@@ -409,4 +438,4 @@ class Kernel:
         return out
 
 
-__all__ = ["Kernel", "KEY_CACHE"]
+__all__ = ["Checked", "Kernel", "KEY_CACHE"]

@@ -55,6 +55,7 @@ class ResultsRequest:
     exit_zero: bool = False
     commit_every: int = COMMIT_EVERY
     encoding: str = "utf-8"  # of the input files (not Parquet, which says its own)
+    engine: str = "local"  # or spark (nicelogic.spark): a run of its own, whose seq numbers differ
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ def _pack_digest(texts: Sequence[str], tables: Sequence[str]) -> str:
     return hashlib.sha256("\0".join((*texts, *tables)).encode()).hexdigest()
 
 
-def _description(request: ResultsRequest, checker: Checker, spec: CarrySpec) -> dict[str, object]:
+def describe(request: ResultsRequest, checker: Checker, spec: CarrySpec) -> dict[str, object]:
     """Everything the results depend on, as the runs row records it."""
     packs = [
         {
@@ -107,6 +108,8 @@ def _description(request: ResultsRequest, checker: Checker, spec: CarrySpec) -> 
         "carry": list(request.carry), "patient_column": request.patient_column, "select": list(checker.filter.select),
         "ignore": list(checker.filter.ignore), "max_codes": checker.max_codes,
     }  # fmt: skip
+    if request.engine != "local":
+        options["engine"] = request.engine
     rules = [
         {"id": rule.id, "pack": rule.pack, "severity": rule.severity, "title": rule.title} for rule in checker.rules.values()
     ]
@@ -120,12 +123,25 @@ def _description(request: ResultsRequest, checker: Checker, spec: CarrySpec) -> 
     }
 
 
-def _fingerprint(description: dict[str, object]) -> str:
+def fingerprint(description: dict[str, object]) -> str:
     shaping = {key: description[key] for key in ("packs", "tables", "inputs", "options")}
     return hashlib.sha256(json.dumps(shaping, sort_keys=True).encode()).hexdigest()
 
 
-def _summary(row: dict[str, object]) -> Summary:
+def new_run_id() -> str:
+    return now().strftime("%Y%m%dT%H%M%S-") + uuid.uuid4().hex[:6]
+
+
+def run_row(run_id: str, run_fingerprint: str, request: ResultsRequest, description: dict[str, object]) -> dict[str, object]:
+    """The runs row of a run as it starts."""
+    return {
+        "run_id": run_id, "fingerprint": run_fingerprint, "nicelogic_version": __version__, "schema_version": SCHEMA_VERSION,
+        "command": request.command, "started": now(), "status": "running", "complete": False,
+        **description, **dict.fromkeys(COUNTS, 0),
+    }  # fmt: skip
+
+
+def run_summary(row: dict[str, object]) -> Summary:
     count = {name: int(row[name] or 0) for name in COUNTS}  # type: ignore[call-overload]
     return Summary(
         count["records"], count["valid"], count["invalid"], count["rejected"], count["violations"], count["warnings"],
@@ -147,32 +163,28 @@ def run_results(request: ResultsRequest, checker: Checker) -> ResultsOutcome:
     if not checker.applicability:
         raise ValueError("a results run needs a Checker(applicability=True): rates need to know where rules apply")
     spec = CarrySpec(request.carry, request.patient_column)
-    description = _description(request, checker, spec)
-    fingerprint = _fingerprint(description)
+    description = describe(request, checker, spec)
+    run_fingerprint = fingerprint(description)
     store = open_store(request.results)
     try:
-        stored = store.find(fingerprint)
+        stored = store.find(run_fingerprint)
         if stored is not None and stored.complete:
             row = store.run_row(stored.run_id)
-            summary = _summary(row)
-            return ResultsOutcome(stored.run_id, summary, stored.records, True, _status(request, summary))
+            summary = run_summary(row)
+            return ResultsOutcome(stored.run_id, summary, stored.records, True, run_status(request, summary))
         if stored is not None:
             run_id, committed = stored.run_id, store.resume(stored.run_id)
         else:
-            run_id, committed = now().strftime("%Y%m%dT%H%M%S-") + uuid.uuid4().hex[:6], 0
-            store.start(
-                {"run_id": run_id, "fingerprint": fingerprint, "nicelogic_version": __version__, "schema_version": SCHEMA_VERSION,
-                 "command": request.command, "started": now(), "status": "running", "complete": False,
-                 **description, **dict.fromkeys(COUNTS, 0)}
-            )  # fmt: skip
+            run_id, committed = new_run_id(), 0
+            store.start(run_row(run_id, run_fingerprint, request, description))
         _check_into(store, run_id, committed, request, checker, spec)
-        summary = _summary(store.run_row(run_id))
-        return ResultsOutcome(run_id, summary, committed, False, _status(request, summary))
+        summary = run_summary(store.run_row(run_id))
+        return ResultsOutcome(run_id, summary, committed, False, run_status(request, summary))
     finally:
         store.close()
 
 
-def _status(request: ResultsRequest, summary: Summary) -> int:
+def run_status(request: ResultsRequest, summary: Summary) -> int:
     return 0 if request.exit_zero else exit_code(summary)
 
 
