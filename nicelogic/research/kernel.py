@@ -23,6 +23,7 @@ made per row.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -160,7 +161,8 @@ class Kernel:
     ) -> None:
         if not checker.applicability:
             raise ValueError("the kernel needs a Checker(applicability=True): rates need to know where rules apply")
-        self.checker = checker
+        self.checker = checker.without_cache()  # verdicts are kept here, by key
+        self._applies: dict[tuple[str, ...], tuple[str, ...]] = {}  # one tuple for each set of rules that apply
         self.spec = spec or CarrySpec()
         self.id_column = id_column
         self.schema = records_schema(self.spec.carried_names)
@@ -248,12 +250,22 @@ class Kernel:
             rows = first[missing]
             items = view.items(rows, pc.take(lines, pa.array(rows)).to_numpy(), source)
             results = list(self.checker.iter_check(items))
-            found = {keys[position]: _verdict(result, self._kept) for position, result in zip(missing, results, strict=True)}
+            found = {
+                keys[position]: self._shared(_verdict(result, self._kept))
+                for position, result in zip(missing, results, strict=True)
+            }
         verdicts = [found.get(key) or self._cache[key] for key in keys]
         if len(self._cache) + len(found) > self.cache_size:
             self._cache.clear()
+            self._applies.clear()
         self._cache.update(found)
         return verdicts
+
+    def _shared(self, verdict: _Verdict) -> _Verdict:
+        """The verdict holding the one copy of its tuple of applying rules (thousands of
+        keys share a few dozen), so that memory grows slowly with the keys kept."""
+        applies = self._applies.setdefault(verdict.applies, verdict.applies)
+        return verdict if applies is verdict.applies else dataclasses.replace(verdict, applies=applies)
 
     def _violations(
         self, verdicts: Sequence[_Verdict], per_key: np.ndarray, per_row: np.ndarray, index: np.ndarray, run_id: str,

@@ -9,26 +9,26 @@ limits form by form and rejects a record that exceeds them alone; the run goes o
 
 from __future__ import annotations
 
+import multiprocessing
 import signal
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, TimeoutError
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from typing import Any
 
 import pyarrow as pa
 
 from nicelogic.bounded import cap_memory, mark_worker
-from nicelogic.checking.checker import Checker
-from nicelogic.input.carry import CarrySpec
 from nicelogic.research.kernel import Kernel
-from nicelogic.tables import TableConfig
 
-# clingo keeps every symbol it has seen for the life of a process: recycle workers (their
-# verdicts by key go with them, and refill quickly)
-_TASKS_PER_WORKER = 200
-_START_ALLOWANCE = 30.0  # a worker loads its packs and tables before its first batch
+_START_ALLOWANCE = 30.0  # a worker's first batch also builds its parser
+
+# Workers are forked from this process once and live for the run: they start with its
+# packs and tables loaded (pages shared with it until written), and keep their verdicts by
+# key from batch to batch. clingo keeps every symbol it has seen for the life of a
+# process, but a kernel's are codes, rule ids and small record numbers: a bounded set.
+_FORK = multiprocessing.get_context("fork")
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,14 +45,13 @@ Results = tuple[pa.RecordBatch, pa.RecordBatch]
 _kernel: Kernel | None = None
 
 
-def _start(
-    folders: tuple[str, ...], tables: TableConfig, options: dict[str, Any], memory_limit: int | None,
-    spec: CarrySpec, id_column: str | None,
-) -> None:  # fmt: skip
+def _start(kernel: Kernel, memory_limit: int | None) -> None:
     # Ctrl-C reaches the whole process group; the parent decides, and stops the workers
+    # (with SIGTERM, whose handler a forked worker must not inherit from the command line)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     global _kernel
-    _kernel = Kernel(Checker(folders, tables=tables, jobs=1, **options), spec, id_column=id_column)
+    _kernel = kernel
     mark_worker()  # this process is the bound: it grounds every record itself
     cap_memory(memory_limit)
 
@@ -65,16 +64,9 @@ def _check(task: BatchTask, run_id: str) -> Results:
 
 
 def _pool(kernel: Kernel, jobs: int) -> ProcessPoolExecutor:
-    checker = kernel.checker
     return ProcessPoolExecutor(
-        max_workers=jobs,
-        initializer=_start,
-        initargs=(
-            tuple(str(f) for f in checker.folders), checker.table_config, checker.worker_options(), checker.memory_limit,
-            kernel.spec, kernel.id_column,
-        ),
-        max_tasks_per_child=_TASKS_PER_WORKER,
-    )  # fmt: skip
+        max_workers=jobs, mp_context=_FORK, initializer=_start, initargs=(kernel, kernel.checker.memory_limit)
+    )
 
 
 def _time(kernel: Kernel, task: BatchTask) -> float | None:
