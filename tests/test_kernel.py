@@ -154,3 +154,12 @@ def test_the_kernel_needs_to_know_where_rules_apply() -> None:
 def test_schemas_are_the_results_tables(applying: Checker) -> None:
     records, violations = Kernel(applying, CarrySpec(carry=("ETHNOS",))).check_batch(_hes_batch(50))
     assert records.schema.equals(records_schema(("ethnos",))) and violations.schema.equals(VIOLATIONS)
+
+
+def test_docs_results_schema_is_generated_and_current() -> None:
+    from nicelogic.research.schema import markdown
+
+    from .conftest import ROOT
+
+    current = (ROOT / "docs" / "results-schema.md").read_text(encoding="utf-8")
+    assert markdown() == current, "stale: run `python -m nicelogic.research.schema > docs/results-schema.md`"
