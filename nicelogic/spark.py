@@ -22,6 +22,7 @@ the codes, rule ids and small record numbers, a bounded set.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -136,32 +137,23 @@ def _broadcast(df: DataFrame, ruleset: RuleSet) -> Any:
         return ruleset
 
 
-def check_dataframe(
+def checked_dataframe(
     df: DataFrame,
-    rules: Iterable[str] | None = None,
-    *,
     request: SparkCheck | None = None,
+    *,
     run_id: str | None = None,
     source: str = "<dataframe>",
     seq_column: str | None = None,
-) -> tuple[DataFrame, DataFrame]:
-    """Check every episode of a DataFrame: ``(records, violations)``, DataFrames with the
-    results tables' columns (:mod:`nicelogic.research.schema`). Both come from one pass of
-    the kernel over the data, persisted when first computed (``unpersist()`` the records
-    DataFrame's source when done: ``records.unpersist()`` does not reach it).
-
-    ``rules`` are pack names (every built-in pack by default; a pack folder must be at the
-    same path on the executors); ``request`` holds the other options. ``seq_column`` names
-    a column giving each record's position (``seq``; ``line`` is seq + 1); without it,
-    ``seq`` is Spark's ``monotonically_increasing_id()``: unique and increasing, not
-    consecutive."""
+) -> DataFrame:
+    """One pass of the kernel over a DataFrame: a records row per episode, its violations
+    nested in a last column (split by :func:`split`). Persisted (memory, then disk) when
+    first computed, so that records and violations are checked once: ``unpersist()`` it
+    when both are written."""
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
     from pyspark.sql.pandas.types import from_arrow_schema
 
     request = request or SparkCheck()
-    if rules is not None:
-        request = SparkCheck(**{**request.__dict__, "rules": tuple(rules)})
     run_id = run_id or uuid.uuid4().hex[:12]
     ruleset = load_rules([str(folder) for folder in resolve_selection(request.rules)], time_limit=request.time_limit,
                          memory_limit=request.memory_limit)  # fmt: skip
@@ -174,10 +166,39 @@ def check_dataframe(
     def check(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         return _check_partition(request, shipped, run_id, source, batches)
 
-    checked = df.withColumn(SEQ, position).mapInArrow(check, spark_schema).persist(StorageLevel.MEMORY_AND_DISK)
-    records = checked.drop(_VIOLATIONS)
-    violations = checked.select(F.explode(_VIOLATIONS).alias("v")).select("v.*")
-    return records, violations
+    return df.withColumn(SEQ, position).mapInArrow(check, spark_schema).persist(StorageLevel.MEMORY_AND_DISK)
+
+
+def split(checked: DataFrame) -> tuple[DataFrame, DataFrame]:
+    """The records and violations DataFrames of a :func:`checked_dataframe`."""
+    from pyspark.sql import functions as F
+
+    return checked.drop(_VIOLATIONS), checked.select(F.explode(_VIOLATIONS).alias("v")).select("v.*")
+
+
+def check_dataframe(
+    df: DataFrame,
+    rules: Iterable[str] | None = None,
+    *,
+    request: SparkCheck | None = None,
+    run_id: str | None = None,
+    source: str = "<dataframe>",
+    seq_column: str | None = None,
+) -> tuple[DataFrame, DataFrame]:
+    """Check every episode of a DataFrame: ``(records, violations)``, DataFrames with the
+    results tables' columns (:mod:`nicelogic.research.schema`), from one persisted pass of
+    the kernel (:func:`checked_dataframe`; ``spark.catalog.clearCache()`` releases it, or
+    use :func:`checked_dataframe` and :func:`split` to hold it yourself).
+
+    ``rules`` are pack names (every built-in pack by default; a pack folder must be at the
+    same path on the executors); ``request`` holds the other options. ``seq_column`` names
+    a column giving each record's position (``seq``; ``line`` is seq + 1); without it,
+    ``seq`` is Spark's ``monotonically_increasing_id()``: unique and increasing, not
+    consecutive."""
+    request = request or SparkCheck()
+    if rules is not None:
+        request = dataclasses.replace(request, rules=tuple(rules))
+    return split(checked_dataframe(df, request, run_id=run_id, source=source, seq_column=seq_column))
 
 
 def read_extract(spark: SparkSession, files: Sequence[str], input_format: str = "auto") -> DataFrame:
@@ -228,10 +249,11 @@ def run_results_spark(request: ResultsRequest, checker: Checker, master: str | N
     try:
         df = read_extract(spark, request.files, request.input_format)
         source = request.files[0] if len(request.files) == 1 else "<files>"
-        records, violations = check_dataframe(df, request=options, run_id=run_id, source=source)
+        checked = checked_dataframe(df, options, run_id=run_id, source=source)
+        records, violations = split(checked)
         records.write.parquet(str(store.folder / "records" / run_id))
         violations.write.parquet(str(store.folder / "violations" / run_id))
-        records.unpersist()
+        checked.unpersist()
         store.count(run_id, store.folder / "records" / run_id)
     except UsageError as exc:
         store.finish(run_id, "failed", str(exc))
@@ -246,4 +268,13 @@ def run_results_spark(request: ResultsRequest, checker: Checker, master: str | N
     return ResultsOutcome(run_id, summary, 0, False, run_status(request, summary))
 
 
-__all__ = ["SparkCheck", "check_dataframe", "read_extract", "result_schema", "run_results_spark", "worker_kernel"]
+__all__ = [
+    "SparkCheck",
+    "check_dataframe",
+    "checked_dataframe",
+    "split",
+    "read_extract",
+    "result_schema",
+    "run_results_spark",
+    "worker_kernel",
+]

@@ -77,7 +77,6 @@ def test_spark_gives_record_by_record_what_one_machine_gives(spark: SparkSession
     assert [f.name for f in violations.schema.fields] == VIOLATIONS.names
     spark_records = _arrow(records).drop_columns(["run_id"])
     spark_violations = _arrow(violations).drop_columns(["run_id"])
-    records.unpersist()
 
     assert spark_records.num_rows == RECORDS
     assert _ordered(spark_records, ["seq"]) == local_records.to_pylist()
@@ -101,7 +100,6 @@ def test_a_dataframe_of_json_lines_fields(spark: SparkSession) -> None:
     assert {(row["id"], row["rule"], row["waived"]) for row in violations.collect()} >= {
         ("j2", "opcs.subsidiary-not-first", False), ("j7", "opcs.subsidiary-not-first", True),
     }  # fmt: skip
-    records.unpersist()
 
 
 def test_check_engine_spark_writes_a_results_folder(tmp_path: Path) -> None:
