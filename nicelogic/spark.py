@@ -113,7 +113,7 @@ def _nested(records: pa.RecordBatch, violations: pa.RecordBatch, per_row: np.nda
 
 
 def _check_partition(
-    request: SparkCheck, ruleset: Any, run_id: str, source: str, batches: Iterator[pa.RecordBatch]
+    request: SparkCheck, ruleset: Any, run_id: str, source: str, batches: Iterable[pa.RecordBatch]
 ) -> Iterator[pa.RecordBatch]:
     """What ``mapInArrow`` runs in each Python worker: the kernel over each batch."""
     loaded = ruleset.value if hasattr(ruleset, "value") else ruleset  # a broadcast, or the rule set itself
@@ -163,7 +163,7 @@ def checked_dataframe(
     carried = CarrySpec(request.carry, request.patient_column).carried_names
     spark_schema = from_arrow_schema(result_schema(carried))
 
-    def check(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    def check(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         return _check_partition(request, shipped, run_id, source, batches)
 
     return df.withColumn(SEQ, position).mapInArrow(check, spark_schema).persist(StorageLevel.MEMORY_AND_DISK)

@@ -327,7 +327,8 @@ class Kernel:
         """A value's key part: unreadable values each their own (the record is rejected
         naming it), readable ones alike unless a loaded rule reads the attribute of records
         with these sections."""
-        read = name in self._scope and (self._scope[name] is None or bool(self._scope[name] & sections))
+        scope = self._scope.get(name, frozenset())
+        read = name in self._scope and (scope is None or bool(scope & sections))
 
         def token(value: object) -> str:
             try:
