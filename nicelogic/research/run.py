@@ -19,6 +19,7 @@ from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
+from typing import TYPE_CHECKING
 
 from nicelogic._version import __version__
 from nicelogic.checking.checker import Checker
@@ -37,7 +38,13 @@ from nicelogic.research.schema import SCHEMA_VERSION
 from nicelogic.research.store import COUNTS, ResultStore, now, open_store
 from nicelogic.results import Summary, exit_code
 
+if TYPE_CHECKING:
+    import pyarrow as pa
+
 COMMIT_EVERY = 5000  # records a transaction: small enough to lose little, large enough to cost little
+# Records the kernel checks at once: each grounding has a fixed cost (the rule program is
+# parsed anew), which more new record forms at once share; committed COMMIT_EVERY at a time.
+KERNEL_BATCH = 20_000
 
 
 @dataclass(frozen=True)
@@ -200,7 +207,7 @@ def _tasks(request: ResultsRequest, spec: CarrySpec, skip: int) -> Iterator[Batc
     seq = 0
     for path in request.files:
         line = 1  # the row number in its file
-        for batch in parquet_batches(path, request.id_column, spec.keys(), request.commit_every):
+        for batch in parquet_batches(path, request.id_column, spec.keys(), max(request.commit_every, KERNEL_BATCH)):
             cut = min(max(skip - seq, 0), batch.num_rows)
             seq, line = seq + cut, line + cut
             if cut < batch.num_rows:
@@ -251,9 +258,23 @@ def _check_columns_into(
     with check_progress(request.progress, position, request.color) as bar:
         batches = check_batches(kernel, _tasks(request, spec, committed), run_id, checker.jobs)
         for records, violations in bar.follow_batches(batches, _rows(request) - committed if request.progress else 0):
-            store.commit(run_id, records, violations)
-            seq += records.num_rows
+            for part, found in _commits(records, violations, request.commit_every):
+                store.commit(run_id, part, found)
+                seq += part.num_rows
     return seq
+
+
+def _commits(records: pa.RecordBatch, violations: pa.RecordBatch, size: int) -> Iterator[tuple[pa.RecordBatch, pa.RecordBatch]]:
+    """A checked batch in commits of ``size`` records, each with its violations (which
+    come in record order)."""
+    import numpy as np
+
+    seqs = violations.column("seq").to_numpy()
+    for start in range(0, records.num_rows, size):
+        part = records.slice(start, size)
+        first, last = part.column("seq")[0].as_py(), part.column("seq")[-1].as_py()
+        low, high = np.searchsorted(seqs, first, "left"), np.searchsorted(seqs, last, "right")
+        yield part, violations.slice(int(low), int(high - low))
 
 
 def _check_items_into(
