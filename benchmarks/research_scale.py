@@ -71,9 +71,11 @@ def main() -> None:
         seconds, main_rss, peak, pss = measure([*NICELOGIC, *run])
         local = _line("nicelogic check --results run.duckdb (all packs)", args.records, seconds, main_rss, peak, pss, yardstick)
         if args.baseline_src:
-            env_command = ["env", f"PYTHONPATH={args.baseline_src}", "PYTHONDONTWRITEBYTECODE=1", *NICELOGIC]
+            # run from the tree itself: python -c puts the working folder first on the path
+            source = str(Path(args.baseline_src).resolve())
+            env_command = ["env", f"PYTHONPATH={source}", "PYTHONDONTWRITEBYTECODE=1", *NICELOGIC]
             baseline = ["check", str(extract), "--results", f"{tmp}/baseline.duckdb", "--no-progress", *jobs]
-            seconds, main_rss, peak, pss = measure(env_command + baseline)
+            seconds, main_rss, peak, pss = measure(env_command + baseline, cwd=source)
             before = _line(f"the same, by {args.baseline_src}", args.records, seconds, main_rss, peak, pss, yardstick)
             print(f"{'':52} this code is {local / before:.2f}x the earlier one's rate")
         if args.spark:

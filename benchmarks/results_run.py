@@ -45,10 +45,10 @@ def tree_memory(pid: int) -> tuple[int, int, int]:
     return main, total, pss
 
 
-def measure(command: list[str]) -> tuple[float, int, int, int]:
+def measure(command: list[str], cwd: str | None = None) -> tuple[float, int, int, int]:
     """Seconds, peak resident bytes of the main process and of the process tree (RSS, PSS)."""
     started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=cwd)
     main_peak = peak = pss_peak = 0
     while process.poll() is None:
         main, total, pss = tree_memory(process.pid)
