@@ -67,8 +67,8 @@ def test_spark_gives_record_by_record_what_one_machine_gives(spark: SparkSession
     done = nicelogic("check", str(extract), "--results", str(database), "--no-progress")
     assert done.returncode == 1, done.stderr  # some records are invalid
     db = connect(str(database))
-    local_records = db.execute("SELECT * EXCLUDE (run_id) FROM records ORDER BY seq").to_arrow_table()
-    local_violations = db.execute("SELECT * EXCLUDE (run_id) FROM violations").to_arrow_table()
+    local_records = db.sql("SELECT * EXCLUDE (run_id) FROM records ORDER BY seq").to_arrow_table()
+    local_violations = db.sql("SELECT * EXCLUDE (run_id) FROM violations").to_arrow_table()
     assert local_records.num_rows == RECORDS
 
     df = spark.read.parquet(str(extract)).repartition(4)  # the work spread over tasks, in no order
