@@ -5,8 +5,10 @@ the same records checked into a JSON Lines file as a yardstick. Not a test: run 
     python benchmarks/results_run.py 300000                # into DuckDB and into JSON Lines
     python benchmarks/results_run.py 1000000 --target parquet
 
-Peak memory is the largest sum of the resident memory of the run and all its worker
-processes, sampled every 0.1 s from /proc.
+Peak memory is the largest sum of the memory of the run and all its worker processes,
+sampled every 0.1 s from /proc: as resident memory (RSS, which counts a page shared by
+forked workers once in each) and as proportional set size (PSS, which splits a shared page
+between the processes that share it: what they take together).
 """
 
 from __future__ import annotations
@@ -25,39 +27,40 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import synthetic  # noqa: E402
 
 
-def _tree_rss(pid: int) -> tuple[int, int]:
-    """Resident bytes of a process, and of it and its descendants."""
-    total, main, todo = 0, 0, [pid]
+def tree_memory(pid: int) -> tuple[int, int, int]:
+    """Resident bytes of a process; and of it and its descendants, as RSS and as PSS."""
+    total, pss, main, todo = 0, 0, 0, [pid]
     while todo:
         current = todo.pop()
         try:
-            status = Path(f"/proc/{current}/status").read_text()
-            rss = next(int(line.split()[1]) * 1024 for line in status.splitlines() if line.startswith("VmRSS:"))
-            total += rss
-            main = rss if current == pid else main
+            rollup = Path(f"/proc/{current}/smaps_rollup").read_text()
+            values = {line.split(":")[0]: int(line.split()[1]) * 1024 for line in rollup.splitlines()[1:] if line.endswith("kB")}
+            total += values["Rss"]
+            pss += values["Pss"]
+            main = values["Rss"] if current == pid else main
             for task in Path(f"/proc/{current}/task").iterdir():
                 todo += [int(child) for child in (task / "children").read_text().split()]
-        except (OSError, StopIteration):
+        except (OSError, KeyError):
             continue
-    return main, total
+    return main, total, pss
 
 
-def _measure(args: list[str]) -> tuple[float, int, int]:
-    """Seconds, peak resident bytes of the main process and of the process tree."""
+def measure(command: list[str], cwd: str | None = None) -> tuple[float, int, int, int]:
+    """Seconds, peak resident bytes of the main process and of the process tree (RSS, PSS)."""
     started = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, "-c", "from nicelogic.cli import main; main(prog_name='nicelogic')", *args],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    main_peak = peak = 0
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=cwd)
+    main_peak = peak = pss_peak = 0
     while process.poll() is None:
-        main, total = _tree_rss(process.pid)
-        main_peak, peak = max(main_peak, main), max(peak, total)
+        main, total, pss = tree_memory(process.pid)
+        main_peak, peak, pss_peak = max(main_peak, main), max(peak, total), max(pss_peak, pss)
         time.sleep(0.1)
     seconds = time.perf_counter() - started
     if process.returncode not in (0, 1):
-        raise SystemExit(f"nicelogic failed: {process.stderr.read().decode() if process.stderr else ''}")
-    return seconds, main_peak, peak
+        raise SystemExit(f"{command[0]} failed: {process.stderr.read().decode() if process.stderr else ''}")
+    return seconds, main_peak, peak, pss_peak
+
+
+NICELOGIC = [sys.executable, "-c", "from nicelogic.cli import main; main(prog_name='nicelogic')"]
 
 
 def main() -> None:
@@ -83,11 +86,11 @@ def main() -> None:
             ),  # fmt: skip
         ]
         for label, command in runs:
-            seconds, main, peak = _measure(command)
+            seconds, main, peak, pss = measure([*NICELOGIC, *command])
             rate = args.records / seconds
             print(
-                f"{label:40} {rate:>10,.0f} records/s  {seconds:7.1f} s  peak {peak / 2**20:,.0f} MiB "
-                f"(all processes; the main one {main / 2**20:,.0f} MiB)"
+                f"{label:40} {rate:>10,.0f} records/s  {seconds:7.1f} s  peak {pss / 2**20:,.0f} MiB PSS, "
+                f"{peak / 2**20:,.0f} MiB RSS (all processes; the main one {main / 2**20:,.0f} MiB RSS)"
             )
 
 

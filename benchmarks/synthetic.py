@@ -152,11 +152,35 @@ def hes_rows(count: int, seed: int = 1) -> Iterator[dict[str, object]]:
         yield row
 
 
-def write_parquet(count: int, path: str, seed: int = 1, row_group: int = 50_000) -> None:
+def distinct_rows(count: int, seed: int = 1) -> Iterator[dict[str, object]]:
+    """HES-shaped rows whose codes never repeat: each realistic episode gets one or two more
+    procedure codes drawn from every code of OPCS-4.11, until its codes are those of no
+    earlier row; the worst case for a checker that reuses verdicts."""
+    from nicelogic.tables.opcs import load_opcs
+
+    table = load_opcs()
+    codes = sorted(code.replace(".", "") for code in table.titles if table.is_code(code) and code[0] not in "YZ")
+    rng = random.Random(seed + 7)
+    seen: set[tuple[object, ...]] = set()
+    for row in hes_rows(count, seed):
+        opcs = [row[f"OPERTN_4_{i:02d}"] for i in range(1, 13) if row[f"OPERTN_4_{i:02d}"] != "-"]
+        diagnoses = tuple(row[f"DIAG_4_{i:02d}"] for i in range(1, 8))
+        while True:
+            extra = rng.sample(codes, 1 + (rng.random() < 0.5))
+            candidate = (*opcs[:10], *extra)
+            if (candidate, diagnoses) not in seen:
+                seen.add((candidate, diagnoses))
+                break
+        for i in range(1, 13):
+            row[f"OPERTN_4_{i:02d}"] = candidate[i - 1] if i <= len(candidate) else "-"
+        yield row
+
+
+def write_parquet(count: int, path: str, seed: int = 1, row_group: int = 50_000, distinct: bool = False) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    rows = hes_rows(count, seed)
+    rows = distinct_rows(count, seed) if distinct else hes_rows(count, seed)
     writer = None
     while chunk := list(islice(rows, row_group)):
         table = pa.Table.from_pylist(chunk)

@@ -266,6 +266,11 @@ def main(ctx: click.Context, config_path: Path | None, isolated: bool) -> None:
 @click.option("--patient-column", metavar="NAME", help="With --results: the patient key column (default HESID, TOKEN_PERSON_ID).")
 @click.option("--commit-every", type=click.IntRange(min=1), default=5000, show_default=True,
               help="With --results: records committed together (an interrupted run resumes after the last commit).")  # fmt: skip
+@click.option("--engine", type=click.Choice(["local", "spark"]), default="local", show_default=True,
+              help="With --results: check on this machine, or on Spark (the spark extra; results in DIR/).")  # fmt: skip
+@click.option(
+    "--master", metavar="URL", help="With --engine spark: the Spark master (local[2], spark://HOST:7077; default: Spark's own)."
+)
 @_usage_errors
 def check(
     files: tuple[str, ...], records: tuple[str, ...], rules: tuple[str, ...], select: tuple[str, ...],
@@ -274,14 +279,17 @@ def check(
     icd10_file: Path | None, ncci_dir: Path | None, ncci_setting: str,
     fail_on_warning: bool, exit_zero: bool, statistics: bool, quiet: bool, color: str, progress: bool | None,
     explain: bool, results: str | None, carry: tuple[str, ...], patient_column: str | None, commit_every: int,
+    engine: str, master: str | None,
 ) -> None:  # fmt: skip
     """Check every record in FILES (text, CSV/TSV extracts, JSON Lines, Parquet; - for standard input)."""
     if results is not None:
         _check_into_results(
             files, records, rules, select, ignore, fmt, output, statistics, explain, system, input_format, id_column, jobs,
             max_codes, batch_seconds, memory_mib, _table_config(opcs_file, icd10_file, ncci_dir, ncci_setting), results,
-            carry, patient_column, quiet, color, progress, exit_zero, commit_every, encoding,
+            carry, patient_column, quiet, color, progress, exit_zero, commit_every, encoding, engine, master,
         )  # fmt: skip
+    elif engine != "local" or master:
+        raise UsageError("--engine spark and --master check into a results folder: give --results DIR/")
     elif carry or patient_column:
         raise UsageError("--carry and --patient-column choose what --results keeps beside each record: give --results")
     request = CheckRequest(
@@ -321,14 +329,26 @@ def _needs_research_extra() -> None:
         raise UsageError(f'this needs {" and ".join(missing)}: pip install "nicelogic[research]"')
 
 
+def _spark_run(request: Any, checker: Checker, master: str | None) -> Any:
+    import importlib.util
+
+    if importlib.util.find_spec("pyspark") is None:
+        raise UsageError('--engine spark needs pyspark: pip install "nicelogic[spark]"')
+    from nicelogic.spark import run_results_spark
+
+    return run_results_spark(request, checker, master)
+
+
 def _check_into_results(
     files: tuple[str, ...], records: tuple[str, ...], rules: tuple[str, ...], select: tuple[str, ...],
     ignore: tuple[str, ...], fmt: str, output: str | None, statistics: bool, explain: bool, system: str, input_format: str,
     id_column: str | None, jobs: int, max_codes: int, batch_seconds: float, memory_mib: int, tables: TableConfig,
     results: str, carry: tuple[str, ...], patient_column: str | None, quiet: bool, color: str, progress: bool | None,
-    exit_zero: bool, commit_every: int, encoding: str,
+    exit_zero: bool, commit_every: int, encoding: str, engine: str = "local", master: str | None = None,
 ) -> NoReturn:  # fmt: skip
     _needs_research_extra()
+    if master and engine != "spark":
+        raise UsageError("--master names a Spark master: give --engine spark")
     from nicelogic.research.run import ResultsRequest, run_results
 
     if records or output or fmt != "text" or statistics or explain:
@@ -338,7 +358,7 @@ def _check_into_results(
         files, results, input_format, System.from_name(system), id_column, carry, patient_column,
         progress=not quiet and (progress if progress is not None else sys.stderr.isatty()), color=color,
         command=" ".join(["nicelogic", *sys.argv[1:]]), exit_zero=exit_zero, commit_every=commit_every,
-        encoding=encoding,
+        encoding=encoding, engine=engine,
     )  # fmt: skip
     signal.signal(signal.SIGTERM, _terminated)
     checker = Checker(
@@ -346,7 +366,7 @@ def _check_into_results(
         time_limit=batch_seconds, memory_limit=memory_mib << 20, applicability=True,
     )  # fmt: skip
     try:
-        outcome = run_results(request, checker)
+        outcome = run_results(request, checker) if engine == "local" else _spark_run(request, checker, master)
     except KeyboardInterrupt:
         click.echo(f"nicelogic: interrupted: {results} holds the batches committed so far; run the same command to continue",
                    err=True)  # fmt: skip

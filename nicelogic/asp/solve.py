@@ -7,6 +7,7 @@ forgets a program part added to a long-lived one).
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -66,6 +67,26 @@ def _finding(symbol: clingo.Symbol) -> tuple[int, Finding]:
     return record.number, Finding(rule.string, section_name, tuple(sorted(set(positions))), detail, applies, row)
 
 
+# The common shape of an output atom, read from its text: one call into clingo for the text
+# instead of one per argument (a run reads millions). Anything else (a detail other than
+# row(N), an escape in the rule id) is read argument by argument by _finding.
+_ATOM = re.compile(
+    r'(violation|applies)\("([^"\\]*)",(\d+),([a-z][A-Za-z0-9_]*),(\d+|\((?:\d+,)+\)|\(\d+(?:,\d+)+\))(?:,row\((\d+)\))?\)'
+)
+
+
+def _finding_text(text: str) -> tuple[int, Finding] | None:
+    """An output atom read from its text, when it has the common shape; else None."""
+    match = _ATOM.fullmatch(text)
+    if match is None:
+        return None
+    name, rule, record, section, where, row = match.groups()
+    positions = tuple(sorted({int(p) for p in where.strip("()").split(",") if p})) if where[0] == "(" else (
+        () if where == "0" else (int(where),)
+    )  # fmt: skip
+    return int(record), Finding(rule, section, positions, (), name == "applies", int(row) if row else None)
+
+
 # what a run that asks where rules apply loads: the #show of applies/4 and applies/5, and
 # where the rows of relation tables apply
 APPLICABILITY = tuple(sorted((logic_dir() / "applicability").glob("*.lp")))
@@ -117,10 +138,14 @@ def solve_forms(
             if models > 1:
                 break
             for symbol in model.symbols(shown=True):
-                if symbol.name in ("violation", "applies") and len(symbol.arguments) in (4, 5):
-                    number, finding = _finding(symbol)
-                    if 1 <= number <= len(forms):
-                        found[number - 1].add(finding)  # (P,Q) and (Q,P) are one finding
+                read = _finding_text(str(symbol))
+                if read is None:
+                    if symbol.name not in ("violation", "applies") or len(symbol.arguments) not in (4, 5):
+                        continue
+                    read = _finding(symbol)
+                number, finding = read
+                if 1 <= number <= len(forms):
+                    found[number - 1].add(finding)  # (P,Q) and (Q,P) are one finding
     if models != 1:
         raise RuleError(
             "the rule program has no single answer for this batch "

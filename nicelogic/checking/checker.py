@@ -134,6 +134,17 @@ class Checker:
         variant._bounded = None
         return variant
 
+    def without_cache(self) -> Checker:
+        """A checker sharing these packs and tables that keeps no verdicts of its own: for a
+        caller that keeps them itself (the columnar kernel keeps them by key), so that they
+        are not held twice."""
+        variant = copy.copy(self)
+        variant.cache_size = 0
+        variant._cache = {}
+        variant._forms = {}
+        variant._bounded = None
+        return variant
+
     def worker_options(self) -> dict[str, Any]:
         """The settings a worker process needs to check exactly as this checker does."""
         return {

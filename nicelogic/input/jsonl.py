@@ -62,12 +62,15 @@ def json_record(obj: object, source: str, number: int, text: str = "", carried: 
     if not isinstance(obj, dict):
         return _unreadable(source, number, "a record must be a JSON object", 1)
     record_id = str(obj["id"]) if obj.get("id") is not None else str(number)
+    attributes = tuple((key, value) for key, value in obj.items() if key not in _JSON_KNOWN and str(key).upper() in carried)
 
     def reject(message: str, where: str) -> InputLine:
+        # a rejected record still carries its attributes: a rate by provider counts it too
         column = text.find(f'"{where}"') + 1 if text else 0
-        return InputLine(source, number, "", id=record_id, error=InputProblem(message, number, max(column, 0), "json", where))
+        problem = InputProblem(message, number, max(column, 0), "json", where)
+        readable = tuple((key, value) for key, value in attributes if value is None or isinstance(value, str | int | float))
+        return InputLine(source, number, "", id=record_id, error=problem, attributes=readable)
 
-    attributes = tuple((key, value) for key, value in obj.items() if key not in _JSON_KNOWN and str(key).upper() in carried)
     unknown = sorted(set(obj) - _JSON_KNOWN - {key for key, _ in attributes})
     if unknown:
         known = ", ".join(sorted(_JSON_KNOWN))

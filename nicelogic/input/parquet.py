@@ -32,8 +32,9 @@ def _pyarrow() -> tuple[object, object, object]:
     return pa, pc, pq
 
 
-def _as_text(column: pa.ChunkedArray | pa.Array) -> list[str]:
-    """A column as the text a CSV cell would hold ("" for null)."""
+def text_column(column: pa.ChunkedArray | pa.Array) -> pa.Array | pa.ChunkedArray:
+    """A column as the text a CSV cell would hold ("" for null), still a column: the one
+    conversion of typed cells to text, for rows read here and for the columnar kernel."""
     pa, pc, _ = _pyarrow()
     kind = column.type
     if pa.types.is_timestamp(kind):  # type: ignore[attr-defined]
@@ -42,14 +43,19 @@ def _as_text(column: pa.ChunkedArray | pa.Array) -> list[str]:
         column = pc.cast(column, kind.value_type)  # type: ignore[attr-defined]
     if not pa.types.is_string(column.type):  # type: ignore[attr-defined]
         column = pc.cast(column, pa.string())  # type: ignore[attr-defined]
-    return pc.fill_null(column, "").to_pylist()  # type: ignore[attr-defined,no-any-return]
+    return pc.fill_null(column, "")  # type: ignore[attr-defined,no-any-return]
 
 
-def parquet_rows(
+def _as_text(column: pa.ChunkedArray | pa.Array) -> list[str]:
+    """A column as the text a CSV cell would hold ("" for null)."""
+    return text_column(column).to_pylist()  # type: ignore[no-any-return]
+
+
+def parquet_batches(
     path: str, id_column: str | None = None, carried: frozenset[str] = frozenset(), batch_size: int = PARQUET_BATCH
-) -> Iterator[TableRow]:
-    """Every row of a Parquet extract as a :class:`TableRow`, in order; ``carried`` are the
-    further columns (upper case) to read for the results (provider, specialty, ...)."""
+) -> Iterator[pa.RecordBatch]:
+    """The rows of a Parquet extract as Arrow batches of the columns a record or its carried
+    attributes are read from (``carried``: further columns, upper case), in order."""
     _, _, pq = _pyarrow()
     try:
         parquet = pq.ParquetFile(path)  # type: ignore[attr-defined]
@@ -60,17 +66,28 @@ def parquet_rows(
     names = [field.name for field in parquet.schema_arrow]
     wanted = [name for name in names if wanted_column(name, id_column) or name.strip().upper() in carried]
     try:
-        layout = layout_for(wanted, id_column)
+        layout_for(wanted, id_column)
     except InputError as exc:
         raise InputError(f"{path}: {exc}") from None
     row = 0
     try:
         for batch in parquet.iter_batches(batch_size=batch_size, columns=wanted, use_threads=False):
-            columns = [_as_text(batch.column(index)) for index in range(batch.num_columns)]
-            for cells in zip(*columns, strict=True):
-                row += 1
-                yield TableRow(path, row, list(cells), layout)
-    except InputError:
-        raise
+            yield batch
+            row += batch.num_rows
     except Exception as exc:  # a corrupt page or column chunk part-way through
         raise InputError(f"{path}: not a readable Parquet file (after row {row}): {exc}") from None
+
+
+def parquet_rows(
+    path: str, id_column: str | None = None, carried: frozenset[str] = frozenset(), batch_size: int = PARQUET_BATCH
+) -> Iterator[TableRow]:
+    """Every row of a Parquet extract as a :class:`TableRow`, in order; ``carried`` are the
+    further columns (upper case) to read for the results (provider, specialty, ...)."""
+    row = 0
+    layout = None
+    for batch in parquet_batches(path, id_column, carried, batch_size):
+        layout = layout or layout_for(batch.schema.names, id_column)
+        columns = [_as_text(batch.column(index)) for index in range(batch.num_columns)]
+        for cells in zip(*columns, strict=True):
+            row += 1
+            yield TableRow(path, row, list(cells), layout)

@@ -131,6 +131,12 @@ def table_lines(
         yield TableRow(source, reader.line_num, row, layout)
 
 
+def first_date(cells: Iterable[str]) -> str | None:
+    """The record's date: the first date cell (OPDATE_01, then ADMIDATE) that holds one; a
+    cell after it is not read, so a bad ADMIDATE beside a good OPDATE_01 rejects nothing."""
+    return next((day for day in (parse_date(cell) for cell in cells) if day), None)
+
+
 def _cell(row: list[str], index: int | None) -> str:
     return row[index].strip() if index is not None and index < len(row) else ""
 
@@ -167,7 +173,7 @@ def _row_line(row: list[str], layout: _Layout, source: str, line: int) -> InputL
     try:
         sex = parse_sex(_cell(row, layout.sex))
         age = parse_age(_cell(row, layout.age))
-        when = next((d for d in (parse_date(_cell(row, i)) for i in layout.date) if d), None)
+        when = first_date(_cell(row, i) for i in layout.date)
     except ValueError as exc:
         column, name, message = exc.args
         return InputLine(source, line, "", id=record_id, error=InputProblem(message, line, column, "attribute", name))

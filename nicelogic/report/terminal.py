@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import IO
+from typing import IO, Protocol, TypeVar
 
 from rich.console import Console
 from rich.progress import (
@@ -30,6 +30,14 @@ from rich.text import Text
 
 from nicelogic.input.read import ReadPosition
 from nicelogic.results import RecordResult
+
+
+class _Rows(Protocol):
+    @property
+    def num_rows(self) -> int: ...
+
+
+R = TypeVar("R", bound=_Rows)  # an Arrow batch of results (pyarrow is an extra: not imported here)
 
 COLOR_CHOICES = ("auto", "always", "never")
 _REFRESH = 0.1  # seconds between updates of the display: a few a second reads as live
@@ -76,6 +84,22 @@ class CheckProgress:
                 bar.update(task, completed=done, records=count, rate=f"{count / max(now - started, 1e-9):,.0f} records/s")
             yield result
         bar.update(task, completed=self._position.total or 0, records=count)
+
+    def follow_batches(self, batches: Iterator[tuple[R, R]], total_rows: int) -> Iterator[tuple[R, R]]:
+        """The same display for results that come a batch of records at a time (the
+        columnar kernel's records and violations), the share done counted in records."""
+        if self._progress is None:
+            yield from batches
+            return
+        bar = self._progress
+        task = bar.add_task("check", total=max(total_rows, 1), records=0, rate="")
+        started = time.monotonic()
+        count = 0
+        for records, violations in batches:
+            count += records.num_rows
+            rate = f"{count / max(time.monotonic() - started, 1e-9):,.0f} records/s"
+            bar.update(task, completed=count, records=count, rate=rate)
+            yield records, violations
 
 
 class _AboveTheBar(io.TextIOBase):

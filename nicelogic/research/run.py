@@ -19,22 +19,32 @@ from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
+from typing import TYPE_CHECKING
 
 from nicelogic._version import __version__
 from nicelogic.checking.checker import Checker
 from nicelogic.errors import InputError, UsageError
 from nicelogic.input.carry import CarrySpec
 from nicelogic.input.items import InputLine
+from nicelogic.input.parquet import parquet_batches
 from nicelogic.input.read import ReadPosition, detect_format, read_inputs
 from nicelogic.input.tabular import TableRow
 from nicelogic.model import System
 from nicelogic.report.terminal import check_progress
 from nicelogic.research.batches import Attributes, AttributeTap, to_batches
+from nicelogic.research.kernel import Kernel
+from nicelogic.research.parallel import BatchTask, check_batches
 from nicelogic.research.schema import SCHEMA_VERSION
 from nicelogic.research.store import COUNTS, ResultStore, now, open_store
 from nicelogic.results import Summary, exit_code
 
+if TYPE_CHECKING:
+    import pyarrow as pa
+
 COMMIT_EVERY = 5000  # records a transaction: small enough to lose little, large enough to cost little
+# Records the kernel checks at once: each grounding has a fixed cost (the rule program is
+# parsed anew), which more new record forms at once share; committed COMMIT_EVERY at a time.
+KERNEL_BATCH = 20_000
 
 
 @dataclass(frozen=True)
@@ -52,6 +62,7 @@ class ResultsRequest:
     exit_zero: bool = False
     commit_every: int = COMMIT_EVERY
     encoding: str = "utf-8"  # of the input files (not Parquet, which says its own)
+    engine: str = "local"  # or spark (nicelogic.spark): a run of its own, whose seq numbers differ
 
 
 @dataclass(frozen=True)
@@ -89,7 +100,7 @@ def _pack_digest(texts: Sequence[str], tables: Sequence[str]) -> str:
     return hashlib.sha256("\0".join((*texts, *tables)).encode()).hexdigest()
 
 
-def _description(request: ResultsRequest, checker: Checker, spec: CarrySpec) -> dict[str, object]:
+def describe(request: ResultsRequest, checker: Checker, spec: CarrySpec) -> dict[str, object]:
     """Everything the results depend on, as the runs row records it."""
     packs = [
         {
@@ -104,6 +115,8 @@ def _description(request: ResultsRequest, checker: Checker, spec: CarrySpec) -> 
         "carry": list(request.carry), "patient_column": request.patient_column, "select": list(checker.filter.select),
         "ignore": list(checker.filter.ignore), "max_codes": checker.max_codes,
     }  # fmt: skip
+    if request.engine != "local":
+        options["engine"] = request.engine
     rules = [
         {"id": rule.id, "pack": rule.pack, "severity": rule.severity, "title": rule.title} for rule in checker.rules.values()
     ]
@@ -117,12 +130,25 @@ def _description(request: ResultsRequest, checker: Checker, spec: CarrySpec) -> 
     }
 
 
-def _fingerprint(description: dict[str, object]) -> str:
+def fingerprint(description: dict[str, object]) -> str:
     shaping = {key: description[key] for key in ("packs", "tables", "inputs", "options")}
     return hashlib.sha256(json.dumps(shaping, sort_keys=True).encode()).hexdigest()
 
 
-def _summary(row: dict[str, object]) -> Summary:
+def new_run_id() -> str:
+    return now().strftime("%Y%m%dT%H%M%S-") + uuid.uuid4().hex[:6]
+
+
+def run_row(run_id: str, run_fingerprint: str, request: ResultsRequest, description: dict[str, object]) -> dict[str, object]:
+    """The runs row of a run as it starts."""
+    return {
+        "run_id": run_id, "fingerprint": run_fingerprint, "nicelogic_version": __version__, "schema_version": SCHEMA_VERSION,
+        "command": request.command, "started": now(), "status": "running", "complete": False,
+        **description, **dict.fromkeys(COUNTS, 0),
+    }  # fmt: skip
+
+
+def run_summary(row: dict[str, object]) -> Summary:
     count = {name: int(row[name] or 0) for name in COUNTS}  # type: ignore[call-overload]
     return Summary(
         count["records"], count["valid"], count["invalid"], count["rejected"], count["violations"], count["warnings"],
@@ -144,56 +170,72 @@ def run_results(request: ResultsRequest, checker: Checker) -> ResultsOutcome:
     if not checker.applicability:
         raise ValueError("a results run needs a Checker(applicability=True): rates need to know where rules apply")
     spec = CarrySpec(request.carry, request.patient_column)
-    description = _description(request, checker, spec)
-    fingerprint = _fingerprint(description)
+    description = describe(request, checker, spec)
+    run_fingerprint = fingerprint(description)
     store = open_store(request.results)
     try:
-        stored = store.find(fingerprint)
+        stored = store.find(run_fingerprint)
         if stored is not None and stored.complete:
             row = store.run_row(stored.run_id)
-            summary = _summary(row)
-            return ResultsOutcome(stored.run_id, summary, stored.records, True, _status(request, summary))
+            summary = run_summary(row)
+            return ResultsOutcome(stored.run_id, summary, stored.records, True, run_status(request, summary))
         if stored is not None:
             run_id, committed = stored.run_id, store.resume(stored.run_id)
         else:
-            run_id, committed = now().strftime("%Y%m%dT%H%M%S-") + uuid.uuid4().hex[:6], 0
-            store.start(
-                {"run_id": run_id, "fingerprint": fingerprint, "nicelogic_version": __version__, "schema_version": SCHEMA_VERSION,
-                 "command": request.command, "started": now(), "status": "running", "complete": False,
-                 **description, **dict.fromkeys(COUNTS, 0)}
-            )  # fmt: skip
+            run_id, committed = new_run_id(), 0
+            store.start(run_row(run_id, run_fingerprint, request, description))
         _check_into(store, run_id, committed, request, checker, spec)
-        summary = _summary(store.run_row(run_id))
-        return ResultsOutcome(run_id, summary, committed, False, _status(request, summary))
+        summary = run_summary(store.run_row(run_id))
+        return ResultsOutcome(run_id, summary, committed, False, run_status(request, summary))
     finally:
         store.close()
 
 
-def _status(request: ResultsRequest, summary: Summary) -> int:
+def run_status(request: ResultsRequest, summary: Summary) -> int:
     return 0 if request.exit_zero else exit_code(summary)
+
+
+def _columnar(request: ResultsRequest) -> bool:
+    """Whether every input arrives as columns (Parquet): then the columnar kernel checks it."""
+    return all((request.input_format if request.input_format != "auto" else detect_format(path)) == "parquet"
+               for path in request.files)  # fmt: skip
+
+
+def _tasks(request: ResultsRequest, spec: CarrySpec, skip: int) -> Iterator[BatchTask]:
+    """The inputs as batches of records, past the first ``skip`` (committed by an earlier
+    invocation); a batch is a commit."""
+    seq = 0
+    for path in request.files:
+        line = 1  # the row number in its file
+        for batch in parquet_batches(path, request.id_column, spec.keys(), max(request.commit_every, KERNEL_BATCH)):
+            cut = min(max(skip - seq, 0), batch.num_rows)
+            seq, line = seq + cut, line + cut
+            if cut < batch.num_rows:
+                rest = batch.slice(cut)
+                yield BatchTask(rest, seq, line, path)
+                seq, line = seq + rest.num_rows, line + rest.num_rows
+
+
+def _rows(request: ResultsRequest) -> int:
+    """Records in the inputs, for the progress display (0 when a file cannot say: its
+    reader then reports why)."""
+    import pyarrow.parquet as pq
+
+    try:
+        return sum(pq.ParquetFile(path).metadata.num_rows for path in request.files)
+    except Exception:
+        return 0
 
 
 def _check_into(
     store: ResultStore, run_id: str, committed: int, request: ResultsRequest, checker: Checker, spec: CarrySpec
 ) -> None:
-    position = ReadPosition(request.files)
-    tap = AttributeTap(spec)
-    waiting: deque[Attributes] = deque()  # attributes of the records read and not yet committed, in order
-    items = tap.follow(_items(request, spec, position, committed), waiting.append)
-    rules = checker.rules
-
-    def kept(rule: str) -> bool:
-        return not checker.filter or (rule in rules and checker.filter.keeps(rule, rules[rule].pack))
-
     seq = committed
     try:
-        with check_progress(request.progress, position, request.color) as bar:
-            results = bar.follow(checker.check_items(items))
-            while batch := list(islice(results, request.commit_every)):
-                attributes = [waiting.popleft() for _ in batch]
-                records, violations = to_batches(run_id, seq, batch, attributes, tap.names, spec.carried_names, kept)
-                store.commit(run_id, records, violations)
-                seq += len(batch)
+        if _columnar(request):
+            seq = _check_columns_into(store, run_id, committed, request, checker, spec)
+        else:
+            seq = _check_items_into(store, run_id, committed, request, checker, spec)
     except InputError as exc:
         store.finish(run_id, "failed", str(exc))
         raise
@@ -204,3 +246,57 @@ def _check_into(
         store.finish(run_id, "failed", "no records to check")
         raise InputError("no records to check")
     store.finish(run_id, "complete")
+
+
+def _check_columns_into(
+    store: ResultStore, run_id: str, committed: int, request: ResultsRequest, checker: Checker, spec: CarrySpec
+) -> int:
+    """Columnar inputs through the kernel, on every core: batches in, batches committed."""
+    kernel = Kernel(checker, spec, id_column=request.id_column)
+    seq = committed
+    position = ReadPosition(request.files)
+    with check_progress(request.progress, position, request.color) as bar:
+        batches = check_batches(kernel, _tasks(request, spec, committed), run_id, checker.jobs)
+        for records, violations in bar.follow_batches(batches, _rows(request) - committed if request.progress else 0):
+            for part, found in _commits(records, violations, request.commit_every):
+                store.commit(run_id, part, found)
+                seq += part.num_rows
+    return seq
+
+
+def _commits(records: pa.RecordBatch, violations: pa.RecordBatch, size: int) -> Iterator[tuple[pa.RecordBatch, pa.RecordBatch]]:
+    """A checked batch in commits of ``size`` records, each with its violations (which
+    come in record order)."""
+    import numpy as np
+
+    seqs = violations.column("seq").to_numpy()
+    for start in range(0, records.num_rows, size):
+        part = records.slice(start, size)
+        first, last = part.column("seq")[0].as_py(), part.column("seq")[-1].as_py()
+        low, high = np.searchsorted(seqs, first, "left"), np.searchsorted(seqs, last, "right")
+        yield part, violations.slice(int(low), int(high - low))
+
+
+def _check_items_into(
+    store: ResultStore, run_id: str, committed: int, request: ResultsRequest, checker: Checker, spec: CarrySpec
+) -> int:
+    """Text, CSV/TSV and JSON Lines: records read one by one, checked by the checker (with
+    its verdicts by record form), their results made into batches."""
+    position = ReadPosition(request.files)
+    tap = AttributeTap(spec)
+    waiting: deque[Attributes] = deque()  # attributes of the records read and not yet committed, in order
+    items = tap.follow(_items(request, spec, position, committed), waiting.append)
+    rules = checker.rules
+
+    def kept(rule: str) -> bool:
+        return not checker.filter or (rule in rules and checker.filter.keeps(rule, rules[rule].pack))
+
+    seq = committed
+    with check_progress(request.progress, position, request.color) as bar:
+        results = bar.follow(checker.check_items(items))
+        while batch := list(islice(results, request.commit_every)):
+            attributes = [waiting.popleft() for _ in batch]
+            records, violations = to_batches(run_id, seq, batch, attributes, tap.names, spec.carried_names, kept)
+            store.commit(run_id, records, violations)
+            seq += len(batch)
+    return seq

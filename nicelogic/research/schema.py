@@ -1,43 +1,12 @@
 """The results tables' Arrow schemas: written once, here, and read by every writer, reader
-and report. They are a stable interface (a later columnar kernel, Spark and DuckDB all
-produce these batches): columns are only ever added at the end, never renamed or retyped.
+and report. They are a stable interface (the columnar kernel, Spark and DuckDB all produce
+these batches): columns are only ever added at the end, never renamed or retyped. Each
+column's meaning is written beside it (field metadata ``doc``); ``docs/results-schema.md``
+is generated from them (``python -m nicelogic.research.schema > docs/results-schema.md``).
 
-``records``: one row per input record, checked or rejected.
-
-=====================  ==============  ====================================================
-column                 type            meaning
-=====================  ==============  ====================================================
-run_id                 string          the run (``runs.run_id``)
-seq                    int64           0-based position of the record in the run's input
-id                     string          the record id (EPIKEY, JSON ``id``, text ``ID:``)
-source                 string          the input file
-line                   int64           its line (text, CSV, JSON Lines) or row (Parquet)
-provider               string          PROCODE3, else PROCODE, else PROCODE5
-main_specialty         string          MAINSPEF
-treatment_specialty    string          TRETSPEF
-admission_date         date32          ADMIDATE
-episode_start          date32          EPISTART
-patient                string          HESID, else TOKEN_PERSON_ID, or ``--patient-column``
-date                   date32          admission date, else episode start, else the
-                                       record's own date (JSON ``date``, OPDATE_01)
-valid                  bool            checked, and no error-severity violation
-rejected               bool            could not be read; ``reason`` says why
-reason                 string          why it was rejected (null when checked)
-reason_kind            string          the kind of problem (``syntax``, ``attribute``...)
-reason_column          int32           1-based column of the problem (0: the record)
-reason_field           string          the field of the problem (CSV column, JSON key)
-errors                 int32           error-severity violations (not waived)
-warnings               int32           warning-severity violations (not waived)
-waived                 int32           violations of rules the record waives
-applies                list<string>    the rules that judged the record: its trigger is
-                                       there (violated or honoured); the denominator of
-                                       each rule's rate
-<carried>              string          one column per ``--carry COL``, named ``col``
-=====================  ==============  ====================================================
-
-``violations``: one row per violation (waived ones too, flagged).
-
-``runs``: one row per run, updated as it goes (see :data:`RUNS`).
+``records``: one row per input record, checked or rejected, and one string column per
+``--carry COL`` at the end, named ``col``. ``violations``: one row per violation (waived
+ones too, flagged). ``runs``: one row per run, updated as it goes.
 """
 
 from __future__ import annotations
@@ -52,44 +21,69 @@ SCHEMA_VERSION = 1
 
 _ATTRIBUTE_TYPES = {"admission_date": pa.date32(), "episode_start": pa.date32()}
 
+_DOCS = {
+    "provider": "PROCODE3, else PROCODE, else PROCODE5 (the first of them the extract has)",
+    "main_specialty": "MAINSPEF",
+    "treatment_specialty": "TRETSPEF",
+    "admission_date": "ADMIDATE",
+    "episode_start": "EPISTART",
+    "patient": "HESID, else TOKEN_PERSON_ID, or --patient-column",
+}
+
+
+def _field(name: str, kind: pa.DataType, doc: str, nullable: bool = True) -> pa.Field:
+    return pa.field(name, kind, nullable=nullable, metadata={"doc": doc})
+
+
 RECORDS = pa.schema(
     [
-        pa.field("run_id", pa.string(), nullable=False),
-        pa.field("seq", pa.int64(), nullable=False),
-        pa.field("id", pa.string(), nullable=False),
-        pa.field("source", pa.string()),
-        pa.field("line", pa.int64()),
-        *(pa.field(name, _ATTRIBUTE_TYPES.get(name, pa.string())) for name in ATTRIBUTES),
-        pa.field("date", pa.date32()),
-        pa.field("valid", pa.bool_(), nullable=False),
-        pa.field("rejected", pa.bool_(), nullable=False),
-        pa.field("reason", pa.string()),
-        pa.field("reason_kind", pa.string()),
-        pa.field("reason_column", pa.int32()),
-        pa.field("reason_field", pa.string()),
-        pa.field("errors", pa.int32(), nullable=False),
-        pa.field("warnings", pa.int32(), nullable=False),
-        pa.field("waived", pa.int32(), nullable=False),
-        pa.field("applies", pa.list_(pa.string())),
+        _field("run_id", pa.string(), "the run (runs.run_id)", False),
+        _field("seq", pa.int64(), "0-based position of the record in the run's input (Spark: see nicelogic.spark)", False),
+        _field("id", pa.string(), "the record id (EPIKEY or --id-column, JSON id, text ID:; else the line)", False),
+        _field("source", pa.string(), "the input file"),
+        _field("line", pa.int64(), "its line (text, CSV, JSON Lines) or row (Parquet), 1-based"),
+        *(_field(name, _ATTRIBUTE_TYPES.get(name, pa.string()), _DOCS[name]) for name in ATTRIBUTES),
+        _field("date", pa.date32(), "admission date, else episode start, else the record's own date (JSON date)"),
+        _field("valid", pa.bool_(), "checked, and no error-severity violation", False),
+        _field("rejected", pa.bool_(), "could not be read; reason says why", False),
+        _field("reason", pa.string(), "why it was rejected (null when checked)"),
+        _field("reason_kind", pa.string(), "the kind of problem (opcs-code, attribute, waiver, json, limit...)"),
+        _field("reason_column", pa.int32(), "1-based column of the problem (0: the record as a whole)"),
+        _field("reason_field", pa.string(), "the field of the problem (CSV or Parquet column, JSON key)"),
+        _field("errors", pa.int32(), "error-severity violations, not waived", False),
+        _field("warnings", pa.int32(), "warning-severity violations, not waived", False),
+        _field("waived", pa.int32(), "violations of rules the record waives", False),
+        _field(
+            "applies",
+            pa.list_(pa.string()),
+            "the rules that judged the record (their trigger is in it, violated or "
+            "honoured): the denominator of each rule's rate",
+        ),  # fmt: skip
     ],
     metadata={"nicelogic.table": "records", "nicelogic.schema_version": str(SCHEMA_VERSION)},
 )
 
 VIOLATIONS = pa.schema(
     [
-        pa.field("run_id", pa.string(), nullable=False),
-        pa.field("seq", pa.int64(), nullable=False),  # the record's, joins records.seq
-        pa.field("id", pa.string(), nullable=False),  # the record's id
-        pa.field("rule", pa.string(), nullable=False),
-        pa.field("severity", pa.string(), nullable=False),  # error or warning
-        pa.field("section", pa.string(), nullable=False),  # opcs, icd10 or cpt
-        pa.field("positions", pa.list_(pa.int32())),  # 1-based in the section; [] for the whole record
-        pa.field("codes", pa.list_(pa.string())),  # the blamed codes, canonical
-        pa.field("message", pa.string()),
-        pa.field("waived", pa.bool_(), nullable=False),  # a rule the record waives: counted apart
-        pa.field("line", pa.int64()),
-        pa.field("column", pa.int32()),
-        pa.field("field", pa.string()),  # for tabular and JSON input, the field of the first blamed code
+        _field("run_id", pa.string(), "the run (runs.run_id)", False),
+        _field("seq", pa.int64(), "the record's position: joins records.seq", False),
+        _field("id", pa.string(), "the record's id", False),
+        _field("rule", pa.string(), "the rule's id (docs/rules.md)", False),
+        _field("severity", pa.string(), "error or warning", False),
+        _field("section", pa.string(), "opcs, icd10 or cpt (empty for the engine's own warnings about a record)", False),
+        _field(
+            "positions", pa.list_(pa.int32()), "1-based positions of the blamed codes in the section; [] for the whole record"
+        ),
+        _field("codes", pa.list_(pa.string()), "the blamed codes, canonical"),
+        _field("message", pa.string(), "the rule's message for these codes"),
+        _field("waived", pa.bool_(), "a rule the record waives: counted apart", False),
+        _field("line", pa.int64(), "the record's line or row"),
+        _field(
+            "column",
+            pa.int32(),
+            "1-based column of the first blamed code (CSV, Parquet: among the columns read; JSON: character)",
+        ),
+        _field("field", pa.string(), "for tabular and JSON input, the field of the first blamed code (OPERTN_02, opcs[2])"),
     ],
     metadata={"nicelogic.table": "violations", "nicelogic.schema_version": str(SCHEMA_VERSION)},
 )
@@ -101,29 +95,31 @@ _RULE = pa.struct([("id", pa.string()), ("pack", pa.string()), ("severity", pa.s
 
 RUNS = pa.schema(
     [
-        pa.field("run_id", pa.string(), nullable=False),
-        pa.field("fingerprint", pa.string(), nullable=False),  # inputs, packs, tables and options: what resumes
-        pa.field("nicelogic_version", pa.string()),
-        pa.field("schema_version", pa.int32()),
-        pa.field("command", pa.string()),
-        pa.field("options", pa.string()),  # JSON: the options that shape the results
-        pa.field("started", pa.timestamp("us", tz="UTC")),
-        pa.field("finished", pa.timestamp("us", tz="UTC")),  # null until the run completes
-        pa.field("status", pa.string()),  # running, complete, interrupted or failed
-        pa.field("complete", pa.bool_(), nullable=False),
-        pa.field("error", pa.string()),  # why a failed run stopped
-        pa.field("packs", pa.list_(_PACK)),
-        pa.field("tables", pa.list_(_TABLE)),
-        pa.field("inputs", pa.list_(_INPUT)),
-        pa.field("rules", pa.list_(_RULE)),
-        pa.field("carried", pa.list_(pa.string())),
-        pa.field("records", pa.int64()),  # committed so far
-        pa.field("valid", pa.int64()),
-        pa.field("invalid", pa.int64()),
-        pa.field("rejected", pa.int64()),
-        pa.field("violations", pa.int64()),  # not waived
-        pa.field("warnings", pa.int64()),
-        pa.field("waived", pa.int64()),
+        _field("run_id", pa.string(), "the run", False),
+        _field(
+            "fingerprint", pa.string(), "inputs, packs, tables and options: the same command over the same data resumes", False
+        ),
+        _field("nicelogic_version", pa.string(), "the nicelogic that ran it"),
+        _field("schema_version", pa.int32(), "the version of these schemas"),
+        _field("command", pa.string(), "the command as typed"),
+        _field("options", pa.string(), "JSON: the options that shape the results"),
+        _field("started", pa.timestamp("us", tz="UTC"), "when it started"),
+        _field("finished", pa.timestamp("us", tz="UTC"), "when it completed (null until then)"),
+        _field("status", pa.string(), "running, complete, interrupted or failed"),
+        _field("complete", pa.bool_(), "status is complete", False),
+        _field("error", pa.string(), "why a failed run stopped"),
+        _field("packs", pa.list_(_PACK), "the rule packs: name, version, SHA-256 of their text and tables"),
+        _field("tables", pa.list_(_TABLE), "the code tables' versions"),
+        _field("inputs", pa.list_(_INPUT), "the input files: path, format, size, SHA-256"),
+        _field("rules", pa.list_(_RULE), "every rule of the run: id, pack, severity, title"),
+        _field("carried", pa.list_(pa.string()), "the --carry columns"),
+        _field("records", pa.int64(), "records committed so far"),
+        _field("valid", pa.int64(), "of them valid"),
+        _field("invalid", pa.int64(), "invalid (checked, with an error)"),
+        _field("rejected", pa.int64(), "rejected (could not be read)"),
+        _field("violations", pa.int64(), "violations, not waived"),
+        _field("warnings", pa.int64(), "of them warnings"),
+        _field("waived", pa.int64(), "waived violations"),
     ],
     metadata={"nicelogic.table": "runs", "nicelogic.schema_version": str(SCHEMA_VERSION)},
 )
@@ -138,5 +134,37 @@ def records_schema(carried: Sequence[str] = ()) -> pa.Schema:
         raise ValueError(f"carried column {clash[0]!r} is already a column of the records table")
     schema = RECORDS
     for name in carried:
-        schema = schema.append(pa.field(name, pa.string()))
+        schema = schema.append(_field(name, pa.string(), f"the extract's column {name.upper()} (--carry)"))
     return schema
+
+
+def _type(kind: pa.DataType) -> str:
+    if pa.types.is_list(kind):
+        return f"list<{_type(kind.value_type)}>"
+    if pa.types.is_struct(kind):
+        return "struct<" + ", ".join(f"{field.name}: {_type(field.type)}" for field in kind) + ">"
+    return str(kind)
+
+
+def markdown() -> str:
+    """The three tables' columns, types and meanings, for docs/results-schema.md."""
+    out = [
+        "# The results tables",
+        "",
+        "Generated from `nicelogic/research/schema.py` (`python -m nicelogic.research.schema > docs/results-schema.md`);",
+        "do not edit. `check --results` (DuckDB or Parquet), the columnar kernel (`nicelogic.research.kernel`) and",
+        "Spark (`nicelogic.spark`) all write these columns; columns are only ever added at the end. Schema version",
+        f"{SCHEMA_VERSION}.",
+    ]
+    for title, schema in (("records", RECORDS), ("violations", VIOLATIONS), ("runs", RUNS)):
+        out += ["", f"## `{title}`", "", "| column | type | null | meaning |", "|---|---|---|---|"]
+        for field in schema:
+            doc = (field.metadata or {}).get(b"doc", b"").decode()
+            out.append(f"| `{field.name}` | {_type(field.type)} | {'yes' if field.nullable else 'no'} | {doc} |")
+        if title == "records":
+            out += ["| `col` | string | yes | one column per `--carry COL`, named in lower case |"]
+    return "\n".join(out) + "\n"
+
+
+if __name__ == "__main__":
+    print(markdown(), end="")

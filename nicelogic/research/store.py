@@ -229,6 +229,17 @@ class ParquetStore:
             row[key] = int(row[key] or 0) + value  # type: ignore[call-overload]
         self._save(run_id)
 
+    def count(self, run_id: str, folder: Path) -> None:
+        """Set the run's counts from the records parts of a folder written whole by another
+        writer (Spark), not batch by batch."""
+        counts = dict.fromkeys(COUNTS, 0)
+        for path in sorted(folder.glob("part-*.parquet")):
+            for part in pq.ParquetFile(path).iter_batches(columns=list(_COUNTED)):
+                added = batch_counts(part)
+                counts = {key: counts[key] + added[key] for key in COUNTS}
+        self._rows[run_id].update(counts)
+        self._save(run_id)
+
     def finish(self, run_id: str, status: str, error: str | None = None) -> None:
         row = self._rows[run_id]
         row.update(status=status, complete=status == "complete", error=error, finished=now() if status == "complete" else None)

@@ -1,0 +1,454 @@
+"""The columnar kernel: a ``pyarrow.RecordBatch`` of records in, the results tables' batches
+(:data:`~nicelogic.research.schema.RECORDS`, :data:`~nicelogic.research.schema.VIOLATIONS`)
+out. It is the one path for bulk work: ``check --results`` on columnar inputs, Spark
+(:mod:`nicelogic.spark`) and anything that holds Arrow batches (DuckDB, Polars) call it.
+
+A batch holds records either as HES columns (``OPERTN_nn``, ``DIAG_nn``, ``SEX``,
+``STARTAGE``, ``OPDATE_01``, ``ADMIDATE``, ``WAIVE`` and the id column ``EPIKEY``), or as
+the fields of a JSON Lines record (``id``, ``opcs``, ``icd10``, ``cpt`` as lists of codes
+or strings of codes, ``sex``, ``age``, ``date``, ``waive``); column names in any case. The
+attributes researchers group by (:mod:`nicelogic.input.carry`) are carried from their
+columns; other columns are not read.
+
+Hospital data repeats itself, so a batch is checked by *key*: the cells a verdict can
+depend on (the code cells, sex, waivers, and for age and date only whether they can be
+read, unless a loaded rule reads them) joined into one string column, made distinct by
+Arrow. Only the first row of a key not seen before is turned into a record and checked,
+by the :class:`~nicelogic.checking.checker.Checker` as any record is (the grammar, the
+attribute parsers, the solver, waivers, messages), so that the columnar path and the row
+path cannot disagree; every row then takes its key's verdict by index. The row's own
+columns (id, line, carried attributes, dates) stay columns throughout: no Python object is
+made per row.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from nicelogic.checking.checker import Checker
+from nicelogic.errors import InputError
+from nicelogic.input.attributes import FILLERS, parse_age, parse_date, parse_sex
+from nicelogic.input.carry import DATE_ATTRIBUTES, CarrySpec, attribute_value
+from nicelogic.input.items import InputLine
+from nicelogic.input.jsonl import json_record
+from nicelogic.input.parquet import text_column
+from nicelogic.input.tabular import TableRow, first_date, layout_for, wanted_column
+from nicelogic.model import SYSTEM_KEYWORDS
+from nicelogic.research.schema import VIOLATIONS, records_schema
+from nicelogic.results import RecordResult
+
+KEY_CACHE = 100_000  # verdicts kept by key; hospital data repeats, so a cold restart refills quickly
+_SEP = "\x1f"  # between the cells of a key: no cell a record is read from can hold it and still be read alike
+_NULL_LIST = "\x1e"  # a null list of codes (absent), apart from an empty one
+_BAD_LIST = "\x1d"  # a list holding a null: rejected as the JSON reader rejects it
+_HES_SECTIONS = frozenset({"opcs", "icd10"})  # what a HES row can hold
+_JSON_FIELDS = ("id", *SYSTEM_KEYWORDS, "sex", "age", "date", "waive")
+
+
+@dataclass(frozen=True, slots=True)
+class _Verdict:
+    """What every row of one key gets: the record's columns of the results, and its
+    violations as rows (rule, severity, section, positions, codes, message, waived, column, field)."""
+
+    valid: bool
+    rejected: bool
+    reason: str | None
+    reason_kind: str | None
+    reason_column: int | None
+    reason_field: str | None
+    errors: int
+    warnings: int
+    waived: int
+    applies: tuple[str, ...]
+    violations: tuple[tuple[object, ...], ...]
+
+
+_VERDICT_COLUMNS = {
+    "valid": pa.bool_(), "rejected": pa.bool_(), "reason": pa.string(), "reason_kind": pa.string(),
+    "reason_column": pa.int32(), "reason_field": pa.string(), "errors": pa.int32(), "warnings": pa.int32(),
+    "waived": pa.int32(), "applies": pa.list_(pa.string()),
+}  # fmt: skip
+_VIOLATION_COLUMNS = ("rule", "severity", "section", "positions", "codes", "message", "waived", "column", "field")
+
+
+def _verdict(result: RecordResult, kept: Callable[[str], bool]) -> _Verdict:
+    error = result.error
+    errors = sum(v.is_error for v in result.violations)
+    found = [
+        (v.rule, v.severity, v.section, list(v.positions), list(v.codes), v.message, waived, v.column, v.where)
+        for waived, violations in ((False, result.violations), (True, result.waived))
+        for v in violations
+    ]
+    return _Verdict(
+        result.valid, error is not None, error.message if error else None, error.label if error else None,
+        error.column if error else None, error.where if error else None, errors, len(result.violations) - errors,
+        len(result.waived), tuple(rule for rule in result.applies if kept(rule)) if error is None else (),
+        tuple(tuple(v) for v in found),
+    )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """A batch checked: its records and violations batches, and each record's number of
+    violations (the violations are in record order)."""
+
+    records: pa.RecordBatch
+    violations: pa.RecordBatch
+    per_row: np.ndarray
+
+
+@dataclass
+class _View:
+    """A batch read as records: the key of each row, its id, and how to make the record of
+    a row (for the rows whose key is new)."""
+
+    key: pa.Array
+    ids: pa.Array  # the id the row gives (null: none, its line stands in)
+    items: Callable[[np.ndarray, np.ndarray, str], list[InputLine | TableRow]]  # rows, their lines, source
+    own_date: pa.Array | None = None  # JSON: the record's own date, the last resort for ``date``
+
+
+def _json_value(value: object) -> object:
+    """A cell as a JSON Lines record holds it: dates (Spark's date and timestamp columns) as ISO dates."""
+    if isinstance(value, datetime.datetime):
+        return value.date().isoformat()
+    return value.isoformat() if isinstance(value, datetime.date) else value
+
+
+def _json_date(value: object) -> str | None:
+    """The record's date as the JSON Lines reader reads it (ValueError when it cannot)."""
+    value = _json_value(value)
+    return None if value is None else parse_date(str(value))
+
+
+def _trimmed(column: pa.Array) -> pa.Array:
+    """Text as carried: trimmed, null when empty or a HES filler."""
+    text = pc.utf8_trim_whitespace(text_column(column))
+    return pc.if_else(pc.is_in(text, value_set=pa.array(sorted(FILLERS))), pa.scalar(None, pa.string()), text)
+
+
+def _numbers(first: int, count: int) -> pa.Array:
+    return pa.array(np.arange(first, first + count, dtype=np.int64))
+
+
+def _combined(array: pa.Array | pa.ChunkedArray) -> pa.Array:
+    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+
+
+class Kernel:
+    """Checks Arrow batches of records with one :class:`Checker` (made with
+    ``applicability=True``: rates need to know where rules apply), keeping verdicts by key
+    from batch to batch.
+
+    >>> import pyarrow as pa
+    >>> from nicelogic import Checker
+    >>> kernel = Kernel(Checker(["opcs4"], applicability=True))
+    >>> batch = pa.record_batch({"EPIKEY": ["1", "2"], "OPERTN_01": ["V444", "V444"], "OPERTN_02": ["V551", "Y534"]})
+    >>> records, violations = kernel.check_batch(batch)
+    >>> records.column("valid").to_pylist(), violations.column("rule").to_pylist()
+    ([True, False], ['opcs.spinal-levels-second'])
+    """
+
+    def __init__(
+        self, checker: Checker, spec: CarrySpec | None = None, *, id_column: str | None = None, cache_size: int = KEY_CACHE
+    ) -> None:
+        if not checker.applicability:
+            raise ValueError("the kernel needs a Checker(applicability=True): rates need to know where rules apply")
+        self.checker = checker.without_cache()  # verdicts are kept here, by key
+        self._applies: dict[tuple[str, ...], tuple[str, ...]] = {}  # one tuple for each set of rules that apply
+        self.spec = spec or CarrySpec()
+        self.id_column = id_column
+        self.schema = records_schema(self.spec.carried_names)
+        self.cache_size = cache_size
+        self._cache: dict[str, _Verdict] = {}
+        self._tokens: dict[tuple[str, object], str] = {}
+        rules = checker.rules
+        self._kept: Callable[[str], bool] = lambda rule: (
+            not checker.filter or (rule in rules and checker.filter.keeps(rule, rules[rule].pack))
+        )
+        # a message naming the record makes each record's verdict its own
+        self._by_id = any("{record" in rule.message for rule in rules.values())
+        self._dated = [pack for pack in checker.ruleset.packs if pack.effective_from or pack.effective_to]
+        self._scope = checker.ruleset.attribute_scope(checker.tables.empty_predicates())
+
+    # ------------------------------------------------------------------ the batch
+
+    def check_batch(
+        self,
+        batch: pa.RecordBatch,
+        *,
+        run_id: str = "",
+        first_seq: int = 0,
+        first_line: int = 1,
+        source: str = "<batch>",
+        seq: pa.Array | None = None,
+        lines: pa.Array | None = None,
+    ) -> tuple[pa.RecordBatch, pa.RecordBatch]:
+        """The records and violations batches of one batch of records, in its row order.
+        Rows are numbered ``first_seq``, ``first_line`` onwards, unless ``seq`` and
+        ``lines`` give each row's own (Spark has no global order)."""
+        checked = self.check(
+            batch, run_id=run_id, first_seq=first_seq, first_line=first_line, source=source, seq=seq, lines=lines
+        )
+        return checked.records, checked.violations
+
+    def check(
+        self,
+        batch: pa.RecordBatch,
+        *,
+        run_id: str = "",
+        first_seq: int = 0,
+        first_line: int = 1,
+        source: str = "<batch>",
+        seq: pa.Array | None = None,
+        lines: pa.Array | None = None,
+    ) -> Checked:
+        """As :meth:`check_batch`, with how many violations each record has (the violations
+        are in record order), for callers that nest them under their record."""
+        n = batch.num_rows
+        seqs = _numbers(first_seq, n) if seq is None else _combined(seq).cast(pa.int64())
+        line_numbers = _numbers(first_line, n) if lines is None else _combined(lines).cast(pa.int64())
+        view = self._view(batch)
+        encoded = pc.dictionary_encode(view.key)
+        index = encoded.indices.to_numpy(zero_copy_only=False)
+        verdicts = self._verdicts(view, encoded.dictionary.to_pylist(), index, line_numbers, source)
+
+        ids = pc.coalesce(view.ids, pc.cast(line_numbers, pa.string()))
+        columns: dict[str, pa.Array] = {
+            "run_id": pa.repeat(pa.scalar(run_id, pa.string()), n),
+            "seq": seqs,
+            "id": ids,
+            "source": pa.repeat(pa.scalar(source, pa.string()), n),
+            "line": line_numbers,
+        }
+        columns.update(self._attributes(batch))
+        own = view.own_date if view.own_date is not None else pa.nulls(n, pa.date32())
+        columns["date"] = pc.coalesce(columns["admission_date"], columns["episode_start"], own)
+        picked = pa.array(index, pa.int32())
+        for name, kind in _VERDICT_COLUMNS.items():
+            distinct = pa.array([getattr(v, name) for v in verdicts], kind)
+            columns[name] = pc.take(distinct, picked)
+        records = pa.RecordBatch.from_arrays([columns[name] for name in self.schema.names], schema=self.schema)
+        per_key = np.array([len(v.violations) for v in verdicts], dtype=np.int64)
+        per_row = per_key[index] if len(index) else per_key[:0]
+        return Checked(records, self._violations(verdicts, per_key, per_row, index, run_id, seqs, ids, line_numbers), per_row)
+
+    def _verdicts(self, view: _View, keys: list[str], index: np.ndarray, lines: pa.Array, source: str) -> list[_Verdict]:
+        """Each distinct key's verdict, in dictionary order: from the cache, or checked now
+        from the first row that has it."""
+        missing = [position for position, key in enumerate(keys) if key not in self._cache]
+        found = {}
+        if missing:
+            _, first = np.unique(index, return_index=True)  # the first row of each key, in dictionary order
+            rows = first[missing]
+            items = view.items(rows, pc.take(lines, pa.array(rows)).to_numpy(), source)
+            results = list(self.checker.iter_check(items))
+            found = {
+                keys[position]: self._shared(_verdict(result, self._kept))
+                for position, result in zip(missing, results, strict=True)
+            }
+        verdicts = [found.get(key) or self._cache[key] for key in keys]
+        if len(self._cache) + len(found) > self.cache_size:
+            self._cache.clear()
+            self._applies.clear()
+        self._cache.update(found)
+        return verdicts
+
+    def _shared(self, verdict: _Verdict) -> _Verdict:
+        """The verdict holding the one copy of its tuple of applying rules (thousands of
+        keys share a few dozen), so that memory grows slowly with the keys kept."""
+        applies = self._applies.setdefault(verdict.applies, verdict.applies)
+        return verdict if applies is verdict.applies else dataclasses.replace(verdict, applies=applies)
+
+    def _violations(
+        self, verdicts: Sequence[_Verdict], per_key: np.ndarray, per_row: np.ndarray, index: np.ndarray, run_id: str,
+        seqs: pa.Array, ids: pa.Array, lines: pa.Array,
+    ) -> pa.RecordBatch:  # fmt: skip
+        total = int(per_row.sum())
+        if total == 0:
+            return pa.RecordBatch.from_pylist([], schema=VIOLATIONS)
+        starts = np.cumsum(per_key) - per_key  # where each key's violations begin in the flat list
+        row_of = np.repeat(np.arange(len(index)), per_row)
+        within = np.arange(total) - np.repeat(np.cumsum(per_row) - per_row, per_row)
+        flat = pa.array(np.repeat(starts[index], per_row) + within)
+        rows = pa.array(row_of)
+        flat_columns = list(zip(*(v for verdict in verdicts for v in verdict.violations), strict=True))
+        columns = {
+            "run_id": pa.repeat(pa.scalar(run_id, pa.string()), total),
+            "seq": pc.take(seqs, rows),
+            "id": pc.take(ids, rows),
+            "line": pc.take(lines, rows),
+        }
+        for name, values in zip(_VIOLATION_COLUMNS, flat_columns, strict=True):
+            columns[name] = pc.take(pa.array(values, VIOLATIONS.field(name).type), flat)
+        return pa.RecordBatch.from_arrays([columns[name] for name in VIOLATIONS.names], schema=VIOLATIONS)
+
+    # ------------------------------------------------------------------ reading a batch
+
+    def _view(self, batch: pa.RecordBatch) -> _View:
+        names = batch.schema.names
+        record_columns = [i for i, name in enumerate(names) if wanted_column(name, self.id_column)]
+        upper = [names[i].strip().upper() for i in record_columns]
+        if any(name.startswith(("OPERTN_", "DIAG_")) for name in upper):
+            return self._hes_view(batch, record_columns)
+        lower = {name.strip().lower(): i for i, name in reversed(list(enumerate(names)))}
+        if any(keyword in lower for keyword in SYSTEM_KEYWORDS):
+            return self._json_view(batch, lower)
+        raise InputError(
+            "the batch has neither HES code columns (OPERTN_nn, DIAG_nn) nor the fields of a JSON Lines record "
+            f"(opcs, icd10, cpt); its columns: {', '.join(names)}"
+        )
+
+    def _token(self, kind: str, column: pa.Array, token: Callable[[object], str]) -> pa.Array:
+        """A key part per row from each distinct value of a column, worked out once."""
+        values = pc.unique(column)
+        tokens = []
+        for value in values.to_pylist():
+            known = self._tokens.get((kind, value))
+            if known is None:
+                if len(self._tokens) > self.cache_size:
+                    self._tokens.clear()
+                known = self._tokens[(kind, value)] = token(value)
+            tokens.append(known)
+        return pc.take(pa.array(tokens, pa.string()), pc.index_in(column, value_set=values))
+
+    def _era(self, day: str | None) -> str:
+        """Which dated packs judge a record of this date."""
+        return "".join("1" if pack.in_force(day) else "0" for pack in self._dated)
+
+    def _read_token(self, name: str, parse: Callable[[object], object], sections: frozenset[str]) -> Callable[[object], str]:
+        """A value's key part: unreadable values each their own (the record is rejected
+        naming it), readable ones alike unless a loaded rule reads the attribute of records
+        with these sections."""
+        scope = self._scope.get(name, frozenset())
+        read = name in self._scope and (scope is None or bool(scope & sections))
+
+        def token(value: object) -> str:
+            try:
+                parsed = parse(value)
+            except ValueError:
+                return f"!{value!r}"
+            era = self._era(parsed) if name == "date" and isinstance(parsed, str | None) else ""
+            return era + (f"={parsed}" if read else "")
+
+        return token
+
+    def _hes_view(self, batch: pa.RecordBatch, record_columns: list[int]) -> _View:
+        # the layout of the whole batch, so that a problem's column is the batch's (for a
+        # Parquet file read by check --results, its position among the columns read)
+        layout = layout_for(batch.schema.names, self.id_column)
+        texts = {i: _combined(text_column(batch.column(i))) for i in record_columns}
+        width = batch.num_columns
+        parts = [texts[i] for i, _ in (*layout.opcs, *layout.diag)]
+        if layout.sex is not None:
+            parts.append(self._token("sex", texts[layout.sex], self._read_token("sex", parse_sex, _HES_SECTIONS)))  # type: ignore[arg-type]
+        if layout.waive is not None:
+            parts.append(texts[layout.waive])
+        if layout.age is not None:
+            parts.append(self._token("age", texts[layout.age], self._read_token("age", parse_age, _HES_SECTIONS)))  # type: ignore[arg-type]
+        if layout.date:
+            dates = [texts[i] for i in layout.date]
+            pair = pc.binary_join_element_wise(*dates, _SEP) if len(dates) > 1 else dates[0]
+            parts.append(
+                self._token("date", pair, self._read_token("date", lambda v: first_date(str(v).split(_SEP)), _HES_SECTIONS))
+            )
+        if layout.id_index is not None:
+            trimmed = pc.utf8_trim_whitespace(texts[layout.id_index])
+            ids = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+        else:
+            ids = pa.nulls(batch.num_rows, pa.string())
+        if self._by_id:
+            parts.append(pc.fill_null(ids, ""))
+        key = pc.binary_join_element_wise(*parts, _SEP)
+
+        def items(rows: np.ndarray, lines: np.ndarray, source: str) -> list[InputLine | TableRow]:
+            picked = pa.array(rows)
+            cells = {i: pc.take(text, picked).to_pylist() for i, text in texts.items()}
+            out: list[InputLine | TableRow] = []
+            for n, line in enumerate(lines):
+                row = [""] * width  # the columns no record reads stay empty
+                for i, column in cells.items():
+                    row[i] = column[n]
+                out.append(TableRow(source, int(line), row, layout))
+            return out
+
+        return _View(key, ids, items)
+
+    def _json_view(self, batch: pa.RecordBatch, lower: dict[str, int]) -> _View:
+        present = {name: _combined(batch.column(lower[name])) for name in _JSON_FIELDS if name in lower}
+        sections = frozenset(SYSTEM_KEYWORDS[name].value for name in present if name in SYSTEM_KEYWORDS)
+        parts = []
+        for name, column in present.items():
+            if name in ("id", "sex", "age", "date"):
+                continue
+            if pa.types.is_list(column.type) or pa.types.is_large_list(column.type):
+                joined = pc.fill_null(pc.binary_join(column, _SEP), _BAD_LIST)
+                parts.append(pc.if_else(pc.is_null(column), _NULL_LIST, joined))
+            else:
+                parts.append(pc.if_else(pc.is_null(column), _NULL_LIST, text_column(column)))
+        for name, parse in (("sex", parse_sex), ("age", parse_age)):
+            if name in present:
+                parts.append(self._token(name, present[name], self._read_token(name, parse, sections)))  # type: ignore[arg-type]
+        own_date = None
+        if "date" in present:
+            day = present["date"]
+            parts.append(self._token("date", day, self._read_token("date", _json_date, sections)))
+            own_date = self._dates(day, _json_date)
+        ids = text_column(present["id"]) if "id" in present else pa.nulls(batch.num_rows, pa.string())
+        if "id" in present:
+            ids = pc.if_else(pc.is_null(present["id"]), pa.scalar(None, pa.string()), ids)
+        if self._by_id:
+            parts.append(pc.fill_null(ids, _NULL_LIST))
+        key = pc.binary_join_element_wise(*parts, _SEP)
+        carried = self.spec.keys()
+
+        def items(rows: np.ndarray, lines: np.ndarray, source: str) -> list[InputLine | TableRow]:
+            picked = pa.array(rows)
+            values = {name: pc.take(column, picked).to_pylist() for name, column in present.items()}
+            out: list[InputLine | TableRow] = []
+            for n, line in enumerate(lines):
+                record = {name: _json_value(column[n]) for name, column in values.items()}
+                out.append(json_record(record, source, int(line), "", carried))
+            return out
+
+        return _View(key, ids, items, own_date)
+
+    def _dates(self, column: pa.Array, parse: Callable[[object], str | None]) -> pa.Array:
+        """A column of dates (date32) from each distinct value, read once; null when unreadable."""
+        values = pc.unique(column)
+        days = []
+        for value in values.to_pylist():
+            try:
+                text = parse(value)
+            except ValueError:
+                text = None
+            days.append(datetime.date.fromisoformat(text) if text else None)
+        return pc.take(pa.array(days, pa.date32()), pc.index_in(column, value_set=values))
+
+    def _attributes(self, batch: pa.RecordBatch) -> dict[str, pa.Array]:
+        """The carried attributes, as columns: the first column of its keys the batch has."""
+        upper: dict[str, int] = {}
+        for i, name in enumerate(batch.schema.names):
+            upper.setdefault(name.strip().upper(), i)
+        out: dict[str, pa.Array] = {}
+        for name, keys in self.spec.sources().items():
+            found = next((upper[key] for key in keys if key in upper), None)
+            if found is None:
+                out[name] = pa.nulls(batch.num_rows, pa.date32() if name in DATE_ATTRIBUTES else pa.string())
+                continue
+            text = _trimmed(_combined(batch.column(found)))
+            if name in DATE_ATTRIBUTES:
+                out[name] = self._dates(text, lambda v: attribute_value(v, True))  # type: ignore[arg-type,return-value]
+            else:
+                out[name] = text
+        return out
+
+
+__all__ = ["Checked", "Kernel", "KEY_CACHE"]

@@ -1,0 +1,280 @@
+"""Checking a Spark DataFrame of episodes where national data lives (Databricks, UK Biobank's
+Research Analysis Platform, any Spark >= 3.3 cluster): ``mapInArrow`` over the columnar
+kernel (:mod:`nicelogic.research.kernel`), so that Spark hands each Python worker Arrow
+batches and takes Arrow batches back, with no row-by-row conversion.
+
+>>> records, violations = check_dataframe(spark.read.parquet("hes/"))   # doctest: +SKIP
+>>> records.groupBy("provider").agg(F.avg(F.col("valid").cast("int"))).show()  # doctest: +SKIP
+
+The DataFrame holds HES columns (``EPIKEY``, ``OPERTN_nn``, ``DIAG_nn``, ``SEX``,
+``STARTAGE``, ``ADMIDATE``, the attributes of :mod:`nicelogic.input.carry`...) or the
+fields of a JSON Lines record (``id``, ``opcs``, ``icd10``, ``cpt`` as arrays of codes,
+``sex``, ``age``, ``date``). The two DataFrames returned have the results tables' schemas
+(:mod:`nicelogic.research.schema`), the same as a single-machine ``check --results``.
+
+The rule packs are loaded and validated once, on the driver, and broadcast; each Python
+worker builds its checker from them on its first batch and keeps it (Spark reuses Python
+workers), with its verdicts by key, for every later batch and task. The code tables ship
+inside the wheel. clingo's memory in a long-lived worker stays flat: each batch is
+grounded in a fresh control, and the symbols clingo keeps for the life of a process are
+the codes, rule ids and small record numbers, a bounded set.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from nicelogic.bounded import DEFAULT_MEMORY_LIMIT, DEFAULT_TIME_LIMIT
+from nicelogic.checking.checker import Checker
+from nicelogic.errors import UsageError
+from nicelogic.input.carry import CarrySpec
+from nicelogic.input.read import detect_format
+from nicelogic.input.records import MAX_CODES
+from nicelogic.research.kernel import Kernel
+from nicelogic.research.run import (
+    ResultsOutcome,
+    ResultsRequest,
+    describe,
+    fingerprint,
+    new_run_id,
+    run_row,
+    run_status,
+    run_summary,
+)
+from nicelogic.research.schema import VIOLATIONS, records_schema
+from nicelogic.research.store import ParquetStore, open_store
+from nicelogic.rules.packs import RuleSet, load_rules, resolve_selection
+from nicelogic.tables import TableConfig
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+SEQ = "__nicelogic_seq"  # the position column added to the DataFrame for the run
+_VIOLATIONS = "__nicelogic_violations"  # each record's violations, nested, until they are split off
+
+
+@dataclass(frozen=True)
+class SparkCheck:
+    """What every executor needs to check as the driver asked: small, pickled with the task."""
+
+    rules: tuple[str, ...] | None = None
+    tables: TableConfig = field(default_factory=TableConfig)
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    carry: tuple[str, ...] = ()
+    patient_column: str | None = None
+    id_column: str | None = None
+    max_codes: int = MAX_CODES
+    time_limit: float | None = DEFAULT_TIME_LIMIT
+    memory_limit: int | None = DEFAULT_MEMORY_LIMIT
+
+    def checker(self, ruleset: RuleSet | None = None) -> Checker:
+        return Checker(
+            self.rules, tables=self.tables, select=self.select, ignore=self.ignore, applicability=True, jobs=1,
+            max_codes=self.max_codes, ruleset=ruleset, time_limit=self.time_limit, memory_limit=self.memory_limit,
+        )  # fmt: skip
+
+
+# One kernel per Python worker process and request, kept for its life: Spark reuses workers
+# from task to task, so the packs are loaded once and the verdicts by key carry over.
+_KERNELS: dict[SparkCheck, Kernel] = {}
+
+
+def worker_kernel(request: SparkCheck, ruleset: RuleSet | None = None) -> Kernel:
+    """This process's kernel for the request, made on first use."""
+    kernel = _KERNELS.get(request)
+    if kernel is None:
+        checker = request.checker(ruleset)
+        kernel = _KERNELS[request] = Kernel(
+            checker, CarrySpec(request.carry, request.patient_column), id_column=request.id_column
+        )
+    return kernel
+
+
+def result_schema(carried: Iterable[str] = ()) -> pa.Schema:
+    """The Arrow schema of what the executors return: a records row with its violations nested."""
+    violation = pa.struct(list(VIOLATIONS))
+    return records_schema(tuple(carried)).append(pa.field(_VIOLATIONS, pa.list_(violation)))
+
+
+def _nested(records: pa.RecordBatch, violations: pa.RecordBatch, per_row: np.ndarray, schema: pa.Schema) -> pa.RecordBatch:
+    offsets = pa.array(np.concatenate([[0], np.cumsum(per_row)]).astype(np.int32))
+    structs = pa.StructArray.from_arrays(violations.columns, fields=list(VIOLATIONS))
+    nested = pa.ListArray.from_arrays(offsets, structs, type=schema.field(_VIOLATIONS).type)
+    return pa.RecordBatch.from_arrays([*records.columns, nested], schema=schema)
+
+
+def _check_partition(
+    request: SparkCheck, ruleset: Any, run_id: str, source: str, batches: Iterable[pa.RecordBatch]
+) -> Iterator[pa.RecordBatch]:
+    """What ``mapInArrow`` runs in each Python worker: the kernel over each batch."""
+    loaded = ruleset.value if hasattr(ruleset, "value") else ruleset  # a broadcast, or the rule set itself
+    kernel = worker_kernel(request, loaded)
+    schema = result_schema(kernel.spec.carried_names)
+    for batch in batches:
+        if batch.num_rows == 0:
+            continue
+        seq = batch.column(SEQ)
+        lines = pc.add(seq, 1)
+        checked = kernel.check(batch.drop_columns([SEQ]), run_id=run_id, source=source, seq=seq, lines=lines)
+        yield _nested(checked.records, checked.violations, checked.per_row, schema)
+
+
+def _broadcast(df: DataFrame, ruleset: RuleSet) -> Any:
+    """The rule set as a broadcast variable, shipped to each executor once; Spark Connect
+    (Databricks shared clusters) has no SparkContext: there it travels with the task."""
+    try:
+        return df.sparkSession.sparkContext.broadcast(ruleset)
+    except Exception:
+        return ruleset
+
+
+def checked_dataframe(
+    df: DataFrame,
+    request: SparkCheck | None = None,
+    *,
+    run_id: str | None = None,
+    source: str = "<dataframe>",
+    seq_column: str | None = None,
+) -> DataFrame:
+    """One pass of the kernel over a DataFrame: a records row per episode, its violations
+    nested in a last column (split by :func:`split`). Persisted (memory, then disk) when
+    first computed, so that records and violations are checked once: ``unpersist()`` it
+    when both are written."""
+    from pyspark import StorageLevel
+    from pyspark.sql import functions as F
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    request = request or SparkCheck()
+    run_id = run_id or uuid.uuid4().hex[:12]
+    ruleset = load_rules([str(folder) for folder in resolve_selection(request.rules)], time_limit=request.time_limit,
+                         memory_limit=request.memory_limit)  # fmt: skip
+    request.checker(ruleset)  # options that name no rule fail here, on the driver, not in every task
+    shipped = _broadcast(df, ruleset)
+    position = F.col(seq_column).cast("long") if seq_column else F.monotonically_increasing_id()
+    carried = CarrySpec(request.carry, request.patient_column).carried_names
+    spark_schema = from_arrow_schema(result_schema(carried))
+
+    def check(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        return _check_partition(request, shipped, run_id, source, batches)
+
+    return df.withColumn(SEQ, position).mapInArrow(check, spark_schema).persist(StorageLevel.MEMORY_AND_DISK)
+
+
+def split(checked: DataFrame) -> tuple[DataFrame, DataFrame]:
+    """The records and violations DataFrames of a :func:`checked_dataframe`."""
+    from pyspark.sql import functions as F
+
+    return checked.drop(_VIOLATIONS), checked.select(F.explode(_VIOLATIONS).alias("v")).select("v.*")
+
+
+def check_dataframe(
+    df: DataFrame,
+    rules: Iterable[str] | None = None,
+    *,
+    request: SparkCheck | None = None,
+    run_id: str | None = None,
+    source: str = "<dataframe>",
+    seq_column: str | None = None,
+) -> tuple[DataFrame, DataFrame]:
+    """Check every episode of a DataFrame: ``(records, violations)``, DataFrames with the
+    results tables' columns (:mod:`nicelogic.research.schema`), from one persisted pass of
+    the kernel (:func:`checked_dataframe`; ``spark.catalog.clearCache()`` releases it, or
+    use :func:`checked_dataframe` and :func:`split` to hold it yourself).
+
+    ``rules`` are pack names (every built-in pack by default; a pack folder must be at the
+    same path on the executors); ``request`` holds the other options. ``seq_column`` names
+    a column giving each record's position (``seq``; ``line`` is seq + 1); without it,
+    ``seq`` is Spark's ``monotonically_increasing_id()``: unique and increasing, not
+    consecutive."""
+    request = request or SparkCheck()
+    if rules is not None:
+        request = dataclasses.replace(request, rules=tuple(rules))
+    return split(checked_dataframe(df, request, run_id=run_id, source=source, seq_column=seq_column))
+
+
+def read_extract(spark: SparkSession, files: Sequence[str], input_format: str = "auto") -> DataFrame:
+    """Extract files as a DataFrame: Parquet as it is, CSV/TSV as text cells (as the
+    single-machine reader reads them), JSON Lines with Spark's schema inference."""
+    formats = {input_format if input_format != "auto" else detect_format(path) for path in files}
+    if len(formats) != 1:
+        raise UsageError(f"--engine spark reads files of one format at a time (got {', '.join(sorted(formats))})")
+    fmt = formats.pop()
+    if fmt == "parquet":
+        return spark.read.parquet(*files)
+    if fmt in ("csv", "tsv"):
+        reader = spark.read.option("header", True).option("inferSchema", False).option("sep", "\t" if fmt == "tsv" else ",")
+        return reader.csv(list(files))
+    if fmt == "jsonl":
+        return spark.read.json(list(files))
+    raise UsageError(f"--engine spark reads Parquet, CSV/TSV and JSON Lines extracts, not {fmt}")
+
+
+def run_results_spark(request: ResultsRequest, checker: Checker, master: str | None = None) -> ResultsOutcome:
+    """``nicelogic check --engine spark FILES --results DIR/``: the files read by Spark,
+    checked by the kernel on its executors, and written by them as the Parquet parts of a
+    results folder, which ``nicelogic query`` and ``report`` read as any other. A Spark
+    run is written whole (Spark retries failed tasks itself): run again after an
+    interruption, it starts afresh beside the incomplete one, which says so."""
+    from pyspark.sql import SparkSession
+
+    store = open_store(request.results)
+    if not isinstance(store, ParquetStore):
+        raise UsageError("--engine spark writes the results as Parquet parts: give --results a folder (DIR/)")
+    spec = CarrySpec(request.carry, request.patient_column)
+    description = describe(request, checker, spec)
+    run_fingerprint = fingerprint(description)
+    stored = store.find(run_fingerprint)
+    if stored is not None and stored.complete:
+        summary = run_summary(store.run_row(stored.run_id))
+        return ResultsOutcome(stored.run_id, summary, stored.records, True, run_status(request, summary))
+    run_id = new_run_id()
+    store.start(run_row(run_id, run_fingerprint, request, description))
+    builder = SparkSession.builder.appName("nicelogic")
+    if master:
+        builder = builder.master(master)
+    spark = builder.getOrCreate()
+    options = SparkCheck(
+        tuple(str(folder) for folder in checker.folders), checker.table_config, checker.filter.select, checker.filter.ignore,
+        request.carry, request.patient_column, request.id_column, checker.max_codes, checker.time_limit, checker.memory_limit,
+    )  # fmt: skip
+    try:
+        df = read_extract(spark, request.files, request.input_format)
+        source = request.files[0] if len(request.files) == 1 else "<files>"
+        checked = checked_dataframe(df, options, run_id=run_id, source=source)
+        records, violations = split(checked)
+        records.write.parquet(str(store.folder / "records" / run_id))
+        violations.write.parquet(str(store.folder / "violations" / run_id))
+        checked.unpersist()
+        store.count(run_id, store.folder / "records" / run_id)
+    except UsageError as exc:
+        store.finish(run_id, "failed", str(exc))
+        raise
+    except BaseException as exc:
+        store.finish(
+            run_id, "failed" if isinstance(exc, Exception) else "interrupted", str(exc).splitlines()[0] if str(exc) else None
+        )
+        raise
+    store.finish(run_id, "complete")
+    summary = run_summary(store.run_row(run_id))
+    return ResultsOutcome(run_id, summary, 0, False, run_status(request, summary))
+
+
+__all__ = [
+    "SparkCheck",
+    "check_dataframe",
+    "checked_dataframe",
+    "split",
+    "read_extract",
+    "result_schema",
+    "run_results_spark",
+    "worker_kernel",
+]

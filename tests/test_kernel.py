@@ -1,0 +1,165 @@
+"""The columnar kernel gives, row for row and column for column, what the row path gives
+(each record read, parsed and checked on its own, its result made into the results
+batches), for HES columns and for the fields of JSON Lines records, including rows that
+are rejected for a bad code, sex, age or date, waivers, and rows that repeat."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+
+import pyarrow as pa
+import pytest
+
+from benchmarks.synthetic import hes_rows
+from nicelogic import Checker
+from nicelogic.errors import InputError
+from nicelogic.input.carry import CarrySpec
+from nicelogic.input.items import InputLine
+from nicelogic.input.jsonl import json_record
+from nicelogic.input.parquet import text_column
+from nicelogic.input.tabular import TableRow, layout_for
+from nicelogic.research.batches import AttributeTap, to_batches
+from nicelogic.research.kernel import Kernel
+from nicelogic.research.schema import VIOLATIONS, records_schema
+
+ODD_ROWS = [  # each differs from a good row in one thing that changes its verdict
+    {"EPIKEY": "odd1", "SEX": "7", "STARTAGE": "40", "ADMIDATE": "2024-01-02", "OPERTN_4_01": "V444", "OPERTN_4_02": "V551"},
+    {"EPIKEY": "odd2", "SEX": "1", "STARTAGE": "forty", "ADMIDATE": "2024-01-02", "OPERTN_4_01": "V444", "OPERTN_4_02": "V551"},
+    {"EPIKEY": "odd3", "SEX": "1", "STARTAGE": "41", "ADMIDATE": "2024-13-45", "OPERTN_4_01": "V444", "OPERTN_4_02": "V551"},
+    {"EPIKEY": "odd4", "SEX": "2", "STARTAGE": "7002", "ADMIDATE": "", "OPERTN_4_01": "V4X4", "OPERTN_4_02": "V551"},
+    {"EPIKEY": "  ", "SEX": "", "STARTAGE": "", "ADMIDATE": "02/01/2024", "OPERTN_4_01": "Y534", "OPERTN_4_02": "V444"},
+    {"EPIKEY": "odd6", "SEX": "m", "STARTAGE": "50", "ADMIDATE": "2024-01-03", "OPERTN_4_01": "Y534", "OPERTN_4_02": "V444",
+     "WAIVE": "opcs.subsidiary-not-first"},
+    {"EPIKEY": "odd7", "SEX": "1", "STARTAGE": "50", "ADMIDATE": "2024-01-03", "OPERTN_4_01": "V444", "WAIVE": "no.such-rule"},
+    {"EPIKEY": "odd8", "SEX": "1", "STARTAGE": "50", "ADMIDATE": "2024-01-03", "OPERTN_4_01": "H229", "WAIVE": "opcs4"},
+    {"EPIKEY": "odd9", "SEX": "1", "STARTAGE": "50", "ADMIDATE": "1999-01-01", "OPERTN_4_01": "V444", "OPERTN_4_02": "Y534"},
+    {"EPIKEY": "odd10", "SEX": "1", "STARTAGE": "50", "ADMIDATE": "2024-01-03", "OPERTN_4_01": "-", "DIAG_4_01": "M800"},
+]  # fmt: skip
+
+
+def _hes_batch(count: int) -> pa.RecordBatch:
+    """Synthetic episodes (repeating, as hospital data does) with the odd rows among them, as text cells."""
+    rows: list[dict[str, object]] = []
+    for n, row in enumerate(hes_rows(count, seed=11)):
+        rows.append({key: None if value is None else str(value) for key, value in row.items()})
+        if n % 97 == 0:
+            odd = dict(ODD_ROWS[(n // 97) % len(ODD_ROWS)])
+            if odd["EPIKEY"] != "  ":
+                odd["EPIKEY"] = f"{odd['EPIKEY']}-{n}"
+            rows.append(odd)
+    names = sorted({key for row in rows for key in row}, key=lambda k: (not k.startswith("EPI"), k))
+    return pa.RecordBatch.from_pylist([{name: row.get(name) for name in names} for row in rows])
+
+
+def _row_path(
+    checker: Checker, items: Sequence[InputLine | TableRow], spec: CarrySpec, first_seq: int = 0
+) -> tuple[pa.RecordBatch, pa.RecordBatch]:
+    tap = AttributeTap(spec)
+    attributes = [tap.attributes(item) for item in items]
+    results = list(checker.iter_check(items))
+    rules = checker.rules
+
+    def kept(rule: str) -> bool:
+        return not checker.filter or (rule in rules and checker.filter.keeps(rule, rules[rule].pack))
+
+    return to_batches("run", first_seq, results, attributes, tap.names, spec.carried_names, kept)
+
+
+def _same(got: pa.RecordBatch, expected: pa.RecordBatch) -> None:
+    assert got.schema.equals(expected.schema)
+    assert got.num_rows == expected.num_rows
+    for name in expected.schema.names:
+        assert got.column(name).to_pylist() == expected.column(name).to_pylist(), name
+
+
+@pytest.fixture(scope="module")
+def applying() -> Checker:
+    return Checker(applicability=True)
+
+
+def test_hes_columns_give_what_the_row_path_gives(applying: Checker) -> None:
+    batch = _hes_batch(3000)
+    spec = CarrySpec(carry=("ETHNOS",))
+    kernel = Kernel(applying, spec)
+    # two halves: the second reuses the first's verdicts, and numbers its rows on
+    half = batch.num_rows // 2
+    first = kernel.check_batch(batch.slice(0, half), run_id="run", source="x.parquet")
+    second = kernel.check_batch(batch.slice(half), run_id="run", first_seq=half, first_line=half + 1, source="x.parquet")
+    layout = layout_for(batch.schema.names, None)
+    texts = [text_column(column).to_pylist() for column in batch.columns]
+    items = [TableRow("x.parquet", n + 1, list(cells), layout) for n, cells in enumerate(zip(*texts, strict=True))]
+    records, violations = _row_path(Checker(applicability=True), items, spec)
+    _same(pa.Table.from_batches([first[0], second[0]]).combine_chunks().to_batches()[0], records)
+    _same(pa.Table.from_batches([first[1], second[1]], schema=VIOLATIONS).combine_chunks().to_batches()[0], violations)
+    # what the odd rows are there for
+    ids = records.column("id").to_pylist()
+    kinds = zip(records.column("reason_kind").to_pylist(), records.column("reason_field").to_pylist(), strict=True)
+    reasons = dict(zip(ids, kinds, strict=True))
+    assert reasons["odd1-0"] == ("attribute", "SEX") and reasons["odd2-97"] == ("attribute", "STARTAGE")
+    assert reasons["odd3-194"] == ("attribute", "date") and reasons["odd4-291"] == ("opcs-code", "OPERTN_4_01")
+    assert reasons["odd7-582"] == ("waiver", None)
+    blank = batch.column("EPIKEY").to_pylist().index("  ")
+    assert ids[blank] == str(blank + 1)  # a blank EPIKEY: the line stands in
+    assert "waiver.unused" in violations.column("rule").to_pylist() and True in violations.column("waived").to_pylist()
+
+
+JSON_RECORDS = [
+    {"id": "j1", "opcs": ["V44.4", "V55.1", "Y53.4", "Z66.5"], "icd10": ["M80.0"], "sex": "female", "age": 80,
+     "date": datetime.date(2024, 5, 1), "PROCODE3": "RA1", "ADMIDATE": "2024-05-01"},
+    {"id": "j2", "opcs": ["Y53.4", "V44.4"], "icd10": None, "sex": "2", "age": 80, "date": datetime.date(2024, 5, 2),
+     "PROCODE3": "RA2", "ADMIDATE": None},
+    {"id": None, "opcs": ["V44.4", "V55.1"], "icd10": ["M80.0"], "sex": "x", "age": 7001, "date": None, "PROCODE3": None,
+     "ADMIDATE": "-"},
+    {"id": "j4", "opcs": ["V4X.4"], "icd10": [], "sex": None, "age": None, "date": None, "PROCODE3": "RA1", "ADMIDATE": None},
+    {"id": "j5", "opcs": ["Y53.4", "V44.4"], "icd10": ["M80.0"], "sex": "alien", "age": 80, "date": None, "PROCODE3": "RA1",
+     "ADMIDATE": None},
+    {"id": "j6", "opcs": None, "icd10": ["M80.0", "G55.1*"], "sex": "1", "age": 200, "date": None, "PROCODE3": "RA1",
+     "ADMIDATE": None},
+    {"id": "j7", "opcs": ["Y53.4", "V44.4"], "icd10": None, "sex": "2", "age": 80, "date": datetime.date(2024, 5, 2),
+     "PROCODE3": "RA2", "ADMIDATE": None, "waive": ["opcs.subsidiary-not-first"]},
+]  # fmt: skip
+
+
+def test_json_lines_fields_give_what_the_json_lines_reader_gives(applying: Checker) -> None:
+    repeated = [dict(record, id=None if record["id"] is None else f"{record['id']}-{n}") for n in range(30)
+                for record in JSON_RECORDS]  # fmt: skip
+    for record in repeated:
+        record.setdefault("waive", None)
+    batch = pa.RecordBatch.from_pylist(repeated)
+    spec = CarrySpec()
+    records, violations = Kernel(applying, spec).check_batch(batch, run_id="run", source="x.jsonl")
+    items = []
+    for line, record in enumerate(repeated, start=1):
+        shown = {key: value.isoformat() if isinstance(value, datetime.date) else value for key, value in record.items()}
+        items.append(
+            json_record({key: value for key, value in shown.items() if value is not None or key == "id"}, "x.jsonl", line)
+        )
+    expected_records, expected_violations = _row_path(Checker(applicability=True), items, spec)
+    _same(records, expected_records)
+    _same(violations, expected_violations)
+    assert records.column("provider").to_pylist()[:3] == ["RA1", "RA2", None]
+
+
+def test_a_batch_without_record_columns_is_a_clear_error(applying: Checker) -> None:
+    with pytest.raises(InputError, match="neither HES code columns"):
+        Kernel(applying).check_batch(pa.record_batch({"EPIKEY": ["1"], "PROCODE3": ["RA1"]}))
+
+
+def test_the_kernel_needs_to_know_where_rules_apply() -> None:
+    with pytest.raises(ValueError, match="applicability"):
+        Kernel(Checker(["opcs4"]))
+
+
+def test_schemas_are_the_results_tables(applying: Checker) -> None:
+    records, violations = Kernel(applying, CarrySpec(carry=("ETHNOS",))).check_batch(_hes_batch(50))
+    assert records.schema.equals(records_schema(("ethnos",))) and violations.schema.equals(VIOLATIONS)
+
+
+def test_docs_results_schema_is_generated_and_current() -> None:
+    from nicelogic.research.schema import markdown
+
+    from .conftest import ROOT
+
+    current = (ROOT / "docs" / "results-schema.md").read_text(encoding="utf-8")
+    assert markdown() == current, "stale: run `python -m nicelogic.research.schema > docs/results-schema.md`"

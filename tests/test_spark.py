@@ -1,0 +1,124 @@
+"""nicelogic.spark on a real PySpark in local mode: a DataFrame of 100,000 HES-shaped
+episodes checked with mapInArrow gives, record by record and violation by violation, what
+the single-machine ``check --results`` gives for the same Parquet file; and
+``check --engine spark`` writes a results folder that ``query`` reads."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from pyspark.sql import DataFrame, SparkSession
+
+from nicelogic.research.query import connect
+from nicelogic.research.schema import VIOLATIONS, records_schema
+from nicelogic.spark import SparkCheck, check_dataframe
+
+from .test_kernel import JSON_RECORDS, _hes_batch
+from .test_research import nicelogic, rows
+
+RECORDS = 100_000
+
+
+@pytest.fixture(scope="module")
+def spark() -> Iterator[SparkSession]:
+    session = (
+        SparkSession.builder.master("local[2]").appName("nicelogic-tests")
+        .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "2")
+        .config("spark.driver.memory", "1g").getOrCreate()
+    )  # fmt: skip
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="module")
+def extract(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """100,000 episodes: 2,000-odd synthetic ones (rejected, waived and invalid rows among
+    them) repeated, each with its own EPIKEY, and the row number in ROWNUM."""
+    base = pa.Table.from_batches([_hes_batch(2000)])
+    copies = -(-RECORDS // base.num_rows)
+    table = pa.concat_tables([base] * copies).slice(0, RECORDS)
+    keys = table.column("EPIKEY").to_pylist()
+    table = table.set_column(
+        table.schema.get_field_index("EPIKEY"), "EPIKEY",
+        pa.array([key if not key or not key.strip() else f"{key}-{n // base.num_rows}" for n, key in enumerate(keys)]),
+    )  # fmt: skip
+    table = table.append_column("ROWNUM", pa.array(range(table.num_rows), pa.int64()))
+    path = tmp_path_factory.mktemp("spark") / "extract.parquet"
+    pq.write_table(table, path, row_group_size=10_000)
+    return path
+
+
+def _arrow(df: DataFrame) -> pa.Table:
+    return df.toArrow() if hasattr(df, "toArrow") else pa.Table.from_batches(df._collect_as_arrow())  # pyspark 3.5
+
+
+def _ordered(table: pa.Table, keys: list[str]) -> list[dict[str, object]]:
+    listed = table.to_pylist()
+    return sorted(listed, key=lambda row: tuple(row[key] if isinstance(row[key], int) else str(row[key]) for key in keys))
+
+
+def test_spark_gives_record_by_record_what_one_machine_gives(spark: SparkSession, extract: Path, tmp_path: Path) -> None:
+    database = tmp_path / "one.duckdb"
+    done = nicelogic("check", str(extract), "--results", str(database), "--no-progress")
+    assert done.returncode == 1, done.stderr  # some records are invalid
+    db = connect(str(database))
+    local_records = db.sql("SELECT * EXCLUDE (run_id) FROM records ORDER BY seq").to_arrow_table()
+    local_violations = db.sql("SELECT * EXCLUDE (run_id) FROM violations").to_arrow_table()
+    assert local_records.num_rows == RECORDS
+
+    df = spark.read.parquet(str(extract)).repartition(4)  # the work spread over tasks, in no order
+    records, violations = check_dataframe(df, seq_column="ROWNUM", run_id="spark-run", source=str(extract))
+    assert [f.name for f in records.schema.fields] == records_schema().names
+    assert [f.name for f in violations.schema.fields] == VIOLATIONS.names
+    spark_records = _arrow(records).drop_columns(["run_id"])
+    spark_violations = _arrow(violations).drop_columns(["run_id"])
+
+    assert spark_records.num_rows == RECORDS
+    assert _ordered(spark_records, ["seq"]) == local_records.to_pylist()
+    order = ["seq", "rule", "section", "positions", "waived", "message"]
+    assert _ordered(spark_violations, order) == _ordered(local_violations, order)
+    # the comparison is not of empty tables: rejected, invalid and waived records are there
+    counts = db.execute("SELECT count(*) FILTER (rejected), count(*) FILTER (NOT valid AND NOT rejected), "
+                        "(SELECT count(*) FROM violations WHERE waived) FROM records").fetchone()  # fmt: skip
+    assert counts is not None and all(count > 50 for count in counts)
+
+
+def test_a_dataframe_of_json_lines_fields(spark: SparkSession) -> None:
+    schema = ("id string, opcs array<string>, icd10 array<string>, sex string, age long, date date, PROCODE3 string, "
+              "ADMIDATE string, waive array<string>")  # fmt: skip
+    names = [column.split()[0] for column in schema.split(", ")]
+    df = spark.createDataFrame([tuple(record.get(name) for name in names) for record in JSON_RECORDS], schema)
+    records, violations = check_dataframe(df, request=SparkCheck(rules=("opcs4",)), source="<json>")
+    got = {row["id"]: (row["valid"], row["reason_field"]) for row in records.collect()}
+    assert got["j1"] == (True, None) and got["j2"][0] is False and got["j4"] == (False, "opcs[1]")
+    assert got["j5"] == (False, "sex") and got["j6"] == (False, "age")
+    assert {(row["id"], row["rule"], row["waived"]) for row in violations.collect()} >= {
+        ("j2", "opcs.subsidiary-not-first", False), ("j7", "opcs.subsidiary-not-first", True),
+    }  # fmt: skip
+
+
+def test_check_engine_spark_writes_a_results_folder(tmp_path: Path) -> None:
+    from .test_research import HES_ROWS
+
+    path = tmp_path / "small.parquet"
+    pq.write_table(pa.Table.from_pylist(HES_ROWS), path)
+    results = tmp_path / "results"
+    done = nicelogic("check", str(path), "--results", f"{results}/", "--engine", "spark", "--master", "local[1]")
+    assert done.returncode == 1, done.stderr
+    assert "3 records checked, 1 valid, 1 invalid, 1 rejected" in done.stderr
+    db = connect(f"{results}/")
+    (run,) = rows(db, "SELECT status, complete, records, rejected, options FROM runs")
+    assert run["status"] == "complete" and run["complete"] and run["records"] == 3 and '"engine": "spark"' in str(run["options"])
+    found = rows(db, "SELECT id, valid, rejected, provider FROM records ORDER BY id")
+    assert [(r["id"], r["valid"], r["rejected"], r["provider"]) for r in found] == [
+        ("e1", False, True, "RX1"), ("e2", True, False, "RX1"), ("e3", False, False, "RX2"),
+    ]  # fmt: skip
+    again = nicelogic("check", str(path), "--results", f"{results}/", "--engine", "spark", "--master", "local[1]")
+    assert "already complete" in again.stderr
+    wrong = nicelogic("check", str(path), "--results", str(tmp_path / "x.duckdb"), "--engine", "spark")
+    assert wrong.returncode == 2 and "give --results a folder" in wrong.stderr
