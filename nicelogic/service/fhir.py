@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from nicelogic.checking.diagnostics import UNKNOWN_CODE
 from nicelogic.results import RecordResult, Violation
-from nicelogic.service.checking import CheckService, verdict_counts
+from nicelogic.service.checking import CheckService, PacksQuery, verdict_counts
 from nicelogic.service.decisions import new_decision
 from nicelogic.service.problems import Problem, problem_responses
 from nicelogic.service.records import RecordIn
@@ -97,10 +97,11 @@ def fhir_router(service: CheckService) -> APIRouter:
     def validate(
         request: Request,
         body: Annotated[ValidateBody, Body(description="A Parameters resource with a 'record' parameter, or the record itself.")],
+        packs: PacksQuery = None,
     ) -> JSONResponse:
         """Check one record; the verdict as a FHIR OperationOutcome."""
         record = the_record(body)
-        results = service.check([record])
+        results = service.check([record], packs or ())
         decision = new_decision(request, service.revision, service.settings, [record], verdict_counts(results))
         return JSONResponse(outcome(results[0], decision), media_type=FHIR_JSON)
 
