@@ -228,6 +228,26 @@ def test_an_unexpected_error_is_a_problem_document_and_the_service_goes_on(tmp_p
         assert client.post("/v1/check", json="opcs V44.4").json()["records"][0]["valid"]
 
 
+def test_the_app_serves_again_after_its_lifespan_ended_and_started_again() -> None:
+    app = create_app(nicelogic.Checker(["opcs4"]), ServiceSettings(completers=1))
+    for _ in range(2):
+        with TestClient(app) as client:
+            assert client.post("/v1/check", json="opcs V44.4 V55.1 Y53.4").json()["records"][0]["valid"]
+            assert client.post("/v1/complete", json={"record": "opcs V44.4", "minimal": True}).json()["count"] > 0
+
+
+def test_concurrent_requests_each_get_their_own_records_back(client: TestClient) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def ids(n: int) -> list[str]:
+        body = [f"r{n}-{k}: opcs V44.4 V55.{1 + k % 3} Y53.4" for k in range(1 + n % 4)]
+        return [r["id"] for r in client.post("/v1/check", json=body).json()["records"]]
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(ids, range(40)))
+    assert answers == [[f"r{n}-{k}" for k in range(1 + n % 4)] for n in range(40)]
+
+
 # ------------------------------------------------------------------ access log
 
 

@@ -33,6 +33,7 @@ def create_app(checker: Checker, settings: ServiceSettings | None = None) -> Fas
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
         pool.close()
+        service.batcher.close()
         checker.close()
 
     app = FastAPI(

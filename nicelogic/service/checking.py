@@ -1,20 +1,20 @@
-"""``POST /v1/check``: records checked by the one loaded checker, which is not shared between
-threads: requests take turns, each waiting no longer than the time limit."""
+"""``POST /v1/check``: records checked by the one loaded checker (in the batcher's thread),
+each request waiting no longer than the time limit."""
 
 from __future__ import annotations
 
 import copy
-import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request
+from fastapi.responses import JSONResponse
 
 from nicelogic.checking.checker import Checker
 from nicelogic.report.base import record_dict, summary_dict
 from nicelogic.results import RecordResult, SummaryCounter
 from nicelogic.rules.selectors import RuleFilter
+from nicelogic.service.batching import CheckBatcher
 from nicelogic.service.decisions import new_decision
 from nicelogic.service.problems import Problem, problem_responses
 from nicelogic.service.records import CheckBody, RecordIn, body_records, check_items
@@ -30,20 +30,8 @@ class CheckService:
         self.settings = settings
         self.revision = revision
         self.packs = tuple(pack.name for pack in checker.ruleset.packs)
-        self._lock = threading.Lock()
+        self.batcher = CheckBatcher()
         self._variants: dict[tuple[tuple[str, ...], bool], Checker] = {}
-
-    @contextmanager
-    def turn(self) -> Iterator[None]:
-        if not self._lock.acquire(timeout=self.settings.time_limit):
-            raise Problem(
-                503, f"the checker stayed busy for {self.settings.time_limit:g} s (nicelogic serve --time-limit); try again",
-                "Busy", {"Retry-After": "1"},
-            )  # fmt: skip
-        try:
-            yield
-        finally:
-            self._lock.release()
 
     def variant(self, packs: Sequence[str], explain: bool) -> Checker:
         """The checker reporting only the violations of ``packs`` (all when empty), with
@@ -69,8 +57,13 @@ class CheckService:
         items = check_items(records)
         checker = self.variant(packs, explain)
         readable = [item for item in items if not isinstance(item, RecordResult)]
-        with self.turn():
-            checked = iter(list(checker.check_items(readable)))
+        results = self.batcher.check(checker, readable, self.settings.time_limit) if readable else []
+        if results is None:
+            raise Problem(
+                503, f"the records were not checked within {self.settings.time_limit:g} s (nicelogic serve --time-limit); "
+                "try again", "Busy", {"Retry-After": "1"},
+            )  # fmt: skip
+        checked = iter(results)
         return [item if isinstance(item, RecordResult) else next(checked) for item in items]
 
 
@@ -90,22 +83,23 @@ ExplainQuery = Annotated[bool, Query(description="Add to each violation the rule
 def check_router(service: CheckService) -> APIRouter:
     router = APIRouter()
 
-    @router.post("/v1/check", responses=problem_responses(413, 422, 503))
+    @router.post("/v1/check", response_class=JSONResponse, responses=problem_responses(413, 422, 503))
     def check(
         request: Request,
         body: Annotated[CheckBody, Body(description="One record or a list: text lines or JSON Lines objects.")],
         explain: ExplainQuery = False,
         packs: PacksQuery = None,
-    ) -> dict[str, Any]:
+    ) -> JSONResponse:
         """Check records; a record that cannot be read is a rejected record in the result."""
         records = body_records(body)
         results = service.check(records, packs or (), explain)
         counts = verdict_counts(results)
-        return {
+        # already plain JSON values: answered as they are, without FastAPI's encoder walking them
+        return JSONResponse({
             "decision_id": new_decision(request, service.revision, service.settings, records, counts),
             "revision": service.revision,
             "records": [record_dict(result) for result in results],
             "summary": counts,
-        }
+        })  # fmt: skip
 
     return router

@@ -49,12 +49,14 @@ class CompleterPool:
         self.settings = settings
         self.checker = checker
         self._idle: queue.Queue[Completer] = queue.Queue()
+        self._all: list[Completer] = []
         for _ in range(settings.completers):
             completer = Completer(
                 checker, max_add=settings.max_add, time_limit=settings.completion_time_limit, memory_limit=settings.memory_limit
             )
             completer.consequences(WARM_UP)  # forks its worker now, before the server's threads start
             self._idle.put(completer)
+            self._all.append(completer)
 
     @contextmanager
     def completer(self) -> Iterator[Completer]:
@@ -71,8 +73,9 @@ class CompleterPool:
             self._idle.put(completer)
 
     def close(self) -> None:
-        while not self._idle.empty():
-            self._idle.get_nowait().close()
+        """Stop the worker processes; a completer forks its worker again when next asked."""
+        for completer in self._all:
+            completer.close()
 
     def record(self, entry: RecordIn) -> Record:
         parsed = one_record(entry, self.checker.parser, self.checker.max_codes)
