@@ -22,8 +22,8 @@ from nicelogic.service.settings import ServiceSettings
 
 
 class CheckService:
-    """The loaded checker, taken in turn, and its variants (explanations, a choice of packs)
-    that share its verdict cache."""
+    """The loaded checker, driven by the batcher's one thread, and its variants (explanations,
+    a choice of packs) that share its verdict cache."""
 
     def __init__(self, checker: Checker, settings: ServiceSettings, revision: dict[str, Any]) -> None:
         self.checker = checker
