@@ -228,6 +228,13 @@ def test_an_unexpected_error_is_a_problem_document_and_the_service_goes_on(tmp_p
         assert client.post("/v1/check", json="opcs V44.4").json()["records"][0]["valid"]
 
 
+def test_records_not_checked_within_the_time_limit_are_a_503_with_retry_after() -> None:
+    # no record not seen before is grounded and solved in a millisecond (the library takes several)
+    with TestClient(create_app(nicelogic.Checker(["opcs4"]), ServiceSettings(time_limit=0.001, completers=1))) as client:
+        response = client.post("/v1/check", json=[f"e{n}: opcs V44.4 V55.{n} Y53.{n}" for n in range(1, 5)])
+        assert "--time-limit" in str(problem(response, 503)["detail"]) and response.headers["retry-after"] == "1"
+
+
 def test_the_app_serves_again_after_its_lifespan_ended_and_started_again() -> None:
     app = create_app(nicelogic.Checker(["opcs4"]), ServiceSettings(completers=1))
     for _ in range(2):
