@@ -40,6 +40,7 @@ from nicelogic.report.text import summary_line
 from nicelogic.rules.catalogue import extended_categories_markdown, markdown, packs_info
 from nicelogic.rules.packs import builtin_pack_dirs, load_rules
 from nicelogic.rules.selectors import split_selectors
+from nicelogic.service import settings as service_defaults  # plain values: no need of the serve extra
 from nicelogic.tables import TableConfig, load_tables
 from nicelogic.tables.opcs import OPCS_ATTRIBUTION
 
@@ -717,20 +718,91 @@ def _emit(answers: Answers, fmt: str) -> None:
 @_table_options
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port to listen on.")
+@click.option(
+    "--max-body",
+    type=click.IntRange(min=1024),
+    default=service_defaults.DEFAULT_MAX_BODY,
+    show_default=True,
+    help="Bytes a request body may hold (413 beyond).",
+)
+@click.option(
+    "--max-records",
+    type=click.IntRange(min=1),
+    default=service_defaults.DEFAULT_MAX_RECORDS,
+    show_default=True,
+    help="Records one request may check (413 beyond).",
+)
+@click.option(
+    "--max-codes",
+    type=click.IntRange(min=1),
+    default=MAX_CODES,
+    show_default=True,
+    help="Codes one section of a record may hold (the record is rejected beyond).",
+)
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0.1),
+    default=service_defaults.DEFAULT_TIME_LIMIT,
+    show_default=True,
+    help="Seconds a check request may wait for and use the checker (503 beyond; a record over it is rejected).",
+)
+@click.option(
+    "--completion-time-limit",
+    type=click.FloatRange(min=0.1),
+    show_default=True,
+    default=service_defaults.DEFAULT_COMPLETION_TIME_LIMIT,
+    help="Seconds a completion or repair may take, grounding included (503 when nothing was found).",
+)
+@click.option(
+    "--memory-limit",
+    "memory_mib",
+    type=click.IntRange(min=64),
+    default=DEFAULT_MEMORY_LIMIT >> 20,
+    show_default=True,
+    help="MiB a completion worker may take over what it holds loaded (422 beyond).",
+)
+@click.option(
+    "--max-add",
+    type=click.IntRange(0, 12),
+    default=service_defaults.DEFAULT_MAX_ADD,
+    show_default=True,
+    help="At most this many codes are added by a completion.",
+)
+@click.option(
+    "--completers",
+    type=click.IntRange(1, 64),
+    default=service_defaults.DEFAULT_COMPLETERS,
+    show_default=True,
+    help="Completion worker processes (each answers one request at a time).",
+)
+@click.option("--log-records", is_flag=True, help="Write the records themselves into the access log (not by default).")
 @_usage_errors
 def serve(
     rules: tuple[str, ...], opcs_file: Path | None, icd10_file: Path | None, ncci_dir: Path | None, ncci_setting: str,
-    host: str, port: int,
+    host: str, port: int, max_body: int, max_records: int, max_codes: int, time_limit: float, completion_time_limit: float,
+    memory_mib: int, max_add: int, completers: int, log_records: bool,
 ) -> None:  # fmt: skip
-    """Serve the JSON API (/v1/check, /v1/rules) over HTTP; needs the serve extra."""
+    """Serve the JSON API (/v1/check, /v1/complete, /v1/repair, /v1/$validate, /v1/rules) and
+    the playground page (/) over HTTP; needs the serve extra."""
     try:
         import uvicorn
 
+        from nicelogic.service.access_log import configure_access_log
         from nicelogic.service.app import create_app
+        from nicelogic.service.settings import ServiceSettings
     except ImportError:
         raise UsageError('this needs fastapi and uvicorn: pip install "nicelogic[serve]"') from None
-    checker = Checker(_selected_packs(rules), tables=_table_config(opcs_file, icd10_file, ncci_dir, ncci_setting))
-    uvicorn.run(create_app(checker), host=host, port=port)
+    checker = Checker(
+        _selected_packs(rules), tables=_table_config(opcs_file, icd10_file, ncci_dir, ncci_setting), max_codes=max_codes,
+        time_limit=time_limit, memory_limit=memory_mib << 20,
+    )  # fmt: skip
+    settings = ServiceSettings(
+        max_body=max_body, max_records=max_records, time_limit=time_limit, completion_time_limit=completion_time_limit,
+        memory_limit=memory_mib << 20, max_add=max_add, completers=completers, log_records=log_records,
+    )  # fmt: skip
+    configure_access_log()
+    # the service writes its own access lines (JSON, with decision ids); uvicorn's would repeat them
+    uvicorn.run(create_app(checker, settings), host=host, port=port, access_log=False)
 
 
 # ----------------------------------------------------------------------- rule authors
