@@ -38,7 +38,7 @@ from nicelogic.report.text import summary_line
 from nicelogic.rules.catalogue import extended_categories_markdown, markdown, packs_info
 from nicelogic.rules.packs import builtin_pack_dirs, load_rules
 from nicelogic.rules.selectors import split_selectors
-from nicelogic.tables import TableConfig, load_tables
+from nicelogic.tables import TableConfig, load_tables, parse_table_option
 from nicelogic.tables.opcs import OPCS_ATTRIBUTION
 
 USAGE_ERROR = 2
@@ -94,6 +94,11 @@ def _table_options(function):  # type: ignore[no-untyped-def]
                      help="OPCS-4 release file (NHS XML format) instead of the shipped OPCS-4.11."),
         click.option("--icd10-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
                      help="Your UK ICD-10 5th Edition release file (adds UK codes, usage, sex and age limits)."),
+        click.option("--table", "table", multiple=True, metavar="SYSTEM[@EDITION]=PATH", expose_value=False,
+                     callback=_remember_tables,
+                     help="Another OPCS-4 or UK ICD-10 release file, or a folder of them (opcs4=OPCS49.xml, "
+                          "icd10@4th=ICD10_4th.xml); repeat. Each record is judged by the edition in force when its "
+                          "episode ended."),
         click.option("--ncci-dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
                      help="NCCI tables converted by `nicelogic tables import-ncci`, or a folder of CMS NCCI quarterly "
                           "files (AOC, PTP, MUE), instead of the shipped 2024 tables."),
@@ -126,8 +131,18 @@ def _encoding_option(function):  # type: ignore[no-untyped-def]
     )(function)  # fmt: skip
 
 
+def _remember_tables(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> None:
+    """--table values, kept on the context so that every command's tables read them."""
+    try:
+        ctx.meta["nicelogic.tables"] = tuple(parse_table_option(value) for value in values)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), ctx, param) from None
+
+
 def _table_config(opcs_file: Path | None, icd10_file: Path | None, ncci_dir: Path | None, ncci_setting: str) -> TableConfig:
-    return TableConfig(opcs_file, icd10_file, ncci_dir, ncci_setting)
+    context = click.get_current_context(silent=True)
+    more = context.meta.get("nicelogic.tables", ()) if context is not None else ()
+    return TableConfig(opcs_file, icd10_file, ncci_dir, ncci_setting, tuple(more))
 
 
 def _rules_option(function):  # type: ignore[no-untyped-def]

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from nicelogic.errors import InputError
+from nicelogic.input.episodes import DEFAULT_COLUMNS, EpisodeColumns
 from nicelogic.input.tabular import TableRow, layout_for, wanted_column
 
 if TYPE_CHECKING:
@@ -46,7 +47,11 @@ def _as_text(column: pa.ChunkedArray | pa.Array) -> list[str]:
 
 
 def parquet_rows(
-    path: str, id_column: str | None = None, carried: frozenset[str] = frozenset(), batch_size: int = PARQUET_BATCH
+    path: str,
+    id_column: str | None = None,
+    carried: frozenset[str] = frozenset(),
+    batch_size: int = PARQUET_BATCH,
+    episode_columns: EpisodeColumns = DEFAULT_COLUMNS,
 ) -> Iterator[TableRow]:
     """Every row of a Parquet extract as a :class:`TableRow`, in order; ``carried`` are the
     further columns (upper case) to read for the results (provider, specialty, ...)."""
@@ -58,9 +63,9 @@ def parquet_rows(
     except Exception as exc:  # pyarrow's ArrowInvalid: bad magic bytes, a truncated footer
         raise InputError(f"{path}: not a readable Parquet file: {exc}") from None
     names = [field.name for field in parquet.schema_arrow]
-    wanted = [name for name in names if wanted_column(name, id_column) or name.strip().upper() in carried]
+    wanted = [name for name in names if wanted_column(name, id_column, episode_columns) or name.strip().upper() in carried]
     try:
-        layout = layout_for(wanted, id_column)
+        layout = layout_for(wanted, id_column, episode_columns)
     except InputError as exc:
         raise InputError(f"{path}: {exc}") from None
     row = 0
