@@ -28,6 +28,7 @@ from nicelogic.complete import Completer
 from nicelogic.complete.solving import DEFAULT_TIME_LIMIT
 from nicelogic.config import Config, find_config, load_config
 from nicelogic.errors import CaseError, ConfigError, InputError, RuleError, UsageError
+from nicelogic.input.episodes import EpisodeColumns
 from nicelogic.input.read import INPUT_FORMATS
 from nicelogic.input.records import MAX_CODES
 from nicelogic.model import SYSTEM_KEYWORDS, System
@@ -276,7 +277,21 @@ def main(ctx: click.Context, config_path: Path | None, isolated: bool) -> None:
     help="Write every record's result into a results database (DuckDB file, or a folder of Parquet); resumable.",
 )
 @click.option("--carry", multiple=True, metavar="COL", help="With --results: carry this input column beside each record.")
-@click.option("--patient-column", metavar="NAME", help="With --results: the patient key column (default HESID, TOKEN_PERSON_ID).")
+@click.option(
+    "--patient-column",
+    metavar="NAME",
+    help="The patient key column (default PSEUDO_HESID, HESID, ENCRYPTED_HESID, TOKEN_PERSON_ID, PERSON_ID_DEID).",
+)
+@click.option(
+    "--episode-column",
+    "episode_column",
+    multiple=True,
+    metavar="FIELD=COLUMN",
+    expose_value=False,
+    callback=lambda ctx, param, values: ctx.meta.__setitem__("nicelogic.episode_columns", values),
+    help="The column of an episode field, where the extract names it otherwise than HES: patient, episode, "
+    "spell, order, admitted, started, ended, discharged, discharge_method, status, provider; repeat.",
+)
 @click.option("--commit-every", type=click.IntRange(min=1), default=5000, show_default=True,
               help="With --results: records committed together (an interrupted run resumes after the last commit).")  # fmt: skip
 @_usage_errors
@@ -295,11 +310,11 @@ def check(
             max_codes, batch_seconds, memory_mib, _table_config(opcs_file, icd10_file, ncci_dir, ncci_setting), results,
             carry, patient_column, quiet, color, progress, exit_zero, commit_every, encoding,
         )  # fmt: skip
-    elif carry or patient_column:
-        raise UsageError("--carry and --patient-column choose what --results keeps beside each record: give --results")
+    elif carry:
+        raise UsageError("--carry chooses what --results keeps beside each record: give --results")
     request = CheckRequest(
         files, records, fmt, output, System.from_name(system), input_format, id_column, statistics, quiet, color,
-        progress, fail_on_warning, exit_zero, encoding,
+        progress, fail_on_warning, exit_zero, encoding, _episode_columns(patient_column),
     )  # fmt: skip
     validate(request)
     signal.signal(signal.SIGTERM, _terminated)
@@ -323,6 +338,15 @@ def check(
         if output is not None or (fmt != "text" and sys.stderr.isatty()):
             click.echo(summary_line(outcome.summary), err=True)
     sys.exit(outcome.exit_code)
+
+
+def _episode_columns(patient_column: str | None) -> EpisodeColumns:
+    """--episode-column (kept on the context) and --patient-column, as the readers take them."""
+    context = click.get_current_context(silent=True)
+    named = list(context.meta.get("nicelogic.episode_columns", ())) if context is not None else []
+    if patient_column:
+        named.append(f"patient={patient_column}")
+    return EpisodeColumns.parse(named)
 
 
 def _needs_research_extra() -> None:
@@ -351,7 +375,7 @@ def _check_into_results(
         files, results, input_format, System.from_name(system), id_column, carry, patient_column,
         progress=not quiet and (progress if progress is not None else sys.stderr.isatty()), color=color,
         command=" ".join(["nicelogic", *sys.argv[1:]]), exit_zero=exit_zero, commit_every=commit_every,
-        encoding=encoding,
+        encoding=encoding, episode_columns=_episode_columns(patient_column),
     )  # fmt: skip
     signal.signal(signal.SIGTERM, _terminated)
     checker = Checker(

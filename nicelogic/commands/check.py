@@ -19,6 +19,7 @@ from typing import IO
 from nicelogic.checking.checker import Checker
 from nicelogic.checking.ids import IdWatch
 from nicelogic.errors import UsageError
+from nicelogic.input.episodes import DEFAULT_COLUMNS, EpisodeColumns
 from nicelogic.input.items import InputLine, encoding_name
 from nicelogic.input.read import ReadPosition, read_inputs
 from nicelogic.input.text import line_item
@@ -48,6 +49,7 @@ class CheckRequest:
     fail_on_warning: bool = False
     exit_zero: bool = False
     encoding: str = "utf-8"  # of the input files
+    episode_columns: EpisodeColumns = DEFAULT_COLUMNS  # where patient, spell and episode keys and dates are
 
 
 @dataclass(frozen=True)
@@ -133,7 +135,10 @@ def run_check(request: CheckRequest, checker: Checker) -> CheckOutcome:
     show_progress = not request.quiet and (request.progress if request.progress is not None else sys.stderr.isatty())
     counter = SummaryCounter()
     ids = IdWatch(request.id_column)
-    files = read_inputs(request.files, request.input_format, request.system, request.id_column, position, request.encoding)
+    files = read_inputs(
+        request.files, request.input_format, request.system, request.id_column, position, request.encoding,
+        episode_columns=request.episode_columns,
+    )  # fmt: skip
     items = chain(_record_items(request.records, request.system), files)
     with ExitStack() as stack:
         bar = stack.enter_context(check_progress(show_progress, position, request.color, results_here=request.output is None))

@@ -24,12 +24,13 @@ from nicelogic.input.carry import attribute_keys
 from nicelogic.input.episodes import DEFAULT_COLUMNS, EpisodeColumns
 from nicelogic.input.items import InputLine, encoding_name
 from nicelogic.input.jsonl import jsonl_lines
+from nicelogic.input.longform import long_form_lines
 from nicelogic.input.parquet import parquet_rows
 from nicelogic.input.tabular import TableRow, table_lines
 from nicelogic.input.text import text_lines
 from nicelogic.model import System
 
-INPUT_FORMATS = ("auto", "text", "csv", "tsv", "jsonl", "parquet")
+INPUT_FORMATS = ("auto", "text", "csv", "tsv", "jsonl", "parquet", "long")
 T = TypeVar("T")
 
 
@@ -171,6 +172,9 @@ def read_inputs(
     """Every record of every input, in order, in their encoding; with ``position``, noted
     as it is read (see :class:`ReadPosition`)."""
     encoding_name(encoding)  # an unknown name fails now, not when the first file is read
+    if input_format == "long":  # the files together are one extract: codes in some, episodes in another
+        found = long_form_lines(paths)
+        return position.track(found) if position is not None else found
     lines = (
         line
         for path in paths

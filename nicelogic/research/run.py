@@ -24,6 +24,7 @@ from nicelogic._version import __version__
 from nicelogic.checking.checker import Checker
 from nicelogic.errors import InputError, UsageError
 from nicelogic.input.carry import CarrySpec
+from nicelogic.input.episodes import DEFAULT_COLUMNS, EpisodeColumns
 from nicelogic.input.items import InputLine
 from nicelogic.input.read import ReadPosition, detect_format, read_inputs
 from nicelogic.input.tabular import TableRow
@@ -52,6 +53,7 @@ class ResultsRequest:
     exit_zero: bool = False
     commit_every: int = COMMIT_EVERY
     encoding: str = "utf-8"  # of the input files (not Parquet, which says its own)
+    episode_columns: EpisodeColumns = DEFAULT_COLUMNS  # where patient, spell and episode keys and dates are
 
 
 @dataclass(frozen=True)
@@ -133,7 +135,7 @@ def _summary(row: dict[str, object]) -> Summary:
 def _items(request: ResultsRequest, spec: CarrySpec, position: ReadPosition, skip: int) -> Iterator[InputLine | TableRow]:
     lines = read_inputs(
         request.files, request.input_format, request.system, request.id_column, position,
-        encoding=request.encoding, carried=spec.keys(),
+        encoding=request.encoding, carried=spec.keys(), episode_columns=request.episode_columns,
     )  # fmt: skip
     return position.track(islice(lines, skip, None))
 
