@@ -8,6 +8,7 @@ unreadable input or an unusable rule pack.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import signal
@@ -28,6 +29,8 @@ from nicelogic.complete import Completer
 from nicelogic.complete.solving import DEFAULT_TIME_LIMIT
 from nicelogic.config import Config, find_config, load_config
 from nicelogic.errors import CaseError, ConfigError, InputError, RuleError, UsageError
+from nicelogic.history.checker import PatientChecker
+from nicelogic.history.spells import SPELL_METHODS
 from nicelogic.input.episodes import EpisodeColumns
 from nicelogic.input.read import INPUT_FORMATS
 from nicelogic.input.records import MAX_CODES
@@ -292,6 +295,14 @@ def main(ctx: click.Context, config_path: Path | None, isolated: bool) -> None:
     help="The column of an episode field, where the extract names it otherwise than HES: patient, episode, "
     "spell, order, admitted, started, ended, discharged, discharge_method, status, provider; repeat.",
 )
+@click.option(
+    "--spells",
+    type=click.Choice(["auto", *SPELL_METHODS]),
+    default="auto",
+    show_default=True,
+    help="Spells for the packs that read whole patients: the extract's spell keys (supplied), derived by the "
+    "HES_pipeline rule (hes-pipeline), or supplied where every episode of a patient has one (auto).",
+)
 @click.option("--commit-every", type=click.IntRange(min=1), default=5000, show_default=True,
               help="With --results: records committed together (an interrupted run resumes after the last commit).")  # fmt: skip
 @_usage_errors
@@ -301,7 +312,7 @@ def check(
     encoding: str, jobs: int, max_codes: int, batch_seconds: float, memory_mib: int, opcs_file: Path | None,
     icd10_file: Path | None, ncci_dir: Path | None, ncci_setting: str,
     fail_on_warning: bool, exit_zero: bool, statistics: bool, quiet: bool, color: str, progress: bool | None,
-    explain: bool, results: str | None, carry: tuple[str, ...], patient_column: str | None, commit_every: int,
+    explain: bool, results: str | None, carry: tuple[str, ...], patient_column: str | None, spells: str, commit_every: int,
 ) -> None:  # fmt: skip
     """Check every record in FILES (text, CSV/TSV extracts, JSON Lines, Parquet; - for standard input)."""
     if results is not None:
@@ -323,9 +334,10 @@ def check(
         _selected_packs(rules), tables=tables, explain=explain, jobs=jobs or None, select=select, ignore=ignore,
         max_codes=max_codes, time_limit=batch_seconds, memory_limit=memory_mib << 20,
     )  # fmt: skip
+    patients = PatientChecker(_selected_packs(rules))
     unwritten = f" and {output} was not written" if output else ""
     try:
-        outcome = run_check(request, checker)
+        outcome = run_check(dataclasses.replace(request, spells=spells), checker, patients)
     except KeyboardInterrupt:
         click.echo(f"nicelogic: interrupted: the results are incomplete{unwritten}", err=True)
         sys.exit(INTERRUPTED)

@@ -43,7 +43,7 @@ from nicelogic.model import Record, System
 from nicelogic.resources import logic_dir
 from nicelogic.results import RecordResult, Report, SummaryCounter, Violation
 from nicelogic.rules.metadata import Rule
-from nicelogic.rules.packs import RuleSet, load_rules, resolve_selection
+from nicelogic.rules.packs import RuleSet, load_folders, load_rules, reads_patients, resolve_selection
 from nicelogic.rules.selectors import RuleFilter, matched, matches, unmatched
 from nicelogic.tables import CodeTables, TableConfig, load_tables
 
@@ -98,11 +98,10 @@ class Checker:
         time_limit: float | None = DEFAULT_TIME_LIMIT,
         memory_limit: int | None = DEFAULT_MEMORY_LIMIT,
     ) -> None:
-        self.folders = tuple(resolve_selection(rules))
+        # packs that read whole patients are checked by nicelogic.history, patient by patient
+        self.folders = tuple(folder for folder in resolve_selection(rules) if not reads_patients(folder))
         # a worker is handed the rule set its parent loaded and validated: never re-read
-        self.ruleset: RuleSet = ruleset or load_rules(
-            [str(f) for f in self.folders], time_limit=time_limit, memory_limit=memory_limit
-        )
+        self.ruleset: RuleSet = ruleset or load_folders(self.folders, time_limit=time_limit, memory_limit=memory_limit)
         self.explain = explain
         self.table_config = tables or TableConfig()
         self.tables: CodeTables = load_tables(self.table_config)
