@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
+
+from click.testing import CliRunner
 
 from benchmarks.synthetic_patients import Expected, patients, write_csv
+from nicelogic.cli import main
 from nicelogic.history.checker import PatientChecker
 from nicelogic.input.grammar import RecordParser
 from nicelogic.input.records import to_record
@@ -39,3 +43,23 @@ def test_the_generator_writes_hes_columns() -> None:
     write_csv(patients(3), text)
     header = next(csv.reader(io.StringIO(text.getvalue())))
     assert {"EPIKEY", "PSEUDO_HESID", "ADMIDATE", "EPIEND", "DISMETH", "DIAG_4_01", "OPERTN_4_01"} <= set(header)
+
+
+def test_study_hardy_prints_their_table_with_unit_window_and_exclusions(tmp_path: Path) -> None:
+    expected = Expected()
+    extract = tmp_path / "patients.csv"
+    with extract.open("w", newline="", encoding="utf-8") as handle:
+        write_csv(patients(2_000, seed=3, expected=expected), handle)
+    done = CliRunner().invoke(main, ["study", "hardy", str(extract)], catch_exceptions=False)
+    assert done.exit_code == 0, done.output
+    lines = done.output.splitlines()
+    assert "unit: the spell" in lines[1] and "within 2013-04-01 to 2021-03-31" in lines[2]
+    assert "R69" in lines[3] and "age under 18" in lines[3] and "X40, X43" in lines[3] and "N18.5" in lines[3]
+    for title, condition in (("autism", "autism"), ("type 2 diabetes", "diabetes"), ("Parkinson's disease dementia", "pdd")):
+        row = next(line for line in lines if line.startswith(title + " "))
+        violating, applies = expected.counts()[f"consistency.persistence-{condition}"]
+        assert f"{violating:,}" in row.split() and f"{applies:,}" in row.split()
+    # a window before every discharge counts no subsequent spell
+    early = CliRunner().invoke(main, ["study", "hardy", str(extract), "--window", "2000-01-01:2001-01-01"])
+    assert "autism" in early.output and " - " in next(line for line in early.output.splitlines() if line.startswith("autism "))
+    assert CliRunner().invoke(main, ["study", "hardy", str(extract), "--window", "soon"]).exit_code == 2
