@@ -22,7 +22,7 @@ def episode(id: str, **fields: object) -> Record:
 
 
 def test_every_consistency_rule_fires_and_keeps_quiet_where_it_applies_including_the_traps() -> None:
-    results, coverage = run_patient_cases(sorted((PACK / "tests").glob("*.txt")), ["consistency"])
+    results, coverage = run_patient_cases(sorted((PACK / "tests").glob("*.patients")), ["consistency"])
     failures = [f"{r.case.source}:{r.case.line} {r.case.name}: {'; '.join(r.problems)}" for r in results if not r.passed]
     assert not failures, "\n".join(failures)
     assert set(coverage) == set(PatientChecker(["consistency"]).ruleset.rules)
@@ -35,7 +35,7 @@ def test_every_consistency_rule_fires_and_keeps_quiet_where_it_applies_including
 
 
 def test_a_case_that_should_fail_does(tmp_path: Path) -> None:
-    wrong = tmp_path / "wrong.txt"
+    wrong = tmp_path / "wrong.patients"
     wrong.write_text(
         "# case: M02.6 is a trap, so this expectation is wrong\n# expect: consistency.once-only-repeated\n"
         '{"id": "k1", "opcs": ["M02.1", "Z94.2"], "ADMIDATE": "2015-01-01", "EPIEND": "2015-01-03"}\n'

@@ -1,6 +1,6 @@
 """Cases for packs that read whole patients: each case is one patient's records, annotated.
 
-A case file (``logic/<pack>/tests/*.txt``) holds cases separated by blank lines::
+A case file (``logic/<pack>/tests/*.patients``: not the record cases' ``*.txt``) holds cases separated by blank lines::
 
     # case: autism coded in the first spell, missing from the second
     # expect: consistency.persistence-autism @ spell 2
