@@ -63,3 +63,20 @@ def test_study_hardy_prints_their_table_with_unit_window_and_exclusions(tmp_path
     early = CliRunner().invoke(main, ["study", "hardy", str(extract), "--window", "2000-01-01:2001-01-01"])
     assert "autism" in early.output and " - " in next(line for line in early.output.splitlines() if line.startswith("autism "))
     assert CliRunner().invoke(main, ["study", "hardy", str(extract), "--window", "soon"]).exit_code == 2
+
+
+def test_grouping_through_the_disk_spool_gives_the_same_counts_and_reports_duplicates() -> None:
+    expected = Expected()
+    text = io.StringIO()
+    write_csv(patients(2_000, seed=5, expected=expected), text)
+    rows = text.getvalue().splitlines(keepends=True)
+    rows.append(rows[-1].replace(rows[-1].split(",", 1)[0], "999999", 1))  # a record with a new key: no duplicate
+    rows.append(rows[-1])  # the same episode key twice
+    parser = RecordParser()
+    records = [r for r in (to_record(item, parser) for item in table_lines(rows, "p.csv")) if isinstance(r, Record)]
+    _, grouped, summary = PatientChecker(["consistency"]).check_records(records, out_of_memory=True)
+    reported = {rate.rule: (rate.violating, rate.applies) for rate in summary.rates}
+    persistence = {rule: counts for rule, counts in expected.counts().items() if "persistence" in rule}
+    assert {rule: reported[rule] for rule in persistence} == persistence
+    assert summary.patients == 2_000 and summary.duplicates == 1 and grouped.histories == ()
+    assert [r.id for r in grouped.duplicates[0].records] == ["999999", "999999"]

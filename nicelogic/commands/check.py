@@ -7,6 +7,7 @@ the whole input.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 import tempfile
@@ -151,7 +152,9 @@ def _patient_records(request: CheckRequest) -> Iterator[Record]:
 
 
 def _report_patients(request: CheckRequest, patients: PatientChecker, reporter: Reporter, out: IO[str]) -> HistorySummary:
-    results, _, summary = patients.check_records(_patient_records(request), request.spells)
+    # grouped by patient on disk when pyarrow is there (the research extra), so memory stays bounded
+    out_of_memory = importlib.util.find_spec("pyarrow") is not None
+    results, _, summary = patients.check_records(_patient_records(request), request.spells, out_of_memory=out_of_memory)
     violations = [v for result in results for v in result.violations]
     if isinstance(reporter, JsonReporter):
         reporter.extra = {

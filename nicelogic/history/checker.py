@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from itertools import islice
 from types import MappingProxyType
 
 import clingo
@@ -48,11 +49,26 @@ class PatientChecker:
         return results
 
     def check_records(
-        self, records: Iterable[Record], spells: str = "auto"
+        self, records: Iterable[Record], spells: str = "auto", *, out_of_memory: bool = False
     ) -> tuple[list[PatientResult], Grouped, HistorySummary]:
-        """Group checked records by patient, check every history, and sum up."""
-        grouped = group_patients(records, spells)
-        results = self.check(grouped.histories)
+        """Group checked records by patient, check every history, and sum up. ``out_of_memory``:
+        group through a DuckDB spool on disk (:mod:`nicelogic.history.spool`, needs pyarrow), so
+        that only a batch of patients is held at a time; the grouped value then holds no histories."""
+        if not out_of_memory:
+            grouped = group_patients(records, spells)
+            results = self.check(grouped.histories)
+            return results, grouped, summarise(results, grouped)
+        from nicelogic.history.spool import spooled
+
+        spool = spooled(records)
+        try:
+            results = []
+            histories = spool.histories(spells)
+            while batch := list(islice(histories, self.batch_patients)):
+                results += self._solve(batch)
+            grouped = Grouped((), tuple(spool.not_judged), tuple(spool.duplicates()))
+        finally:
+            spool.close()
         return results, grouped, summarise(results, grouped)
 
     def _solve(self, histories: Sequence[History]) -> list[PatientResult]:
