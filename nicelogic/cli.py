@@ -24,7 +24,7 @@ from click.shell_completion import CompletionItem, get_completion_class
 from nicelogic._version import __version__
 from nicelogic.checking.checker import DEFAULT_MEMORY_LIMIT, Checker
 from nicelogic.checking.checker import DEFAULT_TIME_LIMIT as DEFAULT_BATCH_SECONDS
-from nicelogic.commands.check import CheckRequest, run_check, validate
+from nicelogic.commands.check import CheckRequest, patient_records, run_check, validate
 from nicelogic.commands.complete import Answers, complete_records, partial_records, repair_records
 from nicelogic.complete import Completer
 from nicelogic.complete.solving import DEFAULT_TIME_LIMIT
@@ -321,7 +321,7 @@ def check(
         _check_into_results(
             files, records, rules, select, ignore, fmt, output, statistics, explain, system, input_format, id_column, jobs,
             max_codes, batch_seconds, memory_mib, _table_config(opcs_file, icd10_file, ncci_dir, ncci_setting), results,
-            carry, patient_column, quiet, color, progress, exit_zero, commit_every, encoding,
+            carry, patient_column, quiet, color, progress, exit_zero, commit_every, encoding, spells,
         )  # fmt: skip
     elif carry:
         raise UsageError("--carry chooses what --results keeps beside each record: give --results")
@@ -363,6 +363,18 @@ def _episode_columns(patient_column: str | None) -> EpisodeColumns:
     return EpisodeColumns.parse(named)
 
 
+def _patients_into_results(request: Any, patients: PatientChecker, spells: str, run_id: str) -> None:
+    """The patient pass of a results run: the inputs read again, grouped by patient on disk."""
+    from nicelogic.research.patients import write_patient_tables
+
+    check_request = CheckRequest(
+        request.files, (), input_format=request.input_format, system=request.system, id_column=request.id_column,
+        encoding=request.encoding, episode_columns=request.episode_columns, spells=spells,
+    )  # fmt: skip
+    found, _, summary = patients.check_records(patient_records(check_request), spells, out_of_memory=True)
+    write_patient_tables(request.results, run_id, found, summary)
+
+
 def _needs_research_extra() -> None:
     """The research commands need pyarrow and plotly, which a plain install leaves out."""
     import importlib.util
@@ -377,7 +389,7 @@ def _check_into_results(
     ignore: tuple[str, ...], fmt: str, output: str | None, statistics: bool, explain: bool, system: str, input_format: str,
     id_column: str | None, jobs: int, max_codes: int, batch_seconds: float, memory_mib: int, tables: TableConfig,
     results: str, carry: tuple[str, ...], patient_column: str | None, quiet: bool, color: str, progress: bool | None,
-    exit_zero: bool, commit_every: int, encoding: str,
+    exit_zero: bool, commit_every: int, encoding: str, spells: str = "auto",
 ) -> NoReturn:  # fmt: skip
     _needs_research_extra()
     from nicelogic.research.run import ResultsRequest, run_results
@@ -396,8 +408,11 @@ def _check_into_results(
         _selected_packs(rules), tables=tables, jobs=jobs or None, select=select, ignore=ignore, max_codes=max_codes,
         time_limit=batch_seconds, memory_limit=memory_mib << 20, applicability=True,
     )  # fmt: skip
+    patients = PatientChecker(_selected_packs(rules))
     try:
         outcome = run_results(request, checker)
+        if patients.active:
+            _patients_into_results(request, patients, spells, outcome.run_id)
     except KeyboardInterrupt:
         click.echo(f"nicelogic: interrupted: {results} holds the batches committed so far; run the same command to continue",
                    err=True)  # fmt: skip

@@ -109,3 +109,28 @@ def test_check_reports_patients_blamed_spells_and_rates(tmp_path: Path) -> None:
     text = run("check", str(extract), "--rules", "consistency").output
     assert "consistency.admission-after-death warning" in text and "(patient P2)" in text
     assert "1 records not judged by patient rules (no patient key)" in text
+
+
+def test_a_results_run_writes_the_patient_level_tables(tmp_path: Path) -> None:
+    from nicelogic.research.query import connect, run_query
+
+    extract = tmp_path / "hes.csv"
+    extract.write_text(
+        "EPIKEY,PSEUDO_HESID,PROCODE3,ADMIDATE,EPISTART,EPIEND,DISMETH,DIAG_4_01\n"
+        "1,P1,RX1,2015-01-01,2015-01-01,2015-01-03,1,F840\n2,P1,RX1,2016-01-01,2016-01-01,2016-01-02,1,J459\n"
+        "4,P2,RX1,2016-01-01,2016-01-01,2016-01-04,4,I219\n5,P2,RX1,2016-03-01,2016-03-01,2016-03-04,1,I10X\n"
+        "7,,RX1,2016-03-01,2016-03-01,2016-03-04,1,I10X\n",
+        encoding="utf-8",
+    )
+    for target in (str(tmp_path / "run.duckdb"), str(tmp_path / "parts") + "/"):
+        for _ in range(2):  # the same command again replaces, never doubles, the run's rows
+            done = run("check", str(extract), "--results", target, "--rules", "icd10,consistency")
+            assert done.exit_code == 0, done.output
+        db = connect(target)
+        _, found = run_query(db, "SELECT patient, rule, units, records FROM patient_violations ORDER BY patient")
+        assert found == [
+            ("P1", "consistency.persistence-autism", ["spell 2"], ["2"]),
+            ("P2", "consistency.admission-after-death", ["spell 1", "spell 2"], ["4", "5"]),
+        ]
+        _, rules = run_query(db, "SELECT rule, applies, violating, patients, not_judged FROM patient_rules ORDER BY rule")
+        assert ("consistency.admission-after-death", 1, 1, 2, 1) in rules and len(rules) == 3

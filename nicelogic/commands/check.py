@@ -137,7 +137,7 @@ def _reporter(request: CheckRequest, out: IO[str], checker: Checker) -> Reporter
     return make_reporter(request.fmt, out, rules, color, tables=checker.tables.versions())
 
 
-def _patient_records(request: CheckRequest) -> Iterator[Record]:
+def patient_records(request: CheckRequest) -> Iterator[Record]:
     """The inputs read again and parsed, for the packs that read whole patients (records
     that cannot be read were rejected already, and are in no history)."""
     parser = RecordParser()
@@ -154,7 +154,7 @@ def _patient_records(request: CheckRequest) -> Iterator[Record]:
 def _report_patients(request: CheckRequest, patients: PatientChecker, reporter: Reporter, out: IO[str]) -> HistorySummary:
     # grouped by patient on disk when pyarrow is there (the research extra), so memory stays bounded
     out_of_memory = importlib.util.find_spec("pyarrow") is not None
-    results, _, summary = patients.check_records(_patient_records(request), request.spells, out_of_memory=out_of_memory)
+    results, _, summary = patients.check_records(patient_records(request), request.spells, out_of_memory=out_of_memory)
     violations = [v for result in results for v in result.violations]
     if isinstance(reporter, JsonReporter):
         reporter.extra = {
