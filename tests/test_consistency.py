@@ -128,9 +128,10 @@ def test_a_results_run_writes_the_patient_level_tables(tmp_path: Path) -> None:
             assert done.exit_code == 0, done.output
         db = connect(target)
         _, found = run_query(db, "SELECT patient, rule, units, records FROM patient_violations ORDER BY patient")
+        _, rules = run_query(db, "SELECT rule, applies, violating, patients, not_judged FROM patient_rules ORDER BY rule")
+        db.close()  # a DuckDB connection left to the collector would be finalised in a forked worker later
         assert found == [
             ("P1", "consistency.persistence-autism", ["spell 2"], ["2"]),
             ("P2", "consistency.admission-after-death", ["spell 1", "spell 2"], ["4", "5"]),
         ]
-        _, rules = run_query(db, "SELECT rule, applies, violating, patients, not_judged FROM patient_rules ORDER BY rule")
         assert ("consistency.admission-after-death", 1, 1, 2, 1) in rules and len(rules) == 3

@@ -107,15 +107,18 @@ def long_form_lines(paths: Sequence[str]) -> Iterator[InputLine]:
     try:
         cursor = connection.execute(query)
     except duckdb.Error as exc:
+        connection.close()
         raise InputError(f"cannot read the long-form tables {', '.join(paths)}: {exc}") from None
     names = [d[0] for d in cursor.description]
     source = by_role.get("diag", by_role.get("oper", parts[0])).path
     number = 0
-    while rows := cursor.fetchmany(2000):
-        for row in rows:
-            number += 1
-            yield _line(dict(zip(names, row, strict=True)), source, number, episode_columns)
-    connection.close()
+    try:
+        while rows := cursor.fetchmany(2000):
+            for row in rows:
+                number += 1
+                yield _line(dict(zip(names, row, strict=True)), source, number, episode_columns)
+    finally:  # never left to the collector: a forked worker would finalise it
+        connection.close()
 
 
 def _header(part: _Part) -> set[str]:
