@@ -8,11 +8,13 @@ unreadable input or an unusable rule pack.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
 import functools
 import json
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -24,15 +26,19 @@ from nicelogic.audit.methods import DEFAULT_METHOD as DEFAULT_AUDIT_METHOD
 from nicelogic.audit.methods import METHODS as AUDIT_METHODS
 from nicelogic.checking.checker import DEFAULT_MEMORY_LIMIT, Checker
 from nicelogic.checking.checker import DEFAULT_TIME_LIMIT as DEFAULT_BATCH_SECONDS
-from nicelogic.commands.check import CheckRequest, run_check, validate
+from nicelogic.commands.check import CheckRequest, patient_records, run_check, validate
 from nicelogic.commands.complete import Answers, complete_records, partial_records, repair_records
 from nicelogic.complete import Completer
 from nicelogic.complete.solving import DEFAULT_TIME_LIMIT
 from nicelogic.config import Config, find_config, load_config
 from nicelogic.errors import CaseError, ConfigError, InputError, RuleError, UsageError
-from nicelogic.input.read import INPUT_FORMATS
-from nicelogic.input.records import MAX_CODES
-from nicelogic.model import SYSTEM_KEYWORDS, System
+from nicelogic.history.checker import PatientChecker
+from nicelogic.history.spells import SPELL_METHODS
+from nicelogic.input.episodes import EpisodeColumns
+from nicelogic.input.grammar import RecordParser
+from nicelogic.input.read import INPUT_FORMATS, read_inputs
+from nicelogic.input.records import MAX_CODES, to_record
+from nicelogic.model import SYSTEM_KEYWORDS, Record, System
 from nicelogic.report import FORMATS
 from nicelogic.report.listings import info_text, lint_json, lint_text, print_rules, rules_json, rules_tsv
 from nicelogic.report.terminal import COLOR_CHOICES, console
@@ -41,7 +47,7 @@ from nicelogic.rules.catalogue import extended_categories_markdown, markdown, pa
 from nicelogic.rules.packs import builtin_pack_dirs, load_rules
 from nicelogic.rules.selectors import split_selectors
 from nicelogic.service import settings as service_defaults  # plain values: no need of the serve extra
-from nicelogic.tables import TableConfig, load_tables
+from nicelogic.tables import TableConfig, load_tables, parse_table_option
 from nicelogic.tables.opcs import OPCS_ATTRIBUTION
 
 USAGE_ERROR = 2
@@ -97,6 +103,11 @@ def _table_options(function):  # type: ignore[no-untyped-def]
                      help="OPCS-4 release file (NHS XML format) instead of the shipped OPCS-4.11."),
         click.option("--icd10-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
                      help="Your UK ICD-10 5th Edition release file (adds UK codes, usage, sex and age limits)."),
+        click.option("--table", "table", multiple=True, metavar="SYSTEM[@EDITION]=PATH", expose_value=False,
+                     callback=_remember_tables,
+                     help="Another OPCS-4 or UK ICD-10 release file, or a folder of them (opcs4=OPCS49.xml, "
+                          "icd10@4th=ICD10_4th.xml); repeat. Each record is judged by the edition in force when its "
+                          "episode ended."),
         click.option("--ncci-dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
                      help="NCCI tables converted by `nicelogic tables import-ncci`, or a folder of CMS NCCI quarterly "
                           "files (AOC, PTP, MUE), instead of the shipped 2024 tables."),
@@ -129,8 +140,18 @@ def _encoding_option(function):  # type: ignore[no-untyped-def]
     )(function)  # fmt: skip
 
 
+def _remember_tables(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> None:
+    """--table values, kept on the context so that every command's tables read them."""
+    try:
+        ctx.meta["nicelogic.tables"] = tuple(parse_table_option(value) for value in values)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), ctx, param) from None
+
+
 def _table_config(opcs_file: Path | None, icd10_file: Path | None, ncci_dir: Path | None, ncci_setting: str) -> TableConfig:
-    return TableConfig(opcs_file, icd10_file, ncci_dir, ncci_setting)
+    context = click.get_current_context(silent=True)
+    more = context.meta.get("nicelogic.tables", ()) if context is not None else ()
+    return TableConfig(opcs_file, icd10_file, ncci_dir, ncci_setting, tuple(more))
 
 
 def _rules_option(function):  # type: ignore[no-untyped-def]
@@ -264,7 +285,29 @@ def main(ctx: click.Context, config_path: Path | None, isolated: bool) -> None:
     help="Write every record's result into a results database (DuckDB file, or a folder of Parquet); resumable.",
 )
 @click.option("--carry", multiple=True, metavar="COL", help="With --results: carry this input column beside each record.")
-@click.option("--patient-column", metavar="NAME", help="With --results: the patient key column (default HESID, TOKEN_PERSON_ID).")
+@click.option(
+    "--patient-column",
+    metavar="NAME",
+    help="The patient key column (default PSEUDO_HESID, HESID, ENCRYPTED_HESID, TOKEN_PERSON_ID, PERSON_ID_DEID).",
+)
+@click.option(
+    "--episode-column",
+    "episode_column",
+    multiple=True,
+    metavar="FIELD=COLUMN",
+    expose_value=False,
+    callback=lambda ctx, param, values: ctx.meta.__setitem__("nicelogic.episode_columns", values),
+    help="The column of an episode field, where the extract names it otherwise than HES: patient, episode, "
+    "spell, order, admitted, started, ended, discharged, discharge_method, status, provider; repeat.",
+)
+@click.option(
+    "--spells",
+    type=click.Choice(["auto", *SPELL_METHODS]),
+    default="auto",
+    show_default=True,
+    help="Spells for the packs that read whole patients: the extract's spell keys (supplied), derived by the "
+    "HES_pipeline rule (hes-pipeline), or supplied where every episode of a patient has one (auto).",
+)
 @click.option("--commit-every", type=click.IntRange(min=1), default=5000, show_default=True,
               help="With --results: records committed together (an interrupted run resumes after the last commit).")  # fmt: skip
 @click.option("--engine", type=click.Choice(["local", "spark"]), default="local", show_default=True,
@@ -279,7 +322,7 @@ def check(
     encoding: str, jobs: int, max_codes: int, batch_seconds: float, memory_mib: int, opcs_file: Path | None,
     icd10_file: Path | None, ncci_dir: Path | None, ncci_setting: str,
     fail_on_warning: bool, exit_zero: bool, statistics: bool, quiet: bool, color: str, progress: bool | None,
-    explain: bool, results: str | None, carry: tuple[str, ...], patient_column: str | None, commit_every: int,
+    explain: bool, results: str | None, carry: tuple[str, ...], patient_column: str | None, spells: str, commit_every: int,
     engine: str, master: str | None,
 ) -> None:  # fmt: skip
     """Check every record in FILES (text, CSV/TSV extracts, JSON Lines, Parquet; - for standard input)."""
@@ -287,15 +330,15 @@ def check(
         _check_into_results(
             files, records, rules, select, ignore, fmt, output, statistics, explain, system, input_format, id_column, jobs,
             max_codes, batch_seconds, memory_mib, _table_config(opcs_file, icd10_file, ncci_dir, ncci_setting), results,
-            carry, patient_column, quiet, color, progress, exit_zero, commit_every, encoding, engine, master,
+            carry, patient_column, quiet, color, progress, exit_zero, commit_every, encoding, spells, engine, master,
         )  # fmt: skip
     elif engine != "local" or master:
         raise UsageError("--engine spark and --master check into a results folder: give --results DIR/")
-    elif carry or patient_column:
-        raise UsageError("--carry and --patient-column choose what --results keeps beside each record: give --results")
+    elif carry:
+        raise UsageError("--carry chooses what --results keeps beside each record: give --results")
     request = CheckRequest(
         files, records, fmt, output, System.from_name(system), input_format, id_column, statistics, quiet, color,
-        progress, fail_on_warning, exit_zero, encoding,
+        progress, fail_on_warning, exit_zero, encoding, _episode_columns(patient_column),
     )  # fmt: skip
     validate(request)
     signal.signal(signal.SIGTERM, _terminated)
@@ -304,9 +347,10 @@ def check(
         _selected_packs(rules), tables=tables, explain=explain, jobs=jobs or None, select=select, ignore=ignore,
         max_codes=max_codes, time_limit=batch_seconds, memory_limit=memory_mib << 20,
     )  # fmt: skip
+    patients = PatientChecker(_selected_packs(rules))
     unwritten = f" and {output} was not written" if output else ""
     try:
-        outcome = run_check(request, checker)
+        outcome = run_check(dataclasses.replace(request, spells=spells), checker, patients)
     except KeyboardInterrupt:
         click.echo(f"nicelogic: interrupted: the results are incomplete{unwritten}", err=True)
         sys.exit(INTERRUPTED)
@@ -319,6 +363,27 @@ def check(
         if output is not None or (fmt != "text" and sys.stderr.isatty()):
             click.echo(summary_line(outcome.summary), err=True)
     sys.exit(outcome.exit_code)
+
+
+def _episode_columns(patient_column: str | None) -> EpisodeColumns:
+    """--episode-column (kept on the context) and --patient-column, as the readers take them."""
+    context = click.get_current_context(silent=True)
+    named = list(context.meta.get("nicelogic.episode_columns", ())) if context is not None else []
+    if patient_column:
+        named.append(f"patient={patient_column}")
+    return EpisodeColumns.parse(named)
+
+
+def _patients_into_results(request: Any, patients: PatientChecker, spells: str, run_id: str) -> None:
+    """The patient pass of a results run: the inputs read again, grouped by patient on disk."""
+    from nicelogic.research.patients import write_patient_tables
+
+    check_request = CheckRequest(
+        request.files, (), input_format=request.input_format, system=request.system, id_column=request.id_column,
+        encoding=request.encoding, episode_columns=request.episode_columns, spells=spells,
+    )  # fmt: skip
+    found, _, summary = patients.check_records(patient_records(check_request), spells, out_of_memory=True)
+    write_patient_tables(request.results, run_id, found, summary)
 
 
 def _needs_research_extra() -> None:
@@ -345,7 +410,7 @@ def _check_into_results(
     ignore: tuple[str, ...], fmt: str, output: str | None, statistics: bool, explain: bool, system: str, input_format: str,
     id_column: str | None, jobs: int, max_codes: int, batch_seconds: float, memory_mib: int, tables: TableConfig,
     results: str, carry: tuple[str, ...], patient_column: str | None, quiet: bool, color: str, progress: bool | None,
-    exit_zero: bool, commit_every: int, encoding: str, engine: str = "local", master: str | None = None,
+    exit_zero: bool, commit_every: int, encoding: str, spells: str = "auto", engine: str = "local", master: str | None = None,
 ) -> NoReturn:  # fmt: skip
     _needs_research_extra()
     if master and engine != "spark":
@@ -359,15 +424,23 @@ def _check_into_results(
         files, results, input_format, System.from_name(system), id_column, carry, patient_column,
         progress=not quiet and (progress if progress is not None else sys.stderr.isatty()), color=color,
         command=" ".join(["nicelogic", *sys.argv[1:]]), exit_zero=exit_zero, commit_every=commit_every,
-        encoding=encoding, engine=engine,
+        encoding=encoding, engine=engine, episode_columns=_episode_columns(patient_column),
     )  # fmt: skip
     signal.signal(signal.SIGTERM, _terminated)
     checker = Checker(
         _selected_packs(rules), tables=tables, jobs=jobs or None, select=select, ignore=ignore, max_codes=max_codes,
         time_limit=batch_seconds, memory_limit=memory_mib << 20, applicability=True,
     )  # fmt: skip
+    patients = PatientChecker(_selected_packs(rules))
     try:
-        outcome = run_results(request, checker) if engine == "local" else _spark_run(request, checker, master)
+        if engine == "local":
+            outcome = run_results(request, checker)
+            if patients.active:
+                _patients_into_results(request, patients, spells, outcome.run_id)
+        elif patients.active:
+            raise UsageError("packs that read whole patients run on one machine: leave out --engine spark, or those packs")
+        else:
+            outcome = _spark_run(request, checker, master)
     except KeyboardInterrupt:
         click.echo(f"nicelogic: interrupted: {results} holds the batches committed so far; run the same command to continue",
                    err=True)  # fmt: skip
@@ -873,6 +946,85 @@ def lint_command(
     shown = [f for f in findings if not (quiet and f.level != "error")]
     click.echo(lint_json(shown) if fmt == "json" else lint_text(findings, shown))
     sys.exit(1 if any(f.level == "error" for f in findings) else 0)
+
+
+@main.group(name="study")
+def study_group() -> None:
+    """Documented configurations that rerun a published method on your extract."""
+
+
+@study_group.command(name="hardy")
+@click.argument("files", nargs=-1, required=True, metavar="FILES", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--input-format",
+    type=click.Choice(INPUT_FORMATS),
+    default="auto",
+    show_default=True,
+    help="Input format (auto: by file extension).",
+)
+@click.option("--id-column", metavar="NAME", help="Record id column of CSV/TSV input (default EPIKEY).")
+@_encoding_option
+@click.option("--patient-column", metavar="NAME", help="The patient key column (default: the HES names).")
+@click.option(
+    "--episode-column",
+    "episode_column",
+    multiple=True,
+    metavar="FIELD=COLUMN",
+    expose_value=False,
+    callback=lambda ctx, param, values: ctx.meta.__setitem__("nicelogic.episode_columns", values),
+    help="The column of an episode field, where the extract names it otherwise than HES; repeat.",
+)
+@click.option(
+    "--window",
+    default="2013-04-01:2021-03-31",
+    show_default=True,
+    metavar="FROM:TO|all",
+    help="Discharges of the subsequent spells counted (Hardy et al.'s study window by default).",
+)
+@click.option(
+    "--spells",
+    type=click.Choice(["auto", *SPELL_METHODS]),
+    default="auto",
+    show_default=True,
+    help="The extract's spell keys (supplied), derived by the HES_pipeline rule, or supplied where complete.",
+)
+@click.option("--no-suppression", is_flag=True, help="Show counts of 1 to 7 (local use only).")
+@_usage_errors
+def study_hardy(
+    files: tuple[str, ...], input_format: str, id_column: str | None, encoding: str, patient_column: str | None,
+    window: str, spells: str, no_suppression: bool,
+) -> None:  # fmt: skip
+    """Hardy et al. 2022: chronic conditions coded once and missing from later spells, as their table."""
+    from nicelogic.history.study import hardy
+
+    chosen = None
+    if window != "all":
+        start, sep, end = window.partition(":")
+        try:
+            chosen = (datetime.date.fromisoformat(start), datetime.date.fromisoformat(end)) if sep else None
+        except ValueError:
+            chosen = None
+        if chosen is None:
+            raise UsageError(f"--window {window!r}: expected FROM:TO as ISO dates (2013-04-01:2021-03-31), or all")
+    parser = RecordParser()
+    items = read_inputs(list(files), input_format, System.OPCS, id_column, None, encoding,
+                        episode_columns=_episode_columns(patient_column))  # fmt: skip
+    rejected = 0
+
+    def records() -> Iterator[Record]:
+        nonlocal rejected
+        for item in items:
+            parsed = to_record(item, parser)
+            if isinstance(parsed, Record):
+                yield parsed
+            else:
+                rejected += 1
+
+    study = hardy(records(), chosen, spells)
+    for line in study.lines(suppress=not no_suppression):
+        click.echo(line)
+    if rejected:
+        click.echo(f"{rejected:,} records could not be read (nicelogic check names each and why)")
 
 
 @main.group(name="tables")

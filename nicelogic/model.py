@@ -96,6 +96,24 @@ class Field:
 
 
 @dataclass(frozen=True, slots=True)
+class Episode:
+    """Where a record sits in a patient's history, as far as the input says (HES names in
+    ``nicelogic/input/episodes.py``): patient-level rules read it; rules of one record do not."""
+
+    patient: str | None = None  # PSEUDO_HESID, HESID, ... (the extract's patient key)
+    episode: str | None = None  # EPIKEY
+    spell: str | None = None  # SUSSPELLID, PROVSPNO
+    order: int | None = None  # EPIORDER
+    admitted: str | None = None  # ISO dates: ADMIDATE, EPISTART, EPIEND, DISDATE
+    started: str | None = None
+    ended: str | None = None
+    discharged: str | None = None
+    discharge_method: str | None = None  # DISMETH: 4 died
+    status: str | None = None  # EPISTAT: 3 finished
+    provider: str | None = None  # PROCODE3
+
+
+@dataclass(frozen=True, slots=True)
 class Record:
     """One coded record: an episode (OPCS-4 + ICD-10) or a claim (CPT + ICD-10)."""
 
@@ -108,6 +126,14 @@ class Record:
     date: str | None = None  # ISO date, YYYY-MM-DD
     fields: tuple[Field, ...] = ()  # tabular and JSON input: where each code came from
     waivers: tuple[str, ...] = ()  # rule ids this record waives (reported, never hidden)
+    episode: Episode | None = None  # patient, spell and episode keys and dates, when given
+
+    @property
+    def judged_on(self) -> str | None:
+        """The date that decides which edition and which packs judge the record: the
+        episode's end (EPIEND), else the record's date."""
+        ended = self.episode.ended if self.episode is not None else None
+        return ended or self.date
 
     def codes(self, system: System) -> tuple[Code, ...]:
         for sec, codes in self.sections:

@@ -87,6 +87,8 @@ class RecordResult:
     waived: tuple[Violation, ...] = ()  # violations of rules the record waives: reported apart
     applies: tuple[str, ...] = ()  # rules that judged the record, when applicability is asked for
     applies_rows: tuple[tuple[str, int], ...] = ()  # and the relation-table rows: (rule, row line)
+    editions: tuple[str, ...] = ()  # the code table editions that judged it (OPCS-4.10, ICD-10 5th Edition)
+    not_judged_by: tuple[str, ...] = ()  # packs and editions its date put it outside of
 
     @property
     def rejected(self) -> bool:
@@ -112,6 +114,8 @@ class Summary:
     warnings: int = 0
     waived: int = 0
     by_rule: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    by_edition: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))  # records judged by each
+    not_judged: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))  # records outside each pack/edition
 
     def ok(self, fail_on_warning: bool = False) -> bool:
         return self.invalid == 0 and self.rejected == 0 and not (fail_on_warning and self.warnings)
@@ -123,6 +127,8 @@ class SummaryCounter:
     def __init__(self) -> None:
         self.records = self.valid = self.invalid = self.rejected = self.violations = self.warnings = self.waived = 0
         self.by_rule: Counter[str] = Counter()
+        self.by_edition: Counter[str] = Counter()
+        self.not_judged: Counter[str] = Counter()
 
     def add(self, result: RecordResult) -> None:
         self.records += 1
@@ -133,6 +139,8 @@ class SummaryCounter:
         else:
             self.invalid += 1
         self.waived += len(result.waived)
+        self.by_edition.update(result.editions)
+        self.not_judged.update(result.not_judged_by)
         for violation in result.violations:
             self.violations += 1
             self.warnings += not violation.is_error
@@ -148,6 +156,8 @@ class SummaryCounter:
             self.warnings,
             self.waived,
             MappingProxyType(dict(sorted(self.by_rule.items()))),
+            MappingProxyType(dict(sorted(self.by_edition.items()))),
+            MappingProxyType(dict(sorted(self.not_judged.items()))),
         )
 
 

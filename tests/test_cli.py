@@ -65,6 +65,7 @@ def test_json_output_matches_the_documented_shape() -> None:
     assert document["summary"] == {
         "records": 7, "valid": 3, "invalid": 3, "rejected": 1, "violations": 3, "warnings": 0, "waived": 0,
         "by_rule": {"opcs.spinal-levels-second": 1, "opcs.subsidiary-not-first": 1, "opcs.v55-orphan": 1},
+        "by_edition": {}, "not_judged": {},
     }  # fmt: skip
 
 

@@ -20,7 +20,16 @@ from typing import Any
 from nicelogic.asp.facts import AttributeScope, record_form, wanted_attributes
 from nicelogic.asp.solve import Finding, solve_forms
 from nicelogic.bounded import DEFAULT_MEMORY_LIMIT, DEFAULT_TIME_LIMIT, BoundedWorker, in_worker
-from nicelogic.checking.diagnostics import ENGINE_RULES, UNKNOWN_CODE, UNUSED_WAIVER
+from nicelogic.checking.diagnostics import ENGINE_RULES, NOT_IN_FORCE, UNKNOWN_CODE, UNUSED_WAIVER
+from nicelogic.checking.editions import (
+    edition_choice,
+    form_choice,
+    judging_editions,
+    mark_form,
+    not_in_force,
+    stale_sections,
+    validity_rules,
+)  # fmt: skip
 from nicelogic.checking.parallel import check_in_workers, exceeded
 from nicelogic.checking.violations import merge_restated, unknown_codes, unused_waiver, violation
 from nicelogic.errors import InputProblem, LimitExceeded
@@ -34,7 +43,7 @@ from nicelogic.model import Record, System
 from nicelogic.resources import logic_dir
 from nicelogic.results import RecordResult, Report, SummaryCounter, Violation
 from nicelogic.rules.metadata import Rule
-from nicelogic.rules.packs import RuleSet, load_rules, resolve_selection
+from nicelogic.rules.packs import RuleSet, load_folders, load_rules, reads_patients, resolve_selection
 from nicelogic.rules.selectors import RuleFilter, matched, matches, unmatched
 from nicelogic.tables import CodeTables, TableConfig, load_tables
 
@@ -89,11 +98,10 @@ class Checker:
         time_limit: float | None = DEFAULT_TIME_LIMIT,
         memory_limit: int | None = DEFAULT_MEMORY_LIMIT,
     ) -> None:
-        self.folders = tuple(resolve_selection(rules))
+        # packs that read whole patients are checked by nicelogic.history, patient by patient
+        self.folders = tuple(folder for folder in resolve_selection(rules) if not reads_patients(folder))
         # a worker is handed the rule set its parent loaded and validated: never re-read
-        self.ruleset: RuleSet = ruleset or load_rules(
-            [str(f) for f in self.folders], time_limit=time_limit, memory_limit=memory_limit
-        )
+        self.ruleset: RuleSet = ruleset or load_folders(self.folders, time_limit=time_limit, memory_limit=memory_limit)
         self.explain = explain
         self.table_config = tables or TableConfig()
         self.tables: CodeTables = load_tables(self.table_config)
@@ -124,6 +132,8 @@ class Checker:
             for path, text in zip(self.ruleset.files, self.ruleset.texts, strict=False)
             if path in pack_files
         )
+        # rules that judge whether a code is in the table of the edition the record was coded with
+        self._validity = validity_rules(self.ruleset)
 
     def with_program(self, program: str) -> Checker:
         """A checker sharing these packs' metadata and the loaded tables but running other
@@ -260,17 +270,30 @@ class Checker:
             else:
                 assert form is not None
                 order = {system.value: n for n, (system, _) in enumerate(entry.sections)}
-                judged = [f for f in verdict if self._packs[self.ruleset.rules[f.rule].pack].in_force(entry.date)]
+                day = entry.judged_on
+                outside = {name for name, pack in self._packs.items() if not pack.in_force(day)}
+                stale = stale_sections(self.tables, entry) if self._validity else {}
+                judged = [
+                    f for f in verdict
+                    if self.ruleset.rules[f.rule].pack not in outside and not self._validity.get(f.rule, frozenset()) & set(stale)
+                ]  # fmt: skip
                 findings = sorted(judged, key=lambda f: (order.get(f.section, 99), f.positions or (1 << 30,), f.rule))
                 unknown = [w for w in entry.waivers if not matched(w, self._known_rules)]
                 if unknown:
                     problem = InputProblem(f"the record waives {unknown[0]!r}, which names no rule", entry.line, 0, "waiver")
                     results.append(RecordResult(entry.id, entry.line, entry.source, error=problem))
                     continue
-                results.append(self._result(entry, findings))
+                result = self._result(entry, findings, stale)
+                not_judged = (*sorted(outside), *stale.values())
+                editions = judging_editions(self.tables, entry) if self._validity and day is not None else ()
+                applies = result.applies
+                if self.applicability and (editions or stale):  # every dated record: its edition is judged
+                    applies = tuple(sorted({*applies, NOT_IN_FORCE.id}))
+                not_judged_by = tuple(dict.fromkeys(not_judged))
+                results.append(dataclasses.replace(result, editions=editions, not_judged_by=not_judged_by, applies=applies))
         return results
 
-    def _result(self, record: Record, findings: Sequence[Finding]) -> RecordResult:
+    def _result(self, record: Record, findings: Sequence[Finding], stale: Mapping[System, str] | None = None) -> RecordResult:
         """Findings as violations: waived ones apart, those the filter leaves out dropped,
         and a warning for each waiver that waives nothing on this record."""
         kept: list[Violation] = []
@@ -293,6 +316,9 @@ class Checker:
         cpt = record.codes(System.CPT)
         if cpt and self._reads_ncci and self.filter.keeps(UNKNOWN_CODE.id, ""):
             kept += unknown_codes(record, System.CPT, self.tables.ncci.unknown(c.value for c in cpt))
+        if stale and self.filter.keeps(NOT_IN_FORCE.id, ""):
+            read = {system for systems in self._validity.values() for system in systems}
+            kept += not_in_force(record, {system: edition for system, edition in stale.items() if system in read})
         return RecordResult(
             record.id, record.line, record.source, tuple(kept),
             waived=tuple(waived), applies=tuple(applies), applies_rows=tuple(rows),
@@ -300,12 +326,13 @@ class Checker:
 
     def _form(self, record: Record) -> str:
         wanted = wanted_attributes(record, self._scope) if self._scope else ()
-        key = (record.sections, *(getattr(record, name) for name in sorted(wanted)))
+        choice = edition_choice(self.tables, record) if record.judged_on is not None else ()
+        key = (record.sections, choice, *(getattr(record, name) for name in sorted(wanted)))
         form = self._forms.get(key)
         if form is None:
             if len(self._forms) >= self.cache_size:
                 self._forms.clear()
-            form = self._forms[key] = record_form(record, self._scope)
+            form = self._forms[key] = mark_form(record_form(record, self._scope), choice)
         return form
 
     def _verdicts(self, forms: Mapping[str, Record]) -> dict[str, _Verdict]:
@@ -388,9 +415,18 @@ class Checker:
 
     def solve_codes(self, part: list[str], codes: Mapping[System, set[str]]) -> list[tuple[Finding, ...]]:
         """Ground and solve record forms in this process, with the table facts for their
-        codes; the solve is cancelled at the time limit."""
-        facts = self.tables.facts(codes)
-        return solve_forms(self.ruleset, part, facts, applicability=self.applicability, time_limit=self.time_limit)
+        codes (of the edition that judges each form); the solve is cancelled at the time limit."""
+        groups: dict[tuple[tuple[System, int], ...], list[int]] = {}
+        for index, form in enumerate(part):
+            groups.setdefault(tuple(sorted(form_choice(form).items())), []).append(index)
+        found: list[tuple[Finding, ...]] = [()] * len(part)
+        for choice, indices in groups.items():
+            facts = self.tables.facts(codes, dict(choice))
+            forms = [part[i] for i in indices]
+            solved = solve_forms(self.ruleset, forms, facts, applicability=self.applicability, time_limit=self.time_limit)
+            for index, findings in zip(indices, solved, strict=True):
+                found[index] = findings
+        return found
 
     def here_budget(self) -> float | None:
         """How many seconds of grounding (estimated by :func:`grounding_cost`) one piece

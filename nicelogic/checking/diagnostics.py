@@ -34,4 +34,11 @@ UNKNOWN_CODE = EngineRule(
     "nicelogic: the CMS NCCI edits can judge only the codes their tables name; a claim line whose code no loaded "
     "add-on, PTP or MUE table knows is reported, never passed as valid in silence",
 )
-ENGINE_RULES = {rule.id: rule for rule in (INPUT_REJECTED, UNUSED_WAIVER, UNKNOWN_CODE)}
+NOT_IN_FORCE = EngineRule(
+    "table.not-in-force",
+    "warning",
+    "A record dated when no loaded edition of its classification was in force",
+    "nicelogic: a record is coded with the edition in force when its episode ended; where no loaded table was in "
+    "force then, its codes are not judged valid or invalid by today's table (load the edition it was coded with)",
+)
+ENGINE_RULES = {rule.id: rule for rule in (INPUT_REJECTED, UNUSED_WAIVER, UNKNOWN_CODE, NOT_IN_FORCE)}

@@ -7,6 +7,7 @@ the whole input.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 import tempfile
@@ -19,11 +20,18 @@ from typing import IO
 from nicelogic.checking.checker import Checker
 from nicelogic.checking.ids import IdWatch
 from nicelogic.errors import UsageError
+from nicelogic.history.checker import PatientChecker
+from nicelogic.history.results import HistorySummary
+from nicelogic.input.episodes import DEFAULT_COLUMNS, EpisodeColumns
+from nicelogic.input.grammar import RecordParser
 from nicelogic.input.items import InputLine, encoding_name
 from nicelogic.input.read import ReadPosition, read_inputs
+from nicelogic.input.records import to_record
 from nicelogic.input.text import line_item
-from nicelogic.model import System
+from nicelogic.model import Record, System
 from nicelogic.report import Reporter, make_reporter
+from nicelogic.report.history import history_summary_dict, history_summary_line, patient_line, patient_violation_dict, rate_lines
+from nicelogic.report.json import JsonReporter
 from nicelogic.report.statistics import StatisticsReporter
 from nicelogic.report.terminal import check_progress, force_color
 from nicelogic.report.text import TextReporter
@@ -48,6 +56,8 @@ class CheckRequest:
     fail_on_warning: bool = False
     exit_zero: bool = False
     encoding: str = "utf-8"  # of the input files
+    episode_columns: EpisodeColumns = DEFAULT_COLUMNS  # where patient, spell and episode keys and dates are
+    spells: str = "auto"  # how spells are formed for patient-level rules: auto, supplied, hes-pipeline
 
 
 @dataclass(frozen=True)
@@ -127,13 +137,49 @@ def _reporter(request: CheckRequest, out: IO[str], checker: Checker) -> Reporter
     return make_reporter(request.fmt, out, rules, color, tables=checker.tables.versions())
 
 
-def run_check(request: CheckRequest, checker: Checker) -> CheckOutcome:
+def patient_records(request: CheckRequest) -> Iterator[Record]:
+    """The inputs read again and parsed, for the packs that read whole patients (records
+    that cannot be read were rejected already, and are in no history)."""
+    parser = RecordParser()
+    files = read_inputs(
+        request.files, request.input_format, request.system, request.id_column, None, request.encoding,
+        episode_columns=request.episode_columns,
+    )  # fmt: skip
+    for item in chain(_record_items(request.records, request.system), files):
+        parsed = to_record(item, parser)
+        if isinstance(parsed, Record):
+            yield parsed
+
+
+def _report_patients(request: CheckRequest, patients: PatientChecker, reporter: Reporter, out: IO[str]) -> HistorySummary:
+    # grouped by patient on disk when pyarrow is there (the research extra), so memory stays bounded
+    out_of_memory = importlib.util.find_spec("pyarrow") is not None
+    results, _, summary = patients.check_records(patient_records(request), request.spells, out_of_memory=out_of_memory)
+    violations = [v for result in results for v in result.violations]
+    if isinstance(reporter, JsonReporter):
+        reporter.extra = {
+            "patients": [patient_violation_dict(v) for v in violations],
+            "patient_summary": history_summary_dict(summary),
+        }
+    elif isinstance(reporter, TextReporter) and not isinstance(reporter, StatisticsReporter):
+        for violation in violations:
+            out.write(patient_line(violation) + "\n")
+        if not request.quiet:
+            out.write(history_summary_line(summary) + "\n")
+            out.write("\n".join(rate_lines(summary)) + "\n")
+    return summary
+
+
+def run_check(request: CheckRequest, checker: Checker, patients: PatientChecker | None = None) -> CheckOutcome:
     validate(request)
     position = ReadPosition(request.files)
     show_progress = not request.quiet and (request.progress if request.progress is not None else sys.stderr.isatty())
     counter = SummaryCounter()
     ids = IdWatch(request.id_column)
-    files = read_inputs(request.files, request.input_format, request.system, request.id_column, position, request.encoding)
+    files = read_inputs(
+        request.files, request.input_format, request.system, request.id_column, position, request.encoding,
+        episode_columns=request.episode_columns,
+    )  # fmt: skip
     items = chain(_record_items(request.records, request.system), files)
     with ExitStack() as stack:
         bar = stack.enter_context(check_progress(show_progress, position, request.color, results_here=request.output is None))
@@ -146,6 +192,8 @@ def run_check(request: CheckRequest, checker: Checker) -> CheckOutcome:
             ids.add(result)
             reporter.add(result)
         summary = counter.summary()
+        if patients is not None and patients.active:
+            _report_patients(request, patients, reporter, out)
         reporter.finish(summary)
     empty = [f"{path} holds no records" for path in request.files if path != "-" and os.path.getsize(path) == 0]
     if summary.records == 0:  # nothing was checked: never a silent success

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from nicelogic.errors import UsageError
 from nicelogic.input.attributes import FILLERS, parse_date
+from nicelogic.input.episodes import EPISODE_COLUMNS
 
 # Each attribute, the extract columns that hold it in order of preference (the first
 # present is read); the attribute's own name is also accepted (JSON Lines).
@@ -23,7 +24,7 @@ ATTRIBUTE_COLUMNS: dict[str, tuple[str, ...]] = {
     "treatment_specialty": ("TRETSPEF",),
     "admission_date": ("ADMIDATE",),
     "episode_start": ("EPISTART",),
-    "patient": ("HESID", "TOKEN_PERSON_ID"),
+    "patient": EPISODE_COLUMNS["patient"],
 }
 DATE_ATTRIBUTES = ("admission_date", "episode_start")
 ATTRIBUTES = tuple(ATTRIBUTE_COLUMNS)

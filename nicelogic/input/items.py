@@ -7,7 +7,7 @@ import codecs
 from dataclasses import dataclass
 
 from nicelogic.errors import InputProblem
-from nicelogic.model import Field, Sex, System
+from nicelogic.model import Episode, Field, Sex, System
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +26,7 @@ class InputLine:
     error: InputProblem | None = None  # the record could not be read
     waivers: tuple[str, ...] = ()
     attributes: tuple[tuple[str, object], ...] = ()  # JSON Lines: attributes carried beside the result
+    episode: Episode | None = None  # patient, spell and episode keys and dates, when given
 
 
 @dataclass(frozen=True, slots=True)

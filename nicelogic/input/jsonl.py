@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator
 from nicelogic.errors import InputProblem
 from nicelogic.input.attributes import parse_age, parse_date, parse_sex, waivers_of
 from nicelogic.input.carry import attribute_keys
+from nicelogic.input.episodes import DEFAULT_COLUMNS, SHORT_NAMES, EpisodeColumns, mapping_episode
 from nicelogic.input.items import InputLine, undecodable
 from nicelogic.model import SYSTEM_KEYWORDS, Field, System
 
@@ -20,7 +21,11 @@ _ATTRIBUTE_KEYS = attribute_keys()
 
 
 def jsonl_lines(
-    lines: Iterable[str], source: str, encoding: str = "utf-8", carried: frozenset[str] = _ATTRIBUTE_KEYS
+    lines: Iterable[str],
+    source: str,
+    encoding: str = "utf-8",
+    carried: frozenset[str] = _ATTRIBUTE_KEYS,
+    episode_columns: EpisodeColumns = DEFAULT_COLUMNS,
 ) -> Iterator[InputLine]:
     """Records of JSON Lines: ``{"id", "opcs", "icd10", "cpt", "sex", "age", "date"}``, and
     the attributes whose keys (upper case) are ``carried``."""
@@ -28,7 +33,7 @@ def jsonl_lines(
         text = raw.strip()
         if not text or text.startswith("#"):
             continue
-        yield json_line(text, source, number, encoding, carried)
+        yield json_line(text, source, number, encoding, carried, episode_columns)
 
 
 def _unreadable(source: str, number: int, message: str, column: int = 0) -> InputLine:
@@ -36,7 +41,12 @@ def _unreadable(source: str, number: int, message: str, column: int = 0) -> Inpu
 
 
 def json_line(
-    text: str, source: str, number: int, encoding: str = "utf-8", carried: frozenset[str] = _ATTRIBUTE_KEYS
+    text: str,
+    source: str,
+    number: int,
+    encoding: str = "utf-8",
+    carried: frozenset[str] = _ATTRIBUTE_KEYS,
+    episode_columns: EpisodeColumns = DEFAULT_COLUMNS,
 ) -> InputLine:
     """One JSON object (as text) as an input line."""
     bad = undecodable(text, encoding)
@@ -54,10 +64,17 @@ def json_line(
     escaped = undecodable(json.dumps(obj, ensure_ascii=False)) if "\\ud" in text.lower() else None
     if escaped is not None:
         return _unreadable(source, number, escaped[1])
-    return json_record(obj, source, number, text, carried)
+    return json_record(obj, source, number, text, carried, episode_columns)
 
 
-def json_record(obj: object, source: str, number: int, text: str = "", carried: frozenset[str] = _ATTRIBUTE_KEYS) -> InputLine:
+def json_record(
+    obj: object,
+    source: str,
+    number: int,
+    text: str = "",
+    carried: frozenset[str] = _ATTRIBUTE_KEYS,
+    episode_columns: EpisodeColumns = DEFAULT_COLUMNS,
+) -> InputLine:
     """A JSON-shaped record (a dict) as an input line; ``text`` locates codes in the source."""
     if not isinstance(obj, dict):
         return _unreadable(source, number, "a record must be a JSON object", 1)
@@ -71,7 +88,9 @@ def json_record(obj: object, source: str, number: int, text: str = "", carried: 
         readable = tuple((key, value) for key, value in attributes if value is None or isinstance(value, str | int | float))
         return InputLine(source, number, "", id=record_id, error=problem, attributes=readable)
 
-    unknown = sorted(set(obj) - _JSON_KNOWN - {key for key, _ in attributes})
+    episode_keys = episode_columns.column_keys() | {name.upper() for name in SHORT_NAMES}
+    others = set(obj) - _JSON_KNOWN - {key for key, _ in attributes}
+    unknown = sorted(key for key in others if str(key).upper() not in episode_keys)
     if unknown:
         known = ", ".join(sorted(_JSON_KNOWN))
         return reject(f"unknown key {unknown[0]!r} (known: {known}, and attributes such as PROCODE3 or --carry)", unknown[0])
@@ -114,6 +133,7 @@ def json_record(obj: object, source: str, number: int, text: str = "", carried: 
         sex = parse_sex(obj.get("sex"))
         age = parse_age(obj.get("age"))
         when = parse_date(str(obj["date"])) if obj.get("date") is not None else None
+        episode = mapping_episode(obj, episode_columns)
     except ValueError as exc:
         _, name, message = exc.args
         key = {"SEX": "sex", "STARTAGE": "age"}.get(name, name)
@@ -125,5 +145,5 @@ def json_record(obj: object, source: str, number: int, text: str = "", carried: 
         return reject("'waive' must be a list of rule ids", "waive")
     return InputLine(
         source, number, "".join(parts), System.OPCS, record_id, tuple(fields), sex, age, when, waivers=tuple(waive),
-        attributes=attributes,
+        attributes=attributes, episode=episode,
     )  # fmt: skip

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from nicelogic.errors import InputError
+from nicelogic.input.episodes import DEFAULT_COLUMNS, EpisodeColumns
 from nicelogic.input.tabular import TableRow, layout_for, wanted_column
 
 if TYPE_CHECKING:
@@ -52,7 +53,11 @@ def _as_text(column: pa.ChunkedArray | pa.Array) -> list[str]:
 
 
 def parquet_batches(
-    path: str, id_column: str | None = None, carried: frozenset[str] = frozenset(), batch_size: int = PARQUET_BATCH
+    path: str,
+    id_column: str | None = None,
+    carried: frozenset[str] = frozenset(),
+    batch_size: int = PARQUET_BATCH,
+    episode_columns: EpisodeColumns = DEFAULT_COLUMNS,
 ) -> Iterator[pa.RecordBatch]:
     """The rows of a Parquet extract as Arrow batches of the columns a record or its carried
     attributes are read from (``carried``: further columns, upper case), in order."""
@@ -64,9 +69,9 @@ def parquet_batches(
     except Exception as exc:  # pyarrow's ArrowInvalid: bad magic bytes, a truncated footer
         raise InputError(f"{path}: not a readable Parquet file: {exc}") from None
     names = [field.name for field in parquet.schema_arrow]
-    wanted = [name for name in names if wanted_column(name, id_column) or name.strip().upper() in carried]
+    wanted = [name for name in names if wanted_column(name, id_column, episode_columns) or name.strip().upper() in carried]
     try:
-        layout_for(wanted, id_column)
+        layout_for(wanted, id_column, episode_columns)
     except InputError as exc:
         raise InputError(f"{path}: {exc}") from None
     row = 0
@@ -79,14 +84,18 @@ def parquet_batches(
 
 
 def parquet_rows(
-    path: str, id_column: str | None = None, carried: frozenset[str] = frozenset(), batch_size: int = PARQUET_BATCH
+    path: str,
+    id_column: str | None = None,
+    carried: frozenset[str] = frozenset(),
+    batch_size: int = PARQUET_BATCH,
+    episode_columns: EpisodeColumns = DEFAULT_COLUMNS,
 ) -> Iterator[TableRow]:
     """Every row of a Parquet extract as a :class:`TableRow`, in order; ``carried`` are the
     further columns (upper case) to read for the results (provider, specialty, ...)."""
     row = 0
     layout = None
-    for batch in parquet_batches(path, id_column, carried, batch_size):
-        layout = layout or layout_for(batch.schema.names, id_column)
+    for batch in parquet_batches(path, id_column, carried, batch_size, episode_columns):
+        layout = layout or layout_for(batch.schema.names, id_column, episode_columns)
         columns = [_as_text(batch.column(index)) for index in range(batch.num_columns)]
         for cells in zip(*columns, strict=True):
             row += 1

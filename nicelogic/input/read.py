@@ -21,14 +21,16 @@ from typing import IO, TypeVar
 
 from nicelogic.errors import InputError
 from nicelogic.input.carry import attribute_keys
+from nicelogic.input.episodes import DEFAULT_COLUMNS, EpisodeColumns
 from nicelogic.input.items import InputLine, encoding_name
 from nicelogic.input.jsonl import jsonl_lines
+from nicelogic.input.longform import long_form_lines
 from nicelogic.input.parquet import parquet_rows
 from nicelogic.input.tabular import TableRow, table_lines
 from nicelogic.input.text import text_lines
 from nicelogic.model import System
 
-INPUT_FORMATS = ("auto", "text", "csv", "tsv", "jsonl", "parquet")
+INPUT_FORMATS = ("auto", "text", "csv", "tsv", "jsonl", "parquet", "long")
 T = TypeVar("T")
 
 
@@ -117,14 +119,16 @@ def read_lines(
     position: ReadPosition | None = None,
     encoding: str = "utf-8",
     carried: frozenset[str] = attribute_keys(),
+    episode_columns: EpisodeColumns = DEFAULT_COLUMNS,
 ) -> Iterator[InputLine | TableRow]:
     """Every record of one input, in order, as :class:`InputLine` values; ``carried`` are
-    the keys (upper case) of attributes read for the results beside each record."""
+    the keys (upper case) of attributes read for the results beside each record,
+    ``episode_columns`` where the patient, spell and episode keys and dates are."""
     fmt = detect_format(path) if input_format == "auto" else input_format
     if fmt == "parquet":
         if path == "-":
             raise InputError("Parquet cannot be read from standard input: give the file")
-        yield from parquet_rows(path, id_column, carried)
+        yield from parquet_rows(path, id_column, carried, episode_columns=episode_columns)
         if position is not None:
             position.finished(path)
         return
@@ -141,10 +145,10 @@ def read_lines(
         if fmt == "text":
             yield from text_lines(lines, name, default_system, encoding)
         elif fmt == "jsonl":
-            yield from jsonl_lines(lines, name, encoding, carried)
+            yield from jsonl_lines(lines, name, encoding, carried, episode_columns)
         else:
             delimiter = "\t" if fmt == "tsv" else ","
-            yield from table_lines(lines, name, delimiter=delimiter, id_column=id_column, encoding=encoding)
+            yield from table_lines(lines, name, delimiter, id_column, encoding, episode_columns)
     if position is not None:
         position.finished(path)
 
@@ -163,13 +167,17 @@ def read_inputs(
     position: ReadPosition | None = None,
     encoding: str = "utf-8",
     carried: frozenset[str] = attribute_keys(),
+    episode_columns: EpisodeColumns = DEFAULT_COLUMNS,
 ) -> Iterator[InputLine | TableRow]:
     """Every record of every input, in order, in their encoding; with ``position``, noted
     as it is read (see :class:`ReadPosition`)."""
     encoding_name(encoding)  # an unknown name fails now, not when the first file is read
+    if input_format == "long":  # the files together are one extract: codes in some, episodes in another
+        found = long_form_lines(paths)
+        return position.track(found) if position is not None else found
     lines = (
         line
         for path in paths
-        for line in read_lines(path, input_format, default_system, id_column, position, encoding=encoding, carried=carried)
+        for line in read_lines(path, input_format, default_system, id_column, position, encoding, carried, episode_columns)
     )
     return position.track(lines) if position is not None else lines

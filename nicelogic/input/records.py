@@ -49,6 +49,7 @@ def to_record(item: InputLine | TableRow, parser: RecordParser, max_codes: int =
         date=item.date,
         fields=item.fields,
         waivers=item.waivers,
+        episode=item.episode,
     )
 
 

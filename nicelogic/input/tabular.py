@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from nicelogic.errors import InputError, InputProblem
 from nicelogic.input.attributes import FILLERS, parse_age, parse_date, parse_sex, waivers_of
+from nicelogic.input.episodes import DEFAULT_COLUMNS, EpisodeColumns, EpisodeReader
 from nicelogic.input.items import InputLine, undecodable
 from nicelogic.model import Field, System
 
@@ -33,6 +34,7 @@ class _Layout:
     waive: int | None = None
     names: tuple[str, ...] = ()  # the header, for naming the field of a problem
     encoding: str = "utf-8"  # the input's, for naming the byte a cell cannot decode
+    episode: EpisodeReader = EpisodeReader(())  # patient, spell, episode keys and dates
 
 
 def _pick(header: list[str], pattern: re.Pattern[str]) -> tuple[tuple[int, str], ...]:
@@ -51,23 +53,24 @@ def _pick(header: list[str], pattern: re.Pattern[str]) -> tuple[tuple[int, str],
 _RECORD_COLUMNS = frozenset({"SEX", "STARTAGE", "OPDATE_01", "ADMIDATE", "WAIVE"})
 
 
-def wanted_column(name: str, id_column: str | None) -> bool:
-    """Whether a column is read for the record itself (codes, id, sex, age, dates, waivers):
-    what a columnar reader loads, besides the attributes it carries."""
+def wanted_column(name: str, id_column: str | None, episode_columns: EpisodeColumns = DEFAULT_COLUMNS) -> bool:
+    """Whether a column is read for the record itself (codes, id, sex, age, dates, waivers,
+    episode keys): what a columnar reader loads, besides the attributes it carries."""
     upper = name.strip().upper()
     return (
         upper in _RECORD_COLUMNS
+        or upper in episode_columns.column_keys()
         or upper == (id_column or "EPIKEY").upper()
         or bool(_OPCS_FIELD.match(upper) or _DIAG_FIELD.match(upper))
     )
 
 
-def layout_for(header: list[str], id_column: str | None) -> _Layout:
+def layout_for(header: list[str], id_column: str | None, episode_columns: EpisodeColumns = DEFAULT_COLUMNS) -> _Layout:
     """Where a record's fields are in rows with this header (or InputError)."""
-    return _layout(header, id_column)
+    return _layout(header, id_column, episode_columns)
 
 
-def _layout(header: list[str], id_column: str | None) -> _Layout:
+def _layout(header: list[str], id_column: str | None, episode_columns: EpisodeColumns = DEFAULT_COLUMNS) -> _Layout:
     upper = [h.strip().upper() for h in header]
     repeated = sorted({name for name in upper if name and upper.count(name) > 1})
     if repeated:  # which of two OPERTN_01 columns holds the first procedure? no guess
@@ -88,11 +91,17 @@ def _layout(header: list[str], id_column: str | None) -> _Layout:
 
     dates = tuple(i for i in (find("OPDATE_01"), find("ADMIDATE")) if i is not None)
     names = tuple(h.strip() for h in header)
-    return _Layout(id_index, opcs, diag, find("SEX"), find("STARTAGE"), dates, find("WAIVE"), names)
+    episode = EpisodeReader.for_header(header, episode_columns)
+    return _Layout(id_index, opcs, diag, find("SEX"), find("STARTAGE"), dates, find("WAIVE"), names, episode=episode)
 
 
 def table_lines(
-    lines: Iterable[str], source: str, delimiter: str = ",", id_column: str | None = None, encoding: str = "utf-8"
+    lines: Iterable[str],
+    source: str,
+    delimiter: str = ",",
+    id_column: str | None = None,
+    encoding: str = "utf-8",
+    episode_columns: EpisodeColumns = DEFAULT_COLUMNS,
 ) -> Iterator[InputLine | TableRow]:
     """Records of a CSV/TSV episode extract in the shape of English HES data."""
     reader = csv.reader(lines, delimiter=delimiter)
@@ -103,7 +112,7 @@ def table_lines(
     except csv.Error as exc:
         raise InputError(f"{source}: cannot read the header: {exc}") from None
     try:
-        layout = dataclasses.replace(_layout(header, id_column), encoding=encoding)
+        layout = dataclasses.replace(_layout(header, id_column, episode_columns), encoding=encoding)
     except InputError as exc:
         raise InputError(f"{source}: {exc}") from None
     kind = "TSV" if delimiter == "\t" else "CSV"
@@ -174,11 +183,14 @@ def _row_line(row: list[str], layout: _Layout, source: str, line: int) -> InputL
         sex = parse_sex(_cell(row, layout.sex))
         age = parse_age(_cell(row, layout.age))
         when = first_date(_cell(row, i) for i in layout.date)
+        episode = layout.episode.read(row)
     except ValueError as exc:
         column, name, message = exc.args
         return InputLine(source, line, "", id=record_id, error=InputProblem(message, line, column, "attribute", name))
     waivers = waivers_of(_cell(row, layout.waive))
-    return InputLine(source, line, "".join(parts), System.OPCS, record_id, tuple(fields), sex, age, when, waivers=waivers)
+    return InputLine(
+        source, line, "".join(parts), System.OPCS, record_id, tuple(fields), sex, age, when, waivers=waivers, episode=episode
+    )
 
 
 @dataclass(frozen=True, slots=True)

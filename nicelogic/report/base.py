@@ -78,7 +78,7 @@ def record_dict(result: RecordResult) -> dict[str, Any]:
             error["kind"] = result.error.label
         if result.error.where:
             error["field"] = result.error.where
-    return {
+    found = {
         "id": result.id,
         "source": result.source,
         "line": result.line,
@@ -87,6 +87,11 @@ def record_dict(result: RecordResult) -> dict[str, Any]:
         "violations": [violation_dict(v) for v in result.violations],
         "waived": [violation_dict(v) for v in result.waived],
     }
+    if result.editions:  # dated records: the code table editions that judged them
+        found["editions"] = list(result.editions)
+    if result.not_judged_by:  # and the packs and editions their date put them outside of
+        found["not_judged_by"] = list(result.not_judged_by)
+    return found
 
 
 def summary_dict(summary: Summary) -> dict[str, Any]:
@@ -99,4 +104,6 @@ def summary_dict(summary: Summary) -> dict[str, Any]:
         "warnings": summary.warnings,
         "waived": summary.waived,
         "by_rule": dict(summary.by_rule),
+        "by_edition": dict(summary.by_edition),
+        "not_judged": dict(summary.not_judged),
     }

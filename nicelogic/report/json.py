@@ -12,6 +12,7 @@ class JsonReporter(ReporterBase):
     """Streams ``{"records": [...], "summary": {...}}`` so large inputs need no buffering."""
 
     _started = False
+    extra: dict[str, object] | None = None  # more top-level keys (the patient-level findings), before the summary
 
     def add(self, result: RecordResult) -> None:
         self.out.write(",\n  " if self._started else '{"records": [\n  ')
@@ -20,6 +21,8 @@ class JsonReporter(ReporterBase):
 
     def finish(self, summary: Summary) -> None:
         self.out.write("\n],\n" if self._started else '{"records": [],\n')
+        for key, value in (self.extra or {}).items():
+            self.out.write(f" {json_text(key)}: " + json_text(value) + ",\n")
         metadata = {"nicelogic": __version__, "tables": self.tables}
         self.out.write(' "summary": ' + json_text(summary_dict(summary)) + ',\n "metadata": ' + json_text(metadata) + "}\n")
 

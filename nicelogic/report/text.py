@@ -80,4 +80,9 @@ def summary_line(summary: Summary) -> str:
     ]
     if summary.waived:
         parts.append(f"{summary.waived} waived")
-    return ", ".join(parts)
+    line = ", ".join(parts)
+    if summary.by_edition:  # dated records: which edition judged how many
+        line += "; judged by " + ", ".join(f"{name} {count}" for name, count in summary.by_edition.items())
+    if summary.not_judged:
+        line += "; not judged by (dated outside it) " + ", ".join(f"{name} {count}" for name, count in summary.not_judged.items())
+    return line

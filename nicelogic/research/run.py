@@ -25,6 +25,7 @@ from nicelogic._version import __version__
 from nicelogic.checking.checker import Checker
 from nicelogic.errors import InputError, UsageError
 from nicelogic.input.carry import CarrySpec
+from nicelogic.input.episodes import DEFAULT_COLUMNS, EpisodeColumns
 from nicelogic.input.items import InputLine
 from nicelogic.input.parquet import parquet_batches
 from nicelogic.input.read import ReadPosition, detect_format, read_inputs
@@ -63,6 +64,7 @@ class ResultsRequest:
     commit_every: int = COMMIT_EVERY
     encoding: str = "utf-8"  # of the input files (not Parquet, which says its own)
     engine: str = "local"  # or spark (nicelogic.spark): a run of its own, whose seq numbers differ
+    episode_columns: EpisodeColumns = DEFAULT_COLUMNS  # where patient, spell and episode keys and dates are
 
 
 @dataclass(frozen=True)
@@ -159,7 +161,7 @@ def run_summary(row: dict[str, object]) -> Summary:
 def _items(request: ResultsRequest, spec: CarrySpec, position: ReadPosition, skip: int) -> Iterator[InputLine | TableRow]:
     lines = read_inputs(
         request.files, request.input_format, request.system, request.id_column, position,
-        encoding=request.encoding, carried=spec.keys(),
+        encoding=request.encoding, carried=spec.keys(), episode_columns=request.episode_columns,
     )  # fmt: skip
     return position.track(islice(lines, skip, None))
 
@@ -207,7 +209,9 @@ def _tasks(request: ResultsRequest, spec: CarrySpec, skip: int) -> Iterator[Batc
     seq = 0
     for path in request.files:
         line = 1  # the row number in its file
-        for batch in parquet_batches(path, request.id_column, spec.keys(), max(request.commit_every, KERNEL_BATCH)):
+        for batch in parquet_batches(
+            path, request.id_column, spec.keys(), max(request.commit_every, KERNEL_BATCH), request.episode_columns
+        ):
             cut = min(max(skip - seq, 0), batch.num_rows)
             seq, line = seq + cut, line + cut
             if cut < batch.num_rows:

@@ -44,6 +44,7 @@ class Pack:
     effective_from: str | None = None  # ISO dates: records dated outside are not judged
     effective_to: str | None = None
     relations: tuple[RelationTable, ...] = ()  # the tables of its relation rules, read once
+    reads: str = "record"  # "patient": its rules read a patient's whole history (nicelogic.history)
 
     def in_force(self, day: str | None) -> bool:
         """Whether a record of this date is judged by the pack (undated records always are)."""
@@ -98,11 +99,26 @@ class RuleSet:
 
 
 def builtin_pack_dirs() -> dict[str, Path]:
+    """The built-in packs that judge one record at a time: those every check loads by default."""
+    return {name: folder for name, folder in _all_builtin().items() if not reads_patients(folder)}
+
+
+def patient_pack_dirs() -> dict[str, Path]:
+    """The built-in packs whose rules read a patient's whole history (loaded when named)."""
+    return {name: folder for name, folder in _all_builtin().items() if reads_patients(folder)}
+
+
+def _all_builtin() -> dict[str, Path]:
     root = logic_dir()
     found: dict[str, Path] = {}
     for folder in sorted(p for p in root.iterdir() if (p / "pack.toml").is_file()):
         found[_pack_name(folder)] = folder
     return found
+
+
+def reads_patients(folder: Path) -> bool:
+    """Whether a pack declares that its rules read whole patients (``reads = "patient"``)."""
+    return _pack_toml(folder).get("reads") == "patient"
 
 
 def _pack_toml(folder: Path) -> dict[str, object]:
@@ -120,10 +136,10 @@ def _pack_name(folder: Path) -> str:
 def resolve_selection(selection: Iterable[str] | None) -> list[Path]:
     """Pack folders for names and paths; ``None`` or empty means every built-in pack.
     Items may be comma-separated (``--rules opcs4,nice.htg3``)."""
-    builtin = builtin_pack_dirs()
     names = [part.strip() for item in (selection or ()) for part in item.split(",") if part.strip()]
     if not names:
-        return list(builtin.values())
+        return list(builtin_pack_dirs().values())
+    builtin = _all_builtin()
     folders: list[Path] = []
     for name in names:
         if name in builtin:
@@ -184,6 +200,7 @@ def load_pack(folder: Path) -> tuple[Pack, list[Scan]]:
         effective_from=effective_from,
         effective_to=effective_to,
         relations=relations,
+        reads=str(meta.get("reads", "record")),
     )
     return pack, scans
 
@@ -219,13 +236,15 @@ def _relation_tables(folder: Path, rules: list[Rule]) -> tuple[RelationTable, ..
     return tuple(tables)
 
 
-_PACK_KEYS = {"name", "title", "version", "description", "classifications", "effective"}
+_PACK_KEYS = {"name", "title", "version", "description", "classifications", "effective", "reads"}
 
 
 def _pack_metadata(meta: dict[str, object], path: Path) -> tuple[tuple[tuple[str, str], ...], str | None, str | None]:
     unknown = sorted(set(meta) - _PACK_KEYS)
     if unknown:
         raise RuleError(f"unknown pack metadata key(s) {', '.join(unknown)} (known: {', '.join(sorted(_PACK_KEYS))})", path, 1)
+    if meta.get("reads", "record") not in ("record", "patient"):
+        raise RuleError('reads must be "record" (the default) or "patient" (rules across a patient\'s history)', path, 1)
     classifications = meta.get("classifications", {})
     if not isinstance(classifications, dict) or not all(isinstance(v, str) for v in classifications.values()):
         raise RuleError('classifications must be a table of strings, e.g. {opcs = "OPCS-4.11"}', path, 1)
@@ -285,6 +304,13 @@ def _load_cached(folders: tuple[Path, ...], time_limit: float | None, memory_lim
 def program_text(parts: Iterable[tuple[Path, str]]) -> str:
     """The program of a rule set: its files' texts in order, each under its path."""
     return "\n".join(f"% --- {path}\n{text}" for path, text in parts)
+
+
+def load_folders(
+    folders: Iterable[Path], *, time_limit: float | None = DEFAULT_TIME_LIMIT, memory_limit: int | None = DEFAULT_MEMORY_LIMIT
+) -> RuleSet:
+    """Load exactly these pack folders (none: the shared library alone), once per process."""
+    return _load_cached(tuple(folders), time_limit, memory_limit)
 
 
 def load_rules(

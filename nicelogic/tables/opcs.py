@@ -12,6 +12,7 @@ from pathlib import Path
 
 from nicelogic.asp.facts import quote
 from nicelogic.errors import InputError
+from nicelogic.tables.editions import Edition, opcs_edition_of, undated
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 DEFAULT_OPCS = DATA_DIR / "opcs4" / "OPCS411_CodesAndTitles_Nov2025_V1.0.xml"
@@ -24,6 +25,11 @@ class OpcsTable:
     titles: Mapping[str, str]  # codes and three-character categories -> title
     subdivided: frozenset[str]  # categories that have fourth-character codes
     extended: Mapping[str, str]  # extended category -> the principal category it continues
+    dates: Edition | None = None  # its edition and the dates that edition was in force
+
+    @property
+    def edition(self) -> str:
+        return self.dates.name if self.dates else self.release
 
     def is_code(self, code: str) -> bool:
         """A code that may stand in a record: a four-character code, or a category
@@ -81,4 +87,5 @@ def load_opcs(path: Path = DEFAULT_OPCS) -> OpcsTable:
     subdivided = frozenset(code[:3] for code in titles if len(code) == 5)
     match = re.search(r"OPCS-?4\.?(\d+)", path.name, re.IGNORECASE)
     version = f"OPCS-4.{match.group(1)}" if match else "OPCS-4"
-    return OpcsTable(f"{version} ({path.name})", titles, subdivided, derive_extended_categories(titles))
+    dates = opcs_edition_of(path.name) or undated("opcs4", version)
+    return OpcsTable(f"{version} ({path.name})", titles, subdivided, derive_extended_categories(titles), dates)

@@ -1,0 +1,167 @@
+"""Checking whole patients: one grounding and solve for a batch of patients' histories.
+
+A pack that declares ``reads = "patient"`` derives ``patient_violation(Id, P, Blamed[,
+Detail])`` and says where it applies with ``patient_applies(Id, P, Unit)`` (``logic/README.md``,
+"Rules across a patient's history"); ``Blamed`` and ``Unit`` are ``episode(E)``, ``spell(Sp)``,
+a tuple of them, or ``patient``. Every patient of a batch is solved together under its own
+number, as records are.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from itertools import islice
+from types import MappingProxyType
+
+import clingo
+
+from nicelogic.errors import RuleError
+from nicelogic.history.facts import history_facts
+from nicelogic.history.patients import Grouped, History, group_patients
+from nicelogic.history.results import Blamed, HistorySummary, PatientResult, PatientViolation, RuleRate
+from nicelogic.model import Record
+from nicelogic.rules.packs import RuleSet, load_folders, reads_patients, resolve_selection
+from nicelogic.rules.templates import message_fields
+
+DEFAULT_PATIENTS = 500  # patients grounded together
+
+
+class PatientChecker:
+    """Loads the packs of a selection that read whole patients and checks histories with them.
+
+    ``configuration`` is program text of facts a study adds (a window, say), never rules."""
+
+    def __init__(self, rules: Iterable[str] | None, *, configuration: str = "", batch_patients: int = DEFAULT_PATIENTS) -> None:
+        self.folders = tuple(folder for folder in resolve_selection(rules) if reads_patients(folder))
+        self.ruleset: RuleSet = load_folders(self.folders)
+        self.configuration = configuration
+        self.batch_patients = batch_patients
+
+    @property
+    def active(self) -> bool:
+        return bool(self.folders)
+
+    def check(self, histories: Sequence[History]) -> list[PatientResult]:
+        results: list[PatientResult] = []
+        for start in range(0, len(histories), self.batch_patients):
+            results += self._solve(histories[start : start + self.batch_patients])
+        return results
+
+    def check_records(
+        self, records: Iterable[Record], spells: str = "auto", *, out_of_memory: bool = False
+    ) -> tuple[list[PatientResult], Grouped, HistorySummary]:
+        """Group checked records by patient, check every history, and sum up. ``out_of_memory``:
+        group through a DuckDB spool on disk (:mod:`nicelogic.history.spool`, needs pyarrow), so
+        that only a batch of patients is held at a time; the grouped value then holds no histories."""
+        if not out_of_memory:
+            grouped = group_patients(records, spells)
+            results = self.check(grouped.histories)
+            return results, grouped, summarise(results, grouped)
+        from nicelogic.history.spool import spooled
+
+        spool = spooled(records)
+        try:
+            results = []
+            histories = spool.histories(spells)
+            while batch := list(islice(histories, self.batch_patients)):
+                results += self._solve(batch)
+            grouped = Grouped((), tuple(spool.not_judged), tuple(spool.duplicates()))
+        finally:
+            spool.close()
+        return results, grouped, summarise(results, grouped)
+
+    def _solve(self, histories: Sequence[History]) -> list[PatientResult]:
+        if not histories:
+            return []
+        ctl = clingo.Control(["--warn=none"])
+        ctl.add("base", [], self.ruleset.program)
+        ctl.add("base", [], self.configuration)
+        ctl.add("base", [], "\n".join(history_facts(h, p) for p, h in enumerate(histories, start=1)))
+        ctl.ground([("base", [])])
+        found: list[set[tuple[str, tuple[Blamed, ...], tuple[str, ...]]]] = [set() for _ in histories]
+        applies: list[set[tuple[str, Blamed]]] = [set() for _ in histories]
+        models = 0
+        with ctl.solve(yield_=True) as handle:
+            for model in handle:
+                models += 1
+                for symbol in model.symbols(shown=True):
+                    if symbol.name == "patient_violation" and len(symbol.arguments) in (3, 4):
+                        rule, p, blamed = _rule(symbol), symbol.arguments[1].number, symbol.arguments[2]
+                        detail = _detail(symbol.arguments[3]) if len(symbol.arguments) == 4 else ()
+                        found[p - 1].add((rule, _blamed(blamed, histories[p - 1]), detail))
+                    elif symbol.name == "patient_applies" and len(symbol.arguments) == 3:
+                        rule, p = _rule(symbol), symbol.arguments[1].number
+                        for unit in _blamed(symbol.arguments[2], histories[p - 1]):
+                            applies[p - 1].add((rule, unit))
+        if models != 1:
+            raise RuleError("a patient-level pack must have exactly one answer: it only derives violations")
+        results = []
+        for history, violations, units in zip(histories, found, applies, strict=True):
+            made = [self._violation(history, rule, blamed, detail) for rule, blamed, detail in violations]
+            made.sort(key=lambda v: (v.rule, [(b.kind, b.number) for b in v.blamed]))
+            results.append(PatientResult(history.patient, tuple(made), tuple(sorted(units, key=_unit_key)), history.method))
+        return results
+
+    def _violation(self, history: History, rule_id: str, blamed: tuple[Blamed, ...], detail: tuple[str, ...]) -> PatientViolation:
+        rule = self.ruleset.rules[rule_id]
+        fields = message_fields((), (), "", "", history.patient, detail)
+        try:
+            message = rule.message.format_map(fields)
+        except (IndexError, KeyError, ValueError):
+            message = rule.message
+        where = "; ".join(str(b) for b in blamed)
+        text = f"{message} [{where}]"
+        return PatientViolation(rule.id, rule.severity, history.patient, blamed, text, rule.source, rule.title, detail)
+
+
+def _unit_key(item: tuple[str, Blamed]) -> tuple[str, str, int]:
+    return (item[0], item[1].kind, item[1].number)
+
+
+def _rule(symbol: clingo.Symbol) -> str:
+    first = symbol.arguments[0]
+    if first.type != clingo.SymbolType.String or symbol.arguments[1].type != clingo.SymbolType.Number:
+        raise RuleError(f'malformed output atom {symbol}: expected {symbol.name}("id", P, ...)')
+    return first.string
+
+
+def _detail(term: clingo.Symbol) -> tuple[str, ...]:
+    parts = term.arguments if term.type == clingo.SymbolType.Function and term.name == "" else [term]
+    return tuple(p.string if p.type == clingo.SymbolType.String else str(p) for p in parts)
+
+
+def _blamed(term: clingo.Symbol, history: History) -> tuple[Blamed, ...]:
+    """episode(E), spell(Sp), a tuple of them, or patient, as the records they stand for."""
+    if term.type == clingo.SymbolType.Function and term.name == "" and term.arguments:
+        return tuple(b for part in term.arguments for b in _blamed(part, history))
+    if term.type == clingo.SymbolType.Function and term.name in ("episode", "spell") and len(term.arguments) == 1:
+        number = term.arguments[0].number
+        if term.name == "episode":
+            members: Sequence[int] = (number - 1,)
+        else:
+            members = history.spells[number - 1]
+        records = [history.episodes[i] for i in members]
+        return (Blamed(term.name, number, tuple(r.id for r in records), tuple((r.source, r.line) for r in records)),)
+    if term.type == clingo.SymbolType.Function and term.name == "patient" and not term.arguments:
+        return (Blamed("patient", 0, ()),)
+    raise RuleError(f"a patient-level rule blames {term}: expected episode(E), spell(Sp), a tuple of them, or patient")
+
+
+def summarise(results: Sequence[PatientResult], grouped: Grouped) -> HistorySummary:
+    """Counts and each rule's rate: units blamed over units it applied to."""
+    applies: Counter[str] = Counter()
+    violating: Counter[str] = Counter()
+    for result in results:
+        applies.update(rule for rule, _ in result.applies)
+        units = {(v.rule, (b.kind, b.number)) for v in result.violations for b in v.blamed[:1]}
+        violating.update(rule for rule, _ in units)
+    rates = tuple(RuleRate(rule, applies[rule], violating[rule]) for rule in sorted(applies.keys() | violating.keys()))
+    return HistorySummary(
+        patients=len(results),
+        violations=sum(len(r.violations) for r in results),
+        not_judged=MappingProxyType(dict(Counter(n.reason for n in grouped.not_judged))),
+        duplicates=len(grouped.duplicates),
+        spell_methods=MappingProxyType(dict(Counter(r.spell_method for r in results))),
+        rates=rates,
+    )

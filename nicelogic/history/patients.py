@@ -1,0 +1,116 @@
+"""Records grouped by patient into ordered histories of episodes and spells.
+
+An episode without a patient key cannot be placed in a history: it is judged by the rules
+of one record and reported as not judged by the patient-level rules, with the reason; so is
+an unfinished episode (EPISTAT other than 3: HES repeats it, finished, the next year). Two
+episodes with the same episode key are both kept and reported, never merged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from nicelogic.history.spells import spells_of
+from nicelogic.model import Episode, Record
+
+NO_PATIENT = "no patient key"
+UNFINISHED = "unfinished episode (EPISTAT is not 3)"
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """One patient's episodes in order, and the spells they form (episode indexes, in order)."""
+
+    patient: str
+    episodes: tuple[Record, ...]
+    spells: tuple[tuple[int, ...], ...]
+    method: str  # how the spells were formed: "supplied" or "hes-pipeline"
+
+    def spell_of(self, index: int) -> int:
+        return next(n for n, members in enumerate(self.spells) if index in members)
+
+
+@dataclass(frozen=True, slots=True)
+class NotJudged:
+    """A record the patient-level rules did not judge, and why."""
+
+    record: Record
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Duplicate:
+    """An episode key that more than one record holds."""
+
+    patient: str
+    episode: str
+    records: tuple[Record, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Grouped:
+    histories: tuple[History, ...]
+    not_judged: tuple[NotJudged, ...]
+    duplicates: tuple[Duplicate, ...]
+
+
+def _episode(record: Record) -> Episode:
+    return record.episode or Episode()
+
+
+def episode_end(record: Record) -> str:
+    episode = _episode(record)
+    return record.judged_on or episode.started or episode.admitted or ""
+
+
+def episode_start(record: Record) -> str:
+    episode = _episode(record)
+    return episode.started or episode.admitted or record.judged_on or ""
+
+
+def _order(record: Record) -> tuple[str, str, int, str]:
+    return (episode_end(record), episode_start(record), _episode(record).order or 0, _episode(record).episode or record.id)
+
+
+def spell_method(records: Sequence[Record], requested: str = "auto") -> str:
+    """``auto``: the extract's spell keys where every episode of the patient has one, else derived."""
+    if requested != "auto":
+        return requested
+    return "supplied" if records and all(_episode(r).spell for r in records) else "hes-pipeline"
+
+
+def history(patient: str, records: Sequence[Record], method: str = "auto") -> History:
+    ordered = sorted(records, key=_order)
+    chosen = spell_method(ordered, method)
+    groups = spells_of(ordered, chosen)
+
+    def spell_key(members: list[int]) -> tuple[str, str]:
+        ends = [_episode(ordered[i]).discharged or episode_end(ordered[i]) for i in members]
+        starts = [_episode(ordered[i]).admitted or episode_start(ordered[i]) for i in members]
+        return (max(ends), min(starts))
+
+    spells = tuple(tuple(sorted(members)) for members in sorted(groups, key=spell_key))
+    return History(patient, tuple(ordered), spells, chosen)
+
+
+def group_patients(records: Iterable[Record], method: str = "auto") -> Grouped:
+    """Every checked record in a history, or not judged with its reason (held in memory: the
+    research path groups by patient out of memory instead)."""
+    by_patient: dict[str, list[Record]] = {}
+    not_judged: list[NotJudged] = []
+    keys: dict[tuple[str, str], list[Record]] = {}
+    for record in records:
+        episode = _episode(record)
+        if not episode.patient:
+            not_judged.append(NotJudged(record, NO_PATIENT))
+            continue
+        if episode.status is not None and episode.status != "3":
+            not_judged.append(NotJudged(record, UNFINISHED))
+            continue
+        if episode.episode:
+            keys.setdefault((episode.patient, episode.episode), []).append(record)
+        by_patient.setdefault(episode.patient, []).append(record)
+    duplicates = tuple(Duplicate(p, e, tuple(found)) for (p, e), found in keys.items() if len(found) > 1)
+    histories = tuple(history(patient, found, method) for patient, found in by_patient.items())
+    return Grouped(histories, tuple(not_judged), duplicates)

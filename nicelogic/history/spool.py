@@ -1,0 +1,123 @@
+"""Grouping records by patient out of memory: records are spooled into a DuckDB database on
+disk and read back ordered by patient, one patient's history at a time.
+
+DuckDB sorts larger than memory by spilling to its temporary folder, under the memory limit
+set here, so the checking process holds one batch of records being spooled and one batch of
+patients being solved, however large the extract. The records of a patient come back as
+they were read (codes, sex, age, dates and episode fields: what the patient facts need).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict
+from pathlib import Path
+
+from nicelogic.history.patients import NO_PATIENT, UNFINISHED, Duplicate, History, NotJudged, history
+from nicelogic.model import Code, Episode, Record, Sex, System
+
+SPOOL_ROWS = 20_000  # records written to the spool at a time
+MEMORY_LIMIT = "256MB"  # DuckDB's, while it sorts the spool
+
+
+def _payload(record: Record) -> str:
+    return json.dumps({
+        "id": record.id, "source": record.source, "line": record.line, "date": record.date, "age": record.age,
+        "sex": record.sex.value if record.sex is not None else None,
+        "sections": [[system.value, [code.value for code in codes]] for system, codes in record.sections],
+        "episode": asdict(record.episode) if record.episode is not None else None,
+    })  # fmt: skip
+
+
+def _record(payload: str) -> Record:
+    data = json.loads(payload)
+    sections = tuple(
+        (System(system), tuple(Code(System(system), value, value) for value in codes)) for system, codes in data["sections"]
+    )
+    sex = Sex(data["sex"]) if data["sex"] is not None else None
+    episode = Episode(**data["episode"]) if data["episode"] is not None else None
+    return Record(data["id"], sections, data["line"], data["source"], sex, data["age"], data["date"], episode=episode)
+
+
+class Spool:
+    """Records written in, histories read out patient by patient; the files are removed on close."""
+
+    def __init__(self, folder: str | None = None) -> None:
+        import duckdb
+
+        self._folder = tempfile.TemporaryDirectory(prefix="nicelogic-patients-", dir=folder)
+        path = Path(self._folder.name)
+        self._db = duckdb.connect(str(path / "spool.duckdb"))
+        self._db.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+        self._db.execute(f"SET temp_directory = '{path / 'tmp'}'")
+        self._db.execute("CREATE TABLE episodes (seq BIGINT, patient VARCHAR, episode VARCHAR, payload VARCHAR)")
+        self._rows: list[tuple[int, str, str | None, str]] = []
+        self._seq = 0
+        self.not_judged: list[NotJudged] = []
+
+    def add(self, record: Record) -> None:
+        episode = record.episode or Episode()
+        if not episode.patient:
+            self.not_judged.append(NotJudged(record, NO_PATIENT))
+            return
+        if episode.status is not None and episode.status != "3":
+            self.not_judged.append(NotJudged(record, UNFINISHED))
+            return
+        self._seq += 1
+        self._rows.append((self._seq, episode.patient, episode.episode, _payload(record)))
+        if len(self._rows) >= SPOOL_ROWS:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self._rows:
+            return
+        import pyarrow as pa
+
+        seq, patient, episode, payload = zip(*self._rows, strict=True)
+        batch = pa.table({"seq": seq, "patient": patient, "episode": episode, "payload": payload})
+        self._db.register("spool_batch", batch)
+        self._db.execute("INSERT INTO episodes SELECT * FROM spool_batch")
+        self._db.unregister("spool_batch")
+        self._rows = []
+
+    def duplicates(self) -> list[Duplicate]:
+        self._flush()
+        found = self._db.execute(
+            "SELECT patient, episode, list(payload ORDER BY seq) FROM episodes WHERE episode IS NOT NULL "
+            "GROUP BY patient, episode HAVING count(*) > 1 ORDER BY min(seq)"
+        ).fetchall()
+        return [Duplicate(patient, episode, tuple(_record(p) for p in payloads)) for patient, episode, payloads in found]
+
+    def histories(self, method: str = "auto") -> Iterator[History]:
+        """Each patient's history, patients in order of their first record."""
+        self._flush()
+        ordered = self._db.sql(
+            "SELECT e.patient, e.payload FROM episodes e "
+            "JOIN (SELECT patient, min(seq) AS first FROM episodes GROUP BY patient) f USING (patient) "
+            "ORDER BY f.first, e.seq"
+        )
+        current: str | None = None
+        records: list[Record] = []
+        reader = ordered.to_arrow_reader(SPOOL_ROWS)
+        for batch in reader:
+            for patient, payload in zip(batch.column(0).to_pylist(), batch.column(1).to_pylist(), strict=True):
+                if patient != current and records:
+                    yield history(current or "", records, method)
+                    records = []
+                current = patient
+                records.append(_record(payload))
+        if records:
+            yield history(current or "", records, method)
+
+    def close(self) -> None:
+        self._db.close()
+        self._folder.cleanup()
+
+
+def spooled(records: Iterable[Record]) -> Spool:
+    spool = Spool()
+    for record in records:
+        spool.add(record)
+    return spool

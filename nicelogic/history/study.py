@@ -1,0 +1,124 @@
+"""Studies: documented configurations of the patient-level packs that rerun a published method.
+
+``hardy``: Hardy et al. 2022 (BMJ Health & Care Informatics 29:e100633), the persistence of
+three mandatory chronic conditions across later spells, with the ``consistency`` pack's
+persistence rules: unit the spell, index the patient's first spell with the condition,
+subsequent spells those discharged after it within the study window (by default theirs, 1
+April 2013 to 31 March 2021), their exclusions. The table states the unit, the window and the
+exclusions, read from the pack's data (``logic/consistency/persistence-data.lp``), so that
+what is printed is what was run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+import clingo
+
+from nicelogic.history.checker import PatientChecker
+from nicelogic.history.facts import day
+from nicelogic.history.results import HistorySummary
+from nicelogic.model import Record
+from nicelogic.research.statistics import rate, shown_count
+
+HARDY_WINDOW = (date(2013, 4, 1), date(2021, 3, 31))
+HARDY_SOURCE = (
+    "Hardy F et al. Data consistency in the English Hospital Episode Statistics database. BMJ Health Care Inform 2022;29:e100633"
+)
+HARDY_PUBLISHED = {"autism": "43.7%", "diabetes": "8.6%", "pdd": "31.2%"}  # their Table, for comparison
+
+
+@dataclass(frozen=True, slots=True)
+class StudyRow:
+    condition: str
+    title: str
+    inconsistent: int
+    subsequent: int
+    published: str
+
+
+@dataclass(frozen=True, slots=True)
+class HardyStudy:
+    rows: tuple[StudyRow, ...]
+    window: tuple[date, date] | None
+    exclusions: tuple[str, ...]
+    summary: HistorySummary
+    spell_method: str
+
+    def lines(self, suppress: bool = True) -> list[str]:
+        window = f"{self.window[0]} to {self.window[1]}" if self.window else "every spell of the extract"
+        out = [
+            f"Persistence of chronic conditions across spells, after {HARDY_SOURCE}",
+            "unit: the spell (the diagnoses of its episodes pooled); index: the patient's first spell with the condition;",
+            f"subsequent spells: discharged after the index spell, within {window}; spells: {self.spell_method}",
+            "exclusions: " + "; ".join(self.exclusions),
+            "",
+            f"{'condition':32} {'inconsistent':>14} {'subsequent':>12}  rate (95% CI)            published",
+        ]
+        for row in self.rows:
+            shown = rate(row.inconsistent, row.subsequent, suppress).text()
+            out.append(
+                f"{row.title:32} {shown_count(row.inconsistent, suppress):>14} {shown_count(row.subsequent, suppress):>12}  "
+                f"{shown:24} {row.published}"
+            )
+        not_judged = ", ".join(f"{count:,} ({reason})" for reason, count in self.summary.not_judged.items())
+        out += ["", f"{self.summary.patients:,} patients; records not judged: {not_judged or 'none'}"]
+        return out
+
+
+def window_facts(window: tuple[date, date] | None) -> str:
+    """The study window as the pack's data reads it (days since 1 January 1970)."""
+    if window is None:
+        return ""
+    return f"consistency_window({day(window[0].isoformat())},{day(window[1].isoformat())})."
+
+
+def pack_data(checker: PatientChecker) -> dict[str, list[tuple[str, ...]]]:
+    """The facts of the pack's data, ground without patients, by predicate."""
+    control = clingo.Control(["--warn=none"])
+    control.add("base", [], checker.ruleset.program)
+    control.ground([("base", [])])
+    found: dict[str, list[tuple[str, ...]]] = {}
+    for atom in control.symbolic_atoms:
+        if atom.is_fact and atom.symbol.name.startswith("consistency_"):
+            arguments = atom.symbol.arguments
+            found.setdefault(atom.symbol.name, []).append(
+                tuple(a.string if a.type == clingo.SymbolType.String else str(a) for a in arguments)
+            )
+    return found
+
+
+def exclusions(data: dict[str, list[tuple[str, ...]]]) -> list[str]:
+    """The exclusions of subsequent spells, as the pack's data states them."""
+    titles = dict(data.get("consistency_condition", []))
+    sole = sorted(x for (x,) in data.get("consistency_sole_diagnosis_excluded", []))
+    out = [f"spells whose only diagnoses are {', '.join(sole)}"] if sole else []
+    for condition, title in titles.items():
+        parts = [f"age under {age}" for k, age in data.get("consistency_min_age", []) if k == condition]
+        procedures = sorted(x for k, x in data.get("consistency_excluding_procedure", []) if k == condition)
+        if procedures:
+            parts.append(f"spells with a procedure {', '.join(procedures)} (dialysis)")
+        zero = sorted(x for k, x in data.get("consistency_zero_length_sole_diagnosis", []) if k == condition)
+        if zero:
+            parts.append(f"zero-length spells coded only {', '.join(zero)}")
+        if parts:
+            out.append(f"{title}: {', '.join(parts)}")
+    return out
+
+
+def hardy(records: Iterable[Record], window: tuple[date, date] | None = HARDY_WINDOW, spells: str = "auto") -> HardyStudy:
+    """Run Hardy et al.'s method over checked records and tabulate it."""
+    checker = PatientChecker(["consistency"], configuration=window_facts(window))
+    _, _, summary = checker.check_records(records, spells)
+    data = pack_data(checker)
+    titles = dict(data.get("consistency_condition", []))
+    counts = {r.rule: r for r in summary.rates}
+    rows = []
+    for condition, published in HARDY_PUBLISHED.items():
+        figure = counts.get(f"consistency.persistence-{condition}")
+        inconsistent, subsequent = (figure.violating, figure.applies) if figure else (0, 0)
+        rows.append(StudyRow(condition, titles.get(condition, condition), inconsistent, subsequent, published))
+    methods = ", ".join(f"{method} ({count:,} patients)" for method, count in summary.spell_methods.items()) or "none"
+    return HardyStudy(tuple(rows), window, tuple(exclusions(data)), summary, methods)

@@ -1,0 +1,137 @@
+"""Rules across a patient's history: the consistency pack, spells, bad input (issue 15, part 2)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from nicelogic.authoring.patient_cases import run_patient_cases
+from nicelogic.history.checker import PatientChecker
+from nicelogic.history.patients import NO_PATIENT, UNFINISHED, group_patients, history
+from nicelogic.history.spells import hes_pipeline_spells, supplied_spells
+from nicelogic.model import Episode, Record
+from nicelogic.rules.packs import builtin_pack_dirs, load_rules, patient_pack_dirs
+
+from .test_cli import run
+
+PACK = Path(__file__).resolve().parents[1] / "logic" / "consistency"
+
+
+def episode(id: str, **fields: object) -> Record:
+    return Record(id, episode=Episode(**fields))  # type: ignore[arg-type]
+
+
+def test_every_consistency_rule_fires_and_keeps_quiet_where_it_applies_including_the_traps() -> None:
+    results, coverage = run_patient_cases(sorted((PACK / "tests").glob("*.patients")), ["consistency"])
+    failures = [f"{r.case.source}:{r.case.line} {r.case.name}: {'; '.join(r.problems)}" for r in results if not r.passed]
+    assert not failures, "\n".join(failures)
+    assert set(coverage) == set(PatientChecker(["consistency"]).ruleset.rules)
+    assert all(fired >= 1 and quiet >= 1 for fired, quiet in coverage.values()), coverage
+    names = {r.case.name for r in results}
+    assert {
+        "trap: J69.3 excision of an accessory spleen after J69.1",
+        "a right and a left hip replacement (laterality after a subsidiary code still counts)",
+    } <= names
+
+
+def test_a_case_that_should_fail_does(tmp_path: Path) -> None:
+    wrong = tmp_path / "wrong.patients"
+    wrong.write_text(
+        "# case: M02.6 is a trap, so this expectation is wrong\n# expect: consistency.once-only-repeated\n"
+        '{"id": "k1", "opcs": ["M02.1", "Z94.2"], "ADMIDATE": "2015-01-01", "EPIEND": "2015-01-03"}\n'
+        '{"id": "k2", "opcs": ["M02.6", "Z94.2"], "ADMIDATE": "2016-01-01", "EPIEND": "2016-01-02"}\n',
+        encoding="utf-8",
+    )
+    (result,), _ = run_patient_cases([wrong], ["consistency"])
+    assert result.problems == ("expected consistency.once-only-repeated, not found",)
+
+
+def test_patient_packs_are_loaded_when_named_not_by_default() -> None:
+    assert "consistency" in patient_pack_dirs() and "consistency" not in builtin_pack_dirs()
+    assert "consistency" not in {p.name for p in load_rules().packs}
+    assert not PatientChecker(None).active and PatientChecker(["opcs4", "consistency"]).active
+
+
+def test_spells_supplied_or_derived_by_the_hes_pipeline_rule() -> None:
+    same_admission = [
+        episode("e1", provider="R1", admitted="2020-01-01", started="2020-01-01", ended="2020-01-02"),
+        episode("e2", provider="R1", admitted="2020-01-01", started="2020-01-02", ended="2020-01-05"),
+        episode("e3", provider="R2", admitted="2020-01-01", started="2020-01-05", ended="2020-01-06"),  # another provider
+        episode("e4", provider="R1", admitted="2020-02-01", started="2020-02-01", ended="2020-02-03", discharge_method="9"),
+        # DISMETH 9 and starting when the previous ended: the same spell, with no ADMIDATE shared
+        episode("e5", provider="R1", admitted="2020-02-03", started="2020-02-03", ended="2020-02-04"),
+        episode("e6", provider="R1", admitted="2020-03-01", started="2020-03-01", ended="2020-03-02"),
+    ]
+    assert sorted(hes_pipeline_spells(same_admission)) == [[0, 1], [2], [3, 4], [5]]
+    keyed = [episode("a", spell="S1"), episode("b", spell="S1"), episode("c"), episode("d", spell="S1", provider="R2")]
+    assert supplied_spells(keyed) == [[0, 1], [2], [3]]
+    assert history("P", keyed[:2], "auto").method == "supplied"
+    assert history("P", same_admission, "auto").method == "hes-pipeline"
+
+
+def test_records_without_a_patient_key_and_unfinished_episodes_are_not_judged_and_duplicate_keys_reported() -> None:
+    records = [
+        episode("a", patient="P1", episode="K1", ended="2020-01-01"),
+        episode("b", patient="P1", episode="K1", ended="2020-02-01"),
+        episode("c", episode="K3"),
+        Record("d"),
+        episode("e", patient="P2", status="1"),
+    ]
+    grouped = group_patients(records)
+    assert [h.patient for h in grouped.histories] == ["P1"] and len(grouped.histories[0].episodes) == 2
+    assert [(n.record.id, n.reason) for n in grouped.not_judged] == [("c", NO_PATIENT), ("d", NO_PATIENT), ("e", UNFINISHED)]
+    assert [(d.episode, [r.id for r in d.records]) for d in grouped.duplicates] == [("K1", ["a", "b"])]
+
+
+def test_check_reports_patients_blamed_spells_and_rates(tmp_path: Path) -> None:
+    extract = tmp_path / "hes.csv"
+    extract.write_text(
+        "EPIKEY,PSEUDO_HESID,PROCODE3,ADMIDATE,EPISTART,EPIEND,DISMETH,DIAG_4_01\n"
+        "1,P1,RX1,2015-01-01,2015-01-01,2015-01-03,1,F840\n"
+        "2,P1,RX1,2016-01-01,2016-01-01,2016-01-02,1,J459\n"
+        "3,P1,RX1,2016-01-01,2016-01-02,2016-01-04,1,I10X\n"
+        "4,P2,RX1,2016-01-01,2016-01-01,2016-01-04,4,I219\n"
+        "5,P2,RX1,2016-03-01,2016-03-01,2016-03-04,1,I10X\n"
+        "6,,RX1,2016-03-01,2016-03-01,2016-03-04,1,I10X\n"
+        "6,P3,RX1,2016-03-01,2016-03-01,2016-03-04,1,I10X\n",
+        encoding="utf-8",
+    )
+    done = run("check", str(extract), "--rules", "icd10,consistency", "-f", "json")
+    document = json.loads(done.stdout)  # standard error says that the id 6 repeats
+    found = {(v["patient"], v["rule"], tuple(b["number"] for b in v["blamed"])) for v in document["patients"]}
+    assert found == {("P1", "consistency.persistence-autism", (2,)), ("P2", "consistency.admission-after-death", (1, 2))}
+    persistence = next(v for v in document["patients"] if v["rule"] == "consistency.persistence-autism")
+    assert persistence["blamed"][0]["records"] == ["2", "3"]  # one spell, two episodes
+    summary = document["patient_summary"]
+    assert summary["patients"] == 3 and summary["not_judged"] == {"no patient key": 1}
+    rates = {r["rule"]: (r["violating"], r["applies"]) for r in summary["rules"]}
+    assert rates["consistency.persistence-autism"] == (1, 1) and rates["consistency.admission-after-death"] == (1, 1)
+    text = run("check", str(extract), "--rules", "consistency").output
+    assert "consistency.admission-after-death warning" in text and "(patient P2)" in text
+    assert "1 records not judged by patient rules (no patient key)" in text
+
+
+def test_a_results_run_writes_the_patient_level_tables(tmp_path: Path) -> None:
+    from nicelogic.research.query import connect, run_query
+
+    extract = tmp_path / "hes.csv"
+    extract.write_text(
+        "EPIKEY,PSEUDO_HESID,PROCODE3,ADMIDATE,EPISTART,EPIEND,DISMETH,DIAG_4_01\n"
+        "1,P1,RX1,2015-01-01,2015-01-01,2015-01-03,1,F840\n2,P1,RX1,2016-01-01,2016-01-01,2016-01-02,1,J459\n"
+        "4,P2,RX1,2016-01-01,2016-01-01,2016-01-04,4,I219\n5,P2,RX1,2016-03-01,2016-03-01,2016-03-04,1,I10X\n"
+        "7,,RX1,2016-03-01,2016-03-01,2016-03-04,1,I10X\n",
+        encoding="utf-8",
+    )
+    for target in (str(tmp_path / "run.duckdb"), str(tmp_path / "parts") + "/"):
+        for _ in range(2):  # the same command again replaces, never doubles, the run's rows
+            done = run("check", str(extract), "--results", target, "--rules", "icd10,consistency")
+            assert done.exit_code == 0, done.output
+        db = connect(target)
+        _, found = run_query(db, "SELECT patient, rule, units, records FROM patient_violations ORDER BY patient")
+        _, rules = run_query(db, "SELECT rule, applies, violating, patients, not_judged FROM patient_rules ORDER BY rule")
+        db.close()  # a DuckDB connection left to the collector would be finalised in a forked worker later
+        assert found == [
+            ("P1", "consistency.persistence-autism", ["spell 2"], ["2"]),
+            ("P2", "consistency.admission-after-death", ["spell 1", "spell 2"], ["4", "5"]),
+        ]
+        assert ("consistency.admission-after-death", 1, 1, 2, 1) in rules and len(rules) == 3

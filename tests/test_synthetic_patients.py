@@ -1,0 +1,82 @@
+"""Seeded inconsistencies are reported at exactly the seeded counts (issue 15, tests)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from benchmarks.synthetic_patients import Expected, patients, write_csv
+from nicelogic.cli import main
+from nicelogic.history.checker import PatientChecker
+from nicelogic.input.grammar import RecordParser
+from nicelogic.input.records import to_record
+from nicelogic.input.tabular import table_lines
+from nicelogic.model import Record
+
+
+def test_the_consistency_pack_reports_exactly_the_seeded_counts_on_10000_patients() -> None:
+    expected = Expected()
+    text = io.StringIO()
+    write_csv(patients(10_000, seed=11, expected=expected), text)
+    parser = RecordParser()
+    records = []
+    for item in table_lines(io.StringIO(text.getvalue()), "patients.csv"):
+        record = to_record(item, parser)
+        assert isinstance(record, Record), record
+        records.append(record)
+    assert expected.patients == 10_000 and len(records) == expected.episodes
+    results, grouped, summary = PatientChecker(["consistency"]).check_records(records)
+    assert summary.patients == 10_000 and not grouped.not_judged and not grouped.duplicates
+    reported = {rate.rule: (rate.violating, rate.applies) for rate in summary.rates}
+    assert reported == expected.counts()
+    # every rule was seeded, and the persistence rates are near Hardy's (they are drawn at those rates)
+    assert all(violating > 0 for violating, _ in reported.values())
+    autism = reported["consistency.persistence-autism"]
+    assert 0.38 < autism[0] / autism[1] < 0.50
+
+
+def test_the_generator_writes_hes_columns() -> None:
+    text = io.StringIO()
+    write_csv(patients(3), text)
+    header = next(csv.reader(io.StringIO(text.getvalue())))
+    assert {"EPIKEY", "PSEUDO_HESID", "ADMIDATE", "EPIEND", "DISMETH", "DIAG_4_01", "OPERTN_4_01"} <= set(header)
+
+
+def test_study_hardy_prints_their_table_with_unit_window_and_exclusions(tmp_path: Path) -> None:
+    expected = Expected()
+    extract = tmp_path / "patients.csv"
+    with extract.open("w", newline="", encoding="utf-8") as handle:
+        write_csv(patients(2_000, seed=3, expected=expected), handle)
+    done = CliRunner().invoke(main, ["study", "hardy", str(extract)], catch_exceptions=False)
+    assert done.exit_code == 0, done.output
+    lines = done.output.splitlines()
+    assert "unit: the spell" in lines[1] and "within 2013-04-01 to 2021-03-31" in lines[2]
+    assert "R69" in lines[3] and "age under 18" in lines[3] and "X40, X43" in lines[3] and "N18.5" in lines[3]
+    for title, condition in (("autism", "autism"), ("type 2 diabetes", "diabetes"), ("Parkinson's disease dementia", "pdd")):
+        row = next(line for line in lines if line.startswith(title + " "))
+        violating, applies = expected.counts()[f"consistency.persistence-{condition}"]
+        assert f"{violating:,}" in row.split() and f"{applies:,}" in row.split()
+    # a window before every discharge counts no subsequent spell
+    early = CliRunner().invoke(main, ["study", "hardy", str(extract), "--window", "2000-01-01:2001-01-01"])
+    assert "autism" in early.output and " - " in next(line for line in early.output.splitlines() if line.startswith("autism "))
+    assert CliRunner().invoke(main, ["study", "hardy", str(extract), "--window", "soon"]).exit_code == 2
+
+
+def test_grouping_through_the_disk_spool_gives_the_same_counts_and_reports_duplicates() -> None:
+    expected = Expected()
+    text = io.StringIO()
+    write_csv(patients(2_000, seed=5, expected=expected), text)
+    rows = text.getvalue().splitlines(keepends=True)
+    rows.append(rows[-1].replace(rows[-1].split(",", 1)[0], "999999", 1))  # a record with a new key: no duplicate
+    rows.append(rows[-1])  # the same episode key twice
+    parser = RecordParser()
+    records = [r for r in (to_record(item, parser) for item in table_lines(rows, "p.csv")) if isinstance(r, Record)]
+    _, grouped, summary = PatientChecker(["consistency"]).check_records(records, out_of_memory=True)
+    reported = {rate.rule: (rate.violating, rate.applies) for rate in summary.rates}
+    persistence = {rule: counts for rule, counts in expected.counts().items() if "persistence" in rule}
+    assert {rule: reported[rule] for rule in persistence} == persistence
+    assert summary.patients == 2_000 and summary.duplicates == 1 and grouped.histories == ()
+    assert [r.id for r in grouped.duplicates[0].records] == ["999999", "999999"]
