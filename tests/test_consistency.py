@@ -135,3 +135,27 @@ def test_a_results_run_writes_the_patient_level_tables(tmp_path: Path) -> None:
             ("P2", "consistency.admission-after-death", ["spell 1", "spell 2"], ["4", "5"]),
         ]
         assert ("consistency.admission-after-death", 1, 1, 2, 1) in rules and len(rules) == 3
+
+
+def test_a_patient_pack_that_grounds_without_end_is_bounded_and_its_patients_not_judged(tmp_path: Path) -> None:
+    pack = tmp_path / "hostile"
+    pack.mkdir()
+    (pack / "pack.toml").write_text('name = "hostile"\ntitle = "Grounds without end"\nversion = "0.1.0"\nreads = "patient"\n')
+    (pack / "blowup.lp").write_text(
+        '%! id = "hostile.blowup"\n%! severity = "warning"\n%! title = "Too many atoms"\n'
+        '%! message = "never"\n%! source = "a test"\n\n'
+        "hostile_n(1..2000) :- patient(_).\n"
+        "hostile_triple(A, B, C) :- hostile_n(A), hostile_n(B), hostile_n(C).\n"
+        'patient_violation("hostile.blowup", P, patient) :- patient(P), hostile_triple(1, 1, 1).\n'
+    )
+    patients = PatientChecker([str(pack)], time_limit=2.0, memory_limit=256 << 20)
+    try:
+        dated = {"admitted": "2015-01-01", "ended": "2015-01-02", "status": "3"}
+        records = [episode(f"r{n}", patient=f"p{n // 2}", episode=f"e{n}", **dated) for n in range(4)]
+        results, grouped, summary = patients.check_records(records)
+    finally:
+        patients.close()
+    assert results == []
+    assert sorted(n.record.id for n in grouped.not_judged) == ["r0", "r1", "r2", "r3"]
+    assert all(n.reason.startswith("limit exceeded") for n in grouped.not_judged)
+    assert sum(summary.not_judged.values()) == 4

@@ -119,7 +119,14 @@ def run_patient_cases(
     coverage = {rule: (0, 0) for rule in patients.ruleset.rules}
     for path in paths:
         for case in read_cases(path):
-            (result,) = patients.check([history(case.name, _records(case, parser))])
+            patient = history(case.name, _records(case, parser))
+            checked = patients.check([patient])
+            if not checked:  # the one patient exceeded a limit: a failed case, with the limit as its reason
+                reason = patients.over_limit[-1].reason if patients.over_limit else "not judged"
+                nothing = PatientResult(patient.patient, (), (), patient.method)
+                results.append(PatientCaseResult(case, nothing, (f"not judged: {reason}",)))
+                continue
+            (result,) = checked
             problems = []
             for rule, kind, number in case.expect:
                 if rule not in patients.ruleset.rules:

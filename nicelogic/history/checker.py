@@ -4,7 +4,9 @@ A pack that declares ``reads = "patient"`` derives ``patient_violation(Id, P, Bl
 Detail])`` and says where it applies with ``patient_applies(Id, P, Unit)`` (``logic/README.md``,
 "Rules across a patient's history"); ``Blamed`` and ``Unit`` are ``episode(E)``, ``spell(Sp)``,
 a tuple of them, or ``patient``. Every patient of a batch is solved together under its own
-number, as records are.
+number, as records are, in a bounded worker process (:mod:`nicelogic.bounded`): a batch over
+the time or memory limit is split, and a patient who alone exceeds it is not judged, with
+the limit as the reason, so that no pack, built in or not, grounds without a bound.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ from types import MappingProxyType
 
 import clingo
 
-from nicelogic.errors import RuleError
+from nicelogic.bounded import DEFAULT_MEMORY_LIMIT, DEFAULT_TIME_LIMIT, BoundedWorker
+from nicelogic.errors import LimitExceeded, RuleError
 from nicelogic.history.facts import history_facts
-from nicelogic.history.patients import Grouped, History, group_patients
+from nicelogic.history.patients import Grouped, History, NotJudged, group_patients
 from nicelogic.history.results import Blamed, HistorySummary, PatientResult, PatientViolation, RuleRate
 from nicelogic.model import Record
 from nicelogic.rules.packs import RuleSet, load_folders, reads_patients, resolve_selection
@@ -32,11 +35,25 @@ class PatientChecker:
 
     ``configuration`` is program text of facts a study adds (a window, say), never rules."""
 
-    def __init__(self, rules: Iterable[str] | None, *, configuration: str = "", batch_patients: int = DEFAULT_PATIENTS) -> None:
+    def __init__(
+        self,
+        rules: Iterable[str] | None,
+        *,
+        configuration: str = "",
+        batch_patients: int = DEFAULT_PATIENTS,
+        time_limit: float | None = DEFAULT_TIME_LIMIT,
+        memory_limit: int | None = DEFAULT_MEMORY_LIMIT,
+    ) -> None:
         self.folders = tuple(folder for folder in resolve_selection(rules) if reads_patients(folder))
         self.ruleset: RuleSet = load_folders(self.folders)
         self.configuration = configuration
         self.batch_patients = batch_patients
+        self.time_limit = time_limit
+        self._worker = BoundedWorker(self, memory_limit)
+        self.over_limit: list[NotJudged] = []  # the records of patients who alone exceeded a limit
+
+    def close(self) -> None:
+        self._worker.stop()
 
     @property
     def active(self) -> bool:
@@ -45,8 +62,18 @@ class PatientChecker:
     def check(self, histories: Sequence[History]) -> list[PatientResult]:
         results: list[PatientResult] = []
         for start in range(0, len(histories), self.batch_patients):
-            results += self._solve(histories[start : start + self.batch_patients])
+            results += self._bounded(histories[start : start + self.batch_patients])
         return results
+
+    def _bounded(self, histories: Sequence[History]) -> list[PatientResult]:
+        try:
+            return self._worker.call("_solve", list(histories), timeout=self.time_limit)  # type: ignore[no-any-return]
+        except LimitExceeded as exc:
+            if len(histories) > 1:  # the patients who fit are still judged
+                half = len(histories) // 2
+                return self._bounded(histories[:half]) + self._bounded(histories[half:])
+            self.over_limit += [NotJudged(record, str(exc)) for record in histories[0].episodes]
+            return []
 
     def check_records(
         self, records: Iterable[Record], spells: str = "auto", *, out_of_memory: bool = False
@@ -54,9 +81,11 @@ class PatientChecker:
         """Group checked records by patient, check every history, and sum up. ``out_of_memory``:
         group through a DuckDB spool on disk (:mod:`nicelogic.history.spool`, needs pyarrow), so
         that only a batch of patients is held at a time; the grouped value then holds no histories."""
+        self.over_limit = []
         if not out_of_memory:
             grouped = group_patients(records, spells)
             results = self.check(grouped.histories)
+            grouped = Grouped(grouped.histories, grouped.not_judged + tuple(self.over_limit), grouped.duplicates)
             return results, grouped, summarise(results, grouped)
         from nicelogic.history.spool import spooled
 
@@ -65,8 +94,8 @@ class PatientChecker:
             results = []
             histories = spool.histories(spells)
             while batch := list(islice(histories, self.batch_patients)):
-                results += self._solve(batch)
-            grouped = Grouped((), tuple(spool.not_judged), tuple(spool.duplicates()))
+                results += self._bounded(batch)
+            grouped = Grouped((), tuple(spool.not_judged) + tuple(self.over_limit), tuple(spool.duplicates()))
         finally:
             spool.close()
         return results, grouped, summarise(results, grouped)

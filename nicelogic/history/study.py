@@ -92,7 +92,7 @@ def pack_data(checker: PatientChecker) -> dict[str, list[tuple[str, ...]]]:
 
 def exclusions(data: dict[str, list[tuple[str, ...]]]) -> list[str]:
     """The exclusions of subsequent spells, as the pack's data states them."""
-    titles = dict(data.get("consistency_condition", []))
+    titles: dict[str, str] = {row[0]: row[1] for row in data.get("consistency_condition", [])}
     sole = sorted(x for (x,) in data.get("consistency_sole_diagnosis_excluded", []))
     out = [f"spells whose only diagnoses are {', '.join(sole)}"] if sole else []
     for condition, title in titles.items():
@@ -111,9 +111,12 @@ def exclusions(data: dict[str, list[tuple[str, ...]]]) -> list[str]:
 def hardy(records: Iterable[Record], window: tuple[date, date] | None = HARDY_WINDOW, spells: str = "auto") -> HardyStudy:
     """Run Hardy et al.'s method over checked records and tabulate it."""
     checker = PatientChecker(["consistency"], configuration=window_facts(window))
-    _, _, summary = checker.check_records(records, spells)
+    try:
+        _, _, summary = checker.check_records(records, spells)
+    finally:
+        checker.close()
     data = pack_data(checker)
-    titles = dict(data.get("consistency_condition", []))
+    titles: dict[str, str] = {row[0]: row[1] for row in data.get("consistency_condition", [])}
     counts = {r.rule: r for r in summary.rates}
     rows = []
     for condition, published in HARDY_PUBLISHED.items():
