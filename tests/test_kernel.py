@@ -35,6 +35,12 @@ ODD_ROWS = [  # each differs from a good row in one thing that changes its verdi
     {"EPIKEY": "odd8", "SEX": "1", "STARTAGE": "50", "ADMIDATE": "2024-01-03", "OPERTN_4_01": "H229", "WAIVE": "opcs4"},
     {"EPIKEY": "odd9", "SEX": "1", "STARTAGE": "50", "ADMIDATE": "1999-01-01", "OPERTN_4_01": "V444", "OPERTN_4_02": "Y534"},
     {"EPIKEY": "odd10", "SEX": "1", "STARTAGE": "50", "ADMIDATE": "2024-01-03", "OPERTN_4_01": "-", "DIAG_4_01": "M800"},
+    # the episode's end, not the admission, picks the edition that judges it: the same codes, judged and not
+    {"EPIKEY": "odd11", "SEX": "1", "STARTAGE": "50", "ADMIDATE": "2026-03-30", "EPIEND": "2026-04-02", "OPERTN_4_01": "V444"},
+    {"EPIKEY": "odd12", "SEX": "1", "STARTAGE": "50", "ADMIDATE": "2026-04-02", "EPIEND": "2026-04-03", "OPERTN_4_01": "V444"},
+    {"EPIKEY": "odd13", "SEX": "1", "STARTAGE": "50", "ADMIDATE": "2026-04-02", "EPIEND": "2026-99-03", "OPERTN_4_01": "V444"},
+    {"EPIKEY": "odd14", "SEX": "1", "STARTAGE": "50", "ADMIDATE": "2026-04-02", "EPISTART": "soon", "OPERTN_4_01": "V444"},
+    {"EPIKEY": "odd15", "SEX": "1", "STARTAGE": "50", "ADMIDATE": "2026-04-02", "EPIORDER": "first", "OPERTN_4_01": "V444"},
 ]  # fmt: skip
 
 

@@ -318,7 +318,7 @@ class Checker:
             kept += unknown_codes(record, System.CPT, self.tables.ncci.unknown(c.value for c in cpt))
         if stale and self.filter.keeps(NOT_IN_FORCE.id, ""):
             read = {system for systems in self._validity.values() for system in systems}
-            kept += not_in_force(record, {system: edition for system, edition in stale.items() if system in read})
+            kept += not_in_force(record, {system: edition for system, edition in stale.items() if system in read}, self.tables)
         return RecordResult(
             record.id, record.line, record.source, tuple(kept),
             waived=tuple(waived), applies=tuple(applies), applies_rows=tuple(rows),

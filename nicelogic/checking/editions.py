@@ -82,6 +82,16 @@ def stale_sections(tables: CodeTables, record: Record) -> dict[System, str]:
     return stale
 
 
+def _with_period(table: OpcsTable | Icd10Table) -> str:
+    label = edition_label(table)
+    dates = table.dates
+    if dates is None or not dates.dated:
+        return label
+    if dates.start and dates.end:
+        return f"{label} (in force {dates.start} to {dates.end})"
+    return f"{label} (in force from {dates.start})" if dates.start else f"{label} (in force until {dates.end})"
+
+
 def judging_editions(tables: CodeTables, record: Record) -> tuple[str, ...]:
     """The editions that judged each OPCS-4 and ICD-10 section of a record."""
     found = []
@@ -100,10 +110,12 @@ def edition_label(table: OpcsTable | Icd10Table) -> str:
     return table.release if isinstance(table, OpcsTable) else table.edition
 
 
-def not_in_force(record: Record, stale: Mapping[System, str]) -> list[Violation]:
+def not_in_force(record: Record, stale: Mapping[System, str], tables: CodeTables) -> list[Violation]:
     """The notice for each section whose validity no loaded edition could judge."""
     found = []
-    for system, edition in stale.items():
+    for system, label in stale.items():
+        default = tables.classification(system)
+        edition = _with_period(default) if default is not None else label
         codes = record.codes(system)
         column, where = record.locate(codes[0].column)
         found.append(
@@ -113,7 +125,7 @@ def not_in_force(record: Record, stale: Mapping[System, str]) -> list[Violation]
                 section=system.value,
                 positions=(),
                 codes=(),
-                message=f"not judged against {edition}: episode dated {record.judged_on}",
+                message=f"not judged against {edition}: the episode is dated outside it",
                 source=NOT_IN_FORCE.source,
                 line=record.line,
                 column=column,

@@ -36,11 +36,12 @@ from nicelogic.checking.checker import Checker
 from nicelogic.errors import InputError
 from nicelogic.input.attributes import FILLERS, parse_age, parse_date, parse_sex
 from nicelogic.input.carry import DATE_ATTRIBUTES, CarrySpec, attribute_value
+from nicelogic.input.episodes import EPISODE_DATES, episode_value
 from nicelogic.input.items import InputLine
 from nicelogic.input.jsonl import json_record
 from nicelogic.input.parquet import text_column
 from nicelogic.input.tabular import TableRow, first_date, layout_for, wanted_column
-from nicelogic.model import SYSTEM_KEYWORDS
+from nicelogic.model import SYSTEM_KEYWORDS, System
 from nicelogic.research.schema import VIOLATIONS, records_schema
 from nicelogic.results import RecordResult
 
@@ -320,8 +321,18 @@ class Kernel:
         return pc.take(pa.array(tokens, pa.string()), pc.index_in(column, value_set=values))
 
     def _era(self, day: str | None) -> str:
-        """Which dated packs judge a record of this date."""
-        return "".join("1" if pack.in_force(day) else "0" for pack in self._dated)
+        """Which dated packs judge a record of this date, and which loaded edition of each
+        classification (``-``: none was in force, the validity rules give way to a notice)."""
+        packs = "".join("1" if pack.in_force(day) else "0" for pack in self._dated)
+        if day is None:
+            return packs + "/undated"
+        tables = self.checker.tables
+        chosen = []
+        for system in (System.OPCS, System.ICD10):
+            table = tables.table_for(system, day)
+            index = next((n for n, loaded in enumerate(tables.editions(system)) if loaded is table), "d")
+            chosen.append("-" if table is None else str(index))
+        return packs + "/" + ",".join(chosen)
 
     def _read_token(self, name: str, parse: Callable[[object], object], sections: frozenset[str]) -> Callable[[object], str]:
         """A value's key part: unreadable values each their own (the record is rejected
@@ -340,6 +351,35 @@ class Kernel:
 
         return token
 
+    def _judged_token(self, ended: tuple[int, str] | None, sections: frozenset[str]) -> Callable[[object], str]:
+        """The key part of a HES row's dates: ``ended`` is EPIEND's column (index, name), then
+        the record's date cells; the era of the judging date, and the date itself where a
+        loaded rule reads it."""
+        scope = self._scope.get("date", frozenset())
+        read = "date" in self._scope and (scope is None or bool(scope & sections))
+
+        def token(value: object) -> str:
+            cells = str(value).split(_SEP)
+            try:
+                end = episode_value("ended", cells[0].strip(), ended[1], ended[0] + 1) if ended else None
+                day = first_date(cells[1:] if ended else cells)
+            except ValueError:
+                return f"!{value!r}"
+            return self._era(str(end) if end else day) + (f"={day}" if read else "")
+
+        return token
+
+    @staticmethod
+    def _readable_token(name: str, column: str, index: int) -> Callable[[object], str]:
+        def token(value: object) -> str:
+            try:
+                episode_value(name, str(value).strip(), column, index + 1)
+            except ValueError:
+                return f"!{value!r}"
+            return ""
+
+        return token
+
     def _hes_view(self, batch: pa.RecordBatch, record_columns: list[int]) -> _View:
         # the layout of the whole batch, so that a problem's column is the batch's (for a
         # Parquet file read by check --results, its position among the columns read)
@@ -353,12 +393,16 @@ class Kernel:
             parts.append(texts[layout.waive])
         if layout.age is not None:
             parts.append(self._token("age", texts[layout.age], self._read_token("age", parse_age, _HES_SECTIONS)))  # type: ignore[arg-type]
-        if layout.date:
-            dates = [texts[i] for i in layout.date]
-            pair = pc.binary_join_element_wise(*dates, _SEP) if len(dates) > 1 else dates[0]
-            parts.append(
-                self._token("date", pair, self._read_token("date", lambda v: first_date(str(v).split(_SEP)), _HES_SECTIONS))
-            )
+        episode = {name: (index, column) for name, index, column in layout.episode.indices}
+        ended = episode.get("ended")
+        if layout.date or ended:
+            # the judging date is the episode's end (EPIEND), else the record's date: both in one key part
+            cells = [texts[i] for i in ((ended[0],) if ended else ())] + [texts[i] for i in layout.date]
+            joined = pc.binary_join_element_wise(*cells, _SEP) if len(cells) > 1 else cells[0]
+            parts.append(self._token("date", joined, self._judged_token(ended, _HES_SECTIONS)))
+        for name, (index, column) in episode.items():  # a field that cannot be read rejects its record
+            if name != "ended" and (name in EPISODE_DATES or name == "order"):
+                parts.append(self._token(f"episode:{name}", texts[index], self._readable_token(name, column, index)))
         if layout.id_index is not None:
             trimmed = pc.utf8_trim_whitespace(texts[layout.id_index])
             ids = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
