@@ -1,16 +1,18 @@
-"""CPT claims against full CMS NCCI quarterly tables (1.67 million active PTP rows).
+"""CPT claims against the full CMS NCCI tables (2.5 million PTP rows, 1.67 million active).
 
-The full tables are not shipped; give the folder that holds them. Prints how long the
-tables take to load, records/second, and how many table facts reached the solver per
-batch (only the rows for the codes present in a batch do).
+By default the tables shipped with the package (Parquet); give a folder to use another
+(converted by `nicelogic tables import-ncci`, or CMS CSV files). Prints how long the
+tables take to load, records/second, peak memory, and how many table facts reached the
+solver per batch (only the rows for the codes present in a batch do).
 
-    python benchmarks/ncci_full.py /path/to/ncci-folder [claims]
+    python benchmarks/ncci_full.py [--ncci-dir FOLDER] [claims]
 """
 
 from __future__ import annotations
 
 import argparse
 import random
+import resource
 import sys
 import tempfile
 import time
@@ -42,13 +44,13 @@ def claims(count: int, seed: int = 1):  # type: ignore[no-untyped-def]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("ncci_dir", type=Path)
+    parser.add_argument("--ncci-dir", type=Path, default=None)
     parser.add_argument("claims", type=int, nargs="?", default=200_000)
     parser.add_argument("--jobs", type=int, default=0)
     args = parser.parse_args()
 
     started = time.perf_counter()
-    tables = load_ncci(args.ncci_dir.resolve())
+    tables = load_ncci(args.ncci_dir.resolve()) if args.ncci_dir else load_ncci()
     sample = tables.facts(CODES)
     loaded = time.perf_counter() - started
     print(f"tables: {', '.join(p.name for p in tables.files)}")
@@ -66,6 +68,9 @@ def main() -> None:
         invalid = sum(not r.valid for r in checker.check_files([str(path)], system=System.CPT))
         elapsed = time.perf_counter() - started
     rate = args.claims / elapsed
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"peak memory: main process {own:,.0f} MiB, largest worker {children:,.0f} MiB")
     print(f"checked {args.claims:,} claims in {elapsed:.1f} s = {rate:,.0f} claims/s ({invalid:,} invalid), jobs {checker.jobs}")
 
 

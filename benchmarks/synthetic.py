@@ -7,16 +7,23 @@ missing or misplaced, an approach code first, a V55 after a non-spinal operation
 
     python benchmarks/synthetic.py 1000000 --format text > episodes.txt
     python benchmarks/synthetic.py 100000 --format csv > extract.csv
+    python benchmarks/synthetic.py 100000 --format parquet --output extract.parquet
+
+The Parquet extract also carries the attributes researchers group by (provider PROCODE3,
+specialty MAINSPEF/TRETSPEF, ADMIDATE/EPISTART over three financial years, HESID), with
+providers of very different sizes and two that code spinal procedures worse than the rest.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import datetime as _dt
 import random
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import islice
 
 # Common non-spinal procedures, each with the diagnoses it usually goes with.
 COMMON = [
@@ -115,12 +122,63 @@ def write_csv(count: int, out, seed: int = 1) -> None:  # type: ignore[no-untype
         writer.writerow([e.id.removeprefix("ep"), e.sex, e.age, e.date, *opcs[: len(opcs_cols)], *diag[: len(diag_cols)]])
 
 
+PROVIDERS = [f"R{letter}{digit}" for letter in "ABCDEFGH" for digit in "1234"]  # 32 trusts
+WORSE_PROVIDERS = {"RB2", "RE3"}  # code spinal procedures worse than the others
+SPECIALTIES = ["110", "100", "101", "120", "130", "300", "502", "108"]  # T&O, general surgery, urology, ENT, ...
+
+
+def hes_rows(count: int, seed: int = 1) -> Iterator[dict[str, object]]:
+    """HES-shaped rows (codes without dots, as HES writes them) with provider, specialty,
+    dates and patient key; providers from a few very large ones to a handful of episodes."""
+    rng = random.Random(seed)
+    usual = episodes(count, seed)
+    worse = episodes(count, seed + 1, error_rate=0.35, spinal_share=0.3)
+    weights = [1 / (rank**0.9) for rank in range(1, len(PROVIDERS) + 1)]
+    weights[-1] = weights[-2] = 0.0004  # two tiny providers, under the suppression threshold in small runs
+    for n in range(1, count + 1):
+        provider = rng.choices(PROVIDERS, weights)[0]
+        e = next(worse if provider in WORSE_PROVIDERS else usual)
+        day = 19448 + rng.randrange(3 * 365)  # 2023-04-01 onwards: three financial years
+        start = _dt.date.fromordinal(_dt.date(1970, 1, 1).toordinal() + day)
+        row: dict[str, object] = {
+            "EPIKEY": f"{n:09d}", "PROCODE3": provider, "MAINSPEF": rng.choice(SPECIALTIES),
+            "TRETSPEF": rng.choice(SPECIALTIES), "ADMIDATE": start, "EPISTART": start + _dt.timedelta(days=rng.randrange(3)),
+            "HESID": f"P{rng.randrange(count // 2 + 1):08d}", "SEX": e.sex, "STARTAGE": e.age,
+        }  # fmt: skip
+        for i in range(1, 13):
+            row[f"OPERTN_4_{i:02d}"] = e.opcs[i - 1].replace(".", "") if i <= len(e.opcs) else "-"
+        for i in range(1, 8):
+            row[f"DIAG_4_{i:02d}"] = e.icd10[i - 1].replace(".", "") if i <= len(e.icd10) else None
+        yield row
+
+
+def write_parquet(count: int, path: str, seed: int = 1, row_group: int = 50_000) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = hes_rows(count, seed)
+    writer = None
+    while chunk := list(islice(rows, row_group)):
+        table = pa.Table.from_pylist(chunk)
+        if writer is None:
+            writer = pq.ParquetWriter(path, table.schema)
+        writer.write_table(table)
+    if writer is not None:
+        writer.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("count", type=int)
-    parser.add_argument("--format", choices=["text", "csv"], default="text")
+    parser.add_argument("--format", choices=["text", "csv", "parquet"], default="text")
+    parser.add_argument("--output", help="the file to write (required for parquet)")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
+    if args.format == "parquet":
+        if not args.output:
+            parser.error("--format parquet needs --output FILE")
+        write_parquet(args.count, args.output, args.seed)
+        return
     (write_text if args.format == "text" else write_csv)(args.count, sys.stdout, args.seed)
 
 

@@ -95,9 +95,11 @@ def _table_options(function):  # type: ignore[no-untyped-def]
         click.option("--icd10-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
                      help="Your UK ICD-10 5th Edition release file (adds UK codes, usage, sex and age limits)."),
         click.option("--ncci-dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
-                     help="Folder of CMS NCCI quarterly files (AOC, PTP, MUE) instead of the shipped subsets."),
+                     help="NCCI tables converted by `nicelogic tables import-ncci`, or a folder of CMS NCCI quarterly "
+                          "files (AOC, PTP, MUE), instead of the shipped 2024 tables."),
         click.option("--ncci-setting", type=click.Choice(["practitioner", "outpatient"]), default="practitioner",
-                     show_default=True, help="Which NCCI files to use when the folder holds both."),
+                     show_default=True, help="Practitioner or outpatient hospital NCCI tables (outpatient PTP comes "
+                                             "from your own import)."),
     ]  # fmt: skip
     for option in reversed(options):
         function = option(function)
@@ -253,6 +255,15 @@ def main(ctx: click.Context, config_path: Path | None, isolated: bool) -> None:
 @_color_option
 @click.option("--progress/--no-progress", default=None, help="Progress on standard error (default: when it is a terminal).")
 @click.option("--explain", is_flag=True, help="With each violation: the rule, the facts it read and the guidance it encodes.")
+@click.option(
+    "--results",
+    metavar="FILE.duckdb|DIR/",
+    help="Write every record's result into a results database (DuckDB file, or a folder of Parquet); resumable.",
+)
+@click.option("--carry", multiple=True, metavar="COL", help="With --results: carry this input column beside each record.")
+@click.option("--patient-column", metavar="NAME", help="With --results: the patient key column (default HESID, TOKEN_PERSON_ID).")
+@click.option("--commit-every", type=click.IntRange(min=1), default=5000, show_default=True,
+              help="With --results: records committed together (an interrupted run resumes after the last commit).")  # fmt: skip
 @_usage_errors
 def check(
     files: tuple[str, ...], records: tuple[str, ...], rules: tuple[str, ...], select: tuple[str, ...],
@@ -260,9 +271,17 @@ def check(
     encoding: str, jobs: int, max_codes: int, batch_seconds: float, memory_mib: int, opcs_file: Path | None,
     icd10_file: Path | None, ncci_dir: Path | None, ncci_setting: str,
     fail_on_warning: bool, exit_zero: bool, statistics: bool, quiet: bool, color: str, progress: bool | None,
-    explain: bool,
+    explain: bool, results: str | None, carry: tuple[str, ...], patient_column: str | None, commit_every: int,
 ) -> None:  # fmt: skip
-    """Check every record in FILES (text, CSV/TSV extracts, JSON Lines; - for standard input)."""
+    """Check every record in FILES (text, CSV/TSV extracts, JSON Lines, Parquet; - for standard input)."""
+    if results is not None:
+        _check_into_results(
+            files, records, rules, select, ignore, fmt, output, statistics, explain, system, input_format, id_column, jobs,
+            max_codes, batch_seconds, memory_mib, _table_config(opcs_file, icd10_file, ncci_dir, ncci_setting), results,
+            carry, patient_column, quiet, color, progress, exit_zero, commit_every, encoding,
+        )  # fmt: skip
+    elif carry or patient_column:
+        raise UsageError("--carry and --patient-column choose what --results keeps beside each record: give --results")
     request = CheckRequest(
         files, records, fmt, output, System.from_name(system), input_format, id_column, statistics, quiet, color,
         progress, fail_on_warning, exit_zero, encoding,
@@ -289,6 +308,106 @@ def check(
         if output is not None or (fmt != "text" and sys.stderr.isatty()):
             click.echo(summary_line(outcome.summary), err=True)
     sys.exit(outcome.exit_code)
+
+
+def _needs_research_extra() -> None:
+    """The research commands need pyarrow and plotly, which a plain install leaves out."""
+    import importlib.util
+
+    missing = [name for name in ("pyarrow", "plotly") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise UsageError(f'this needs {" and ".join(missing)}: pip install "nicelogic[research]"')
+
+
+def _check_into_results(
+    files: tuple[str, ...], records: tuple[str, ...], rules: tuple[str, ...], select: tuple[str, ...],
+    ignore: tuple[str, ...], fmt: str, output: str | None, statistics: bool, explain: bool, system: str, input_format: str,
+    id_column: str | None, jobs: int, max_codes: int, batch_seconds: float, memory_mib: int, tables: TableConfig,
+    results: str, carry: tuple[str, ...], patient_column: str | None, quiet: bool, color: str, progress: bool | None,
+    exit_zero: bool, commit_every: int, encoding: str,
+) -> NoReturn:  # fmt: skip
+    _needs_research_extra()
+    from nicelogic.research.run import ResultsRequest, run_results
+
+    if records or output or fmt != "text" or statistics or explain:
+        raise UsageError("--results writes every result into the results database: --record, --output, --format, "
+                         "--statistics and --explain do not go with it (query the database instead)")  # fmt: skip
+    request = ResultsRequest(
+        files, results, input_format, System.from_name(system), id_column, carry, patient_column,
+        progress=not quiet and (progress if progress is not None else sys.stderr.isatty()), color=color,
+        command=" ".join(["nicelogic", *sys.argv[1:]]), exit_zero=exit_zero, commit_every=commit_every,
+        encoding=encoding,
+    )  # fmt: skip
+    signal.signal(signal.SIGTERM, _terminated)
+    checker = Checker(
+        _selected_packs(rules), tables=tables, jobs=jobs or None, select=select, ignore=ignore, max_codes=max_codes,
+        time_limit=batch_seconds, memory_limit=memory_mib << 20, applicability=True,
+    )  # fmt: skip
+    try:
+        outcome = run_results(request, checker)
+    except KeyboardInterrupt:
+        click.echo(f"nicelogic: interrupted: {results} holds the batches committed so far; run the same command to continue",
+                   err=True)  # fmt: skip
+        sys.exit(INTERRUPTED)
+    except _Terminated:
+        click.echo(f"nicelogic: terminated: {results} holds the batches committed so far; run the same command to continue",
+                   err=True)  # fmt: skip
+        sys.exit(TERMINATED)
+    if not quiet:
+        if outcome.already_complete:
+            click.echo(f"nicelogic: run {outcome.run_id} of this command is already complete in {results}", err=True)
+        elif outcome.resumed_from:
+            click.echo(f"nicelogic: resumed run {outcome.run_id} after {outcome.resumed_from:,} committed records", err=True)
+        click.echo(f"{summary_line(outcome.summary)} (run {outcome.run_id}, {results})", err=True)
+    sys.exit(outcome.exit_code)
+
+
+@main.command(name="query")
+@click.argument("results", metavar="RESULTS")
+@click.argument("sql")
+@click.option("--format", "-f", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@_color_option
+@_usage_errors
+def query_command(results: str, sql: str, fmt: str, color: str) -> None:
+    """Run SQL on the tables records, violations and runs of a results database (check --results)."""
+    _needs_research_extra()
+    from nicelogic.research.query import as_csv, as_json, connect, run_query
+    from nicelogic.research.report_terminal import print_rows
+
+    names, rows = run_query(connect(results), sql)
+    if fmt == "csv":
+        click.echo(as_csv(names, rows), nl=False)
+    elif fmt == "json":
+        click.echo(as_json(names, rows))
+    else:
+        print_rows(names, rows, console(color=color))
+
+
+@main.command(name="report")
+@click.argument("results", metavar="RESULTS")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the HTML report to FILE.")
+@click.option("--run", "run_id", metavar="RUN", help="The run to report (default: the latest complete run).")
+@click.option("--suppression/--no-suppression", default=True, show_default=True,
+              help="Show counts of 1-7 records as * and withhold rates from them (off only for local use).")  # fmt: skip
+@click.option("--quiet", "-q", is_flag=True, help="No terminal summary.")
+@_color_option
+@_usage_errors
+def report_command(results: str, output: str | None, run_id: str | None, suppression: bool, quiet: bool, color: str) -> None:
+    """A report of a results database: rates per rule, by provider, by month and by specialty."""
+    _needs_research_extra()
+    from nicelogic.research.figures import compute
+    from nicelogic.research.query import connect
+    from nicelogic.research.report_terminal import print_summary
+
+    figures = compute(connect(results), run_id, suppression)
+    if output:
+        from nicelogic.research.report_html import render
+
+        Path(output).write_text(render(figures), encoding="utf-8")
+    if not quiet:
+        print_summary(figures, console(color=color))
+    if output:
+        click.echo(f"wrote {output}", err=True)
 
 
 @main.command(name="rules")
@@ -441,6 +560,30 @@ def _emit(answers: Answers, fmt: str) -> None:
     sys.exit(answers.exit_code)
 
 
+# ----------------------------------------------------------------------- the service
+
+
+@main.command()
+@_rules_option
+@_table_options
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port to listen on.")
+@_usage_errors
+def serve(
+    rules: tuple[str, ...], opcs_file: Path | None, icd10_file: Path | None, ncci_dir: Path | None, ncci_setting: str,
+    host: str, port: int,
+) -> None:  # fmt: skip
+    """Serve the JSON API (/v1/check, /v1/rules) over HTTP; needs the serve extra."""
+    try:
+        import uvicorn
+
+        from nicelogic.service.app import create_app
+    except ImportError:
+        raise UsageError('this needs fastapi and uvicorn: pip install "nicelogic[serve]"') from None
+    checker = Checker(_selected_packs(rules), tables=_table_config(opcs_file, icd10_file, ncci_dir, ncci_setting))
+    uvicorn.run(create_app(checker), host=host, port=port)
+
+
 # ----------------------------------------------------------------------- rule authors
 
 
@@ -509,6 +652,33 @@ def lint_command(
     shown = [f for f in findings if not (quiet and f.level != "error")]
     click.echo(lint_json(shown) if fmt == "json" else lint_text(findings, shown))
     sys.exit(1 if any(f.level == "error" for f in findings) else 0)
+
+
+@main.group(name="tables")
+def tables_group() -> None:
+    """Code tables: convert a new quarter's CMS NCCI release."""
+
+
+@tables_group.command(name="import-ncci")
+@click.argument("source", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("ncci-tables"),
+    show_default=True,
+    help="Folder to write the converted tables to (load it with --ncci-dir).",
+)
+@_usage_errors
+def import_ncci_command(source: Path, output: Path) -> None:
+    """Convert the CMS NCCI release files in SOURCE (add-on, PTP and MUE CSV files, optionally
+    gzipped; practitioner and outpatient hospital) into the compact form nicelogic ships."""
+    from nicelogic.tables.ncci_import import import_ncci
+
+    manifest = import_ncci(source, output)
+    for table, entry in manifest.items():
+        click.echo(f"{table}: {entry['rows']:,} rows, release {entry['release']} ({', '.join(entry['source'])})")  # type: ignore[arg-type]
+    click.echo(f"wrote {output}; use it with --ncci-dir {output}")
 
 
 @main.command(name="new-pack")

@@ -212,3 +212,17 @@ def _boom_pack(folder: Path) -> Path:
         "boom(R, A, B, C, D) :- code(R, opcs, A, _), code(R, opcs, B, _), code(R, opcs, C, _), code(R, opcs, D, _).\n"
         'violation("boom.rule", R, opcs, 1) :- boom(R, _, _, _, _), code(R, opcs, 1, "W37.1").\n',
     )
+
+
+def test_check_files_reads_with_the_id_column_and_follows_the_position(checker: Checker, tmp_path: Path) -> None:
+    from nicelogic.input.read import ReadPosition
+
+    path = tmp_path / "spells.tsv"
+    path.write_text("SPELL\tOPERTN_01\tOPERTN_02\ns1\tV444\tV551\ns2\tV444\tY534\n", encoding="utf-8")
+    position = ReadPosition([str(path)])
+    results = list(checker.check_files([str(path)], id_column="SPELL", position=position))
+    assert [(r.id, r.source, r.line) for r in results] == [("s1", str(path), 2), ("s2", str(path), 3)]
+    assert position.total == path.stat().st_size and position.checked() == position.total
+    named = checker.check("V44.4 Y53.4", source="batch-7")
+    assert [r.source for r in named.records] == ["batch-7"]
+    assert [r.source for r in checker.check("V44.4 Y53.4").records] == ["<input>"]

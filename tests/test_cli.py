@@ -48,7 +48,8 @@ def test_text_output_and_exit_code() -> None:
 def test_json_output_matches_the_documented_shape() -> None:
     result = run("check", EXAMPLE, "--rules", "opcs4", "--format", "json")
     document = json.loads(result.output)
-    assert set(document) == {"records", "summary"}
+    assert set(document) == {"records", "summary", "metadata"}
+    assert document["metadata"]["tables"]["ncci.ptp"] == "2024-07-01"
     got = {}
     for record in document["records"]:
         assert {"id", "line", "valid", "error", "violations"} <= set(record)

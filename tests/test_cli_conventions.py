@@ -217,7 +217,7 @@ def test_rules_complete_to_pack_names() -> None:
     env = {"_NICELOGIC_COMPLETE": "bash_complete", "COMP_WORDS": "nicelogic check --rules opcs4,nice.ipg3", "COMP_CWORD": "3"}
     result = CliRunner().invoke(main, [], env=env, prog_name="nicelogic")
     offered = [line.split(",", 1)[1] for line in result.stdout.splitlines()]
-    assert offered == ["opcs4,nice.ipg319", "opcs4,nice.ipg366"]
+    assert offered == ["opcs4,nice.ipg306", "opcs4,nice.ipg319", "opcs4,nice.ipg365", "opcs4,nice.ipg366", "opcs4,nice.ipg387"]
 
 
 # ------------------------------------------------------------------ the terminal

@@ -62,8 +62,11 @@ def test_minimal_vertebroplasty_completions_add_levels_approach_site_and_diagnos
 
 
 def test_templates_and_their_exact_counts(everything: Completer) -> None:
-    report = everything.complete("opcs V44.4", minimal=True, grouped=True, limit=100)
-    assert report.exhaustive and report.count == len(report.completions) == 56
+    report = everything.complete("opcs V44.4", minimal=True, grouped=True, limit=200)
+    # diagnoses are drawn from every built-in pack: the indications of IPG12 and the codes the
+    # ICD-10 rules name (C79.5 alone is no longer valid: DCS.II.2 asks for its primary; the
+    # indications of IPG179's cementoplasty come only for a record that holds W35.1 or W35.5)
+    assert report.exhaustive and report.count == len(report.completions) == 6 * 8
     by_record = {c.record.split(": ", 1)[1]: c for c in report.completions}
     m80 = by_record["opcs V44.4 V55.- Y53.- Z66.-; icd10 M80.-"]
     # 5 V55 codes x 9 Y53 codes x 7 Z66 codes x 8 M80 codes, all of them valid
@@ -195,14 +198,17 @@ def _apply(record: str, edits: list[dict[str, object]]) -> str:
     ("text", "kinds"),
     [
         ("ep: opcs V44.4 Y53.4 Z66.5; icd10 M80.0", {"insert"}),  # V55 in second place
-        ("ep: opcs Y53.4 V44.4 V55.1 Z66.5; icd10 M80.0", {"move", "delete"}),
-        ("ep: opcs V44.4 V55.1 Y53.4 Z66.5 V55.2; icd10 M80.0", {"insert"}),  # a spinal operation before the last V55
+        # or insert an operation the Y53.4 can qualify (W35.1, W35.5 of NICE IPG179 are candidates,
+        # and the OPCS-4 standards' procedures: 94 repairs in all, the inserts first)
+        ("ep: opcs Y53.4 V44.4 V55.1 Z66.5; icd10 M80.0", {"move", "delete", "insert"}),
+        # a spinal operation before the last V55, or no last V55
+        ("ep: opcs V44.4 V55.1 Y53.4 Z66.5 V55.2; icd10 M80.0", {"insert", "delete"}),
         ("ep: opcs V44.4 V55.1 Y68.9 Z66.5; icd10 M80.0", {"replace", "delete"}),
         ("ep: opcs W37.1 Z94.1 Z94.2", {"delete", "insert"}),
     ],
 )
 def test_repair_edits_give_the_repaired_record_at_the_stated_positions(text: str, kinds: set[str]) -> None:
-    result = CliRunner().invoke(main, ["repair", text, "--rules", "opcs4", "--format", "json", "--limit", "20"])
+    result = CliRunner().invoke(main, ["repair", text, "--rules", "opcs4", "--format", "json", "--limit", "100"])
     report = json.loads(result.stdout)
     assert {edit["kind"] for repair in report["repairs"] for edit in repair["edits"]} == kinds
     checker = Checker(["opcs4"])
@@ -239,21 +245,24 @@ def test_template_counts_leave_out_invalid_combinations() -> None:
 
 def test_a_question_that_takes_too_long_gives_up_with_a_reason_and_the_rest_are_answered() -> None:
     long_record = "slow: opcs " + " ".join(["V44.4"] * 24)  # grounding alone takes longer, with every pack
-    args = ["complete", long_record, "fast: opcs V44.4 V55.1 Y53.4", "--time-limit", "0.5", "-f", "json"]
+    # the OPCS-4 and vertebroplasty packs, so that the fast question is well inside the limit on a loaded machine
+    rules = ["--rules", "opcs4,nice.htg3,nice.ipg12"]
+    args = ["complete", long_record, "fast: opcs V44.4 V55.1 Y53.4", "--time-limit", "0.5", "-f", "json", *rules]
     result = CliRunner().invoke(main, args)
     slow, fast = json.loads(result.stdout)
     assert slow["gave_up"] == 0.5 and "gave up after 0.5 s" in slow["error"]
     assert fast["count"] >= 1 and result.exit_code == 1
-    repaired = CliRunner().invoke(main, ["repair", long_record, "--time-limit", "0.5"])
+    repaired = CliRunner().invoke(main, ["repair", long_record, "--time-limit", "0.5", *rules])
     assert repaired.exit_code == 1 and "gave up after 0.5 s" in repaired.stdout
 
 
-def test_completions_found_before_the_time_ran_out_are_shown_with_a_lower_bound(everything: Completer) -> None:
-    completer = Completer(everything.checker, max_add=6, time_limit=1.0)
+def test_completions_found_before_the_time_ran_out_are_shown_with_a_lower_bound() -> None:
+    # the vertebroplasty packs only: with every pack, grounding six free slots alone can take a loaded machine's second
+    completer = Completer(Checker(["opcs4", "nice.htg3", "nice.ipg12"]), max_add=6, time_limit=1.0)
     report = completer.complete("opcs V44.4", limit=3, count_limit=10**7)  # far more than a second's worth
     assert report.gave_up == 1.0 and not report.exhaustive
     assert len(report.completions) == 3 and report.count >= 3
-    assert all(everything.checker.check_record(c.record).valid for c in report.completions)
+    assert all(completer.checker.check_record(c.record).valid for c in report.completions)
 
 
 def test_records_given_to_complete_and_repair_keep_their_attributes(tmp_path) -> None:
@@ -271,3 +280,49 @@ def test_records_given_to_complete_and_repair_keep_their_attributes(tmp_path) ->
     first, second = partial_records([], str(path), System.OPCS)
     assert (first.id, first.sex, first.age, first.date, first.waivers) == ("f1", Sex.FEMALE, 70, "2024-05-01", ("opcs.excludes",))
     assert isinstance(second, Rejected) and second.error.where == "age"
+
+
+def test_an_unreadable_record_comes_back_in_the_shape_check_gives_it() -> None:
+    from nicelogic.input.items import InputProblem, Rejected
+    from nicelogic.report.completions import rejected_dict
+
+    unreadable = CliRunner().invoke(main, ["complete", "ok: opcs V44.4; opcs V4X.4", "--format", "json"])
+    assert unreadable.exit_code == 1
+    data = json.loads(unreadable.output)
+    assert (data["id"], data["source"], data["line"]) == ("ok", "<record>", 1)
+    assert {k: v for k, v in data["error"].items() if k != "message"} == {"line": 1, "column": 22, "kind": "opcs-code"}
+    located = Rejected("j2", 4, "x.jsonl", InputProblem("m", 4, 9, "json", "opcs[2]"))
+    assert rejected_dict(located) == {
+        "id": "j2",
+        "source": "x.jsonl",
+        "line": 4,
+        "error": {"message": "m", "line": 4, "column": 9, "kind": "json", "field": "opcs[2]"},
+    }
+
+
+def test_repairs_name_the_codes_they_touch_rank_defaults_first_and_order_their_edits() -> None:
+    completer = Completer(Checker(["opcs4"]))
+    order = {"delete": 0, "move": 1, "replace": 2, "insert": 3}
+    for text in (
+        "ep: opcs Y53.4 V44.4 V55.1 Z66.5; icd10 M80.0",
+        "ep: opcs V44.4 V55.1 Y68.9 Z66.5; icd10 M80.0",
+        "ep: opcs W37.1 Z94.1 Z94.2",
+        "ep: opcs V44.4 V55.1 Y53.4 Z66.5 W35.1 V55.1; icd10 M80.0",
+    ):
+        given = text.split("opcs ", 1)[1].split(";")[0].split()
+        report = completer.repair(text, limit=50)
+        assert report.repairs, text
+        for repair in report.repairs:
+            for edit in repair.edits:
+                if edit.kind in ("delete", "move", "replace"):
+                    assert edit.code == given[edit.original - 1], (text, edit)
+                if edit.kind in ("move", "replace"):
+                    assert repair.record.split("opcs ", 1)[1].split(";")[0].split()[edit.position - 1] in (
+                        edit.code,
+                        edit.replacement,
+                    )
+            keys = [(order[e.kind], e.section, e.position or 0, e.original or 0) for e in repair.edits]
+            assert keys == sorted(keys)
+    # V55.9 (levels not stated) is the default a coder is pointed to: it ranks before V55.1-V55.8
+    first = completer.repair("ep: opcs V44.4 Y53.4 Z66.5; icd10 M80.0").repairs[0]
+    assert [(e.kind, e.code, e.position) for e in first.edits] == [("insert", "V55.9", 2)]

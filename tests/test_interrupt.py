@@ -51,6 +51,9 @@ def test_an_interrupted_run_stops_workers_and_leaves_no_complete_looking_output(
         [sys.executable, "-c", "from nicelogic.cli import main; main(prog_name='nicelogic')",
          "check", str(long_input), "-f", "jsonl", "-o", str(output), "-j", "2", "--rules", "opcs4"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+        # A shell's background job ignores SIGINT, and Python then never installs its Ctrl-C
+        # handler: the run must meet SIGINT as it does under a terminal, whoever started pytest.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )  # fmt: skip
     workers: set[int] = set()
     deadline = time.monotonic() + 60

@@ -118,3 +118,17 @@ def test_text_lists_survivors_then_the_scores(weak: MutationRun) -> None:
 def test_render_refuses_other_formats(weak: MutationRun) -> None:
     with pytest.raises(ValueError):
         render(weak, "tap")
+
+
+def test_errors_of_a_run_reach_junit_and_json_and_equivalents_carry_their_declaration(weak: MutationRun) -> None:
+    import dataclasses
+
+    broken = dataclasses.replace(weak, errors=("case a fails unmutated", "stale declaration b"))
+    root = ET.fromstring(render(broken, "junit").split("\n", 1)[1])
+    assert root.get("errors") == "2"
+    assert [e.get("message") for e in root.findall("error")] == list(broken.errors)
+    assert json.loads(render(broken, "json"))["errors"] == list(broken.errors)
+    data = json.loads(render(weak, "json"))
+    for item, result in zip(data["mutants"], weak.results, strict=True):
+        if result.status == "equivalent":
+            assert item["declared"] == result.mutant.declared

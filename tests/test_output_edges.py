@@ -575,3 +575,90 @@ def test_progress_counts_records_bytes_and_rate_as_results_pass(tmp_path: Path) 
     assert [done for done, _, _ in seen] == sorted(done for done, _, _ in seen) and 0 < seen[0][0] <= (position.total or 0)
     assert all(rate.endswith(" records/s") and float(rate.split()[0].replace(",", "")) > 0 for _, _, rate in seen)
     assert list(CheckProgress(None, position).follow(iter([1, 2]))) == [1, 2]  # no display: results pass untouched
+
+
+# ------------------------------------------------------------------ reporters by name, listings
+
+
+def test_make_reporter_gives_each_format_its_reporter_and_refuses_others(checker) -> None:  # type: ignore[no-untyped-def]
+    from nicelogic.report import FORMATS, make_reporter
+    from nicelogic.results import SummaryCounter
+
+    result = checker.check_record("w2: opcs V44.4 Y53.4 Z66.5 V55.1")
+    rule = result.violations[0].rule
+    for fmt in FORMATS:
+        out = io.StringIO()
+        reporter = make_reporter(fmt, out, dict(checker.rules), color=False)
+        counter = SummaryCounter()
+        counter.add(result)
+        reporter.add(result)
+        reporter.finish(counter.summary())
+        assert rule in out.getvalue(), fmt
+    plain = io.StringIO()
+    make_reporter("text", plain, dict(checker.rules)).add(result)
+    assert plain.getvalue().startswith(f"<input>:1:10: {rule} error: ")
+    assert not re.search("\x1b\\[", plain.getvalue())  # into a file: no colour unless asked
+    coloured = io.StringIO()
+    make_reporter("text", coloured, dict(checker.rules), color=True).add(result)
+    assert re.search("\x1b\\[", coloured.getvalue()) and rule in coloured.getvalue()
+    for unknown in ("TEXT", "xml", ""):
+        with pytest.raises(ValueError):
+            make_reporter(unknown, io.StringIO(), dict(checker.rules))
+
+
+def test_lint_listings_count_errors_and_notes() -> None:
+    from nicelogic.authoring.lint import LintFinding
+    from nicelogic.report.listings import lint_json, lint_text
+
+    error = LintFinding("a.lp", 3, "error", "unsafe", "m")
+    note = LintFinding("b.lp", 7, "info", "no-trigger", "m")
+    counts = re.compile(r"(\d+) errors?, (\d+) notes?")
+    for findings, expected in (([], (0, 0)), ([error], (1, 0)), ([note], (0, 1)), ([error, error, note, note], (2, 2))):
+        text = lint_text(findings, findings[:1])
+        *shown, total = text.split("\n")
+        assert tuple(map(int, counts.fullmatch(total).groups())) == expected  # type: ignore[union-attr]
+        assert shown == [str(f) for f in findings[:1]]
+    assert json.loads(lint_json([error, note])) == [
+        {"file": "a.lp", "line": 3, "level": "error", "code": "unsafe", "message": "m"},
+        {"file": "b.lp", "line": 7, "level": "info", "code": "no-trigger", "message": "m"},
+    ]
+
+
+def test_rule_listings_hold_every_pack_and_rule_whole() -> None:
+    from rich.console import Console
+
+    from nicelogic.report.listings import print_rules, rules_json, rules_tsv
+    from nicelogic.rules.packs import load_rules
+
+    ruleset = load_rules(["opcs4"])
+    ids = [rule.id for pack in ruleset.packs for rule in pack.rules]
+    data = json.loads(rules_json(ruleset))
+    assert [p["name"] for p in data["packs"]] == [p.name for p in ruleset.packs]
+    assert [r["id"] for r in data["rules"]] == ids
+    rows = list(csv.reader(io.StringIO(rules_tsv(ruleset)), delimiter="\t"))
+    assert rows[0] == ["id", "severity", "pack", "title", "source"]
+    assert [row[0] for row in rows[1:]] == ids and all(len(row) == 5 for row in rows)
+    screen = io.StringIO()
+    print_rules(ruleset, Console(file=screen, width=100, force_terminal=False))
+    drawn = screen.getvalue()
+    assert all(re.search(rf"\b{re.escape(i)}\b", drawn) for i in ids)  # ids never fold, even on a narrow terminal
+    assert all(p.name in drawn for p in ruleset.packs)
+
+
+def test_lines_written_above_the_bar_come_out_whole_with_their_colours() -> None:
+    from rich.console import Console
+
+    from nicelogic.report.terminal import _AboveTheBar
+
+    screen = io.StringIO()
+    above = _AboveTheBar(Console(file=screen, force_terminal=True, width=200))
+    assert above.isatty()
+    assert above.write("one\n\x1b[31mtwo\x1b[0m\nthr") == len("one\n\x1b[31mtwo\x1b[0m\nthr")
+    plain = re.sub("\x1b\\[[0-9;]*m", "", screen.getvalue())
+    assert plain == "one\ntwo\n" and "\x1b[31m" in screen.getvalue()  # a partial line waits for its end
+    above.write("ee")
+    above.flush()
+    assert re.sub("\x1b\\[[0-9;]*m", "", screen.getvalue()) == "one\ntwo\nthree\n"
+    above.flush()  # nothing left: nothing more written
+    assert re.sub("\x1b\\[[0-9;]*m", "", screen.getvalue()) == "one\ntwo\nthree\n"
+    assert not _AboveTheBar(Console(file=io.StringIO(), force_terminal=False)).isatty()

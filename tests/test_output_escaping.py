@@ -59,3 +59,16 @@ def test_csv_cells_that_could_start_a_formula_are_neutralised(tmp_path) -> None:
 @pytest.mark.parametrize(("value", "expected"), [("=1", "'=1"), ("V44.4", "V44.4"), ("", ""), (3, 3), ("a=b", "a=b")])
 def test_csv_cell(value: object, expected: object) -> None:
     assert csv_cell(value) == expected
+
+
+@pytest.mark.parametrize("breaker", ["\x85", "\u2028", "\u2029"])
+def test_a_json_lines_record_stays_on_one_line_for_every_line_reader(tmp_path, breaker: str) -> None:
+    path = tmp_path / "ids.jsonl"
+    ids = [f"a{breaker}b{breaker}", "é\u00a0plain"]
+    path.write_text("".join(json.dumps({"id": i, "opcs": ["V44.4", "V55.1"]}) + "\n" for i in ids), encoding="utf-8")
+    result = run("check", str(path), "--rules", "opcs4", "-f", "jsonl", "-o", str(tmp_path / "out.jsonl"))
+    assert result.exit_code == 0, result.output
+    written = (tmp_path / "out.jsonl").read_text(encoding="utf-8")
+    lines = written.splitlines()  # str.splitlines breaks at U+0085, U+2028 and U+2029 too
+    assert [json.loads(line)["id"] for line in lines] == ids
+    assert "é\u00a0plain" in written  # other non-ASCII text is kept as it is

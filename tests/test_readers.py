@@ -193,3 +193,70 @@ def test_a_bad_json_line_is_rejected_with_its_key_and_the_rest_read(
     bad = got[1]
     assert isinstance(bad, Rejected) and bad.line == 2
     assert (bad.error.where, bad.error.column) == (field, column)
+
+
+def test_an_undecodable_csv_cell_rejects_its_row_naming_the_column(parser: RecordParser, tmp_path) -> None:
+    path = tmp_path / "bytes.csv"
+    path.write_bytes(b"EPIKEY,OPERTN_01,OPERTN_02\ne1,V44.4,V55.1\ne2,V44.4,V5\xff.1\n\xfe3,W37.1\ne4,W37.1,,\xff\ne5,W37.1\n")
+    got = records(str(path), parser)
+    # the bad cell's record keeps its id; a bad id cell gives way to the line number
+    assert [r.id for r in got] == ["e1", "e2", "4", "e4", "e5"]
+    assert [isinstance(r, Rejected) for r in got] == [False, True, True, True, False]
+    found = [(r.source, r.line, r.error.line, r.error.column, r.error.where, r.error.label) for r in got[1:4]]
+    assert found == [
+        (str(path), 3, 3, 3, "OPERTN_02", "encoding"),
+        (str(path), 4, 4, 1, "EPIKEY", "encoding"),
+        (str(path), 5, 5, 4, "column 4", "encoding"),  # a cell past the header is named by its number
+    ]
+
+
+def test_a_quote_left_open_rejects_the_lines_it_swallows_and_reads_on(parser: RecordParser) -> None:
+    lines = ["EPIKEY,OPERTN_01\n", "e1,V44.4\n", 'e2,"V44.4\n', "e3,W37.1\n", 'e4,W37.1"\n', "e5,W37.1\n"]
+    got = [to_record(item, parser) for item in table_lines(lines, "x.csv")]
+    assert [r.id for r in got] == ["e1", "3", "e5"]
+    bad = got[1]
+    assert isinstance(bad, Rejected) and bad.source == "x.csv"
+    assert (bad.line, bad.error.line, bad.error.column, bad.error.label) == (3, 3, 1, "table-row")
+    assert (got[2].line, got[2].source) == (6, "x.csv")
+
+
+def test_a_full_code_column_before_its_four_character_twin_still_wins(parser: RecordParser) -> None:
+    lines = ["EPIKEY,DIAG_01,DIAG_4_01,OPERTN_01\n", "e1,M80.08,M800,V44.4\n"]
+    record = to_record(next(table_lines(lines, "x.csv")), parser)
+    assert [c.value for c in record.codes(System.ICD10)] == ["M80.08"]
+    assert record.locate(record.codes(System.ICD10)[0].column) == (2, "DIAG_01")
+
+
+def test_an_extract_without_an_epikey_column_numbers_its_records_by_line(parser: RecordParser) -> None:
+    lines = ["OPERTN_01,epikey2\n", "V44.4,x\n", "W37.1,y\n"]
+    assert [r.id for r in (to_record(item, parser) for item in table_lines(lines, "x.csv"))] == ["2", "3"]
+
+
+def test_every_jsonl_code_is_located_in_its_line_even_when_repeated(parser: RecordParser) -> None:
+    from nicelogic.input.jsonl import jsonl_lines
+
+    line = '{"id": "j1", "icd10": ["M80.0", "M80.0"], "opcs": ["V44.4", "V55.1", "V44.4"], "waive": "opcs.a, nice.b"}'
+    record = to_record(next(jsonl_lines([line], "x.jsonl")), parser)
+    assert not isinstance(record, Rejected) and record.waivers == ("opcs.a", "nice.b")
+    for system, key in ((System.OPCS, "opcs"), (System.ICD10, "icd10")):
+        codes = record.codes(system)
+        located = [record.locate(code.column) for code in codes]
+        assert [field for _, field in located] == [f"{key}[{n}]" for n in range(1, len(codes) + 1)]
+        assert [line[column - 1 : column - 1 + 5] for column, _ in located] == [c.value for c in codes]
+        # a repeated code points at its own place, after the first
+        assert len({column for column, _ in located}) == len(codes)
+        assert all(line.rfind(f'"{key}"') < column for column, _ in located)
+
+
+def test_undecodable_or_escaped_surrogates_reject_a_json_line(parser: RecordParser, tmp_path) -> None:
+    path = tmp_path / "bytes.jsonl"
+    path.write_bytes(
+        b'{"id": "j1", "opcs": ["V44.4"]}\n{"id": "j2", "opcs": ["V\xff4.4"]}\n{"id": "j3", "opcs": ["\\udc80"]}\n'
+        b'{"id": "j4", "opcs": ["V44.4"]}\n'
+    )
+    got = records(str(path), parser)
+    assert [isinstance(r, Rejected) for r in got] == [False, True, True, False]
+    assert [(r.id, r.source, r.line, r.error.line, r.error.column, r.error.label) for r in got[1:3]] == [
+        ("2", str(path), 2, 2, 25, "json"),  # the undecodable byte's column
+        ("3", str(path), 3, 3, 0, "json"),  # an escape: no column to point at
+    ]

@@ -76,8 +76,11 @@ def test_batch_facts_hold_only_rows_for_codes_present() -> None:
 def test_ncci_folder_and_setting() -> None:
     practitioner = load_ncci(NCCI, "practitioner")
     assert [p.name for p in practitioner.files if "mue" in p.name] == ["ncci_mue_practitioner_2024-07-01_sample.csv"]
-    outpatient = load_ncci(NCCI, "outpatient")
-    assert [p.name for p in outpatient.files if "mue" in p.name] == ["ncci_mue_outpatient_hospital_2024-07-01_sample.csv"]
+    # the fixture folder, like the shipped tables, holds no outpatient hospital PTP file: said, not replaced
+    with pytest.raises(InputError, match="outpatient hospital PTP"):
+        load_ncci(NCCI, "outpatient")
+    with pytest.raises(InputError, match="import-ncci"):
+        load_tables(TableConfig(ncci_setting="outpatient"))
     facts = practitioner.facts(["20610", "76942"])
     assert 'ncci_ptp("20610","76942",99991231,1).' in facts
 
@@ -86,8 +89,8 @@ def test_ncci_folder_reaches_the_rules() -> None:
     checker = Checker(["ncci"], tables=TableConfig(ncci_dir=NCCI))
     assert [v.rule for v in checker.check_record("cpt 20610 76942").violations] == ["ncci.ptp"]
     assert checker.check_record("cpt 20610 76942-59").violations == ()
-    # the shipped tables hold no row for this pair
-    assert Checker(["ncci"]).check_record("cpt 20610 76942").violations == ()
+    # the shipped tables hold the whole practitioner PTP table, this pair too
+    assert [v.rule for v in Checker(["ncci"]).check_record("cpt 20610 76942").violations] == ["ncci.ptp"]
 
 
 def test_ncci_folder_without_a_table_kind(tmp_path) -> None:
@@ -102,7 +105,7 @@ def test_cli_table_options(tmp_path) -> None:
     runner = CliRunner()
     shipped = runner.invoke(main, ["check", str(path), "--rules", "ncci"])
     full = runner.invoke(main, ["check", str(path), "--rules", "ncci", "--ncci-dir", str(NCCI)])
-    assert (shipped.exit_code, full.exit_code) == (0, 1) and "ncci.ptp" in full.output
+    assert (shipped.exit_code, full.exit_code) == (1, 1) and "ncci.ptp" in full.output and "ncci.ptp" in shipped.output
     uk = runner.invoke(main, ["info", "--icd10-file", str(UK_ICD10)])
     assert "UK ICD-10 5th Edition" in uk.output and "Open Government Licence v3.0" in uk.output
     other = runner.invoke(
@@ -112,3 +115,20 @@ def test_cli_table_options(tmp_path) -> None:
     bad = tmp_path / "bad.xml"
     bad.write_text("<dsv/>")
     assert runner.invoke(main, ["check", str(path), "--opcs-file", str(bad)]).exit_code == 2
+
+
+def test_the_ncci_tables_can_be_queried_in_a_process_forked_after_the_parent_queried_them() -> None:
+    """DuckDB crashes a forked child that uses it while the parent's connection is open:
+    bounded workers and worker pools fork from a checker that has read the tables."""
+    import os
+
+    from nicelogic.tables import TableConfig, load_tables
+
+    ncci = load_tables(TableConfig()).ncci
+    expected = ncci.facts(["22512"])
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child reports through its exit status
+        os._exit(0 if ncci.facts(["22512"]) == expected else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert ncci.facts(["22512"]) == expected  # and the parent reopens its own

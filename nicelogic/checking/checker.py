@@ -12,6 +12,7 @@ import copy
 import dataclasses
 import functools
 import os
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import chain, islice
 from typing import Any
@@ -19,9 +20,9 @@ from typing import Any
 from nicelogic.asp.facts import AttributeScope, record_form, wanted_attributes
 from nicelogic.asp.solve import Finding, solve_forms
 from nicelogic.bounded import DEFAULT_MEMORY_LIMIT, DEFAULT_TIME_LIMIT, BoundedWorker, in_worker
-from nicelogic.checking.diagnostics import ENGINE_RULES, UNUSED_WAIVER
+from nicelogic.checking.diagnostics import ENGINE_RULES, UNKNOWN_CODE, UNUSED_WAIVER
 from nicelogic.checking.parallel import check_in_workers, exceeded
-from nicelogic.checking.violations import merge_restated, unused_waiver, violation
+from nicelogic.checking.violations import merge_restated, unknown_codes, unused_waiver, violation
 from nicelogic.errors import InputProblem, LimitExceeded
 from nicelogic.input.adapt import as_input
 from nicelogic.input.grammar import RecordParser
@@ -57,6 +58,9 @@ WORKER_GRACE = 1.0
 
 # the findings of a record form, or the limit it exceeded
 _Verdict = tuple[Finding, ...] | LimitExceeded
+
+
+_NCCI_READ = re.compile(r"\bncci_(addon|ptp|mue)\(")
 
 
 class Checker:
@@ -113,6 +117,13 @@ class Checker:
         self._forms: dict[tuple[object, ...], str] = {}
         self._parser: RecordParser | None = None
         self._bounded: BoundedWorker | None = None
+        # the edits can judge only codes their tables know: say so for the others when they are loaded
+        pack_files = {path for pack in self.ruleset.packs for path in pack.files}
+        self._reads_ncci = any(
+            _NCCI_READ.search(text)
+            for path, text in zip(self.ruleset.files, self.ruleset.texts, strict=False)
+            if path in pack_files
+        )
 
     def with_program(self, program: str) -> Checker:
         """A checker sharing these packs' metadata and the loaded tables but running other
@@ -268,6 +279,9 @@ class Checker:
         kept = merge_restated(kept, self.ruleset.rules)
         if record.waivers and self.filter.keeps(UNUSED_WAIVER.id, ""):
             kept += [unused_waiver(record, waiver) for waiver in record.waivers if waiver not in used]
+        cpt = record.codes(System.CPT)
+        if cpt and self._reads_ncci and self.filter.keeps(UNKNOWN_CODE.id, ""):
+            kept += unknown_codes(record, System.CPT, self.tables.ncci.unknown(c.value for c in cpt))
         return RecordResult(
             record.id, record.line, record.source, tuple(kept),
             waived=tuple(waived), applies=tuple(applies), applies_rows=tuple(rows),

@@ -27,4 +27,11 @@ UNUSED_WAIVER = EngineRule(
     "nicelogic: a waiver that waives nothing is reported, as ruff's RUF100 reports an unused noqa, "
     "so that waivers do not outlive the mistakes they were written for",
 )
-ENGINE_RULES = {rule.id: rule for rule in (INPUT_REJECTED, UNUSED_WAIVER)}
+UNKNOWN_CODE = EngineRule(
+    "table.unknown-code",
+    "warning",
+    "A code that no loaded edit table knows",
+    "nicelogic: the CMS NCCI edits can judge only the codes their tables name; a claim line whose code no loaded "
+    "add-on, PTP or MUE table knows is reported, never passed as valid in silence",
+)
+ENGINE_RULES = {rule.id: rule for rule in (INPUT_REJECTED, UNUSED_WAIVER, UNKNOWN_CODE)}

@@ -7,7 +7,7 @@ import dataclasses
 from collections.abc import Mapping
 
 from nicelogic.asp.solve import Finding
-from nicelogic.checking.diagnostics import UNUSED_WAIVER
+from nicelogic.checking.diagnostics import UNKNOWN_CODE, UNUSED_WAIVER
 from nicelogic.checking.explain import explain
 from nicelogic.checking.messages import render_message
 from nicelogic.errors import RuleError
@@ -107,3 +107,28 @@ def merge_restated(violations: list[Violation], rules: Mapping[str, Rule]) -> li
         severity = "error" if "error" in (head.severity, v.severity) else head.severity
         merged[into] = dataclasses.replace(head, also=also, severity=severity)
     return [v for n, v in enumerate(merged) if n not in target]
+
+
+def unknown_codes(record: Record, system: System, unknown: frozenset[str]) -> list[Violation]:
+    """The engine's own warning for each code of a section that no loaded edit table knows."""
+    found = []
+    for position, code in enumerate(record.codes(system), start=1):
+        if code.value not in unknown:
+            continue
+        column, where = record.locate(code.column)
+        found.append(
+            Violation(
+                rule=UNKNOWN_CODE.id,
+                severity=UNKNOWN_CODE.severity,
+                section=system.value,
+                positions=(position,),
+                codes=(code.text(),),
+                message=f"{code.text()} is in no loaded NCCI table (add-on, PTP or MUE): no edit could judge it",
+                source=UNKNOWN_CODE.source,
+                line=record.line,
+                column=column,
+                title=UNKNOWN_CODE.title,
+                where=where,
+            )
+        )
+    return found

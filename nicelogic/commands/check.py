@@ -124,7 +124,7 @@ def _reporter(request: CheckRequest, out: IO[str], checker: Checker) -> Reporter
         return StatisticsReporter(out, rules, color, quiet=request.quiet)
     if request.fmt == "text":
         return TextReporter(out, rules, color, quiet=request.quiet)
-    return make_reporter(request.fmt, out, rules, color)
+    return make_reporter(request.fmt, out, rules, color, tables=checker.tables.versions())
 
 
 def run_check(request: CheckRequest, checker: Checker) -> CheckOutcome:

@@ -25,6 +25,7 @@ class InputLine:
     date: str | None = None
     error: InputProblem | None = None  # the record could not be read
     waivers: tuple[str, ...] = ()
+    attributes: tuple[tuple[str, object], ...] = ()  # JSON Lines: attributes carried beside the result
 
 
 @dataclass(frozen=True, slots=True)

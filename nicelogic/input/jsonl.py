@@ -8,27 +8,36 @@ from collections.abc import Iterable, Iterator
 
 from nicelogic.errors import InputProblem
 from nicelogic.input.attributes import parse_age, parse_date, parse_sex, waivers_of
+from nicelogic.input.carry import attribute_keys
 from nicelogic.input.items import InputLine, undecodable
 from nicelogic.model import SYSTEM_KEYWORDS, Field, System
 
 _JSON_SECTIONS = {key: system.value for key, system in SYSTEM_KEYWORDS.items()}
 _JSON_KNOWN = set(_JSON_SECTIONS) | {"id", "sex", "age", "date", "waive"}
+# Attributes carried beside the result (provider, specialty, ...: nicelogic.input.carry),
+# under their HES or results names in any case; more with --carry.
+_ATTRIBUTE_KEYS = attribute_keys()
 
 
-def jsonl_lines(lines: Iterable[str], source: str, encoding: str = "utf-8") -> Iterator[InputLine]:
-    """Records of JSON Lines: ``{"id", "opcs", "icd10", "cpt", "sex", "age", "date"}``."""
+def jsonl_lines(
+    lines: Iterable[str], source: str, encoding: str = "utf-8", carried: frozenset[str] = _ATTRIBUTE_KEYS
+) -> Iterator[InputLine]:
+    """Records of JSON Lines: ``{"id", "opcs", "icd10", "cpt", "sex", "age", "date"}``, and
+    the attributes whose keys (upper case) are ``carried``."""
     for number, raw in enumerate(lines, start=1):
         text = raw.strip()
         if not text or text.startswith("#"):
             continue
-        yield json_line(text, source, number, encoding)
+        yield json_line(text, source, number, encoding, carried)
 
 
 def _unreadable(source: str, number: int, message: str, column: int = 0) -> InputLine:
     return InputLine(source, number, "", id=str(number), error=InputProblem(message, number, column, "json"))
 
 
-def json_line(text: str, source: str, number: int, encoding: str = "utf-8") -> InputLine:
+def json_line(
+    text: str, source: str, number: int, encoding: str = "utf-8", carried: frozenset[str] = _ATTRIBUTE_KEYS
+) -> InputLine:
     """One JSON object (as text) as an input line."""
     bad = undecodable(text, encoding)
     if bad is not None:
@@ -45,10 +54,10 @@ def json_line(text: str, source: str, number: int, encoding: str = "utf-8") -> I
     escaped = undecodable(json.dumps(obj, ensure_ascii=False)) if "\\ud" in text.lower() else None
     if escaped is not None:
         return _unreadable(source, number, escaped[1])
-    return json_record(obj, source, number, text)
+    return json_record(obj, source, number, text, carried)
 
 
-def json_record(obj: object, source: str, number: int, text: str = "") -> InputLine:
+def json_record(obj: object, source: str, number: int, text: str = "", carried: frozenset[str] = _ATTRIBUTE_KEYS) -> InputLine:
     """A JSON-shaped record (a dict) as an input line; ``text`` locates codes in the source."""
     if not isinstance(obj, dict):
         return _unreadable(source, number, "a record must be a JSON object", 1)
@@ -58,13 +67,17 @@ def json_record(obj: object, source: str, number: int, text: str = "") -> InputL
         column = text.find(f'"{where}"') + 1 if text else 0
         return InputLine(source, number, "", id=record_id, error=InputProblem(message, number, max(column, 0), "json", where))
 
-    unknown = sorted(set(obj) - _JSON_KNOWN)
+    attributes = tuple((key, value) for key, value in obj.items() if key not in _JSON_KNOWN and str(key).upper() in carried)
+    unknown = sorted(set(obj) - _JSON_KNOWN - {key for key, _ in attributes})
     if unknown:
-        return reject(f"unknown key {unknown[0]!r} (known: {', '.join(sorted(_JSON_KNOWN))})", unknown[0])
+        known = ", ".join(sorted(_JSON_KNOWN))
+        return reject(f"unknown key {unknown[0]!r} (known: {known}, and attributes such as PROCODE3 or --carry)", unknown[0])
+    for key, value in attributes:
+        if value is not None and not isinstance(value, str | int | float):
+            return reject(f"{key!r} must be a string or a number", key)
     parts: list[str] = []
     fields: list[Field] = []
     offset = 0
-    search_from = 0
     for key, keyword in _JSON_SECTIONS.items():
         if key not in obj or obj[key] is None:
             continue
@@ -80,8 +93,8 @@ def json_record(obj: object, source: str, number: int, text: str = "") -> InputL
             offset += 2
         parts.append(keyword + " ")
         offset += len(keyword) + 1
-        key_at = text.find(f'"{key}"', 0) if text else -1
-        search_from = max(search_from, key_at)
+        # each section's codes follow its own key, whatever order the keys come in
+        search_from = max(text.find(f'"{key}"'), 0) if text else 0
         for n, code in enumerate(codes):
             if n:
                 parts.append(" ")
@@ -107,4 +120,7 @@ def json_record(obj: object, source: str, number: int, text: str = "") -> InputL
         waive = list(waivers_of(waive))
     if not isinstance(waive, list) or not all(isinstance(w, str) for w in waive):
         return reject("'waive' must be a list of rule ids", "waive")
-    return InputLine(source, number, "".join(parts), System.OPCS, record_id, tuple(fields), sex, age, when, waivers=tuple(waive))
+    return InputLine(
+        source, number, "".join(parts), System.OPCS, record_id, tuple(fields), sex, age, when, waivers=tuple(waive),
+        attributes=attributes,
+    )  # fmt: skip

@@ -20,13 +20,15 @@ from pathlib import Path
 from typing import IO, TypeVar
 
 from nicelogic.errors import InputError
+from nicelogic.input.carry import attribute_keys
 from nicelogic.input.items import InputLine, encoding_name
 from nicelogic.input.jsonl import jsonl_lines
+from nicelogic.input.parquet import parquet_rows
 from nicelogic.input.tabular import TableRow, table_lines
 from nicelogic.input.text import text_lines
 from nicelogic.model import System
 
-INPUT_FORMATS = ("auto", "text", "csv", "tsv", "jsonl")
+INPUT_FORMATS = ("auto", "text", "csv", "tsv", "jsonl", "parquet")
 T = TypeVar("T")
 
 
@@ -39,6 +41,8 @@ def detect_format(path: str, first_line: str | None = None) -> str:
         return "tsv"
     if suffix in {".jsonl", ".ndjson"}:
         return "jsonl"
+    if suffix in {".parquet", ".pq"}:
+        return "parquet"
     if path == "-" and first_line is not None:
         stripped = first_line.lstrip("\ufeff").strip()
         if stripped.startswith("{"):
@@ -112,8 +116,18 @@ def read_lines(
     id_column: str | None = None,
     position: ReadPosition | None = None,
     encoding: str = "utf-8",
+    carried: frozenset[str] = attribute_keys(),
 ) -> Iterator[InputLine | TableRow]:
-    """Every record of one input, in order, as :class:`InputLine` values."""
+    """Every record of one input, in order, as :class:`InputLine` values; ``carried`` are
+    the keys (upper case) of attributes read for the results beside each record."""
+    fmt = detect_format(path) if input_format == "auto" else input_format
+    if fmt == "parquet":
+        if path == "-":
+            raise InputError("Parquet cannot be read from standard input: give the file")
+        yield from parquet_rows(path, id_column, carried)
+        if position is not None:
+            position.finished(path)
+        return
     handle = open_input(path, encoding)
     if position is not None:
         position.started(handle)
@@ -127,7 +141,7 @@ def read_lines(
         if fmt == "text":
             yield from text_lines(lines, name, default_system, encoding)
         elif fmt == "jsonl":
-            yield from jsonl_lines(lines, name, encoding)
+            yield from jsonl_lines(lines, name, encoding, carried)
         else:
             delimiter = "\t" if fmt == "tsv" else ","
             yield from table_lines(lines, name, delimiter=delimiter, id_column=id_column, encoding=encoding)
@@ -148,9 +162,14 @@ def read_inputs(
     id_column: str | None = None,
     position: ReadPosition | None = None,
     encoding: str = "utf-8",
+    carried: frozenset[str] = attribute_keys(),
 ) -> Iterator[InputLine | TableRow]:
     """Every record of every input, in order, in their encoding; with ``position``, noted
     as it is read (see :class:`ReadPosition`)."""
     encoding_name(encoding)  # an unknown name fails now, not when the first file is read
-    lines = (line for path in paths for line in read_lines(path, input_format, default_system, id_column, position, encoding))
+    lines = (
+        line
+        for path in paths
+        for line in read_lines(path, input_format, default_system, id_column, position, encoding=encoding, carried=carried)
+    )
     return position.track(lines) if position is not None else lines

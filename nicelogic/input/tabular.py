@@ -48,6 +48,25 @@ def _pick(header: list[str], pattern: re.Pattern[str]) -> tuple[tuple[int, str],
     return tuple((index, name) for _, (_, index, name) in sorted(chosen.items()))
 
 
+_RECORD_COLUMNS = frozenset({"SEX", "STARTAGE", "OPDATE_01", "ADMIDATE", "WAIVE"})
+
+
+def wanted_column(name: str, id_column: str | None) -> bool:
+    """Whether a column is read for the record itself (codes, id, sex, age, dates, waivers):
+    what a columnar reader loads, besides the attributes it carries."""
+    upper = name.strip().upper()
+    return (
+        upper in _RECORD_COLUMNS
+        or upper == (id_column or "EPIKEY").upper()
+        or bool(_OPCS_FIELD.match(upper) or _DIAG_FIELD.match(upper))
+    )
+
+
+def layout_for(header: list[str], id_column: str | None) -> _Layout:
+    """Where a record's fields are in rows with this header (or InputError)."""
+    return _layout(header, id_column)
+
+
 def _layout(header: list[str], id_column: str | None) -> _Layout:
     upper = [h.strip().upper() for h in header]
     repeated = sorted({name for name in upper if name and upper.count(name) > 1})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import IO
 
 from nicelogic.report.base import Reporter, record_dict, summary_dict, violation_dict
@@ -18,7 +19,11 @@ from nicelogic.rules.metadata import Rule
 FORMATS = ("text", "json", "jsonl", "sarif", "junit", "csv", "tap", "github", "gitlab")
 
 
-def make_reporter(fmt: str, out: IO[str], rules: dict[str, Rule], color: bool | None = None) -> Reporter:
+def make_reporter(
+    fmt: str, out: IO[str], rules: dict[str, Rule], color: bool | None = None, tables: Mapping[str, str] | None = None
+) -> Reporter:
+    """The reporter of a format; ``tables`` (``CodeTables.versions()``) goes into the run's
+    metadata where the format carries any (JSON, SARIF, JUnit)."""
     if fmt == "text":
         return TextReporter(out, rules, color)
     classes = {
@@ -33,7 +38,7 @@ def make_reporter(fmt: str, out: IO[str], rules: dict[str, Rule], color: bool | 
     }
     if fmt not in classes:
         raise ValueError(f"unknown output format {fmt!r} (expected one of {', '.join(FORMATS)})")
-    return classes[fmt](out, rules)  # type: ignore[no-any-return]
+    return classes[fmt](out, rules, tables)  # type: ignore[no-any-return]
 
 
 __all__ = ["FORMATS", "Reporter", "make_reporter", "record_dict", "summary_dict", "violation_dict"]

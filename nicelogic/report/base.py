@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import IO, Any, Protocol
 
 from nicelogic.results import Explanation, RecordResult, Summary, Violation
@@ -17,9 +18,11 @@ class Reporter(Protocol):
 
 
 class ReporterBase:
-    def __init__(self, out: IO[str], rules: dict[str, Rule]) -> None:
+    def __init__(self, out: IO[str], rules: dict[str, Rule], tables: Mapping[str, str] | None = None) -> None:
         self.out = out
         self.rules = rules
+        # which edition of each code table the run used (CodeTables.versions), for the run's metadata
+        self.tables = dict(tables or {})
 
     def add(self, result: RecordResult) -> None:  # pragma: no cover - overridden
         raise NotImplementedError

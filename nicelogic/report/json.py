@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from nicelogic._version import __version__
 from nicelogic.report.base import ReporterBase, record_dict, summary_dict
 from nicelogic.report.escape import json_text
 from nicelogic.results import RecordResult, Summary
@@ -19,7 +20,8 @@ class JsonReporter(ReporterBase):
 
     def finish(self, summary: Summary) -> None:
         self.out.write("\n],\n" if self._started else '{"records": [],\n')
-        self.out.write(' "summary": ' + json_text(summary_dict(summary)) + "}\n")
+        metadata = {"nicelogic": __version__, "tables": self.tables}
+        self.out.write(' "summary": ' + json_text(summary_dict(summary)) + ',\n "metadata": ' + json_text(metadata) + "}\n")
 
 
 class JsonLinesReporter(ReporterBase):

@@ -38,4 +38,4 @@ class JunitReporter(ReporterBase):
         )
 
     def finish(self, summary: Summary) -> None:
-        self.out.write(junitxml.document("nicelogic", self.cases))
+        self.out.write(junitxml.document("nicelogic", self.cases, {f"table.{name}": v for name, v in self.tables.items()}))

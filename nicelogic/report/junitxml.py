@@ -51,11 +51,14 @@ def case(
     return item
 
 
-def document(name: str, suites: Mapping[str, Iterable[TestCase]]) -> str:
-    """One ``<testsuites>`` document, its counts computed by junitparser from the cases."""
+def document(name: str, suites: Mapping[str, Iterable[TestCase]], properties: Mapping[str, str] | None = None) -> str:
+    """One ``<testsuites>`` document, its counts computed by junitparser from the cases; the
+    run's ``properties`` (which code tables it used) on every suite, where JUnit keeps them."""
     root = JUnitXml(visible(name))
     for suite_name, cases in suites.items():
         suite = TestSuite(visible(suite_name))
+        for key, value in (properties or {}).items():
+            suite.add_property(visible(key), visible(value))
         suite.add_testcases(list(cases))
         root.add_testsuite(suite)
     root.update_statistics()

@@ -96,7 +96,7 @@ class SarifReporter(ReporterBase):
                 "properties": {"summary": {
                     "records": summary.records, "valid": summary.valid,
                     "invalid": summary.invalid, "rejected": summary.rejected,
-                }},
+                }, "tables": self.tables},
             }],
         }  # fmt: skip
         json.dump(document, self.out, indent=2, ensure_ascii=False)

@@ -3,7 +3,7 @@ diagnostics below it. The plan comes last, so that records stream as they are ch
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import IO
 
 from nicelogic.report.base import ReporterBase
@@ -23,8 +23,8 @@ def tap_diagnostic(text: str) -> str:
 
 
 class TapReporter(ReporterBase):
-    def __init__(self, out: IO[str], rules: dict[str, Rule]) -> None:
-        super().__init__(out, rules)
+    def __init__(self, out: IO[str], rules: dict[str, Rule], tables: Mapping[str, str] | None = None) -> None:
+        super().__init__(out, rules, tables)
         self.count = 0
         self.out.write("TAP version 13\n")
 

@@ -150,8 +150,7 @@ def load_pack(folder: Path) -> tuple[Pack, list[Scan]]:
     rules: list[Rule] = []
     scans: list[Scan] = []
     for path in files:
-        if path.is_symlink() and not path.resolve().is_relative_to(folder.resolve()):
-            raise RuleError(f"{path.name} links to {path.resolve()}, outside the pack: a pack reads only its own folder", path)
+        _refuse_link_out(folder, path)
     texts = tuple(path.read_text(encoding="utf-8") for path in files)
     for path, text in zip(files, texts, strict=True):
         include = include_problem(text)
@@ -189,6 +188,12 @@ def load_pack(folder: Path) -> tuple[Pack, list[Scan]]:
     return pack, scans
 
 
+def _refuse_link_out(folder: Path, path: Path) -> None:
+    """A pack reads only its own folder: a file of it that links elsewhere is refused."""
+    if path.is_symlink() and not path.resolve().is_relative_to(folder.resolve()):
+        raise RuleError(f"{path.name} links to {path.resolve()}, outside the pack: a pack reads only its own folder", path)
+
+
 def _relation_tables(folder: Path, rules: list[Rule]) -> tuple[RelationTable, ...]:
     """The relation tables of a pack's rules, each file read once for all rules naming it."""
     by_file: dict[str, list[Rule]] = {}
@@ -205,8 +210,7 @@ def _relation_tables(folder: Path, rules: list[Rule]) -> tuple[RelationTable, ..
                 shared = f"rules sharing {name} must read it with the same columns and sections ({columns})"
                 raise RuleError(shared, other.file, other.line)
         path = folder / name
-        if path.is_symlink() and not path.resolve().is_relative_to(folder.resolve()):
-            raise RuleError(f"{path.name} links to {path.resolve()}, outside the pack: a pack reads only its own folder", path)
+        _refuse_link_out(folder, path)
         if not path.is_file():
             missing = f"rule {first.id} names the relation table {name}, which the pack does not have"
             raise RuleError(missing, first.file, first.line)

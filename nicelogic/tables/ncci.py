@@ -1,11 +1,14 @@
 """The CMS NCCI edits: add-on codes, procedure-to-procedure pairs and medically unlikely
-units, held in DuckDB and queried per batch for the codes present. The rows the built-in
-packs need ship with the package; a folder of full quarterly files replaces them."""
+units, queried per batch through DuckDB for the codes present. The full 2024 tables ship with
+the package as Parquet (converted by ``ncci_import``); a converted quarter or a folder of CMS
+CSV files replaces them."""
 
 from __future__ import annotations
 
-import re
+import json
+import os
 import threading
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
@@ -14,53 +17,68 @@ from typing import Any
 
 from nicelogic.asp.facts import quote
 from nicelogic.errors import InputError
+from nicelogic.tables.ncci_import import MANIFEST, csv_relation, release_files, release_kind
 
 DEFAULT_NCCI = Path(__file__).resolve().parent / "data" / "ncci"
 
 
-@dataclass
+@dataclass(eq=False)  # identity: a WeakSet tracks open connections
 class NcciTables:
-    """Add-on, procedure-to-procedure and MUE edits in an in-memory DuckDB database."""
+    """Add-on, procedure-to-procedure and MUE edits, queried through DuckDB: converted Parquet
+    tables are read where they lie (only the row groups that can hold a batch's codes), CMS
+    CSV files are loaded into memory."""
 
     source: str
     files: tuple[Path, ...]
+    releases: dict[str, str] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _con: object = field(default=None, repr=False)
+    _known: dict[str, bool] = field(default_factory=dict, repr=False)
+    _pid: int = field(default=0, repr=False)  # the process that opened the connection
 
     def _connection(self):  # type: ignore[no-untyped-def]
+        if self._pid != os.getpid():
+            # DuckDB is not fork-safe: a bounded worker forked from a process that has queried
+            # the tables would hang on the parent's connection, so each process opens its own
+            self._con = None
         if self._con is None:
             import duckdb
 
-            con = duckdb.connect(":memory:")
-            kinds = {"aoc": [], "ptp": [], "mue": []}
+            # one thread and a small buffer pool: the tables are read a few row groups at a time,
+            # and a bounded worker caps its address space
+            con = duckdb.connect(":memory:", config={"threads": 1, "memory_limit": "256MB"})
+            kinds: dict[str, list[Path]] = {"aoc": [], "ptp": [], "mue": []}
             for path in self.files:
-                kinds[_ncci_kind(path)].append(str(path))
+                kinds[release_kind(path)].append(path)
             for kind, paths in kinds.items():
                 if not paths:
                     raise InputError(f"no NCCI {kind.upper()} file among {', '.join(str(p) for p in self.files)}")
             try:
-                con.execute(
-                    "CREATE TABLE aoc AS SELECT trim(primary_code) AS primary_code, trim(add_on_code) AS add_on, "
-                    "CAST(aoc_edit_type AS INTEGER) AS kind FROM read_csv(?, header=true, all_varchar=true)",
-                    [kinds["aoc"]],
-                )
-                con.execute(
-                    "CREATE TABLE ptp AS SELECT trim(column_1) AS c1, trim(column_2) AS c2, "
-                    "CAST(replace(coalesce(nullif(trim(deletion_date), ''), '9999-12-31'), '-', '') AS INTEGER) AS deleted, "
-                    "CAST(modifier_indicator AS INTEGER) AS mi FROM read_csv(?, header=true, all_varchar=true)",
-                    [kinds["ptp"]],
-                )
-                con.execute(
-                    "CREATE TABLE mue AS SELECT trim(hcpcs_code) AS code, CAST(mue_units AS INTEGER) AS units, "
-                    "CAST(mue_mai AS INTEGER) AS mai FROM read_csv(?, header=true, all_varchar=true)",
-                    [kinds["mue"]],
-                )
+                for kind, paths in kinds.items():
+                    if all(p.suffix == ".parquet" for p in paths):
+                        # a view cannot take a prepared parameter: the paths are written as SQL literals
+                        literals = ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths)
+                        con.execute(f"CREATE VIEW {kind} AS SELECT * FROM read_parquet([{literals}])")
+                    else:
+                        query, params = csv_relation(paths, kind)
+                        con.execute(f"CREATE TABLE {kind} AS {query}", params)
             except Exception as exc:  # duckdb raises its own exception types
                 raise InputError(f"cannot load the NCCI tables ({self.source}): {exc}") from None
             self._con = con
+            self._pid = os.getpid()
+            _OPEN.add(self)
         return self._con
 
+    def close(self) -> None:
+        """Close the connection (it reopens when next asked)."""
+        with self._lock:
+            if self._con is not None:
+                self._con.close()  # type: ignore[attr-defined]
+                self._con = None
+
     def _rows(self, sql: str, *params: object) -> list[tuple[Any, ...]]:
+        if self._pid != os.getpid():  # a lock held by another thread at the fork stays held here
+            self._lock = threading.Lock()
         with self._lock:  # one connection per table set; DuckDB cursors are not shared across threads
             return self._connection().cursor().execute(sql, list(params)).fetchall()
 
@@ -82,6 +100,24 @@ class NcciTables:
         rows = self._rows("SELECT code FROM mue UNION SELECT add_on FROM aoc UNION SELECT primary_code FROM aoc")
         return frozenset(row[0] for row in rows)
 
+    def unknown(self, codes: Iterable[str]) -> frozenset[str]:
+        """The codes that no loaded NCCI table names (no add-on, PTP or MUE row), whose
+        claims the edits cannot judge; answers are kept, as a batch repeats its codes."""
+        asked = set(codes)
+        wanted = sorted(asked - self._known.keys())
+        if wanted:
+            found = {
+                row[0]
+                for row in self._rows(
+                    "SELECT code FROM mue WHERE code IN ? UNION SELECT add_on FROM aoc WHERE add_on IN ? "
+                    "UNION SELECT primary_code FROM aoc WHERE primary_code IN ? "
+                    "UNION SELECT c1 FROM ptp WHERE c1 IN ? UNION SELECT c2 FROM ptp WHERE c2 IN ?",
+                    *([wanted] * 5),
+                )
+            }
+            self._known.update((code, code in found) for code in wanted)
+        return frozenset(code for code in asked if not self._known[code])
+
     def primaries(self, addons: Iterable[str]) -> list[str]:
         """The listed primary codes of the given add-on codes (not contractor-defined ones)."""
         wanted = sorted(set(addons))
@@ -91,31 +127,57 @@ class NcciTables:
         return sorted(row[0] for row in rows)
 
 
-def _ncci_kind(path: Path) -> str:
-    name = path.name.lower()
-    for kind in ("aoc", "ptp", "mue"):
-        if kind in name:
-            return kind
-    raise InputError(f"{path}: cannot tell which NCCI table this is (expected 'aoc', 'ptp' or 'mue' in the name)")
+# DuckDB does not survive a fork: a child that queries through a connection its parent
+# opened, or opens one while the parent's database still runs its threads, crashes. Every
+# open connection is closed just before the process forks (bounded workers, worker pools);
+# each side reopens its own when it next needs the tables.
+_OPEN: weakref.WeakSet[NcciTables] = weakref.WeakSet()
+
+
+def _close_before_fork() -> None:
+    for tables in list(_OPEN):
+        tables.close()
+
+
+os.register_at_fork(before=_close_before_fork)
 
 
 @cache
 def load_ncci(folder: Path = DEFAULT_NCCI, setting: str = "practitioner") -> NcciTables:
-    """NCCI tables from a folder of CMS files (CSV, optionally gzipped). Where a folder
-    holds practitioner and outpatient hospital versions, ``setting`` picks one."""
-    if not folder.is_dir():
-        raise InputError(f"the NCCI folder {folder} does not exist")
-    files = sorted(p for p in folder.iterdir() if p.is_file() and re.search(r"\.csv(\.gz)?$", p.name, re.IGNORECASE))
-    other = {"practitioner": "outpatient", "outpatient": "practitioner"}[setting]
+    """NCCI tables from a folder converted by ``import_ncci`` (the shipped one by default) or
+    from a folder of CMS release files (CSV, optionally gzipped). Where a folder holds
+    practitioner and outpatient hospital tables, ``setting`` picks one."""
+    if (folder / MANIFEST).is_file():
+        return _converted(folder, setting)
+    files = release_files(folder)
     chosen = []
-    for path in files:
-        kind = _ncci_kind(path)
-        same_kind = [p for p in files if _ncci_kind(p) == kind]
-        if other in path.name.lower() and any(setting in p.name.lower() for p in same_kind):
+    for f in files:
+        same = [g for g in files if g.kind == f.kind]
+        if f.setting and f.setting != setting and any(g.setting == setting for g in same):
             continue
-        chosen.append(path)
-    # A full PTP file makes the shipped subset of the same date redundant.
-    full = [p for p in chosen if _ncci_kind(p) == "ptp" and "subset" not in p.name.lower()]
-    if full:
-        chosen = [p for p in chosen if not (_ncci_kind(p) == "ptp" and "subset" in p.name.lower())]
-    return NcciTables(f"CMS NCCI ({folder})", tuple(chosen))
+        chosen.append(f)
+    if setting == "outpatient" and any(f.kind == "ptp" for f in chosen) and not any(f.table == "ptp_outpatient" for f in chosen):
+        raise InputError(f"no NCCI outpatient hospital PTP file in {folder}{_OUTPATIENT_HINT}")
+    releases = {f.kind: f.release for f in chosen}
+    return NcciTables(f"CMS NCCI ({folder})", tuple(f.path for f in chosen), releases)
+
+
+_OUTPATIENT_HINT = (
+    " (the package ships the practitioner PTP table only: convert the outpatient hospital PTP file of a CMS release"
+    " with `nicelogic tables import-ncci DIR -o OUT` and load OUT with --ncci-dir)"
+)
+
+
+def _converted(folder: Path, setting: str) -> NcciTables:
+    manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    chosen: dict[str, str] = {}
+    for kind in ("aoc", "ptp", "mue"):
+        table = kind if kind == "aoc" else f"{kind}_{setting}"
+        if table not in manifest:
+            hint = _OUTPATIENT_HINT if table == "ptp_outpatient" else ""
+            raise InputError(f"no NCCI {table} table in {folder}{hint}")
+        chosen[table] = str(manifest[table]["release"])
+    where = "shipped" if folder == DEFAULT_NCCI else str(folder)
+    dates = ", ".join(f"{t} {d}" for t, d in chosen.items())
+    files = tuple(folder / f"{t}.parquet" for t in chosen)
+    return NcciTables(f"CMS NCCI, {setting} ({dates}; {where})", files, {t.split("_")[0]: d for t, d in chosen.items()})

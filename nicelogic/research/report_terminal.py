@@ -1,0 +1,75 @@
+"""The report's figures, and query results, as rich tables on a terminal."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.console import Console
+from rich.table import Table
+
+from nicelogic.research.figures import AUDIT_LABEL, Figures, GroupFigure
+from nicelogic.research.statistics import SUPPRESS_BELOW, shown_count
+
+
+def _groups(title: str, key: str, groups: Sequence[GroupFigure], suppress: bool, limit: int | None = None) -> Table:
+    table = Table(title=title, title_justify="left")
+    table.add_column(key)
+    for name in ("records", "invalid", "rate (95% CI)"):
+        table.add_column(name, justify="right")
+    for g in groups[:limit] if limit else groups:
+        table.add_row(g.key, shown_count(g.records, suppress), shown_count(g.invalid, suppress), g.rate.text())
+    if limit and len(groups) > limit:
+        table.caption = f"the {limit} largest of {len(groups)}; the HTML report lists all"
+    return table
+
+
+def print_summary(figures: Figures, out: Console) -> None:
+    run, suppress = figures.run, figures.suppress
+    packs = ", ".join(f"{p['name']} {p['version']}" for p in run.get("packs") or [])  # type: ignore[attr-defined]
+    tables = ", ".join(f"{t['name']} {t['version']}" for t in run.get("tables") or [])  # type: ignore[attr-defined]
+    state = "complete" if run.get("complete") else f"INCOMPLETE ({run.get('status')})"
+    out.print(f"[bold]run {run['run_id']}[/bold], {state}")
+    out.print(f"rule packs: {packs}", highlight=False)
+    out.print(f"code tables: {tables}", highlight=False)
+    if suppress:
+        out.print(
+            f"counts of 1-{SUPPRESS_BELOW - 1} records shown as *, rates from them withheld (--no-suppression for local use)"
+        )
+    else:
+        out.print("[bold]small-number suppression is off[/bold]: for local use only")
+    summary = Table(title="Records", title_justify="left")
+    summary.add_column("")
+    summary.add_column("records", justify="right")
+    summary.add_row("checked", shown_count(figures.checked, suppress))
+    summary.add_row("rejected", shown_count(figures.rejected, suppress))
+    summary.add_row("invalid (95% CI)", figures.overall.text())
+    out.print(summary)
+    audit = Table(title=f"Audit figures ({AUDIT_LABEL})", title_justify="left")
+    audit.add_column("")
+    audit.add_column("episodes with an error", justify="right")
+    audit.add_column("share (95% CI)", justify="right")
+    for a in figures.audit:
+        audit.add_row(a.label, shown_count(a.records, suppress), a.rate.text())
+    out.print(audit)
+    rules = Table(title="Rules: records it applies to, records violating it", title_justify="left")
+    rules.add_column("rule", no_wrap=True)
+    rules.add_column("severity")
+    for name in ("applies to", "violating", "rate (95% CI)"):
+        rules.add_column(name, justify="right", no_wrap=True)
+    for f in figures.rules:
+        rules.add_row(f.rule, f.severity, shown_count(f.applies, suppress), shown_count(f.violating, suppress), f.rate.text())
+    out.print(rules)
+    out.print(_groups("By provider", "provider", figures.providers, suppress, limit=20))
+    if figures.years:
+        out.print(_groups("By financial year", "year", figures.years, suppress))
+    out.print(_groups("By main specialty", "specialty", figures.specialties, suppress, limit=20))
+
+
+def print_rows(names: Sequence[str], rows: Sequence[Sequence[object]], out: Console) -> None:
+    table = Table(caption=f"{len(rows):,} rows", caption_justify="left")
+    for index, name in enumerate(names):
+        numbers = bool(rows) and all(isinstance(row[index], int | float) or row[index] is None for row in rows)
+        table.add_column(name, justify="right" if numbers else "left")
+    for row in rows:
+        table.add_row(*("" if value is None else str(value) for value in row))
+    out.print(table)
