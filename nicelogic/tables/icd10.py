@@ -31,6 +31,7 @@ class Icd10Table:
     not_primary: frozenset[str] = frozenset()  # UK usage 0
     sex: Mapping[str, str] = field(default_factory=dict)  # code -> the one sex it may be coded for
     age: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    fifth: frozenset[str] = frozenset()  # UK: four-character codes the release subdivides with a fifth character
 
     def is_code(self, code: str) -> bool:
         if code in self.titles:
@@ -47,6 +48,8 @@ class Icd10Table:
                 out.append(f"icd_code({quoted}).")
             if code in self.subdivided:
                 out.append(f"icd_subdivided({quoted}).")
+            if code in self.fifth:
+                out.append(f"icd_fifth_character({quoted}).")
             lookup = code if code in self.titles else code[:5]
             if lookup in self.asterisk:
                 out.append(f"icd_asterisk({quoted}).")
@@ -128,6 +131,7 @@ def load_icd10_uk(path: Path) -> Icd10Table:
     # Only categories need a further character: UK fifth characters are optional (the file
     # lists M80.0 and M80.08 alike).
     subdivided = {code for code in titles if len(code) == 3 and any(f"{code}.{d}" in titles for d in "0123456789")}
+    fifth = {code for code in titles if len(code) == 5 and any(f"{code}{d}" in titles for d in "0123456789")}
     return Icd10Table(
         f"UK ICD-10 5th Edition ({path.name})",
         True,
@@ -138,4 +142,5 @@ def load_icd10_uk(path: Path) -> Icd10Table:
         frozenset(not_primary),
         sex,
         age,
+        frozenset(fifth),
     )
