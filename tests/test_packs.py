@@ -88,7 +88,7 @@ def test_coverage_document_names_every_rule_and_only_real_ones() -> None:
     from .conftest import ROOT
 
     text = (ROOT / "docs" / "coverage.md").read_text(encoding="utf-8")
-    named = set(re.findall(r"`((?:opcs|icd|ncci|cpt|nice)\.[a-z0-9.-]+)`", text))
+    named = set(re.findall(r"`((?:opcs4|icd10|opcs|icd|ncci|cpt|nice)\.[a-z0-9.-]+)`", text))
     ruleset = load_rules()
     rules = set(ruleset.rules)
     packs = {pack.name for pack in ruleset.packs}

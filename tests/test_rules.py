@@ -32,7 +32,8 @@ def test_uk_file_adds_dagger_usage_and_limits(uk_checker: Checker) -> None:
     assert ("icd.not-primary", "icd10", (1,)) in found(uk_checker, "icd W19 M80.0")
     male = uk_checker.check_record({"icd10": ["M80.08"], "sex": "male", "age": 50})
     assert [(v.rule, v.positions) for v in male.violations] == [("icd.sex-conflict", (1,))]
-    young = uk_checker.check_record({"icd10": ["M80.0"], "sex": "female", "age": 44})
+    # M80.08 with its fifth character: M80.0 alone also gets the DChS.XIII.4 warning (icd10.standards)
+    young = uk_checker.check_record({"icd10": ["M80.08"], "sex": "female", "age": 44})
     assert [(v.rule, v.positions) for v in young.violations] == [("icd.age-conflict", (1,))]
 
 

@@ -6,6 +6,9 @@ tables, restricted to what the rule program names:
 
 - code literals (``"V44.4"``, ``"22511"``) and category literals (``"V55"``) anywhere in
   the selected rules or the built-in packs, in the sections whose table knows them;
+- from relation tables, the procedures of rows that ask for a code, and the codes that
+  mend a row about one of the guidance's procedures or about a code the record holds
+  (see ``_table_words``);
 - OPCS-4 chapters named in ``chapter(R, opcs, P, "Z")`` atoms, but only where no category
   of the chapter is named (grounding grows with every candidate: 1,900 codes of chapters
   V, Y and Z took 0.3 s to ground, the 150 of the named categories 40 ms); ICD-10 chapters
@@ -28,6 +31,7 @@ from nicelogic.asp.facts import SECTION_PREDICATES
 from nicelogic.asp.syntax import atoms_of, statements, strings_of
 from nicelogic.model import System
 from nicelogic.rules.packs import RuleSet, load_rules
+from nicelogic.rules.relations import spans
 from nicelogic.tables import CodeTables
 
 _CODE = re.compile(r"^[A-Z][0-9]{2}\.[0-9]{1,2}$")
@@ -79,10 +83,7 @@ def mentions(texts: tuple[str, ...]) -> Mentions:
     def statement(stm: ast.AST) -> None:
         everything.update(strings_of(stm))
         for atom in atoms_of(stm):
-            row = _relation_code(atom)
-            if row is not None:  # a code of a relation table's row (logic/lib/relations.lp)
-                row_section, kind, word = row
-                (chapters if kind == "chapter" and row_section == "opcs" else by_section.setdefault(row_section, set())).add(word)
+            if _relation_code(atom) is not None:  # a relation row written in a rule file: see _table_words
                 in_atoms.update(strings_of(atom))
                 continue
             section = _section_of(atom)
@@ -100,6 +101,12 @@ def mentions(texts: tuple[str, ...]) -> Mentions:
     return Mentions({k: frozenset(v) for k, v in by_section.items()}, frozenset(everything - in_atoms), frozenset(chapters))
 
 
+def _rule_texts(ruleset: RuleSet) -> tuple[str, ...]:
+    """The rule files' texts without the relation tables' facts, which _table_words reads
+    as tables (parsing the national standards' thousands of facts took most of a second)."""
+    return tuple(text for path, text in zip(ruleset.files, ruleset.texts, strict=True) if path.suffix != ".tsv")
+
+
 def candidates(
     ruleset: RuleSet,
     tables: CodeTables,
@@ -110,13 +117,16 @@ def candidates(
     """Candidate codes per section for completing a record with these rules and tables."""
     # The vocabulary of every built-in pack, not only the selected ones: a pack that asks
     # for "a diagnosis" names none, while another names the indications of the procedure.
-    found = mentions(ruleset.texts)
-    builtin = mentions(load_rules().texts)
+    found = mentions(_rule_texts(ruleset))
+    builtin = mentions(_rule_texts(load_rules()))
     extras = {e.strip().upper() for e in extra if e.strip()}
     given = given or {}
     out: dict[System, set[str]] = {}
+    held = {system: {str(c).upper() for c in given.get(system, ())} | extras for system in sections}
+    from_tables = _table_words((ruleset, load_rules()), held)
     for system in sections:
         words = found.words(system.value) | builtin.words(system.value) | extras
+        words |= from_tables.get(system.value, set())
         chosen: set[str] = set()
         if system is System.CPT:
             chosen |= {w for w in words if _CPT.match(w)}
@@ -133,8 +143,73 @@ def candidates(
             # A chapter stands for all its codes only where the rules name none of its
             # categories: chapter Y is named, but only Y53, Y68, Y10.2 and Y78 matter.
             named = {c[0] for c in categories | codes}
-            chapters = (set(found.opcs_chapters) | set(builtin.opcs_chapters)) - named if system is System.OPCS else set()
+            table_chapters = {w for w in from_tables.get(system.value, ()) if len(w) == 1}
+            chapters = set(found.opcs_chapters) | set(builtin.opcs_chapters) | table_chapters
+            chapters = chapters - named if system is System.OPCS else set()
             chapters |= {w.strip().upper() for w in extra if len(w.strip()) == 1}
             chosen = {c for c in valid if c[:3] in categories or c in codes or c[0] in chapters}
         out[system] = chosen
     return out
+
+
+# The column of a relation kind whose codes mend a row when inserted (None: the kind names
+# what it asks for itself, as V55 or a chapter Z site; kinds not listed only forbid).
+_MENDING: dict[str, str | None] = {
+    "levels-second": None,
+    "group-has-image-approach": None,
+    "group-has-site": None,
+    "needs-diagnosis": None,
+    "needs-one-of": "with",
+    "group-has-one-of": "with",
+    "group-site-one-of": "site",
+    "must-directly-follow": "previous",
+    "must-be-directly-followed-by": "next",
+    "both-need-one-of": "with",
+    "not-coded-with-unless": "unless",
+}
+
+
+def _related(word: str, other: str) -> bool:
+    """One covers the other: a chapter its categories, a category its codes."""
+    return word.startswith(other) or other.startswith(word)
+
+
+def _table_words(rulesets: Iterable[RuleSet], held: Mapping[System, set[str]]) -> dict[str, set[str]]:
+    """The codes (per section) of relation tables that a completion may insert: those of the
+    rows that ask for a code (the codes of a table that only forbids never mend a record).
+
+    Every procedure such a row is about (an OPCS-4 or CPT trigger) is a candidate, so that a
+    repair may place one. A row's mending codes (a NICE recommendation's indications, sites
+    and methods) are candidates for every record where its trigger is one of the guidance's
+    procedures (a trigger of a row that asks for V55, an approach, a site or a diagnosis);
+    any other row's (a national standard's "U21 is coded with one of Z01-Z93 Z95-Z99", "C77-C79
+    with one of C00-C76 C80 Z85 D32.9") only for a record that holds its trigger: the
+    standards name thousands of codes that no completion of another record needs, and each
+    candidate costs grounding in every slot."""
+    rows: list[tuple[str, set[str], str, set[str]]] = []  # trigger section and words, mending section and words
+    guidance: dict[str, set[str]] = {}
+    words: dict[str, set[str]] = {}
+    seen: set[tuple[str, str]] = set()
+    for ruleset in rulesets:
+        for rule_id, table in ruleset.relations.items():
+            kind = dict(table.rules).get(rule_id, "")
+            if rule_id not in ruleset.rules or kind not in _MENDING or (rule_id, str(table.path)) in seen:
+                continue
+            seen.add((rule_id, str(table.path)))
+            mending = _MENDING[kind]
+            for row in table.rows:
+                section_of = {name: section for name, section, _ in row.terms}
+                section = section_of["code"]
+                trigger = {w for text in row.codes("code") for w in spans(text, section)}
+                if section != System.ICD10.value:
+                    words.setdefault(section, set()).update(trigger)
+                if mending is None:
+                    guidance.setdefault(section, set()).update(trigger)
+                else:
+                    codes = {w for text in row.codes(mending) for w in spans(text, section_of[mending])}
+                    rows.append((section, trigger, section_of[mending], codes))
+    for section, trigger, mended, codes in rows:
+        about = held.get(System(section), set()) | guidance.get(section, set())
+        if any(_related(t, w) for t in trigger for w in about):
+            words.setdefault(mended, set()).update(codes)
+    return words

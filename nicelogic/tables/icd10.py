@@ -33,6 +33,7 @@ class Icd10Table:
     sex: Mapping[str, str] = field(default_factory=dict)  # code -> the one sex it may be coded for
     age: Mapping[str, tuple[int, int]] = field(default_factory=dict)
     dates: Edition | None = None  # its edition and the dates that edition was in force
+    fifth: frozenset[str] = frozenset()  # UK: four-character codes the release subdivides with a fifth character
 
     def is_code(self, code: str) -> bool:
         if code in self.titles:
@@ -49,6 +50,8 @@ class Icd10Table:
                 out.append(f"icd_code({quoted}).")
             if code in self.subdivided:
                 out.append(f"icd_subdivided({quoted}).")
+            if code in self.fifth:
+                out.append(f"icd_fifth_character({quoted}).")
             lookup = code if code in self.titles else code[:5]
             if lookup in self.asterisk:
                 out.append(f"icd_asterisk({quoted}).")
@@ -132,6 +135,7 @@ def load_icd10_uk(path: Path) -> Icd10Table:
     # lists M80.0 and M80.08 alike).
     subdivided = {code for code in titles if len(code) == 3 and any(f"{code}.{d}" in titles for d in "0123456789")}
     dates = icd10_edition_of(path.name) or icd10_edition_of(_head(path)) or undated("icd10", "UK ICD-10")
+    fifth = {code for code in titles if len(code) == 5 and any(f"{code}{d}" in titles for d in "0123456789")}
     return Icd10Table(
         f"UK {dates.name} ({path.name})" if dates.dated else f"UK ICD-10 ({path.name})",
         True,
@@ -143,6 +147,7 @@ def load_icd10_uk(path: Path) -> Icd10Table:
         sex,
         age,
         dates,
+        frozenset(fifth),
     )
 
 
