@@ -287,6 +287,8 @@ class _Pool:
         elif slot.task is not None:
             done[slot.task.index] = message
             slot.task = None
+            if message[0] == "memory":  # clingo ran out inside its cap: what it left behind may fail the next mutant
+                self._replace(slot)
 
     def close(self) -> None:
         for slot in self.slots:
