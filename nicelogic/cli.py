@@ -14,7 +14,7 @@ import functools
 import json
 import signal
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -198,7 +198,7 @@ def _long_options(command: click.Command) -> dict[str, str]:
 
 
 def _configured_defaults(
-    commands: dict[str, click.Command], options: dict[str, dict[str, str]], config: Config
+    commands: Mapping[str, click.Command], options: dict[str, dict[str, str]], config: Config
 ) -> dict[str, dict[str, Any]]:
     defaults: dict[str, dict[str, Any]] = {}
     for name, command in commands.items():

@@ -158,7 +158,7 @@ def file_header(path: Path) -> FileHeader:
 def file_tables(path: Path, tables: TableConfig | None) -> TableConfig | None:
     """The tables a case file runs with: its own where it names them, else the run's."""
     own = file_header(path).tables
-    return dataclasses.replace(tables or TableConfig(), **dict(own)) if own else tables
+    return dataclasses.replace(tables or TableConfig(), **dict(own)) if own else tables  # type: ignore[arg-type]  # keys: TableConfig's path fields, read from the header
 
 
 def discover(paths: Iterable[str], rules: Sequence[str] | None = None) -> list[Path]:

@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import IO, Protocol, TypeVar
+from typing import IO, Protocol, TypeVar, cast
 
 from rich.console import Console
 from rich.progress import (
@@ -154,4 +154,4 @@ def check_progress(
         redirect_stdout=False,
         redirect_stderr=False,
     ) as progress:
-        yield CheckProgress(progress, position, _AboveTheBar(display) if shared else None)
+        yield CheckProgress(progress, position, cast(IO[str], _AboveTheBar(display)) if shared else None)
