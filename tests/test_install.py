@@ -33,6 +33,8 @@ def test_wheel_contains_grammar_and_rule_packs(wheel: Path) -> None:
     assert "nicelogic/_logic/README.md" in names
     assert "nicelogic/_logic/lib/vocabulary.lp" in names
     assert "nicelogic/audit/thresholds.toml" in names  # the threshold profiles are data of the package
+    assert "nicelogic/tables/data/editions/editions.tsv" in names  # the dates each edition was in force
+    assert {f"nicelogic/service/static/{name}" for name in ("index.html", "playground.js", "playground.css")} <= names
     shipped = {path.relative_to(ROOT / "logic").as_posix() for path in (ROOT / "logic").rglob("*") if path.is_file()}
     assert {f"nicelogic/_logic/{name}" for name in shipped} <= names
 
