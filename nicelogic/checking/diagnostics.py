@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from nicelogic.model import Record
+from nicelogic.results import Violation
+
 
 @dataclass(frozen=True, slots=True)
 class EngineRule:
@@ -15,6 +18,23 @@ class EngineRule:
     severity: str
     title: str
     source: str
+
+    def violation(
+        self,
+        record: Record,
+        message: str,
+        *,
+        section: str = "",
+        positions: tuple[int, ...] = (),
+        codes: tuple[str, ...] = (),
+        column: int = 0,
+        where: str | None = None,
+    ) -> Violation:
+        """This engine rule's finding on a record, as a pack rule's would be reported."""
+        return Violation(
+            rule=self.id, severity=self.severity, section=section, positions=positions, codes=codes, message=message,
+            source=self.source, line=record.line, column=column, title=self.title, where=where,
+        )  # fmt: skip
 
 
 INPUT_REJECTED = EngineRule(

@@ -116,21 +116,7 @@ def not_in_force(record: Record, stale: Mapping[System, str], tables: CodeTables
     for system, label in stale.items():
         default = tables.classification(system)
         edition = _with_period(default) if default is not None else label
-        codes = record.codes(system)
-        column, where = record.locate(codes[0].column)
-        found.append(
-            Violation(
-                rule=NOT_IN_FORCE.id,
-                severity=NOT_IN_FORCE.severity,
-                section=system.value,
-                positions=(),
-                codes=(),
-                message=f"not judged against {edition}: the episode is dated outside it",
-                source=NOT_IN_FORCE.source,
-                line=record.line,
-                column=column,
-                title=NOT_IN_FORCE.title,
-                where=where,
-            )
-        )
+        column, where = record.locate(record.codes(system)[0].column)
+        message = f"not judged against {edition}: the episode is dated outside it"
+        found.append(NOT_IN_FORCE.violation(record, message, section=system.value, column=column, where=where))
     return found

@@ -60,18 +60,8 @@ def violation(record: Record, finding: Finding, ruleset: RuleSet, tables: CodeTa
 
 def unused_waiver(record: Record, waiver: str) -> Violation:
     """The engine's own warning for a waiver that waives nothing on its record."""
-    return Violation(
-        rule=UNUSED_WAIVER.id,
-        severity=UNUSED_WAIVER.severity,
-        section="",
-        positions=(),
-        codes=(),
-        message=f"the waiver {waiver!r} waives nothing: no rule it names reports a violation on this record",
-        source=UNUSED_WAIVER.source,
-        line=record.line,
-        column=0,
-        title=UNUSED_WAIVER.title,
-    )
+    message = f"the waiver {waiver!r} waives nothing: no rule it names reports a violation on this record"
+    return UNUSED_WAIVER.violation(record, message)
 
 
 def merge_restated(violations: list[Violation], rules: Mapping[str, Rule]) -> list[Violation]:
@@ -116,19 +106,10 @@ def unknown_codes(record: Record, system: System, unknown: frozenset[str]) -> li
         if code.value not in unknown:
             continue
         column, where = record.locate(code.column)
+        message = f"{code.text()} is in no loaded NCCI table (add-on, PTP or MUE): no edit could judge it"
         found.append(
-            Violation(
-                rule=UNKNOWN_CODE.id,
-                severity=UNKNOWN_CODE.severity,
-                section=system.value,
-                positions=(position,),
-                codes=(code.text(),),
-                message=f"{code.text()} is in no loaded NCCI table (add-on, PTP or MUE): no edit could judge it",
-                source=UNKNOWN_CODE.source,
-                line=record.line,
-                column=column,
-                title=UNKNOWN_CODE.title,
-                where=where,
+            UNKNOWN_CODE.violation(
+                record, message, section=system.value, positions=(position,), codes=(code.text(),), column=column, where=where
             )
         )
     return found
