@@ -102,7 +102,7 @@ def check_in_workers(checker: Checker, first: list[_Item], rest: Iterator[_Item]
             results, pool = _collect(checker, pool, pending)
             yield from results
     finally:
-        _stop(pool)  # no worker may outlive the run, whether it finished or was interrupted
+        stop_pool(pool)  # no worker may outlive the run, whether it finished or was interrupted
 
 
 def _collect(
@@ -115,7 +115,7 @@ def _collect(
         return future.result(timeout=_chunk_time(checker, chunk)), pool
     except (TimeoutError, BrokenProcessPool, MemoryError, RuntimeError):
         pass
-    _stop(pool)
+    stop_pool(pool)
     results = _one_by_one(checker, chunk)
     pool = _pool(checker, checker.jobs)
     for index, (waiting, _) in enumerate(pending):
@@ -134,10 +134,10 @@ def _one_by_one(checker: Checker, chunk: list[_Item]) -> list[RecordResult]:
                 results += pool.submit(_worker_check, [item]).result(timeout=_chunk_time(checker, [item]))
             except (TimeoutError, BrokenProcessPool, MemoryError, RuntimeError):
                 results.append(exceeded(checker, item))
-                _stop(pool)
+                stop_pool(pool)
                 pool = _pool(checker, 1)
     finally:
-        _stop(pool)
+        stop_pool(pool)
     return results
 
 
@@ -156,7 +156,8 @@ def exceeded(checker: Checker, item: _Item, error: LimitExceeded | None = None) 
     return RecordResult(parsed.id, parsed.line, parsed.source, error=InputProblem(message, parsed.line, 0, "limit"))
 
 
-def _stop(pool: ProcessPoolExecutor) -> None:
+def stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Stop a pool of worker processes now, its queued work dropped and none of its workers left behind."""
     processes = list(getattr(pool, "_processes", {}).values())  # the executor keeps no public handle on them
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from nicelogic.bounded import cap_memory, mark_worker
+from nicelogic.checking.parallel import stop_pool
 from nicelogic.research.kernel import Kernel
 
 _START_ALLOWANCE = 30.0  # a worker's first batch also builds its parser
@@ -98,7 +99,7 @@ def check_batches(kernel: Kernel, tasks: Iterator[BatchTask], run_id: str, jobs:
             results, pool = _collect(kernel, pool, pending, run_id, jobs)
             yield results
     finally:
-        _stop(pool)  # no worker may outlive the run, whether it finished or was interrupted
+        stop_pool(pool)  # no worker may outlive the run, whether it finished or was interrupted
 
 
 def _collect(
@@ -109,7 +110,7 @@ def _collect(
         return future.result(timeout=_time(kernel, task)), pool
     except (TimeoutError, BrokenProcessPool, MemoryError, RuntimeError):
         pass
-    _stop(pool)
+    stop_pool(pool)
     results = kernel.check_batch(
         task.batch, run_id=run_id, first_seq=task.first_seq, first_line=task.first_line, source=task.source
     )
@@ -117,12 +118,3 @@ def _collect(
     for index, (waiting, _) in enumerate(pending):
         pending[index] = (waiting, pool.submit(_check, waiting, run_id))
     return results, pool
-
-
-def _stop(pool: ProcessPoolExecutor) -> None:
-    processes = list(getattr(pool, "_processes", {}).values())  # the executor keeps no public handle on them
-    pool.shutdown(wait=False, cancel_futures=True)
-    for process in processes:
-        process.terminate()
-    for process in processes:
-        process.join(timeout=5)
