@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nicelogic.errors import RecordSyntaxIssue
 from nicelogic.input.grammar import ERROR_LABELS, RecordParser, error_examples
@@ -117,3 +119,53 @@ def test_the_grammar_keywords_are_the_system_keywords() -> None:
     for keyword, system in SYSTEM_KEYWORDS.items():
         parsed = parser.parse(f"{keyword} {'22512' if system.value == 'cpt' else 'M80.0'}")
         assert [s for s, _ in parsed.sections] == [system]
+
+
+# Words a plain line may be built from: codes of every system in their spellings, keywords
+# in any case, and words that are codes of another system or of none.
+_WORDS = (
+    "V44.4", "v444", "V55.-", "V44", "Y53.4", "Z66.5", "Z94.1", "M80.0", "M8008", "R69X", "G55.1*", "A17.0+",
+    "C79.5\u2020", "M80.0D", "K57.3A", "22512", "0591T", "77003-59", "22512x2", "22512-LT-59x3", "G0101",
+    "opcs", "OPCS4", "icd", "Icd10", "cpt", "CPT", "V4X.4", "V44.44", "M8", "2251", "V44.4.", "22512-5",
+    "x2", "-", "+", "*", "V44.4-", "M80.0X", "opcsx", "icd11", ".", "V.44",
+)  # fmt: skip
+
+
+@st.composite
+def _plain_lines(draw: st.DrawFn) -> str:
+    sections = draw(st.lists(st.lists(st.sampled_from(_WORDS), max_size=5), min_size=1, max_size=3))
+    text = "; ".join(" ".join(words) for words in sections)
+    if draw(st.booleans()):
+        text = draw(st.sampled_from(["ep1: ", "x :", "a.b:", " id9:"])) + text
+    return text
+
+
+_WORD_BY_WORD, _LARK_ONLY = RecordParser(0), RecordParser(0, plain_lines=False)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(text=_plain_lines(), system=st.sampled_from(list(System)))
+def test_plain_lines_read_word_by_word_give_what_lark_gives(text: str, system: System) -> None:
+    """The parser's word-by-word reading of plain lines is held to the grammar: the same
+    record, codes, spellings and columns, or the same rejection."""
+
+    def outcome(parser: RecordParser) -> object:
+        try:
+            return parser.parse(text, system)
+        except RecordSyntaxIssue as issue:
+            return issue.problem
+
+    assert outcome(_WORD_BY_WORD) == outcome(_LARK_ONLY)
+
+
+def test_plain_lines_are_read_without_lark() -> None:
+    """The word-by-word reading is taken for the lines tabular and JSON records become (and
+    the property above would pass vacuously if it never were)."""
+    parser = RecordParser(0)
+    parser._lark = None  # type: ignore[assignment]  # any line that reaches Lark now fails loudly
+    parsed = parser.parse("ep1: opcs V44.4 V55.1 Y53.4; icd M80.0 C79.5\u2020; cpt 22512x2")
+    assert [(s.value, [(c.value, c.column) for c in codes]) for s, codes in parsed.sections] == [
+        ("opcs", [("V44.4", 11), ("V55.1", 17), ("Y53.4", 23)]),
+        ("icd10", [("M80.0", 34), ("C79.5", 40)]),
+        ("cpt", [("22512", 52)]),
+    ]

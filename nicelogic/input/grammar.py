@@ -73,18 +73,18 @@ _CPT_PARTS = re.compile(r"^([0-9A-Z]{5})((?:-[0-9A-Z]{2})*)(?:X([0-9]+))?$")
 _ICD_MARKS = {"\u2020": "dagger", "+": "dagger", "*": "asterisk"}
 
 
-def _opcs_code(token: Token) -> Code:
-    text = token.upper()
+def _opcs_code(raw: str, column: int) -> Code:
+    text = raw.upper()
     wildcard = text.endswith(".-")
     core = text[:3] if wildcard else text.replace(".", "")
     value = core if len(core) == 3 else f"{core[:3]}.{core[3]}"
-    return Code(System.OPCS, value, str(token), token.column or 0, wildcard=wildcard)
+    return Code(System.OPCS, value, raw, column, wildcard=wildcard)
 
 
-def _icd10_code(token: Token) -> Code:
-    text = token.upper()
+def _icd10_code(raw: str, column: int) -> Code:
+    text = raw.upper()
     if text.endswith(".-"):
-        return Code(System.ICD10, text[:3], str(token), token.column or 0, wildcard=True)
+        return Code(System.ICD10, text[:3], raw, column, wildcard=True)
     mark = _ICD_MARKS.get(text[-1])
     if mark:
         text = text[:-1]
@@ -94,23 +94,27 @@ def _icd10_code(token: Token) -> Code:
         rest = rest[:-1]
     rest = rest.replace("X", "")  # UK filler on three-character codes
     value = f"{category}.{rest}" if rest else category
-    return Code(System.ICD10, value, str(token), token.column or 0, mark=mark)
+    return Code(System.ICD10, value, raw, column, mark=mark)
 
 
-def _cpt_code(token: Token) -> Code:
-    match = _CPT_PARTS.match(token.upper())
+def _cpt_code(raw: str, column: int) -> Code:
+    match = _CPT_PARTS.match(raw.upper())
     if match is None:  # pragma: no cover - the grammar admits only this shape
-        raise ValueError(f"unexpected CPT token {token!r}")
+        raise ValueError(f"unexpected CPT token {raw!r}")
     value, mods, units = match.groups()
     modifiers = tuple(m for m in mods.split("-") if m)
-    return Code(
-        System.CPT,
-        value,
-        str(token),
-        token.column or 0,
-        modifiers=modifiers,
-        units=int(units) if units else 1,
-    )
+    return Code(System.CPT, value, raw, column, modifiers=modifiers, units=int(units) if units else 1)
+
+
+_CODE_OF = {System.OPCS: _opcs_code, System.ICD10: _icd10_code, System.CPT: _cpt_code}
+
+
+def _merged(record_id: str | None, sections: Sequence[tuple[System, tuple[Code, ...]]]) -> ParsedLine:
+    """A line's sections with each system's codes together, in the order systems first appear."""
+    merged: dict[System, list[Code]] = {}
+    for system, codes in sections:
+        merged.setdefault(system, []).extend(codes)
+    return ParsedLine(record_id, tuple((system, tuple(codes)) for system, codes in merged.items() if codes))
 
 
 @v_args(inline=True)
@@ -118,13 +122,13 @@ class _ToRecord(Transformer[Token, ParsedLine]):
     """Builds records while LALR parses (no intermediate tree)."""
 
     def opcs_code(self, token: Token) -> Code:
-        return _opcs_code(token)
+        return _opcs_code(str(token), token.column or 0)
 
     def icd10_code(self, token: Token) -> Code:
-        return _icd10_code(token)
+        return _icd10_code(str(token), token.column or 0)
 
     def cpt_code(self, token: Token) -> Code:
-        return _cpt_code(token)
+        return _cpt_code(str(token), token.column or 0)
 
     def _section(system: System) -> Callable[..., tuple[System, tuple[Code, ...]]]:  # type: ignore[misc]  # pragma: no mutate block
         def section(self: _ToRecord, *items: Token | Code) -> tuple[System, tuple[Code, ...]]:
@@ -138,14 +142,8 @@ class _ToRecord(Transformer[Token, ParsedLine]):
     del _section
 
     def _record(self, *items: Token | tuple[System, tuple[Code, ...]]) -> ParsedLine:
-        record_id: str | None = None
-        merged: dict[System, list[Code]] = {}
-        for item in items:
-            if isinstance(item, Token):
-                record_id = item[:-1].strip()
-            else:
-                merged.setdefault(item[0], []).extend(item[1])
-        return ParsedLine(record_id, tuple((system, tuple(codes)) for system, codes in merged.items() if codes))
+        ids = [item[:-1].strip() for item in items if isinstance(item, Token)]
+        return _merged(ids[-1] if ids else None, [item for item in items if not isinstance(item, Token)])
 
     opcs_record = icd10_record = cpt_record = _record
 
@@ -156,9 +154,15 @@ class RecordParser:
     Hospital data repeats itself, so parses are cached by the text after the record id
     (and the id's length, which shifts every column). The id pattern is the grammar's own
     RECORD_ID terminal, so the grammar stays the one authority on what a line means.
+
+    Most lines are plain: sections of codes separated by single spaces, as every tabular
+    and JSON record is rewritten. Such a line is read word by word against the grammar's
+    own keyword and code terminals, which gives the records Lark would (tests/test_grammar.py
+    holds the two to each other); any other line, and every line that does not parse, goes
+    to Lark, which says what is wrong and where.
     """
 
-    def __init__(self, cache_size: int = 100_000) -> None:
+    def __init__(self, cache_size: int = 100_000, *, plain_lines: bool = True) -> None:
         self._lark = Lark.open(
             str(grammar_dir() / "records.lark"),
             parser="lalr",
@@ -172,23 +176,70 @@ class RecordParser:
         self._id_prefix = re.compile(rf"[ \t\r\ufeff]*({id_pattern})")
         self._cache: dict[tuple[str, int, System], tuple[tuple[System, tuple[Code, ...]], ...]] = {}
         self._cache_size = cache_size
+        self._plain_lines = plain_lines
+        self._keywords, self._code_terminals = self._section_terminals()
+
+    def _section_terminals(self) -> tuple[list[tuple[re.Pattern[str], System]], dict[System, re.Pattern[str]]]:
+        """Each system's keyword terminal and the union of its code terminals, read from the
+        grammar's rules ``<system>_section: KEYWORD _codes`` and ``<system>_code: TERMINAL``."""
+        expansions: dict[str, list[str]] = {}
+        for rule in self._lark.rules:
+            if rule.expansion:
+                expansions.setdefault(rule.origin.name, []).append(rule.expansion[0].name)
+        pattern = lambda name: self._lark.get_terminal(name).pattern.to_regexp()  # noqa: E731
+        keywords = [(re.compile(pattern(expansions[f"{s.value}_section"][0])), s) for s in System]
+        codes = {s: re.compile("|".join(pattern(name) for name in expansions[f"{s.value}_code"])) for s in System}
+        return keywords, codes
 
     def parse(self, text: str, default_system: System = System.OPCS) -> ParsedLine:
         """Parse one line; raise :class:`RecordSyntaxIssue` when it does not parse."""
         match = self._id_prefix.match(text)
         prefix = match.end() if match else 0
+        record_id = match.group(1)[:-1].strip() if match else None
         key = (text[prefix:], prefix, default_system)
         sections = self._cache.get(key)
         if sections is not None:
-            return ParsedLine(match.group(1)[:-1].strip() if match else None, sections)
-        try:
-            parsed: ParsedLine = self._lark.parse(text, start=_START_RULES[default_system])  # type: ignore[assignment]
-        except UnexpectedInput as exc:
-            raise RecordSyntaxIssue(describe_error(text, exc, default_system)) from None
+            return ParsedLine(record_id, sections)
+        parsed = (self._plain(text, prefix, record_id, default_system) if self._plain_lines else None) or self._by_lark(
+            text, default_system
+        )
         if len(self._cache) >= self._cache_size:
             self._cache.clear()
         self._cache[key] = parsed.sections
         return parsed
+
+    def _by_lark(self, text: str, default_system: System) -> ParsedLine:
+        try:
+            parsed: ParsedLine = self._lark.parse(text, start=_START_RULES[default_system])  # type: ignore[assignment]
+        except UnexpectedInput as exc:
+            raise RecordSyntaxIssue(describe_error(text, exc, default_system)) from None
+        return parsed
+
+    def _plain(self, text: str, prefix: int, record_id: str | None, default_system: System) -> ParsedLine | None:
+        """The line read word by word when it is plain (see the class), else None."""
+        rest = text[prefix:]
+        if not _PLAIN.fullmatch(rest):
+            return None
+        sections: list[tuple[System, tuple[Code, ...]]] = []
+        start = prefix
+        for part in rest.split(";"):
+            words = [(m.group(), start + m.start() + 1) for m in _WORD.finditer(part)]
+            start += len(part) + 1
+            named = next((s for keyword, s in self._keywords if keyword.fullmatch(words[0][0])), None) if words else None
+            system = named or default_system
+            words = words[1:] if named else words
+            if not words:
+                return None  # an empty section: rare, and Lark's to judge
+            terminal, code = self._code_terminals[system], _CODE_OF[system]
+            if not all(terminal.fullmatch(word) for word, _ in words):
+                return None
+            sections.append((system, tuple(code(word, column) for word, column in words)))
+        return _merged(record_id, sections)
+
+
+# what a plain line after its id may hold: codes, marks, keywords, single spaces and ';'
+_PLAIN = re.compile(r"[A-Za-z0-9.\-+*\u2020 ;]+")
+_WORD = re.compile(r"[^ ]+")
 
 
 def describe_error(text: str, exc: UnexpectedInput, default_system: System) -> InputProblem:
