@@ -7,12 +7,14 @@ forgets a program part added to a long-lived one).
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import clingo
+import clingo.ast
 
 from nicelogic.asp.facts import bind_form
 from nicelogic.errors import LimitExceeded, RuleError
@@ -75,16 +77,53 @@ _ATOM = re.compile(
 )
 
 
+# Findings read from text, by the atom's text without its record: the same few thousand
+# recur across the records of a run (most are where a rule applies)
+_READ: dict[tuple[str, ...], Finding] = {}
+_READ_SIZE = 100_000
+
+
 def _finding_text(text: str) -> tuple[int, Finding] | None:
     """An output atom read from its text, when it has the common shape; else None."""
     match = _ATOM.fullmatch(text)
-    if match is None:
-        return None
+    return None if match is None else _finding_match(match)
+
+
+def _finding_match(match: re.Match[str]) -> tuple[int, Finding]:
     name, rule, record, section, where, row = match.groups()
-    positions = tuple(sorted({int(p) for p in where.strip("()").split(",") if p})) if where[0] == "(" else (
-        () if where == "0" else (int(where),)
-    )  # fmt: skip
-    return int(record), Finding(rule, section, positions, (), name == "applies", int(row) if row else None)
+    key = (name, rule, section, where, row or "")
+    finding = _READ.get(key)
+    if finding is None:
+        positions = tuple(sorted({int(p) for p in where.strip("()").split(",") if p})) if where[0] == "(" else (
+            () if where == "0" else (int(where),)
+        )  # fmt: skip
+        finding = Finding(rule, section, positions, (), name == "applies", int(row) if row else None)
+        if len(_READ) >= _READ_SIZE:
+            _READ.clear()
+        _READ[key] = finding
+    return int(record), finding
+
+
+# One atom of the common shape at the start of the rest of a model's text, and what follows it
+_NEXT_ATOM = re.compile(_ATOM.pattern + r"(?=[,)])")
+
+
+def _read_model(symbols: Sequence[clingo.Symbol]) -> Iterator[tuple[int, Finding]]:
+    """The findings of a model's shown atoms. The whole model is turned into text in one
+    call into clingo (one call per atom costs more than the solve) and read atom by atom;
+    an atom of another shape is read from its own symbol, and skipped past in the text."""
+    text = str(clingo.Function("", symbols))  # "(atom,atom,...)": each atom's text is str(symbol)
+    position = 1
+    for symbol in symbols:
+        match = _NEXT_ATOM.match(text, position)
+        if match is not None:
+            position = match.end() + 1
+            yield _finding_match(match)
+            continue
+        own = str(symbol)
+        position += len(own) + 1
+        if symbol.name in ("violation", "applies") and len(symbol.arguments) in (4, 5):
+            yield _finding_text(own) or _finding(symbol)
 
 
 # what a run that asks where rules apply loads: the #show of applies/4 and applies/5, and
@@ -110,6 +149,15 @@ def _models(handle: clingo.SolveHandle, time_limit: float | None) -> Iterator[cl
         yield model
 
 
+@functools.lru_cache(maxsize=4)
+def _statements(program: str) -> tuple[clingo.ast.AST, ...]:
+    """A rule program parsed once: handing clingo the parsed statements costs a third of
+    parsing the text again, which matters for one record checked at a time."""
+    statements: list[clingo.ast.AST] = []
+    clingo.ast.parse_string(program, statements.append)
+    return tuple(statements)
+
+
 def solve_forms(
     ruleset: RuleSet, forms: Sequence[str], table_facts: str = "", *, applicability: bool = False,
     time_limit: float | None = None,
@@ -122,7 +170,9 @@ def solve_forms(
         return []
     ctl = clingo.Control(["--warn=none"])
     facts = "\n".join(bind_form(form, number) for number, form in enumerate(forms, start=1))
-    ctl.add("base", [], ruleset.program)
+    with clingo.ast.ProgramBuilder(ctl) as builder:
+        for statement in _statements(ruleset.program):
+            builder.add(statement)
     if applicability:
         ctl.add("base", [], ruleset.applies_program)
         for path in APPLICABILITY:
@@ -137,13 +187,7 @@ def solve_forms(
             models += 1
             if models > 1:
                 break
-            for symbol in model.symbols(shown=True):
-                read = _finding_text(str(symbol))
-                if read is None:
-                    if symbol.name not in ("violation", "applies") or len(symbol.arguments) not in (4, 5):
-                        continue
-                    read = _finding(symbol)
-                number, finding = read
+            for number, finding in _read_model(model.symbols(shown=True)):
                 if 1 <= number <= len(forms):
                     found[number - 1].add(finding)  # (P,Q) and (Q,P) are one finding
     if models != 1:
