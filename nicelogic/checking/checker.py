@@ -106,7 +106,8 @@ class Checker:
         self.table_config = tables or TableConfig()
         self.tables: CodeTables = load_tables(self.table_config)
         self._scope: AttributeScope = self.ruleset.attribute_scope(self.tables.empty_predicates())
-        self._packs = {pack.name: pack for pack in self.ruleset.packs}
+        # the packs that judge records of some dates only (most judge every record)
+        self._dated_packs = tuple(pack for pack in self.ruleset.packs if pack.effective_from or pack.effective_to)
         # a waiver may name any rule or pack, loaded or built in; anything else is a typo
         self._known_rules = {**load_rules().rules, **self.ruleset.rules}
         self.filter = RuleFilter(select, ignore)
@@ -271,7 +272,7 @@ class Checker:
                 assert form is not None
                 order = {system.value: n for n, (system, _) in enumerate(entry.sections)}
                 day = entry.judged_on
-                outside = {name for name, pack in self._packs.items() if not pack.in_force(day)}
+                outside = {pack.name for pack in self._dated_packs if not pack.in_force(day)}
                 stale = stale_sections(self.tables, entry) if self._validity else {}
                 judged = [
                     f for f in verdict
@@ -283,23 +284,24 @@ class Checker:
                     problem = InputProblem(f"the record waives {unknown[0]!r}, which names no rule", entry.line, 0, "waiver")
                     results.append(RecordResult(entry.id, entry.line, entry.source, error=problem))
                     continue
-                result = self._result(entry, findings, stale)
-                not_judged = (*sorted(outside), *stale.values())
                 editions = judging_editions(self.tables, entry) if self._validity and day is not None else ()
-                applies = result.applies
-                if self.applicability and (editions or stale):  # every dated record: its edition is judged
-                    applies = tuple(sorted({*applies, NOT_IN_FORCE.id}))
-                not_judged_by = tuple(dict.fromkeys(not_judged))
-                results.append(dataclasses.replace(result, editions=editions, not_judged_by=not_judged_by, applies=applies))
+                not_judged_by = tuple(dict.fromkeys((*sorted(outside), *stale.values())))
+                results.append(self._result(entry, findings, stale, editions, not_judged_by))
         return results
 
-    def _result(self, record: Record, findings: Sequence[Finding], stale: Mapping[System, str] | None = None) -> RecordResult:
+    def _result(
+        self, record: Record, findings: Sequence[Finding], stale: Mapping[System, str] | None = None,
+        editions: tuple[str, ...] = (), not_judged_by: tuple[str, ...] = (),
+    ) -> RecordResult:  # fmt: skip
         """Findings as violations: waived ones apart, those the filter leaves out dropped,
-        and a warning for each waiver that waives nothing on this record."""
+        and a warning for each waiver that waives nothing on this record; ``editions`` and
+        ``not_judged_by`` say what judged the record and what did not."""
         kept: list[Violation] = []
         waived: list[Violation] = []
         used: set[str] = set()
-        applies = sorted({f.rule for f in findings if f.applies})
+        applies = {f.rule for f in findings if f.applies}
+        if self.applicability and (editions or stale):  # every dated record: its edition is judged
+            applies.add(NOT_IN_FORCE.id)
         rows = sorted({(f.rule, f.row) for f in findings if f.applies and f.row is not None})
         for finding in findings:
             if finding.applies:
@@ -321,7 +323,8 @@ class Checker:
             kept += not_in_force(record, {system: edition for system, edition in stale.items() if system in read}, self.tables)
         return RecordResult(
             record.id, record.line, record.source, tuple(kept),
-            waived=tuple(waived), applies=tuple(applies), applies_rows=tuple(rows),
+            waived=tuple(waived), applies=tuple(sorted(applies)), applies_rows=tuple(rows), editions=editions,
+            not_judged_by=not_judged_by,
         )  # fmt: skip
 
     def _form(self, record: Record) -> str:
