@@ -155,7 +155,7 @@ def _statements(program: str) -> tuple[clingo.ast.AST, ...]:
     parsing the text again, which matters for one record checked at a time."""
     statements: list[clingo.ast.AST] = []
     clingo.ast.parse_string(program, statements.append)
-    return tuple(statements)
+    return tuple(s for s in statements if s.ast_type != clingo.ast.ASTType.Comment)
 
 
 def solve_forms(
