@@ -95,7 +95,14 @@ def main() -> None:
             print(f"{args.distinct:,} episodes whose codes never repeat, in {time.perf_counter() - started:.0f} s", flush=True)
             run = ["check", str(distinct), "--results", f"{tmp}/distinct.duckdb", "--no-progress", *jobs]
             seconds, main_rss, peak, pss = measure([*NICELOGIC, *run])
-            _line("nicelogic check --results, all distinct", args.distinct, seconds, main_rss, peak, pss)
+            local = _line("nicelogic check --results, all distinct", args.distinct, seconds, main_rss, peak, pss)
+            if args.baseline_src:
+                source = str(Path(args.baseline_src).resolve())
+                env_command = ["env", f"PYTHONPATH={source}", "PYTHONDONTWRITEBYTECODE=1", *NICELOGIC]
+                baseline = ["check", str(distinct), "--results", f"{tmp}/distinct-baseline.duckdb", "--no-progress", *jobs]
+                seconds, main_rss, peak, pss = measure(env_command + baseline, cwd=source)
+                before = _line(f"the same, by {args.baseline_src}", args.distinct, seconds, main_rss, peak, pss)
+                print(f"{'':52} this code is {local / before:.2f}x the earlier one's rate")
 
 
 if __name__ == "__main__":
