@@ -155,7 +155,7 @@ class RecordParser:
     (and the id's length, which shifts every column). The id pattern is the grammar's own
     RECORD_ID terminal, so the grammar stays the one authority on what a line means.
 
-    Most lines are plain: sections of codes separated by single spaces, as every tabular
+    Most lines are plain: sections of codes separated by spaces, as every tabular
     and JSON record is rewritten. Such a line is read word by word against the grammar's
     own keyword and code terminals, which gives the records Lark would (tests/test_grammar.py
     holds the two to each other); any other line, and every line that does not parse, goes
@@ -237,7 +237,7 @@ class RecordParser:
         return _merged(record_id, sections)
 
 
-# what a plain line after its id may hold: codes, marks, keywords, single spaces and ';'
+# what a plain line after its id may hold: codes, marks, keywords, spaces and ";"
 _PLAIN = re.compile(r"[A-Za-z0-9.\-+*\u2020 ;]+")
 _WORD = re.compile(r"[^ ]+")
 
