@@ -982,6 +982,13 @@ def study_group() -> None:
     help="Discharges of the subsequent spells counted (Hardy et al.'s study window by default).",
 )
 @click.option(
+    "--unit",
+    type=click.Choice(["spell", "episode"]),
+    default="spell",
+    show_default=True,
+    help="What is counted: Hardy et al.'s spell (its episodes' diagnoses pooled), or each episode of the subsequent spells.",
+)
+@click.option(
     "--spells",
     type=click.Choice(["auto", *SPELL_METHODS]),
     default="auto",
@@ -992,7 +999,7 @@ def study_group() -> None:
 @_usage_errors
 def study_hardy(
     files: tuple[str, ...], input_format: str, id_column: str | None, encoding: str, patient_column: str | None,
-    window: str, spells: str, no_suppression: bool,
+    window: str, unit: str, spells: str, no_suppression: bool,
 ) -> None:  # fmt: skip
     """Hardy et al. 2022: chronic conditions coded once and missing from later spells, as their table."""
     from nicelogic.history.study import hardy
@@ -1020,7 +1027,7 @@ def study_hardy(
             else:
                 rejected += 1
 
-    study = hardy(records(), chosen, spells)
+    study = hardy(records(), chosen, spells, unit)
     for line in study.lines(suppress=not no_suppression):
         click.echo(line)
     if rejected:
