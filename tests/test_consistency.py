@@ -129,12 +129,18 @@ def test_a_results_run_writes_the_patient_level_tables(tmp_path: Path) -> None:
         db = connect(target)
         _, found = run_query(db, "SELECT patient, rule, units, records FROM patient_violations ORDER BY patient")
         _, rules = run_query(db, "SELECT rule, applies, violating, patients, not_judged FROM patient_rules ORDER BY rule")
+        _, units = run_query(
+            db,
+            "SELECT unit, violating, provider, CAST(ended AS VARCHAR), reference, reference_provider, days_since_reference, "
+            "provider_changed FROM patient_units WHERE rule = 'consistency.persistence-autism'",
+        )
         db.close()  # a DuckDB connection left to the collector would be finalised in a forked worker later
         assert found == [
             ("P1", "consistency.persistence-autism", ["spell 2"], ["2"]),
             ("P2", "consistency.admission-after-death", ["spell 1", "spell 2"], ["4", "5"]),
         ]
         assert ("consistency.admission-after-death", 1, 1, 2, 1) in rules and len(rules) == 3
+        assert units == [("spell 2", True, "RX1", "2016-01-02", "spell 1", "RX1", 364, False)]
 
 
 def test_a_patient_pack_that_grounds_without_end_is_bounded_and_its_patients_not_judged(tmp_path: Path) -> None:
