@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -30,6 +30,8 @@ import pyarrow.parquet as pq
 
 from nicelogic.history.results import Blamed, HistorySummary, PatientResult
 from nicelogic.research.schema import PATIENT_RULES, PATIENT_UNITS, PATIENT_VIOLATIONS
+
+_SQL_TYPES = {"string": "VARCHAR", "int64": "BIGINT", "int32": "INTEGER", "bool": "BOOLEAN", "date32[day]": "DATE"}
 
 
 def _unit_rows(run_id: str, result: PatientResult) -> list[dict[str, object]]:
@@ -55,7 +57,9 @@ def _unit_rows(run_id: str, result: PatientResult) -> list[dict[str, object]]:
     return rows
 
 
-def patient_tables(run_id: str, results: Sequence[PatientResult], summary: HistorySummary) -> tuple[pa.Table, pa.Table, pa.Table]:
+def patient_tables(
+    run_id: str, results: Sequence[PatientResult], summary: HistorySummary, titles: Mapping[str, str] | None = None
+) -> tuple[pa.Table, pa.Table, pa.Table]:
     rows = [
         {"run_id": run_id, "patient": v.patient, "rule": v.rule, "severity": v.severity,
          "units": [f"{b.kind} {b.number}" for b in v.blamed], "records": [r for b in v.blamed for r in b.records],
@@ -65,7 +69,7 @@ def patient_tables(run_id: str, results: Sequence[PatientResult], summary: Histo
     not_judged = sum(summary.not_judged.values())
     rules = [
         {"run_id": run_id, "rule": r.rule, "applies": r.applies, "violating": r.violating, "patients": summary.patients,
-         "not_judged": not_judged}
+         "not_judged": not_judged, "title": (titles or {}).get(r.rule)}
         for r in summary.rates
     ]  # fmt: skip
     units = [row for result in results for row in _unit_rows(run_id, result)]
@@ -76,9 +80,15 @@ def patient_tables(run_id: str, results: Sequence[PatientResult], summary: Histo
     )
 
 
-def write_patient_tables(target: str, run_id: str, results: Sequence[PatientResult], summary: HistorySummary) -> None:
+def write_patient_tables(
+    target: str,
+    run_id: str,
+    results: Sequence[PatientResult],
+    summary: HistorySummary,
+    titles: Mapping[str, str] | None = None,
+) -> None:
     """Into the results database: a DuckDB file, or a folder of Parquet (``DIR/patient_violations/RUN/``)."""
-    violations, rules, units = patient_tables(run_id, results, summary)
+    violations, rules, units = patient_tables(run_id, results, summary, titles)
     tables = (("patient_violations", violations), ("patient_rules", rules), ("patient_units", units))
     if target.endswith("/") or Path(target).is_dir():
         for name, table in tables:
@@ -95,6 +105,11 @@ def write_patient_tables(target: str, run_id: str, results: Sequence[PatientResu
         for name, table in tables:
             db.register("incoming", table)
             db.execute(f"CREATE TABLE IF NOT EXISTS {name} AS SELECT * FROM incoming LIMIT 0")
+            # a database written by an earlier version lacks the columns added since (always at the end)
+            present = {row[0] for row in db.execute(f"DESCRIBE {name}").fetchall()}
+            for field in table.schema:
+                if field.name not in present:
+                    db.execute(f"ALTER TABLE {name} ADD COLUMN {field.name} {_SQL_TYPES[str(field.type)]}")
             db.execute(f"DELETE FROM {name} WHERE run_id = ?", [run_id])
-            db.execute(f"INSERT INTO {name} SELECT * FROM incoming")
+            db.execute(f"INSERT INTO {name} BY NAME SELECT * FROM incoming")
             db.unregister("incoming")

@@ -150,6 +150,7 @@ PATIENT_RULES = pa.schema(
         _field("violating", pa.int64(), "units it blamed: its numerator"),
         _field("patients", pa.int64(), "patients judged in the run"),
         _field("not_judged", pa.int64(), "records no patient-level rule judged (no patient key, unfinished, over a limit)"),
+        _field("title", pa.string(), "the rule's title"),
     ],
     metadata={"nicelogic.table": "patient_rules"},
 )
