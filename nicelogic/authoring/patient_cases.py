@@ -13,7 +13,7 @@ Records are JSON objects or text records, one a line, all of the case's patient 
 (or ``episode N``, or the rule alone) must be reported, blaming that unit first; ``ok: RULE``
 must apply to the patient and stay quiet, so that every rule is shown both to fire and to
 keep quiet where it judges. ``with: FACTS`` adds facts a study would add to the case alone
-(``# with: consistency_unit(episode).``); facts only, never rules.
+(``# with: persistence_unit(episode).``); facts only, never rules.
 """
 
 from __future__ import annotations
