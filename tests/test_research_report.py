@@ -190,7 +190,8 @@ def test_the_consistency_section_gives_each_rule_and_its_breakdowns_with_small_n
     assert {r.rule: r.violating for r in figures.rules} == rules
     autism = next(r for r in figures.rules if r.rule == "consistency.persistence-autism")
     assert autism.indexed and autism.title.startswith("Autism")
-    assert [r.rule for r in figures.conditions] == [f"consistency.persistence-{c}" for c in ("autism", "diabetes", "pdd")]
+    conditions = ("autism", "diabetes", "lloyd-diabetes", "pdd")  # the synthetic patients' cohorts (Lloyd's diabetes too)
+    assert [r.rule for r in figures.conditions] == [f"consistency.persistence-{c}" for c in conditions]
     # every breakdown of a rule adds up to its units
     for groups in (figures.providers, figures.years, figures.since_index, figures.provider_change):
         assert sum(g.units for g in figures.of(groups, autism.rule)) == autism.applies
@@ -229,7 +230,8 @@ def test_the_consistency_section_renders_in_chromium(patient_results: str, tmp_p
             page.on("pageerror", lambda error: errors.append(str(error)))
             page.goto(report.as_uri())
             plots = ["plot-consistency-rules", "plot-consistency-years", "plot-consistency-since-index"]
-            plots += ["plot-consistency-provider-change", *(f"plot-consistency-funnel-{n}" for n in (1, 2, 3))]
+            funnels = range(1, len(figures.conditions) + 1)
+            plots += ["plot-consistency-provider-change", *(f"plot-consistency-funnel-{n}" for n in funnels)]
             for plot in plots:
                 page.wait_for_selector(f"#{plot} .main-svg", timeout=30_000)
             assert page.locator("#consistency-rules tbody tr").count() == len(figures.rules)
@@ -237,7 +239,7 @@ def test_the_consistency_section_renders_in_chromium(patient_results: str, tmp_p
             assert page.locator("#plot-consistency-funnel-1 .scatterlayer .trace:last-child .point").count() == len(plotted)
             assert page.locator("#plot-consistency-funnel-1 .scatterlayer .trace .js-line").count() >= 4
             # one bar trace per condition, each with a bar per group it shows (same provider, another)
-            assert page.locator("#plot-consistency-provider-change .barlayer .trace").count() == 3
+            assert page.locator("#plot-consistency-provider-change .barlayer .trace").count() == len(figures.conditions)
             assert SUPPRESSED in page.locator("#consistency-since-index").inner_text()
             page.locator("#consistency").screenshot(path=str(tmp_path / "consistency.png"))
         finally:
