@@ -261,3 +261,16 @@ def test_a_patient_kind_table_refuses_a_missing_or_malformed_cell(tmp_path: Path
 
         load_pack(pack)
     assert caught.value.line == 2 and column in caught.value.message
+
+
+def test_a_patient_kind_belongs_to_a_pack_that_reads_patients_and_a_record_kind_to_one_that_does_not(tmp_path: Path) -> None:
+    from nicelogic.rules.packs import load_pack
+
+    pack = relation_pack(tmp_path / "p", "persists", PERSISTS, ["autism\tF84.0\tF84.0\t-\t-\t-\t1\t-\tS"])
+    (pack / "rule.tsv").write_text(PERSISTS_HEADER + "autism\tF84.0\tF84.0\t-\t-\t-\t1\t-\tS\n")
+    with pytest.raises(RuleError, match="only for packs that read whole patients"):
+        load_pack(pack)
+    other = relation_pack(tmp_path / "q", "never-first", {"code": "opcs"}, ["Y\tS"])
+    (other / "pack.toml").write_text('name = "q"\nreads = "patient"\n')
+    with pytest.raises(RuleError, match="only for packs that read one record at a time"):
+        load_pack(other)

@@ -35,10 +35,10 @@ STANDARD = "standard"  # the column every table has: the standard (or source) th
 SECTIONS = ("opcs", "icd10", "cpt")
 _KIND = re.compile(
     r"^%% (?P<scope>kind|patient-kind) (?P<name>[a-z-]+) \| (?P<columns>[a-z_?, ]+) \| (?P<meaning>[^|]+)"
-    r"(?:\| (?P<fixed>[a-z0-9=_, ]*))?(?:\| (?P<values>[a-z0-9=_?, ]+))?$"
+    r"(?:\| (?P<fixed>[a-z0-9=_, ]*))?(?:\| (?P<values>[a-z0-9=_?/, ]+))?$"
 )
 NONE = "-"  # an optional cell that holds nothing
-VALUE_TYPES = ("number", "text")
+VALUE_TYPES = ("number", "text")  # or a choice of words, written a/b/c
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,6 +304,8 @@ def read_table(rules: tuple[tuple[str, str], ...], spec: RelationSpec, path: Pat
                 raise RuleError(f"column {column} holds no value", path, number, where)
             if value_type == "number" and not re.fullmatch(r"\d+", cell):
                 raise RuleError(f"column {column}: {cell!r} is not a whole number", path, number, where)
+            if "/" in value_type and cell not in value_type.split("/"):
+                raise RuleError(f"column {column}: {cell!r} is not one of {value_type.replace('/', ', ')}", path, number, where)
             read_values.append((column, cell))
         for column in columns:
             if values[column] == NONE and column in kind.optional:
