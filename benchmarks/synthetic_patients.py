@@ -5,7 +5,8 @@ two (the second episode then carries the spell's codes, so that spells must be p
 fixed sex and an age growing with the years. A patient is drawn into at most one cohort of
 Hardy et al.'s persistence rules (autism, type 2 diabetes, Parkinson's disease dementia),
 whose later spells each lack the condition's codes at the seeded rate (Hardy's published
-rates by default); and, independently, a patient may carry one of the other inconsistencies
+rates by default; the diabetes cohort is judged by Lloyd et al.'s diabetes rule too, from its
+second spell coding diabetes); and, independently, a patient may carry one of the other inconsistencies
 (a hip replaced twice on the same side, or on both sides; an admission after death, or a
 death in the last spell; a sex changed on one episode; a spell at another provider inside
 another spell; an amputation going down, or up). The generator counts, for every rule of the
@@ -37,6 +38,9 @@ CONDITIONS = {
     "diabetes": ("E119", ["E109", "E119", "E149"], 0.086),
     "pdd": ("F023", ["F009", "F019", "F03X", "G309"], 0.312),
 }
+# Lloyd et al. 2018's rule that also judges a cohort (its codes, E10-E14, cover the diabetes cohort's; index: the
+# second spell coding it); its other conditions (heart failure, hemiplegia) are in no generated spell
+LLOYD = {"diabetes": "consistency.persistence-lloyd-diabetes"}
 UNRELATED = ["J459", "I10X", "K359", "S720", "J189", "N390", "R074"]
 
 
@@ -112,6 +116,7 @@ def patients(
             spell_dates.append((start, start + _dt.timedelta(days=length)))
             start = start + _dt.timedelta(days=length + rng.randrange(20, 200))
         rows: list[dict[str, str]] = []
+        coded = 0  # spells so far coding the cohort's condition: Lloyd et al.'s index is the second
         flipped_episode = rng.randrange(1, spells) if extra == "sex_change" else -1
         for s, (admitted, discharged) in enumerate(spell_dates):
             diagnoses = [rng.choice(UNRELATED)]
@@ -120,12 +125,19 @@ def patients(
                 index, consistent, lacking = CONDITIONS[cohort]
                 if s == 0:
                     diagnoses = [index]
+                    coded = 1
                 else:
+                    lloyd = LLOYD.get(cohort)
                     expected.applies[f"consistency.persistence-{cohort}"] += 1
+                    if lloyd and coded >= 2:
+                        expected.applies[lloyd] += 1
                     if rng.random() < rates.lacking[cohort]:
                         expected.violating[f"consistency.persistence-{cohort}"] += 1
+                        if lloyd and coded >= 2:
+                            expected.violating[lloyd] += 1
                     else:
                         diagnoses.append(rng.choice(consistent))
+                        coded += 1
             if extra in ("hip_twice", "hip_both_sides") and s in (0, spells - 1):
                 procedures = ["W371", "Z942" if s == 0 or extra == "hip_twice" else "Z943"]
                 expected.applies["consistency.once-only-repeated"] += 1

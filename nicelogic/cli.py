@@ -383,7 +383,8 @@ def _patients_into_results(request: Any, patients: PatientChecker, spells: str, 
         encoding=request.encoding, episode_columns=request.episode_columns, spells=spells,
     )  # fmt: skip
     found, _, summary = patients.check_records(patient_records(check_request), spells, out_of_memory=True)
-    write_patient_tables(request.results, run_id, found, summary)
+    titles = {rule.id: rule.title for rule in patients.ruleset.rules.values()}
+    write_patient_tables(request.results, run_id, found, summary, titles)
 
 
 def _needs_research_extra() -> None:
@@ -490,27 +491,32 @@ def query_command(results: str, sql: str, fmt: str, color: str) -> None:
 @_usage_errors
 def report_command(results: str, output: str | None, run_id: str | None, suppression: bool, quiet: bool, color: str) -> None:
     """A report of a results database: rates per rule, by provider, by month and by specialty; for a compare run,
-    the audit figures."""
+    the audit figures; for a run with patient-level rules, their consistency figures."""
     _needs_research_extra()
     from nicelogic.audit.report import audit_section, print_section, render_section
+    from nicelogic.research.consistency import consistency_figures
     from nicelogic.research.figures import compute
     from nicelogic.research.query import connect
-    from nicelogic.research.report_terminal import print_summary
+    from nicelogic.research.report_terminal import print_consistency, print_summary
 
     db = connect(results)
     figures = compute(db, run_id, suppression)
     audit = audit_section(db, figures.run, suppression)
+    consistency = consistency_figures(db, figures.run, suppression)
     records = audit is None or bool(figures.checked or figures.rejected)
     if output:
-        from nicelogic.research.report_html import render
+        from nicelogic.research.report_html import consistency_section, render
 
         sections = [render_section(audit)] if audit is not None else []
+        sections += [consistency_section(consistency)] if consistency is not None else []
         Path(output).write_text(render(figures, sections, records), encoding="utf-8")
     if not quiet:
         terminal = console(color=color)
         print_summary(figures, terminal, records)
         if audit is not None:
             print_section(audit, terminal)
+        if consistency is not None:
+            print_consistency(consistency, terminal)
     if output:
         click.echo(f"wrote {output}", err=True)
 
@@ -982,6 +988,13 @@ def study_group() -> None:
     help="Discharges of the subsequent spells counted (Hardy et al.'s study window by default).",
 )
 @click.option(
+    "--unit",
+    type=click.Choice(["spell", "episode"]),
+    default="spell",
+    show_default=True,
+    help="What is counted: Hardy et al.'s spell (its episodes' diagnoses pooled), or each episode of the subsequent spells.",
+)
+@click.option(
     "--spells",
     type=click.Choice(["auto", *SPELL_METHODS]),
     default="auto",
@@ -992,7 +1005,7 @@ def study_group() -> None:
 @_usage_errors
 def study_hardy(
     files: tuple[str, ...], input_format: str, id_column: str | None, encoding: str, patient_column: str | None,
-    window: str, spells: str, no_suppression: bool,
+    window: str, unit: str, spells: str, no_suppression: bool,
 ) -> None:  # fmt: skip
     """Hardy et al. 2022: chronic conditions coded once and missing from later spells, as their table."""
     from nicelogic.history.study import hardy
@@ -1020,7 +1033,7 @@ def study_hardy(
             else:
                 rejected += 1
 
-    study = hardy(records(), chosen, spells)
+    study = hardy(records(), chosen, spells, unit)
     for line in study.lines(suppress=not no_suppression):
         click.echo(line)
     if rejected:

@@ -129,12 +129,18 @@ def test_a_results_run_writes_the_patient_level_tables(tmp_path: Path) -> None:
         db = connect(target)
         _, found = run_query(db, "SELECT patient, rule, units, records FROM patient_violations ORDER BY patient")
         _, rules = run_query(db, "SELECT rule, applies, violating, patients, not_judged FROM patient_rules ORDER BY rule")
+        _, units = run_query(
+            db,
+            "SELECT unit, violating, provider, CAST(ended AS VARCHAR), reference, reference_provider, days_since_reference, "
+            "provider_changed FROM patient_units WHERE rule = 'consistency.persistence-autism'",
+        )
         db.close()  # a DuckDB connection left to the collector would be finalised in a forked worker later
         assert found == [
             ("P1", "consistency.persistence-autism", ["spell 2"], ["2"]),
             ("P2", "consistency.admission-after-death", ["spell 1", "spell 2"], ["4", "5"]),
         ]
         assert ("consistency.admission-after-death", 1, 1, 2, 1) in rules and len(rules) == 3
+        assert units == [("spell 2", True, "RX1", "2016-01-02", "spell 1", "RX1", 364, False)]
 
 
 def test_a_patient_pack_that_grounds_without_end_is_bounded_and_its_patients_not_judged(tmp_path: Path) -> None:
@@ -159,3 +165,29 @@ def test_a_patient_pack_that_grounds_without_end_is_bounded_and_its_patients_not
     assert sorted(n.record.id for n in grouped.not_judged) == ["r0", "r1", "r2", "r3"]
     assert all(n.reason.startswith("limit exceeded") for n in grouped.not_judged)
     assert sum(summary.not_judged.values()) == 4
+
+
+def test_study_hardy_counts_spells_by_default_or_episodes_and_says_which(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from nicelogic.cli import main
+
+    extract = tmp_path / "extract.csv"
+    rows = [  # autism in the index spell; the later spell has two episodes, one without it
+        "EPIKEY,PSEUDO_HESID,ADMIDATE,EPISTART,EPIEND,DIAG_4_01",
+        "k1,P1,2015-01-01,2015-01-01,2015-01-03,F840",
+        "k2,P1,2016-01-01,2016-01-01,2016-01-02,S720",
+        "k3,P1,2016-01-01,2016-01-02,2016-01-05,F840",
+    ]
+    extract.write_text("\n".join(rows) + "\n", encoding="utf-8")
+
+    def autism_row(*options: str) -> tuple[str, list[str]]:
+        done = CliRunner().invoke(main, ["study", "hardy", str(extract), "--no-suppression", *options], catch_exceptions=False)
+        assert done.exit_code == 0, done.output
+        lines = done.output.splitlines()
+        return lines[1], next(line for line in lines if line.startswith("autism ")).split()
+
+    unit, row = autism_row()
+    assert unit.startswith("unit: the spell") and row[1:3] == ["0", "1"]
+    unit, row = autism_row("--unit", "episode")
+    assert unit.startswith("unit: the episode") and row[1:3] == ["1", "2"]

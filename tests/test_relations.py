@@ -218,3 +218,59 @@ def test_generated_kinds_table_in_logic_readme_is_current() -> None:
 
     readme = (logic_dir() / "README.md").read_text(encoding="utf-8")
     assert readme.split("<!-- kinds -->\n", 1)[1].split("<!-- /kinds -->", 1)[0] == kinds_markdown()
+
+
+PERSISTS = {"index": "icd10", "consistent": "icd10", "sole_only": "icd10", "zero_length_only": "icd10", "excluding": "opcs"}
+PERSISTS_HEADER = "condition\tindex\tconsistent\tsole_only\tzero_length_only\texcluding\tindex_spells\tmin_age\tstandard\n"
+
+
+def test_a_patient_kind_reads_value_and_optional_columns_and_writes_its_codes_as_prefixes(tmp_path: Path) -> None:
+    from nicelogic.rules.packs import load_pack
+
+    pack = relation_pack(tmp_path / "p", "persists", PERSISTS, [])
+    (pack / "pack.toml").write_text('name = "p"\nreads = "patient"\n')
+    (pack / "rule.tsv").write_text(PERSISTS_HEADER + "heart failure\tI50 I42.5-I42.6\tI50\t-\t-\t-\t2\t-\tLloyd\n")
+    (table,) = load_pack(pack)[0].relations
+    (row,) = table.rows
+    assert row.value("condition") == "heart failure" and row.value("index_spells") == "2" and row.value("min_age") is None
+    assert row.codes("excluding") == () and row.codes("index") == ("I50", "I42.5-I42.6")
+    facts = table.facts()
+    for fact in (
+        'relation_prefix("p.rule", 2, index, icd10, "I42.6").',
+        'relation_value("p.rule", 2, condition, "heart failure").',
+        'relation_value("p.rule", 2, index_spells, 2).',
+    ):
+        assert fact in facts
+    assert "relation_code(" not in facts and "min_age" not in facts
+
+
+@pytest.mark.parametrize(
+    ("row", "column", "reason"),
+    [
+        ("autism\tF84.0\tF84.0\t-\t-\t-\tone\t-\tS\n", "index_spells", "not a whole number"),
+        ("autism\tF84.0\tF84.0\t-\t-\t-\t-\t-\tS\n", "index_spells", "holds no value"),
+        ("autism\t-\tF84.0\t-\t-\t-\t1\t-\tS\n", "index", "holds no code"),
+    ],
+)
+def test_a_patient_kind_table_refuses_a_missing_or_malformed_cell(tmp_path: Path, row: str, column: str, reason: str) -> None:
+    pack = relation_pack(tmp_path / "p", "persists", PERSISTS, [])
+    (pack / "pack.toml").write_text('name = "p"\nreads = "patient"\n')
+    (pack / "rule.tsv").write_text(PERSISTS_HEADER + row)
+    with pytest.raises(RuleError, match=reason) as caught:
+        from nicelogic.rules.packs import load_pack
+
+        load_pack(pack)
+    assert caught.value.line == 2 and column in caught.value.message
+
+
+def test_a_patient_kind_belongs_to_a_pack_that_reads_patients_and_a_record_kind_to_one_that_does_not(tmp_path: Path) -> None:
+    from nicelogic.rules.packs import load_pack
+
+    pack = relation_pack(tmp_path / "p", "persists", PERSISTS, ["autism\tF84.0\tF84.0\t-\t-\t-\t1\t-\tS"])
+    (pack / "rule.tsv").write_text(PERSISTS_HEADER + "autism\tF84.0\tF84.0\t-\t-\t-\t1\t-\tS\n")
+    with pytest.raises(RuleError, match="only for packs that read whole patients"):
+        load_pack(pack)
+    other = relation_pack(tmp_path / "q", "never-first", {"code": "opcs"}, ["Y\tS"])
+    (other / "pack.toml").write_text('name = "q"\nreads = "patient"\n')
+    with pytest.raises(RuleError, match="only for packs that read one record at a time"):
+        load_pack(other)

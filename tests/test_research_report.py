@@ -153,3 +153,99 @@ def test_the_report_renders_its_plots_and_tables_in_chromium(report: Path, resul
     if screenshots != tmp_path:
         for name in ("funnel.png", "report.png"):
             (screenshots / name).write_bytes((tmp_path / name).read_bytes())
+
+
+@pytest.fixture(scope="module")
+def patient_results(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A results run of the consistency pack over 2,000 synthetic patients, and ten whose later
+    spell, at another provider than the index spell, lacks their autism code."""
+    from benchmarks.synthetic_patients import COLUMNS, patients, write_csv
+
+    folder = tmp_path_factory.mktemp("consistency")
+    extract = folder / "patients.csv"
+    moved = []
+    for n in range(10):
+        for key, provider, year, diagnosis in ((1, "RA1", 2015, "F840"), (2, "RB2", 2016, "J459")):
+            moved.append({
+                "EPIKEY": f"m{n}-{key}", "PSEUDO_HESID": f"M{n}", "PROCODE3": provider, "ADMIDATE": f"{year}-02-01",
+                "EPISTART": f"{year}-02-01", "EPIEND": f"{year}-02-03", "DISMETH": "1", "DIAG_4_01": diagnosis,
+            })  # fmt: skip
+    assert set(moved[0]) <= set(COLUMNS)
+    with extract.open("w", newline="", encoding="utf-8") as handle:
+        write_csv(iter([*patients(2000, seed=4), *moved]), handle)
+    path = str(folder / "run.duckdb")
+    done = nicelogic("check", str(extract), "--results", path, "--rules", "icd10,consistency")
+    assert done.returncode in (0, 1), done.stderr
+    return path
+
+
+def test_the_consistency_section_gives_each_rule_and_its_breakdowns_with_small_numbers_withheld(patient_results: str) -> None:
+    from nicelogic.research.consistency import consistency_figures
+
+    db = connect(patient_results)
+    figures = consistency_figures(db, compute(db).run)
+    assert figures is not None
+    # the rates are those of the run: units judged and blamed as the patient pass counted them
+    rules = dict(db.execute("SELECT rule, violating FROM patient_rules").fetchall())
+    assert {r.rule: r.violating for r in figures.rules} == rules
+    autism = next(r for r in figures.rules if r.rule == "consistency.persistence-autism")
+    assert autism.indexed and autism.title.startswith("Autism")
+    conditions = ("autism", "diabetes", "lloyd-diabetes", "pdd")  # the synthetic patients' cohorts (Lloyd's diabetes too)
+    assert [r.rule for r in figures.conditions] == [f"consistency.persistence-{c}" for c in conditions]
+    # every breakdown of a rule adds up to its units
+    for groups in (figures.providers, figures.years, figures.since_index, figures.provider_change):
+        assert sum(g.units for g in figures.of(groups, autism.rule)) == autism.applies
+    changed = {g.key: (g.units, g.violating) for g in figures.of(figures.provider_change, autism.rule)}
+    assert changed["another provider"] == (10, 10)
+    small = [g for g in figures.since_index if 0 < g.units < 8]
+    assert small and all(g.rate.suppressed and g.rate.text() == SUPPRESSED for g in small)
+    unsuppressed = consistency_figures(db, compute(db).run, suppress=False)
+    db.close()
+    assert unsuppressed is not None and not any(g.rate.suppressed for g in unsuppressed.since_index)
+    done = nicelogic("report", patient_results)
+    assert done.returncode == 0, done.stderr
+    assert "Consistency across a patient's history" in done.stdout and "By time since the index spell" in done.stdout
+
+
+def test_the_consistency_section_renders_in_chromium(patient_results: str, tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    from nicelogic.research.consistency import consistency_figures
+
+    report = tmp_path / "consistency.html"
+    done = nicelogic("report", patient_results, "-o", str(report), "--quiet")
+    assert done.returncode == 0, done.stderr
+    db = connect(patient_results)
+    figures = consistency_figures(db, compute(db).run)
+    db.close()
+    assert figures is not None
+    autism = figures.of(figures.providers, "consistency.persistence-autism")
+    plotted = [g for g in autism if g.rate.value is not None and g.key != "(none)"]
+    assert 0 < len(plotted) < len(autism)  # some providers are withheld, some plotted
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1000})
+            errors: list[str] = []
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            page.goto(report.as_uri())
+            plots = ["plot-consistency-rules", "plot-consistency-years", "plot-consistency-since-index"]
+            funnels = range(1, len(figures.conditions) + 1)
+            plots += ["plot-consistency-provider-change", *(f"plot-consistency-funnel-{n}" for n in funnels)]
+            for plot in plots:
+                page.wait_for_selector(f"#{plot} .main-svg", timeout=30_000)
+            assert page.locator("#consistency-rules tbody tr").count() == len(figures.rules)
+            assert page.locator("#consistency-providers-1 tbody tr").count() == len(autism)
+            assert page.locator("#plot-consistency-funnel-1 .scatterlayer .trace:last-child .point").count() == len(plotted)
+            assert page.locator("#plot-consistency-funnel-1 .scatterlayer .trace .js-line").count() >= 4
+            # one bar trace per condition, each with a bar per group it shows (same provider, another)
+            assert page.locator("#plot-consistency-provider-change .barlayer .trace").count() == len(figures.conditions)
+            assert SUPPRESSED in page.locator("#consistency-since-index").inner_text()
+            page.locator("#consistency").screenshot(path=str(tmp_path / "consistency.png"))
+        finally:
+            browser.close()
+    assert errors == []
+    assert (tmp_path / "consistency.png").stat().st_size > 10_000
+    screenshots = Path(os.environ.get("NICELOGIC_SCREENSHOTS", tmp_path))  # to look at it: set it to a folder
+    if screenshots != tmp_path:
+        (screenshots / "consistency.png").write_bytes((tmp_path / "consistency.png").read_bytes())

@@ -28,14 +28,14 @@ from nicelogic.errors import RuleError
 from nicelogic.resources import shown_path
 from nicelogic.rules.cases import load_cases
 from nicelogic.rules.packs import library_files, load_pack, load_rules, resolve_selection
-from nicelogic.rules.program import OUTPUT
+from nicelogic.rules.program import OUTPUT, PATIENT_APPLIES
 from nicelogic.rules.relations import RelationTable, spans
 from nicelogic.tables import CodeTables, TableConfig, load_tables
 
 # Predicates every program may read without defining them (the vocabulary), and those a
 # rule may define for nicelogic to read (violations, where it applies, completion defaults).
 VOCABULARY = vocabulary().predicates
-_DECLARED = {APPLIES} | set(OUTPUT) | {(f.name, f.arity) for f in vocabulary().of("completion")}
+_DECLARED = {APPLIES, PATIENT_APPLIES} | set(OUTPUT) | {(f.name, f.arity) for f in vocabulary().of("completion")}
 _CODE_LIKE = re.compile(r"^[A-Z][0-9]")
 _CODE = re.compile(r"^[A-Z][0-9]{2}\.[0-9]{1,2}$")
 _CATEGORY = re.compile(r"^[A-Z][0-9]{2}$")

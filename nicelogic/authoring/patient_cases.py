@@ -12,7 +12,8 @@ Records are JSON objects or text records, one a line, all of the case's patient 
 ``patient`` is the case's name unless a record names another). ``expect: RULE @ spell N``
 (or ``episode N``, or the rule alone) must be reported, blaming that unit first; ``ok: RULE``
 must apply to the patient and stay quiet, so that every rule is shown both to fire and to
-keep quiet where it judges.
+keep quiet where it judges. ``with: FACTS`` adds facts a study would add to the case alone
+(``# with: persistence_unit(episode).``); facts only, never rules.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from clingo import ast
+
+from nicelogic.asp.syntax import ProgramSyntaxError, statements
 from nicelogic.errors import CaseError
 from nicelogic.history.checker import PatientChecker
 from nicelogic.history.patients import history
@@ -35,6 +39,7 @@ from nicelogic.model import Episode, Record
 _EXPECT = re.compile(r"^#\s*expect:\s*(?P<rule>\S+)(?:\s*@\s*(?P<kind>spell|episode)\s+(?P<number>\d+))?\s*$")
 _OK = re.compile(r"^#\s*ok:\s*(?P<rule>\S+)\s*$")
 _NAME = re.compile(r"^#\s*case:\s*(?P<name>.+?)\s*$")
+_WITH = re.compile(r"^#\s*with:\s*(?P<facts>.+?)\s*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +50,7 @@ class PatientCase:
     records: tuple[str, ...]  # record lines as written
     expect: tuple[tuple[str, str | None, int | None], ...]  # (rule, unit kind, unit number)
     ok: tuple[str, ...]
+    configuration: str = ""  # facts of ``with:`` lines
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,10 +81,12 @@ def read_cases(path: Path) -> list[PatientCase]:
 
 
 def _case(path: Path, block: list[tuple[int, str]]) -> PatientCase | None:
-    name, records, expect, ok = "", [], [], []
-    for _, text in block:
+    name, records, expect, ok, facts = "", [], [], [], []
+    for number, text in block:
         if match := _NAME.match(text):
             name = match["name"]
+        elif match := _WITH.match(text):
+            facts.append(_facts_only(match["facts"], f"{path}:{number}"))
         elif match := _EXPECT.match(text):
             unit = int(match["number"]) if match["number"] else None
             expect.append((match["rule"], match["kind"], unit))
@@ -92,7 +100,22 @@ def _case(path: Path, block: list[tuple[int, str]]) -> PatientCase | None:
         if expect or ok:
             raise CaseError(f"{path}:{block[0][0]}: a case with annotations and no records")
         return None
-    return PatientCase(name or f"line {block[0][0]}", str(path), block[0][0], tuple(records), tuple(expect), tuple(ok))
+    case = PatientCase(name or f"line {block[0][0]}", str(path), block[0][0], tuple(records), tuple(expect), tuple(ok))
+    return dataclasses.replace(case, configuration="\n".join(facts))
+
+
+def _facts_only(text: str, where: str) -> str:
+    """The text of a ``with:`` line, when it is ground facts (a case configures, it adds no rule)."""
+    try:
+        parsed = statements(text)
+    except ProgramSyntaxError:
+        raise CaseError(f"{where}: with: {text!r} is not ASP facts") from None
+    for statement in parsed:
+        if statement.ast_type == ast.ASTType.Program:
+            continue
+        if statement.ast_type != ast.ASTType.Rule or statement.body or statement.head.ast_type != ast.ASTType.Literal:
+            raise CaseError(f"{where}: with: {str(statement)!r} is not a fact")
+    return text
 
 
 def _records(case: PatientCase, parser: RecordParser) -> list[Record]:
@@ -114,15 +137,20 @@ def run_patient_cases(
 ) -> tuple[list[PatientCaseResult], dict[str, tuple[int, int]]]:
     """Every case of the files, and for each rule of the packs (cases firing, cases quiet where it applies)."""
     patients = PatientChecker(rules, configuration=configuration)
+    configured: dict[str, PatientChecker] = {"": patients}
     parser = RecordParser()
     results: list[PatientCaseResult] = []
     coverage = {rule: (0, 0) for rule in patients.ruleset.rules}
     for path in paths:
         for case in read_cases(path):
             patient = history(case.name, _records(case, parser))
-            checked = patients.check([patient])
+            if case.configuration not in configured:
+                combined = "\n".join(part for part in (configuration, case.configuration) if part)
+                configured[case.configuration] = PatientChecker(rules, configuration=combined)
+            checker = configured[case.configuration]
+            checked = checker.check([patient])
             if not checked:  # the one patient exceeded a limit: a failed case, with the limit as its reason
-                reason = patients.over_limit[-1].reason if patients.over_limit else "not judged"
+                reason = checker.over_limit[-1].reason if checker.over_limit else "not judged"
                 nothing = PatientResult(patient.patient, (), (), patient.method)
                 results.append(PatientCaseResult(case, nothing, (f"not judged: {reason}",)))
                 continue
@@ -152,4 +180,7 @@ def run_patient_cases(
                     fired, quiet = coverage[rule]
                     coverage[rule] = (fired, quiet + 1)
             results.append(PatientCaseResult(case, result, tuple(problems)))
+    for facts, checker in configured.items():
+        if facts:
+            checker.close()
     return results, coverage

@@ -20,7 +20,7 @@ import clingo
 
 from nicelogic.bounded import DEFAULT_MEMORY_LIMIT, DEFAULT_TIME_LIMIT, BoundedWorker
 from nicelogic.errors import LimitExceeded, RuleError
-from nicelogic.history.facts import history_facts
+from nicelogic.history.facts import ended_of, history_facts, provider_of
 from nicelogic.history.patients import Grouped, History, NotJudged, group_patients
 from nicelogic.history.results import Blamed, HistorySummary, PatientResult, PatientViolation, RuleRate
 from nicelogic.model import Record
@@ -110,6 +110,7 @@ class PatientChecker:
         ctl.ground([("base", [])])
         found: list[set[tuple[str, tuple[Blamed, ...], tuple[str, ...]]]] = [set() for _ in histories]
         applies: list[set[tuple[str, Blamed]]] = [set() for _ in histories]
+        references: list[set[tuple[str, Blamed, Blamed]]] = [set() for _ in histories]
         models = 0
         with ctl.solve(yield_=True) as handle:
             for model in handle:
@@ -121,15 +122,24 @@ class PatientChecker:
                         found[p - 1].add((rule, _blamed(blamed, histories[p - 1]), detail))
                     elif symbol.name == "patient_applies" and len(symbol.arguments) == 3:
                         rule, p = _rule(symbol), symbol.arguments[1].number
-                        for unit in _blamed(symbol.arguments[2], histories[p - 1]):
-                            applies[p - 1].add((rule, unit))
+                        unit, *others = _blamed(symbol.arguments[2], histories[p - 1])  # the first is counted
+                        applies[p - 1].add((rule, unit))
+                        references[p - 1].update((rule, unit, other) for other in others[:1])
         if models != 1:
             raise RuleError("a patient-level pack must have exactly one answer: it only derives violations")
         results = []
-        for history, violations, units in zip(histories, found, applies, strict=True):
+        for history, violations, units, referring in zip(histories, found, applies, references, strict=True):
             made = [self._violation(history, rule, blamed, detail) for rule, blamed, detail in violations]
             made.sort(key=lambda v: (v.rule, [(b.kind, b.number) for b in v.blamed]))
-            results.append(PatientResult(history.patient, tuple(made), tuple(sorted(units, key=_unit_key)), history.method))
+            results.append(
+                PatientResult(
+                    history.patient,
+                    tuple(made),
+                    tuple(sorted(units, key=_unit_key)),
+                    history.method,
+                    tuple(sorted(referring, key=lambda r: (*_unit_key(r[:2]), r[2].number))),
+                )  # fmt: skip
+            )
         return results
 
     def _violation(self, history: History, rule_id: str, blamed: tuple[Blamed, ...], detail: tuple[str, ...]) -> PatientViolation:
@@ -171,7 +181,8 @@ def _blamed(term: clingo.Symbol, history: History) -> tuple[Blamed, ...]:
         else:
             members = history.spells[number - 1]
         records = [history.episodes[i] for i in members]
-        return (Blamed(term.name, number, tuple(r.id for r in records), tuple((r.source, r.line) for r in records)),)
+        lines = tuple((r.source, r.line) for r in records)
+        return (Blamed(term.name, number, tuple(r.id for r in records), lines, provider_of(records), ended_of(records)),)
     if term.type == clingo.SymbolType.Function and term.name == "patient" and not term.arguments:
         return (Blamed("patient", 0, ()),)
     raise RuleError(f"a patient-level rule blames {term}: expected episode(E), spell(Sp), a tuple of them, or patient")

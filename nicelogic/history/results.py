@@ -15,6 +15,8 @@ class Blamed:
     number: int  # 1-based in the patient's order (0 for the patient)
     records: tuple[str, ...]  # the ids of its records
     lines: tuple[tuple[str, int], ...] = ()  # (source, line) of each
+    provider: str = ""  # the spell's provider (PROCODE3), or the episode's
+    ended: str = ""  # ISO date: the spell's discharge, or the episode's end
 
     def __str__(self) -> str:
         if self.kind == "patient":
@@ -42,6 +44,9 @@ class PatientResult:
     violations: tuple[PatientViolation, ...]
     applies: tuple[tuple[str, Blamed], ...]  # (rule, unit) for every unit a rule judged
     spell_method: str
+    # (rule, unit, reference): the unit a rule judged against another it names beside it in
+    # patient_applies, (Unit, Reference) (a persistence rule: the index spell)
+    references: tuple[tuple[str, Blamed, Blamed], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -148,10 +148,13 @@ def compute(db: duckdb.DuckDBPyConnection, run_id: str | None = None, suppress: 
     )
 
 
-_FINANCIAL_YEAR = (
-    "CAST(year(date) - CAST(month(date) < 4 AS INTEGER) AS VARCHAR) || '/' || "
-    "lpad(CAST((year(date) - CAST(month(date) < 4 AS INTEGER) + 1) % 100 AS VARCHAR), 2, '0')"
-)
+def financial_year(column: str) -> str:
+    """SQL of the financial year (April to March, ``2015/16``) of a date column."""
+    start = f"year({column}) - CAST(month({column}) < 4 AS INTEGER)"
+    return f"CAST({start} AS VARCHAR) || '/' || lpad(CAST(({start} + 1) % 100 AS VARCHAR), 2, '0')"
+
+
+_FINANCIAL_YEAR = financial_year("date")
 
 
 def _has_dates(db: duckdb.DuckDBPyConnection, run_id: str) -> bool:

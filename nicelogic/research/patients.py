@@ -6,7 +6,13 @@
   ``spell 2``...), ``records`` (their record ids), ``message``;
 - ``patient_rules``, one row per patient-level rule of the run: ``run_id``, ``rule``,
   ``applies`` (units judged), ``violating`` (units blamed), ``patients``, ``not_judged``
-  (records without a patient key, or unfinished).
+  (records without a patient key, or unfinished);
+- ``patient_units``, one row per unit a rule judged (its denominator): the unit, whether it
+  was blamed, its provider and end date, and the unit the rule judged it against where it
+  names one (a persistence rule's index spell), with the days between and whether the
+  provider changed: what the report's consistency section breaks rates down by.
+
+Their columns are declared in :mod:`nicelogic.research.schema` (``docs/results-schema.md``).
 
 Written again whole when the same command is run again (the rows of the run are replaced).
 """
@@ -15,25 +21,45 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import date
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from nicelogic.history.results import HistorySummary, PatientResult
+from nicelogic.history.results import Blamed, HistorySummary, PatientResult
+from nicelogic.research.schema import PATIENT_RULES, PATIENT_UNITS, PATIENT_VIOLATIONS
 
-PATIENT_VIOLATIONS = pa.schema([
-    ("run_id", pa.string()), ("patient", pa.string()), ("rule", pa.string()), ("severity", pa.string()),
-    ("units", pa.list_(pa.string())), ("records", pa.list_(pa.string())), ("message", pa.string()),
-])  # fmt: skip
-PATIENT_RULES = pa.schema([
-    ("run_id", pa.string()), ("rule", pa.string()), ("applies", pa.int64()), ("violating", pa.int64()),
-    ("patients", pa.int64()), ("not_judged", pa.int64()),
-])  # fmt: skip
+_SQL_TYPES = {"string": "VARCHAR", "int64": "BIGINT", "int32": "INTEGER", "bool": "BOOLEAN", "date32[day]": "DATE"}
 
 
-def patient_tables(run_id: str, results: Sequence[PatientResult], summary: HistorySummary) -> tuple[pa.Table, pa.Table]:
+def _unit_rows(run_id: str, result: PatientResult) -> list[dict[str, object]]:
+    blamed = {(v.rule, v.blamed[0].kind, v.blamed[0].number) for v in result.violations if v.blamed}
+    against = {(rule, unit.kind, unit.number): reference for rule, unit, reference in result.references}
+    rows = []
+    for rule, unit in result.applies:
+        reference: Blamed | None = against.get((rule, unit.kind, unit.number))
+        days = None
+        if reference is not None and reference.ended and unit.ended:
+            days = (date.fromisoformat(unit.ended) - date.fromisoformat(reference.ended)).days
+        changed = None
+        if reference is not None and reference.provider and unit.provider:
+            changed = reference.provider != unit.provider
+        rows.append({
+            "run_id": run_id, "patient": result.patient, "rule": rule, "unit": f"{unit.kind} {unit.number}",
+            "violating": (rule, unit.kind, unit.number) in blamed, "provider": unit.provider or None,
+            "ended": date.fromisoformat(unit.ended) if unit.ended else None,
+            "reference": f"{reference.kind} {reference.number}" if reference else None,
+            "reference_provider": (reference.provider or None) if reference else None,
+            "days_since_reference": days, "provider_changed": changed,
+        })  # fmt: skip
+    return rows
+
+
+def patient_tables(
+    run_id: str, results: Sequence[PatientResult], summary: HistorySummary, titles: Mapping[str, str] | None = None
+) -> tuple[pa.Table, pa.Table, pa.Table]:
     rows = [
         {"run_id": run_id, "patient": v.patient, "rule": v.rule, "severity": v.severity,
          "units": [f"{b.kind} {b.number}" for b in v.blamed], "records": [r for b in v.blamed for r in b.records],
@@ -43,17 +69,29 @@ def patient_tables(run_id: str, results: Sequence[PatientResult], summary: Histo
     not_judged = sum(summary.not_judged.values())
     rules = [
         {"run_id": run_id, "rule": r.rule, "applies": r.applies, "violating": r.violating, "patients": summary.patients,
-         "not_judged": not_judged}
+         "not_judged": not_judged, "title": (titles or {}).get(r.rule)}
         for r in summary.rates
     ]  # fmt: skip
-    return pa.Table.from_pylist(rows, PATIENT_VIOLATIONS), pa.Table.from_pylist(rules, PATIENT_RULES)
+    units = [row for result in results for row in _unit_rows(run_id, result)]
+    return (
+        pa.Table.from_pylist(rows, PATIENT_VIOLATIONS),
+        pa.Table.from_pylist(rules, PATIENT_RULES),
+        pa.Table.from_pylist(units, PATIENT_UNITS),
+    )
 
 
-def write_patient_tables(target: str, run_id: str, results: Sequence[PatientResult], summary: HistorySummary) -> None:
+def write_patient_tables(
+    target: str,
+    run_id: str,
+    results: Sequence[PatientResult],
+    summary: HistorySummary,
+    titles: Mapping[str, str] | None = None,
+) -> None:
     """Into the results database: a DuckDB file, or a folder of Parquet (``DIR/patient_violations/RUN/``)."""
-    violations, rules = patient_tables(run_id, results, summary)
+    violations, rules, units = patient_tables(run_id, results, summary, titles)
+    tables = (("patient_violations", violations), ("patient_rules", rules), ("patient_units", units))
     if target.endswith("/") or Path(target).is_dir():
-        for name, table in (("patient_violations", violations), ("patient_rules", rules)):
+        for name, table in tables:
             folder = Path(target) / name / run_id
             folder.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(dir=folder, suffix=".tmp")
@@ -64,9 +102,14 @@ def write_patient_tables(target: str, run_id: str, results: Sequence[PatientResu
     import duckdb
 
     with duckdb.connect(target) as db:
-        for name, table in (("patient_violations", violations), ("patient_rules", rules)):
+        for name, table in tables:
             db.register("incoming", table)
             db.execute(f"CREATE TABLE IF NOT EXISTS {name} AS SELECT * FROM incoming LIMIT 0")
+            # a database written by an earlier version lacks the columns added since (always at the end)
+            present = {row[0] for row in db.execute(f"DESCRIBE {name}").fetchall()}
+            for field in table.schema:
+                if field.name not in present:
+                    db.execute(f"ALTER TABLE {name} ADD COLUMN {field.name} {_SQL_TYPES[str(field.type)]}")
             db.execute(f"DELETE FROM {name} WHERE run_id = ?", [run_id])
-            db.execute(f"INSERT INTO {name} SELECT * FROM incoming")
+            db.execute(f"INSERT INTO {name} BY NAME SELECT * FROM incoming")
             db.unregister("incoming")

@@ -52,7 +52,7 @@ def _parquet_views(folder: Path) -> duckdb.DuckDBPyConnection:
             db.register(f"_{name}_empty", schema.empty_table())
             db.execute(f"CREATE VIEW {name} AS SELECT * FROM _{name}_empty")
     # the patient-level tables of runs whose packs read whole patients (nicelogic.research.patients)
-    for name in ("patient_violations", "patient_rules"):
+    for name in ("patient_violations", "patient_rules", "patient_units"):
         if any(folder.glob(f"{name}/*/part-*.parquet")):
             glob = str(folder / name / "*" / "part-*.parquet").replace("'", "''")
             db.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{glob}', union_by_name = true)")

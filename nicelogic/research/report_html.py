@@ -9,8 +9,9 @@ from collections.abc import Sequence
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
+from nicelogic.research.consistency import ConsistencyFigures, UnitGroup
 from nicelogic.research.figures import AUDIT_LABEL, Figures, GroupFigure, dated_only
-from nicelogic.research.statistics import SUPPRESS_BELOW, funnel_limits, shown_count
+from nicelogic.research.statistics import SUPPRESS_BELOW, Rate, funnel_limits, shown_count
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 72rem; color: #1b1b1b; }
@@ -53,11 +54,20 @@ def _percent(values: Sequence[float | None]) -> list[float | None]:
 
 
 def _funnel(figures: Figures) -> go.Figure:
-    shown = [g for g in figures.providers if g.rate.value is not None and g.key != "(none)"]
-    overall = figures.overall.value or 0.0
+    shown = [(g.key, g.records, g.rate) for g in figures.providers if g.key != "(none)"]
+    figure = funnel_plot(shown, figures.overall.value or 0.0, "records")
+    figure.update_layout(title="Invalid records by provider against volume", xaxis_title="records checked",
+                         yaxis_title="invalid records (%)")  # fmt: skip
+    return figure
+
+
+def funnel_plot(groups: Sequence[tuple[str, int, Rate]], overall: float, unit: str) -> go.Figure:
+    """Providers' rates (key, volume, rate) against their volume, with 95% and 99.8% control
+    limits around the overall rate; groups whose rate is withheld are not plotted."""
+    shown = [(key, volume, shown_rate) for key, volume, shown_rate in groups if shown_rate.value is not None]
     figure = go.Figure()
     if shown:
-        low_n, high_n = min(g.records for g in shown), max(g.records for g in shown)
+        low_n, high_n = min(n for _, n, _ in shown), max(n for _, n, _ in shown)
         volumes = sorted({*range(max(1, low_n), high_n + 1, max(1, (high_n - low_n) // 200)), high_n})
         for level, dash, name in ((0.95, "dash", "95% limits"), (0.998, "dot", "99.8% limits")):
             limits = [funnel_limits(overall, n, level) for n in volumes]
@@ -77,17 +87,15 @@ def _funnel(figures: Figures) -> go.Figure:
         figure.add_hline(y=100 * overall, line={"color": "#1f77b4"}, annotation_text="overall")
         figure.add_trace(
             go.Scatter(
-                x=[g.records for g in shown],
-                y=_percent([g.rate.value for g in shown]),
+                x=[n for _, n, _ in shown],
+                y=_percent([r.value for _, _, r in shown]),
                 mode="markers",
                 name="providers",
-                text=[g.key for g in shown],
+                text=[key for key, _, _ in shown],
                 marker={"size": 9, "color": "#d62728"},
-                hovertemplate="%{text}: %{y:.1f}% of %{x:,} records<extra></extra>",
+                hovertemplate=f"%{{text}}: %{{y:.1f}}% of %{{x:,}} {unit}<extra></extra>",
             )  # fmt: skip
         )
-    figure.update_layout(title="Invalid records by provider against volume", xaxis_title="records checked",
-                         yaxis_title="invalid records (%)")  # fmt: skip
     return figure
 
 
@@ -234,4 +242,99 @@ def render(figures: Figures, sections: Sequence[str] = (), records: bool = True)
         "<p class='note'>Made by nicelogic report from the tables records, violations and runs of the results database.</p>",
         "</body></html>",
     ]
+    return "\n".join(parts)
+
+
+def _unit_rows(groups: Sequence[UnitGroup], suppress: bool) -> list[list[str]]:
+    return [[g.rule, g.key, shown_count(g.units, suppress), shown_count(g.violating, suppress), g.rate.text()] for g in groups]
+
+
+def _by_rule(groups: Sequence[UnitGroup], title: str, axis: str, lines: bool) -> go.Figure:
+    """One trace per rule: each group's rate with its 95% interval (withheld rates left out)."""
+    figure = go.Figure()
+    for rule in dict.fromkeys(g.rule for g in groups):
+        shown = [g for g in groups if g.rule == rule and g.rate.value is not None and g.rate.interval is not None]
+        values = [g.rate.value or 0.0 for g in shown]
+        above = [100 * (g.rate.interval[1] - v) for g, v in zip(shown, values, strict=True) if g.rate.interval]
+        below = [100 * (v - g.rate.interval[0]) for g, v in zip(shown, values, strict=True) if g.rate.interval]
+        errors = {"type": "data", "symmetric": False, "array": above, "arrayminus": below}
+        x, y, name = [g.key for g in shown], _percent(values), rule.removeprefix("consistency.")
+        if lines:
+            figure.add_trace(go.Scatter(x=x, y=y, mode="lines+markers", name=name, error_y=errors))
+        else:
+            figure.add_trace(go.Bar(x=x, y=y, name=name, error_y=errors))
+    figure.update_layout(title=title, xaxis_title=axis, yaxis_title="units blamed (%), 95% CI", barmode="group")
+    return figure
+
+
+def consistency_section(figures: ConsistencyFigures) -> str:
+    """The report's section on the patient-level rules of a run (HTML)."""
+    suppress = figures.suppress
+    rule_rows = [
+        [r.rule, shown_count(r.applies, suppress), shown_count(r.violating, suppress), r.rate.text(), r.title]
+        for r in figures.rules
+    ]
+    parts = [
+        "<section id='consistency'><h2>Consistency across a patient's history</h2>",
+        f"<p class='note'>Rules that read a patient's whole history, over {shown_count(figures.patients, suppress)} "
+        f"patients ({shown_count(figures.not_judged, suppress)} records not judged by them: no patient key, unfinished "
+        "or over a limit). Each rate is of the units a rule judged (spells, or episodes where a rule or study counts "
+        "them), with its 95% Wilson interval; a persistence rule judges every spell after the patient's index spell "
+        "(the first with the condition) for its condition's codes.</p>",
+        _table("consistency-rules", ["rule", "units judged", "units blamed", "rate (95% CI)", "title"], rule_rows, (1, 2, 3)),
+        _plot(
+            _bars(
+                [r.rule.removeprefix("consistency.") for r in figures.rules],
+                [r.rate.value for r in figures.rules],
+                "Units blamed by each patient-level rule",
+                "units blamed (%)",
+            ),
+            "plot-consistency-rules",
+        ),  # fmt: skip
+    ]
+    for number, condition in enumerate(figures.conditions, start=1):
+        providers = figures.of(figures.providers, condition.rule)
+        withheld = sum(1 for g in providers if g.rate.suppressed)
+        funnel = funnel_plot([(g.key, g.units, g.rate) for g in providers if g.key != "(none)"], condition.rate.value or 0.0,
+                             "units")  # fmt: skip
+        funnel.update_layout(title=f"{condition.rule}: units blamed by provider against units judged",
+                             xaxis_title="units judged", yaxis_title="units blamed (%)")  # fmt: skip
+        parts += [
+            f"<h3>{_e(condition.rule)}: by provider</h3>",
+            "<p class='note'>A funnel plot with 95% and 99.8% control limits around the rule's overall rate. "
+            + (f"{withheld} provider(s) withheld (fewer than {SUPPRESS_BELOW} units)." if withheld else "")
+            + "</p>",
+            _plot(funnel, f"plot-consistency-funnel-{number}"),
+            _table(
+                f"consistency-providers-{number}",
+                ["provider", "units judged", "units blamed", "rate (95% CI)"],
+                [[g.key, shown_count(g.units, suppress), shown_count(g.violating, suppress), g.rate.text()] for g in providers],
+            ),  # fmt: skip
+        ]
+    header = ["rule", "", "units judged", "units blamed", "rate (95% CI)"]
+    if figures.years:
+        parts += [
+            "<h3>By financial year of the unit's end</h3>",
+            _plot(_by_rule(figures.years, "Units blamed by financial year", "financial year", True), "plot-consistency-years"),
+            _table("consistency-years", header, _unit_rows(figures.years, suppress), (2, 3, 4)),
+        ]
+    if figures.since_index:
+        parts += [
+            "<h3>By time since the index spell</h3>",
+            _plot(
+                _by_rule(figures.since_index, "Units blamed by time since the index spell", "time since the index spell", False),
+                "plot-consistency-since-index",
+            ),  # fmt: skip
+            _table("consistency-since-index", header, _unit_rows(figures.since_index, suppress), (2, 3, 4)),
+        ]
+    if figures.provider_change:
+        parts += [
+            "<h3>Provider changed since the index spell, or not</h3>",
+            _plot(
+                _by_rule(figures.provider_change, "Units blamed by the provider against the index spell's", "provider", False),
+                "plot-consistency-provider-change",
+            ),  # fmt: skip
+            _table("consistency-provider-change", header, _unit_rows(figures.provider_change, suppress), (2, 3, 4)),
+        ]
+    parts.append("<p class='note'>From the tables patient_rules and patient_units of the results database.</p></section>")
     return "\n".join(parts)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from rich.console import Console
 from rich.table import Table
 
+from nicelogic.research.consistency import ConsistencyFigures, UnitGroup
 from nicelogic.research.figures import AUDIT_LABEL, Figures, GroupFigure
 from nicelogic.research.statistics import SUPPRESS_BELOW, shown_count
 
@@ -76,3 +77,46 @@ def print_rows(names: Sequence[str], rows: Sequence[Sequence[object]], out: Cons
     for row in rows:
         table.add_row(*("" if value is None else str(value) for value in row))
     out.print(table)
+
+
+def _unit_groups(title: str, key: str, groups: Sequence[UnitGroup], suppress: bool, limit: int | None = None) -> Table:
+    table = Table(title=title, title_justify="left")
+    table.add_column("rule", overflow="fold")
+    table.add_column(key, no_wrap=True)
+    for name in ("units judged", "units blamed"):
+        table.add_column(name, justify="right")
+    table.add_column("rate (95% CI)", justify="right", no_wrap=True)
+    shown = 0
+    for rule in dict.fromkeys(g.rule for g in groups):
+        of_rule = [g for g in groups if g.rule == rule]
+        for g in of_rule[:limit] if limit else of_rule:
+            table.add_row(g.rule, g.key, shown_count(g.units, suppress), shown_count(g.violating, suppress), g.rate.text())
+            shown += 1
+    if shown < len(groups):
+        table.caption = f"the {limit} largest of each rule; the HTML report lists all"
+    return table
+
+
+def print_consistency(figures: ConsistencyFigures, out: Console) -> None:
+    """The patient-level rules of a run: each rule's rate, and its breakdowns."""
+    suppress = figures.suppress
+    rules = Table(
+        title="Consistency across a patient's history: units each rule judged and blamed", title_justify="left"
+    )  # fmt: skip
+    rules.add_column("rule", overflow="fold")
+    for name in ("units judged", "units blamed"):
+        rules.add_column(name, justify="right")
+    rules.add_column("rate (95% CI)", justify="right", no_wrap=True)
+    for r in figures.rules:
+        rules.add_row(r.rule, shown_count(r.applies, suppress), shown_count(r.violating, suppress), r.rate.text())
+    rules.caption = (
+        f"{shown_count(figures.patients, suppress)} patients; {shown_count(figures.not_judged, suppress)} records not judged"
+    )
+    out.print(rules)
+    out.print(_unit_groups("By provider (persistence rules)", "provider", figures.providers, suppress, limit=10))
+    if figures.years:
+        out.print(_unit_groups("By financial year", "year", figures.years, suppress))
+    if figures.since_index:
+        out.print(_unit_groups("By time since the index spell", "since the index", figures.since_index, suppress))
+    if figures.provider_change:
+        out.print(_unit_groups("Provider changed since the index spell", "provider", figures.provider_change, suppress))

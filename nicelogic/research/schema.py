@@ -6,7 +6,9 @@ is generated from them (``python -m nicelogic.research.schema > docs/results-sch
 
 ``records``: one row per input record, checked or rejected, and one string column per
 ``--carry COL`` at the end, named ``col``. ``violations``: one row per violation (waived
-ones too, flagged). ``runs``: one row per run, updated as it goes.
+ones too, flagged). ``runs``: one row per run, updated as it goes. The patient-level tables
+(``patient_violations``, ``patient_rules``, ``patient_units``) of runs whose packs read whole
+patients are declared here too and written by :mod:`nicelogic.research.patients`.
 """
 
 from __future__ import annotations
@@ -126,6 +128,50 @@ RUNS = pa.schema(
 
 TABLES = ("records", "violations", "runs")
 
+# The patient-level tables (nicelogic.research.patients), written once a run's records are
+# complete when its packs read whole patients.
+PATIENT_VIOLATIONS = pa.schema(
+    [
+        _field("run_id", pa.string(), "the run (runs.run_id)"),
+        _field("patient", pa.string(), "the patient key"),
+        _field("rule", pa.string(), "the patient-level rule"),
+        _field("severity", pa.string(), "error or warning"),
+        _field("units", pa.list_(pa.string()), "the episodes or spells it blames (spell 2, episode 5), the counted one first"),
+        _field("records", pa.list_(pa.string()), "their record ids"),
+        _field("message", pa.string(), "the finding as text"),
+    ],
+    metadata={"nicelogic.table": "patient_violations"},
+)
+PATIENT_RULES = pa.schema(
+    [
+        _field("run_id", pa.string(), "the run (runs.run_id)"),
+        _field("rule", pa.string(), "the patient-level rule"),
+        _field("applies", pa.int64(), "units it judged: its denominator"),
+        _field("violating", pa.int64(), "units it blamed: its numerator"),
+        _field("patients", pa.int64(), "patients judged in the run"),
+        _field("not_judged", pa.int64(), "records no patient-level rule judged (no patient key, unfinished, over a limit)"),
+        _field("title", pa.string(), "the rule's title"),
+    ],
+    metadata={"nicelogic.table": "patient_rules"},
+)
+PATIENT_UNITS = pa.schema(
+    [
+        _field("run_id", pa.string(), "the run (runs.run_id)"),
+        _field("patient", pa.string(), "the patient key"),
+        _field("rule", pa.string(), "the patient-level rule"),
+        _field("unit", pa.string(), "a unit the rule judged (spell 3, episode 7): one row per unit of its denominator"),
+        _field("violating", pa.bool_(), "the rule blames the unit"),
+        _field("provider", pa.string(), "the unit's provider (PROCODE3 of the spell, or of the episode)"),
+        _field("ended", pa.date32(), "when the unit ended: the spell's discharge, else its last episode's end"),
+        _field("reference", pa.string(), "the unit it was judged against, if the rule names one (persistence: the index spell)"),
+        _field("reference_provider", pa.string(), "the reference's provider"),
+        _field("days_since_reference", pa.int32(), "days from the reference's end to the unit's end"),
+        _field("provider_changed", pa.bool_(), "the unit's provider differs from the reference's (null when either is unknown)"),
+    ],
+    metadata={"nicelogic.table": "patient_units"},
+)
+PATIENT_TABLES = {"patient_violations": PATIENT_VIOLATIONS, "patient_rules": PATIENT_RULES, "patient_units": PATIENT_UNITS}
+
 
 def records_schema(carried: Sequence[str] = ()) -> pa.Schema:
     """The records schema with one string column per carried column, at the end."""
@@ -147,7 +193,7 @@ def _type(kind: pa.DataType) -> str:
 
 
 def markdown() -> str:
-    """The three tables' columns, types and meanings, for docs/results-schema.md."""
+    """The tables' columns, types and meanings, for docs/results-schema.md."""
     out = [
         "# The results tables",
         "",
@@ -156,8 +202,11 @@ def markdown() -> str:
         "Spark (`nicelogic.spark`) all write these columns; columns are only ever added at the end. Schema version",
         f"{SCHEMA_VERSION}.",
     ]
-    for title, schema in (("records", RECORDS), ("violations", VIOLATIONS), ("runs", RUNS)):
-        out += ["", f"## `{title}`", "", "| column | type | null | meaning |", "|---|---|---|---|"]
+    for title, schema in (("records", RECORDS), ("violations", VIOLATIONS), ("runs", RUNS), *PATIENT_TABLES.items()):
+        out += ["", f"## `{title}`", ""]
+        if title == "patient_violations":
+            out += ["The patient-level tables: written when the packs of a run read whole patients, once its records are in.", ""]
+        out += ["| column | type | null | meaning |", "|---|---|---|---|"]
         for field in schema:
             doc = (field.metadata or {}).get(b"doc", b"").decode()
             out.append(f"| `{field.name}` | {_type(field.type)} | {'yes' if field.nullable else 'no'} | {doc} |")

@@ -25,7 +25,7 @@ from nicelogic.errors import RuleError
 from nicelogic.resources import logic_dir
 from nicelogic.rules.metadata import Rule, equivalent_mutants, read_header, rule_from_header
 from nicelogic.rules.program import AttributeUse, Scan, check_heads, ground_check, include_problem, scan_file
-from nicelogic.rules.relations import RelationTable, read_table
+from nicelogic.rules.relations import RelationTable, read_table, relation_kinds
 
 _HELPER_KEYS = frozenset({"equivalent-mutants"})  # the one key a helper file's header may hold
 
@@ -186,6 +186,11 @@ def load_pack(folder: Path) -> tuple[Pack, list[Scan]]:
         scans.append(scan)
         if rule:
             rules.append(rule)
+    reads = str(meta.get("reads", "record"))
+    for rule in rules:  # a kind judged across a patient's history has its generic rule only where patients are read
+        if rule.relation is not None and relation_kinds()[rule.relation.kind].patient != (reads == "patient"):
+            where = "packs that read whole patients" if reads != "patient" else "packs that read one record at a time"
+            raise RuleError(f"relation kind {rule.relation.kind} is only for {where}", rule.file, rule.line)
     relations = _relation_tables(folder, rules)
     pack = Pack(
         name=name,
@@ -200,7 +205,7 @@ def load_pack(folder: Path) -> tuple[Pack, list[Scan]]:
         effective_from=effective_from,
         effective_to=effective_to,
         relations=relations,
-        reads=str(meta.get("reads", "record")),
+        reads=reads,
     )
     return pack, scans
 
@@ -260,8 +265,14 @@ def _pack_metadata(meta: dict[str, object], path: Path) -> tuple[tuple[tuple[str
     return tuple(sorted((str(k), str(v)) for k, v in classifications.items())), dates[0], dates[1]
 
 
-def library_files() -> tuple[Path, ...]:
-    return tuple(sorted((logic_dir() / "lib").glob("*.lp")))
+PATIENT_LIBRARY = "history.lp"  # the generic rules across a patient's history: loaded only with packs that read patients
+
+
+def library_files(patients: bool = True) -> tuple[Path, ...]:
+    """The shared definitions of ``logic/lib``; without ``patients``, those of one record only
+    (so that record checks do not ground, nor completions draw candidates from, rules that
+    judge whole patients)."""
+    return tuple(sorted(p for p in (logic_dir() / "lib").glob("*.lp") if patients or p.name != PATIENT_LIBRARY))
 
 
 @cache
@@ -269,7 +280,7 @@ def _load_cached(folders: tuple[Path, ...], time_limit: float | None, memory_lim
     packs: list[Pack] = []
     uses: list[AttributeUse] = []
     rules: dict[str, Rule] = {}
-    lib = library_files()
+    lib = library_files(patients=any(reads_patients(folder) for folder in folders))
     texts = {path: path.read_text(encoding="utf-8") for path in lib}
     for path, text in texts.items():
         uses += scan_file(path, text).attribute_uses

@@ -11,6 +11,11 @@ cites); each cell holds one or more codes, categories (``V37``), chapters (``Y``
 per line of the table, so that a row's facts and a mutant of it keep the table's line
 number. Everything that could make a row silently judge nothing fails here with the
 file, line and column.
+
+A kind may also have value columns (a number or a text per row: an age, a condition's
+name), read as ``relation_value`` facts, and optional columns (``-`` for none). A kind
+whose rows are judged across a patient's history (``%% patient-kind``) has its codes as
+``relation_prefix`` strings, matched against ``episode_code_prefix``.
 """
 
 from __future__ import annotations
@@ -28,7 +33,12 @@ from nicelogic.resources import logic_dir
 
 STANDARD = "standard"  # the column every table has: the standard (or source) the row cites
 SECTIONS = ("opcs", "icd10", "cpt")
-_KIND = re.compile(r"^%% kind (?P<name>[a-z-]+) \| (?P<columns>[a-z, ]+) \| (?P<meaning>[^|]+)(?:\| (?P<fixed>[a-z0-9=, ]+))?$")
+_KIND = re.compile(
+    r"^%% (?P<scope>kind|patient-kind) (?P<name>[a-z-]+) \| (?P<columns>[a-z_?, ]+) \| (?P<meaning>[^|]+)"
+    r"(?:\| (?P<fixed>[a-z0-9=_, ]*))?(?:\| (?P<values>[a-z0-9=_?/, ]+))?$"
+)
+NONE = "-"  # an optional cell that holds nothing
+VALUE_TYPES = ("number", "text")  # or a choice of words, written a/b/c
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +47,9 @@ class RelationKind:
     columns: tuple[str, ...]  # the code columns, the trigger first
     meaning: str
     fixed: tuple[tuple[str, str], ...] = ()  # (column, the section it must be)
+    optional: tuple[str, ...] = ()  # code or value columns whose cell may be "-"
+    values: tuple[tuple[str, str], ...] = ()  # (column, number or text): not codes
+    patient: bool = False  # judged across a patient's history: codes as prefix strings
 
 
 @cache
@@ -46,9 +59,16 @@ def relation_kinds() -> dict[str, RelationKind]:
     kinds = {}
     for line in text.splitlines():
         if match := _KIND.match(line):
-            columns = tuple(c.strip() for c in match["columns"].split(","))
+            written = [c.strip() for c in match["columns"].split(",")]
             fixed = tuple(tuple(p.strip().split("=", 1)) for p in (match["fixed"] or "").split(",") if "=" in p)
-            kinds[match["name"]] = RelationKind(match["name"], columns, match["meaning"].strip(), fixed)  # type: ignore[arg-type]
+            valued = [tuple(p.strip().split("=", 1)) for p in (match["values"] or "").split(",") if "=" in p]
+            values = tuple((name, kind.rstrip("?")) for name, kind in valued)
+            optional = tuple(c.rstrip("?") for c in written if c.endswith("?"))
+            optional += tuple(name for name, kind in valued if kind.endswith("?"))
+            kinds[match["name"]] = RelationKind(
+                match["name"], tuple(c.rstrip("?") for c in written), match["meaning"].strip(), fixed,  # type: ignore[arg-type]
+                optional, values, match["scope"] == "patient-kind",  # type: ignore[arg-type]
+            )  # fmt: skip
     return kinds
 
 
@@ -57,7 +77,11 @@ def kinds_markdown() -> str:
     out = ["| kind | columns | a row means |", "|---|---|---|"]
     for kind in relation_kinds().values():
         fixed = "".join(f" ({column}: {section} only)" for column, section in kind.fixed)
-        out.append(f"| `{kind.name}` | {', '.join(kind.columns)} | {kind.meaning}{fixed} |")
+        mark = {name: "?" if name in kind.optional else "" for name in (*kind.columns, *dict(kind.values))}
+        columns = [*(f"{c}{mark[c]}" for c in kind.columns), *(f"{n}{mark[n]} ({value})" for n, value in kind.values)]
+        written = ", ".join(columns)
+        scope = " Across a patient's history." if kind.patient else ""
+        out.append(f"| `{kind.name}` | {written} | {kind.meaning}{fixed}{scope} |")
     return "\n".join(out) + "\n"
 
 
@@ -108,9 +132,13 @@ class RelationRow:
     standard: str
     cells: tuple[tuple[str, tuple[str, ...]], ...]  # (column, the codes as written)
     terms: tuple[tuple[str, str, tuple[str, ...]], ...]  # (column, section, ASP terms the codes span)
+    values: tuple[tuple[str, str], ...] = ()  # (column, the number or text), for a kind's value columns
+
+    def value(self, column: str) -> str | None:
+        return next((value for name, value in self.values if name == column), None)
 
     def codes(self, column: str) -> tuple[str, ...]:
-        return next(codes for name, codes in self.cells if name == column)
+        return next((codes for name, codes in self.cells if name == column), ())
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,18 +168,36 @@ class RelationTable:
             if number == 1:
                 out.append(" ".join(f"relation_rule({quote(rule)}, {quote(kind)})." for rule, kind in self.rules))
             elif number in by_line:
-                out.append(" ".join(fact for rule, _ in self.rules for fact in _row_facts(rule, by_line[number])))
+                out.append(" ".join(fact for rule, kind in self.rules for fact in _row_facts(rule, by_line[number], kind)))
             else:
                 out.append("")
         return "\n".join(out) + "\n"
 
 
-def _row_facts(rule: str, row: RelationRow) -> list[str]:
+def _row_facts(rule: str, row: RelationRow, kind: str = "") -> list[str]:
+    values = [f"relation_value({quote(rule)}, {row.line}, {column}, {_value_term(v)})." for column, v in row.values]
+    if kind in relation_kinds() and relation_kinds()[kind].patient:
+        return [
+            f"relation_prefix({quote(rule)}, {row.line}, {column}, {section}, {quote(_term_text(term))})."
+            for column, section, terms in row.terms
+            for term in terms
+        ] + values
     return [
         f"relation_code({quote(rule)}, {row.line}, {column}, {section}, {term})."
         for column, section, terms in row.terms
         for term in terms
-    ]
+    ] + values
+
+
+def _value_term(value: str) -> str:
+    return value if re.fullmatch(r"-?\d+", value) else quote(value)
+
+
+def _term_text(term: str) -> str:
+    """A term as the code, category or chapter string it stands for (sub("F84", 0): F84.0)."""
+    match = _TERM.match(term)
+    assert match is not None, term
+    return match["code"] + (f".{match['digit']}" if match["digit"] else "")
 
 
 _CLASSIFIED = re.compile(r"^(?P<letter>[A-Z])(?:(?P<number>\d\d)(?:\.?(?P<sub>\d)(?P<ext>\d)?)?)?$")
@@ -211,8 +257,7 @@ def _range_terms(first: str, last: str, section: str) -> tuple[str, ...]:
 def spans(text: str, section: str) -> tuple[str, ...]:
     """What one table code covers, written as codes: itself, or each category or
     four-character code of a range (for lint and for people; the solver reads the terms)."""
-    terms = code_terms(text, section)
-    return tuple(_TERM.sub(lambda m: m["code"] + (f".{m['digit']}" if m["digit"] else ""), term) for term in terms)
+    return tuple(_term_text(term) for term in code_terms(text, section))
 
 
 _TERM = re.compile(r'^\w+\("(?P<code>[^"]+)"(?:, (?P<digit>\d))?\)$')
@@ -227,9 +272,12 @@ def read_table(rules: tuple[tuple[str, str], ...], spec: RelationSpec, path: Pat
     reader = csv.reader(io.StringIO(text), delimiter="\t", quoting=csv.QUOTE_NONE, strict=True)
     header = next(reader)
     columns = [column for column, _ in spec.sections]
-    if sorted(header) != sorted([*columns, STANDARD]) or len(set(header)) != len(header):
+    kind = relation_kinds()[spec.kind]
+    valued = dict(kind.values)
+    named = [*columns, *valued, STANDARD]
+    if sorted(header) != sorted(named) or len(set(header)) != len(header):
         raise RuleError(
-            f"the header must name the columns {', '.join([*columns, STANDARD])} (tab-separated), not {', '.join(header)}",
+            f"the header must name the columns {', '.join(named)} (tab-separated), not {', '.join(header)}",
             path,
             1,
         )  # noqa: E501
@@ -246,9 +294,24 @@ def read_table(rules: tuple[tuple[str, str], ...], spec: RelationSpec, path: Pat
             raise RuleError("the row cites no standard", path, number, _column(header, STANDARD, lines[number - 1]))
         written: list[tuple[str, tuple[str, ...]]] = []
         terms: list[tuple[str, str, tuple[str, ...]]] = []
+        read_values: list[tuple[str, str]] = []
+        for column, value_type in valued.items():
+            cell = values[column]
+            where = _column(header, column, lines[number - 1])
+            if cell == NONE and column in kind.optional:
+                continue
+            if not cell or cell == NONE:
+                raise RuleError(f"column {column} holds no value", path, number, where)
+            if value_type == "number" and not re.fullmatch(r"\d+", cell):
+                raise RuleError(f"column {column}: {cell!r} is not a whole number", path, number, where)
+            if "/" in value_type and cell not in value_type.split("/"):
+                raise RuleError(f"column {column}: {cell!r} is not one of {value_type.replace('/', ', ')}", path, number, where)
+            read_values.append((column, cell))
         for column in columns:
+            if values[column] == NONE and column in kind.optional:
+                continue
             codes = tuple(values[column].split())
-            if not codes:
+            if not codes or codes == (NONE,):
                 raise RuleError(f"column {column} holds no code", path, number, _column(header, column, lines[number - 1]))
             spans: list[str] = []
             for code in codes:
@@ -258,7 +321,7 @@ def read_table(rules: tuple[tuple[str, str], ...], spec: RelationSpec, path: Pat
                     raise RuleError(f"column {column}: {exc}", path, number, _column(header, column, lines[number - 1])) from None
             written.append((column, codes))
             terms.append((column, sections[column], tuple(dict.fromkeys(spans))))
-        rows.append(RelationRow(number, values[STANDARD], tuple(written), tuple(terms)))
+        rows.append(RelationRow(number, values[STANDARD], tuple(written), tuple(terms), tuple(read_values)))
     return RelationTable(rules, path, tuple(rows), len(lines))
 
 
