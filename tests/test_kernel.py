@@ -21,6 +21,7 @@ from nicelogic.input.parquet import text_column
 from nicelogic.input.tabular import TableRow, layout_for
 from nicelogic.research.batches import AttributeTap, to_batches
 from nicelogic.research.kernel import Kernel
+from nicelogic.research.parallel import BatchTask, check_batches
 from nicelogic.research.schema import VIOLATIONS, records_schema
 
 ODD_ROWS = [  # each differs from a good row in one thing that changes its verdict
@@ -169,3 +170,17 @@ def test_docs_results_schema_is_generated_and_current() -> None:
 
     current = (ROOT / "docs" / "results-schema.md").read_text(encoding="utf-8")
     assert markdown() == current, "stale: run `python -m nicelogic.research.schema > docs/results-schema.md`"
+
+
+def test_batches_split_among_workers_by_key_come_back_as_one_process_gives_them(applying: Checker) -> None:
+    """Each batch's rows are spread over the worker processes by verdict key and put back in
+    order: records, and each record's violations in their order, as one process gives them."""
+    batch = _hes_batch(1500)
+    tasks = [BatchTask(batch.slice(start, 400), 1000 + start, 2 + start, "x.parquet") for start in range(0, batch.num_rows, 400)]
+    alone = list(check_batches(Kernel(applying), iter(tasks), "run", jobs=1))
+    spread = list(check_batches(Kernel(applying), iter(tasks), "run", jobs=2))
+    assert len(spread) == len(alone) == len(tasks)
+    for (records, violations), (expected_records, expected_violations) in zip(spread, alone, strict=True):
+        _same(records, expected_records)
+        _same(violations, expected_violations)
+    assert sum(v.num_rows for _, v in alone) > 50  # the comparison is of something
