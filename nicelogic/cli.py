@@ -8,10 +8,12 @@ unreadable input or an unusable rule pack.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
 import functools
 import json
+import os
 import signal
 import sys
 from collections.abc import Callable, Iterator, Mapping
@@ -61,6 +63,18 @@ class _Terminated(BaseException):
 
 def _terminated(signum: int, frame: object) -> None:
     raise _Terminated
+
+
+def _leave(status: int) -> NoReturn:
+    """Exit at once after an interruption. By then the workers are stopped, partial files
+    removed and the results database closed; the interpreter's own exit would also join the
+    process pools' manager threads, which a signal arriving mid-exchange with a worker that
+    was then killed can leave waiting forever (seen under load: the process said it was
+    terminated, and never ended)."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(status)
 
 
 def _fail(message: str) -> NoReturn:
@@ -353,10 +367,10 @@ def check(
         outcome = run_check(dataclasses.replace(request, spells=spells), checker, patients)
     except KeyboardInterrupt:
         click.echo(f"nicelogic: interrupted: the results are incomplete{unwritten}", err=True)
-        sys.exit(INTERRUPTED)
+        _leave(INTERRUPTED)
     except _Terminated:
         click.echo(f"nicelogic: terminated: the results are incomplete{unwritten}", err=True)
-        sys.exit(TERMINATED)
+        _leave(TERMINATED)
     if not quiet:
         for warning in outcome.warnings:
             _warn(warning)
@@ -445,11 +459,11 @@ def _check_into_results(
     except KeyboardInterrupt:
         click.echo(f"nicelogic: interrupted: {results} holds the batches committed so far; run the same command to continue",
                    err=True)  # fmt: skip
-        sys.exit(INTERRUPTED)
+        _leave(INTERRUPTED)
     except _Terminated:
         click.echo(f"nicelogic: terminated: {results} holds the batches committed so far; run the same command to continue",
                    err=True)  # fmt: skip
-        sys.exit(TERMINATED)
+        _leave(TERMINATED)
     if not quiet:
         if outcome.already_complete:
             click.echo(f"nicelogic: run {outcome.run_id} of this command is already complete in {results}", err=True)
@@ -610,12 +624,12 @@ def compare_command(
         if store is not None:
             store.finish("interrupted")
         click.echo("nicelogic: interrupted: the comparison is incomplete", err=True)
-        sys.exit(INTERRUPTED)
+        _leave(INTERRUPTED)
     except _Terminated:
         if store is not None:
             store.finish("interrupted")
         click.echo("nicelogic: terminated: the comparison is incomplete", err=True)
-        sys.exit(TERMINATED)
+        _leave(TERMINATED)
     except BaseException as exc:
         if store is not None:
             store.finish("failed", str(exc))
