@@ -172,9 +172,9 @@ def test_docs_results_schema_is_generated_and_current() -> None:
     assert markdown() == current, "stale: run `python -m nicelogic.research.schema > docs/results-schema.md`"
 
 
-def test_batches_split_among_workers_by_key_come_back_as_one_process_gives_them(applying: Checker) -> None:
-    """Each batch's rows are spread over the worker processes by verdict key and put back in
-    order: records, and each record's violations in their order, as one process gives them."""
+def test_batches_checked_by_worker_processes_come_back_as_one_process_gives_them(applying: Checker) -> None:
+    """Batches spread over forked workers (each with its own verdicts) come back in order,
+    with the records and violations that one process gives."""
     batch = _hes_batch(1500)
     tasks = [BatchTask(batch.slice(start, 400), 1000 + start, 2 + start, "x.parquet") for start in range(0, batch.num_rows, 400)]
     alone = list(check_batches(Kernel(applying), iter(tasks), "run", jobs=1))

@@ -291,10 +291,6 @@ class Kernel:
             columns[name] = pc.take(pa.array(values, VIOLATIONS.field(name).type), flat)
         return pa.RecordBatch.from_arrays([columns[name] for name in VIOLATIONS.names], schema=VIOLATIONS)
 
-    def keys(self, batch: pa.RecordBatch) -> pa.Array:
-        """Each row's verdict key: rows with one key share one verdict."""
-        return self._view(batch).key
-
     # ------------------------------------------------------------------ reading a batch
 
     def _view(self, batch: pa.RecordBatch) -> _View:
