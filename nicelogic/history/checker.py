@@ -53,6 +53,7 @@ class PatientChecker:
         self.configuration = configuration
         self.batch_patients = batch_patients
         self.time_limit = time_limit
+        self.memory_limit = memory_limit
         self.max_episodes = max_episodes
         self._worker = BoundedWorker(self, memory_limit)
         self.over_limit: list[NotJudged] = []  # the records of patients who alone exceeded a limit

@@ -33,20 +33,38 @@ PATIENT_RULES = pa.schema([
 ])  # fmt: skip
 
 
-def patient_tables(run_id: str, results: Sequence[PatientResult], summary: HistorySummary) -> tuple[pa.Table, pa.Table]:
-    rows = [
+def violation_rows(run_id: str, results: Sequence[PatientResult]) -> list[dict[str, object]]:
+    """The ``patient_violations`` rows of checked patients."""
+    return [
         {"run_id": run_id, "patient": v.patient, "rule": v.rule, "severity": v.severity,
          "units": [f"{b.kind} {b.number}" for b in v.blamed], "records": [r for b in v.blamed for r in b.records],
          "message": v.message}
         for result in results for v in result.violations
     ]  # fmt: skip
+
+
+def rules_table(run_id: str, summary: HistorySummary) -> pa.Table:
+    """The ``patient_rules`` rows of a run."""
     not_judged = sum(summary.not_judged.values())
     rules = [
         {"run_id": run_id, "rule": r.rule, "applies": r.applies, "violating": r.violating, "patients": summary.patients,
          "not_judged": not_judged}
         for r in summary.rates
     ]  # fmt: skip
-    return pa.Table.from_pylist(rows, PATIENT_VIOLATIONS), pa.Table.from_pylist(rules, PATIENT_RULES)
+    return pa.Table.from_pylist(rules, PATIENT_RULES)
+
+
+def patient_tables(run_id: str, results: Sequence[PatientResult], summary: HistorySummary) -> tuple[pa.Table, pa.Table]:
+    return pa.Table.from_pylist(violation_rows(run_id, results), PATIENT_VIOLATIONS), rules_table(run_id, summary)
+
+
+def write_part(folder: Path, table: pa.Table) -> None:
+    """A table as the one Parquet part of a folder (``DIR/patient_rules/RUN/``), appearing whole."""
+    folder.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=folder, suffix=".tmp")
+    os.close(handle)
+    pq.write_table(table, temporary)
+    os.replace(temporary, folder / "part-000000.parquet")
 
 
 def write_patient_tables(target: str, run_id: str, results: Sequence[PatientResult], summary: HistorySummary) -> None:
@@ -54,12 +72,7 @@ def write_patient_tables(target: str, run_id: str, results: Sequence[PatientResu
     violations, rules = patient_tables(run_id, results, summary)
     if target.endswith("/") or Path(target).is_dir():
         for name, table in (("patient_violations", violations), ("patient_rules", rules)):
-            folder = Path(target) / name / run_id
-            folder.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=folder, suffix=".tmp")
-            os.close(handle)
-            pq.write_table(table, temporary)
-            os.replace(temporary, folder / "part-000000.parquet")
+            write_part(Path(target) / name / run_id, table)
         return
     import duckdb
 
