@@ -84,9 +84,12 @@ class Spool:
 
     def duplicates(self) -> list[Duplicate]:
         self._flush()
+        # the repeated keys first, by counting: gathering every key's payloads would hold the whole spool
         found = self._db.execute(
-            "SELECT patient, episode, list(payload ORDER BY seq) FROM episodes WHERE episode IS NOT NULL "
-            "GROUP BY patient, episode HAVING count(*) > 1 ORDER BY min(seq)"
+            "WITH repeated AS (SELECT patient, episode FROM episodes WHERE episode IS NOT NULL "
+            "GROUP BY patient, episode HAVING count(*) > 1) "
+            "SELECT patient, episode, list(payload ORDER BY seq) FROM episodes JOIN repeated USING (patient, episode) "
+            "GROUP BY patient, episode ORDER BY min(seq)"
         ).fetchall()
         return [Duplicate(patient, episode, tuple(from_payload(p) for p in payloads)) for patient, episode, payloads in found]
 
