@@ -18,7 +18,7 @@ import pytest
 from benchmarks.synthetic_patients import COLUMNS, Expected, patients
 from nicelogic.commands.check import CheckRequest, patient_records
 from nicelogic.history.checker import PatientChecker, merged
-from nicelogic.history.patients import NO_PATIENT, UNFINISHED, too_many_episodes
+from nicelogic.history.patients import MAX_EPISODES, NO_PATIENT, UNFINISHED, too_many_episodes
 from nicelogic.research.patient_kernel import judge, read_episodes, summary_of
 from nicelogic.research.patients import PATIENT_RULES, PATIENT_VIOLATIONS, patient_tables
 from nicelogic.research.query import connect
@@ -66,8 +66,8 @@ def _rules(table: pa.Table) -> list[dict[str, Any]]:
     return sorted((dict(row, run_id=None) for row in table.to_pylist()), key=lambda row: row["rule"])
 
 
-def _one_machine(path: Path, max_episodes: int | None = None) -> tuple[pa.Table, pa.Table, Any]:
-    checker = PatientChecker(["consistency"], **({"max_episodes": max_episodes} if max_episodes else {}))
+def _one_machine(path: Path, max_episodes: int = MAX_EPISODES) -> tuple[pa.Table, pa.Table, Any]:
+    checker = PatientChecker(["consistency"], max_episodes=max_episodes)
     try:
         results, _, summary = checker.check_records(patient_records(CheckRequest((str(path),), ())), out_of_memory=True)
     finally:
