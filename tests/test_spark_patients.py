@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
@@ -82,11 +83,11 @@ def test_the_patient_kernel_judges_groups_of_arrow_rows_as_one_machine_judges_th
     table = pq.read_table(path)
     episodes = pa.Table.from_batches([read_episodes(table, range(table.num_rows), str(path))])
     assert episodes.num_rows == table.num_rows - 1  # the record that cannot be read is left out
-    judged = episodes.filter(pa.compute.is_null(episodes.column("reason")))
-    odd = pa.compute.equal(pa.compute.utf8_slice_codeunits(judged.column("patient"), 7), "1")
+    judged = episodes.filter(pc.is_null(episodes.column("reason")))
+    ending_in_1 = pc.equal(pc.utf8_slice_codeunits(judged.column("patient"), 7), "1")
     checker = PatientChecker(["consistency"])
     try:  # two groups of whole patients, as Spark would hand them over
-        parts = [judge(judged.filter(side), checker, run_id="local") for side in (odd, pa.compute.invert(odd))]
+        parts = [judge(judged.filter(side), checker, run_id="local") for side in (ending_in_1, pc.invert(ending_in_1))]
     finally:
         checker.close()
     violations = pa.Table.from_pylist([v for part in parts for v in part.column("violations")[0].as_py()], PATIENT_VIOLATIONS)
