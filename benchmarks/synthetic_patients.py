@@ -199,6 +199,31 @@ def write_csv(rows: Iterator[dict[str, str]], out: object) -> None:
     writer.writerows(rows)
 
 
+def write_parquet(rows: Iterator[dict[str, str]], path: str, chunk: int = 100_000) -> None:
+    """The rows as a Parquet extract (every column text, as the CSV holds it), a chunk at a time."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    writer = None
+    batch: list[dict[str, str]] = []
+
+    def flush() -> None:
+        nonlocal writer
+        table = pa.Table.from_pylist([{c: r.get(c, "") for c in COLUMNS} for r in batch])
+        writer = writer or pq.ParquetWriter(path, table.schema)
+        writer.write_table(table)
+
+    for row in rows:
+        batch.append(row)
+        if len(batch) == chunk:
+            flush()
+            batch = []
+    if batch:
+        flush()
+    if writer is not None:
+        writer.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("patients", type=int)
@@ -208,24 +233,7 @@ def main() -> None:
     expected = Expected()
     rows = patients(args.patients, args.seed, expected=expected)
     if args.output.endswith(".parquet"):
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        writer = None
-        batch: list[dict[str, str]] = []
-        for row in rows:
-            batch.append(row)
-            if len(batch) == 100_000:
-                table = pa.Table.from_pylist([{c: r.get(c, "") for c in COLUMNS} for r in batch])
-                writer = writer or pq.ParquetWriter(args.output, table.schema)
-                writer.write_table(table)
-                batch = []
-        if batch:
-            table = pa.Table.from_pylist([{c: r.get(c, "") for c in COLUMNS} for r in batch])
-            writer = writer or pq.ParquetWriter(args.output, table.schema)
-            writer.write_table(table)
-        if writer:
-            writer.close()
+        write_parquet(rows, args.output)
     elif args.output == "-":
         write_csv(rows, sys.stdout)
     else:

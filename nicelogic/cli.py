@@ -410,14 +410,21 @@ def _needs_research_extra() -> None:
         raise UsageError(f'this needs {" and ".join(missing)}: pip install "nicelogic[research]"')
 
 
-def _spark_run(request: Any, checker: Checker, master: str | None) -> Any:
+def _spark_run(request: Any, checker: Checker, master: str | None, patients: PatientChecker, spells: str) -> Any:
     import importlib.util
 
     if importlib.util.find_spec("pyspark") is None:
         raise UsageError('--engine spark needs pyspark: pip install "nicelogic[spark]"')
-    from nicelogic.spark import run_results_spark
+    from nicelogic.spark import SparkPatients, run_results_spark
 
-    return run_results_spark(request, checker, master)
+    whole = None
+    if patients.active:  # the same packs and limits as on one machine, shipped to the executors
+        whole = SparkPatients(
+            tuple(str(folder) for folder in patients.folders), spells, patients.configuration, request.id_column,
+            request.episode_columns, max_episodes=patients.max_episodes, batch_patients=patients.batch_patients,
+            time_limit=patients.time_limit, memory_limit=patients.memory_limit,
+        )  # fmt: skip
+    return run_results_spark(request, checker, master, whole)
 
 
 def _check_into_results(
@@ -452,10 +459,8 @@ def _check_into_results(
             outcome = run_results(request, checker)
             if patients.active:
                 _patients_into_results(request, patients, spells, outcome.run_id)
-        elif patients.active:
-            raise UsageError("packs that read whole patients run on one machine: leave out --engine spark, or those packs")
         else:
-            outcome = _spark_run(request, checker, master)
+            outcome = _spark_run(request, checker, master, patients, spells)
     except KeyboardInterrupt:
         click.echo(f"nicelogic: interrupted: {results} holds the batches committed so far; run the same command to continue",
                    err=True)  # fmt: skip

@@ -18,13 +18,25 @@ workers), with its verdicts by key, for every later batch and task. The code tab
 inside the wheel. clingo's memory in a long-lived worker stays flat: each batch is
 grounded in a fresh control, and the symbols clingo keeps for the life of a process are
 the codes, rule ids and small record numbers, a bounded set.
+
+Packs that read whole patients (``reads = "patient"``, such as ``consistency``) need each
+patient's episodes together: :func:`check_patients` reads the rows on the executors into
+records (dropping those that cannot be read, as one machine does), shuffles them by patient
+with ``groupBy(...).applyInArrow`` (``applyInPandas`` before Spark 4), and judges each group
+with the single-machine :class:`~nicelogic.history.checker.PatientChecker`
+(:mod:`nicelogic.research.patient_kernel`). A group is not one patient but the patients whose
+key hashes alike, about :data:`EPISODES_PER_GROUP` episodes: a solve has a fixed cost (the
+pack's program is grounded anew), which one patient a solve would pay a hundred thousand
+times over. A patient with more than ``max_episodes`` episodes is counted before the shuffle
+and never gathered: not judged, with the limit as the reason, as on one machine; so a group
+holds at most about ``EPISODES_PER_GROUP + max_episodes`` episodes, whatever the extract.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -35,10 +47,16 @@ import pyarrow.compute as pc
 from nicelogic.bounded import DEFAULT_MEMORY_LIMIT, DEFAULT_TIME_LIMIT
 from nicelogic.checking.checker import Checker
 from nicelogic.errors import UsageError
+from nicelogic.history.checker import DEFAULT_PATIENTS, PatientChecker, merged
+from nicelogic.history.patients import MAX_EPISODES, too_many_episodes
+from nicelogic.history.results import HistorySummary
 from nicelogic.input.carry import CarrySpec
+from nicelogic.input.episodes import DEFAULT_COLUMNS, EpisodeColumns
 from nicelogic.input.read import detect_format
 from nicelogic.input.records import MAX_CODES
 from nicelogic.research.kernel import Kernel
+from nicelogic.research.patient_kernel import EPISODES, JUDGED, judge, read_episodes, summary_of
+from nicelogic.research.patients import rules_table, write_part
 from nicelogic.research.run import (
     ResultsOutcome,
     ResultsRequest,
@@ -49,7 +67,7 @@ from nicelogic.research.run import (
     run_status,
     run_summary,
 )
-from nicelogic.research.schema import VIOLATIONS, records_schema
+from nicelogic.research.schema import PATIENT_RULES, VIOLATIONS, records_schema
 from nicelogic.research.store import ParquetStore, open_store
 from nicelogic.rules.packs import RuleSet, load_rules, resolve_selection
 from nicelogic.tables import TableConfig
@@ -201,6 +219,153 @@ def check_dataframe(
     return split(checked_dataframe(df, request, run_id=run_id, source=source, seq_column=seq_column))
 
 
+EPISODES_PER_GROUP = 20_000  # episodes a group of patients holds, on average: a few dozen MB in a Python worker
+_BUCKET = "__nicelogic_group"
+
+
+@dataclass(frozen=True)
+class SparkPatients:
+    """What every executor needs to judge whole patients as the driver asked: small, pickled
+    with the task. ``rules`` are pack names or folders (those that read whole patients are
+    used); ``configuration`` is a study's facts (:func:`nicelogic.history.study.window_facts`)."""
+
+    rules: tuple[str, ...] | None = ("consistency",)
+    spells: str = "auto"
+    configuration: str = ""
+    id_column: str | None = None
+    episode_columns: EpisodeColumns = DEFAULT_COLUMNS
+    max_codes: int = MAX_CODES
+    max_episodes: int = MAX_EPISODES
+    batch_patients: int = DEFAULT_PATIENTS
+    time_limit: float | None = DEFAULT_TIME_LIMIT
+    memory_limit: int | None = DEFAULT_MEMORY_LIMIT
+
+    def checker(self, ruleset: RuleSet | None = None) -> PatientChecker:
+        return PatientChecker(
+            self.rules, configuration=self.configuration, batch_patients=self.batch_patients, time_limit=self.time_limit,
+            memory_limit=self.memory_limit, max_episodes=self.max_episodes, ruleset=ruleset,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class PatientFindings:
+    """What :func:`check_patients` found: DataFrames with the columns of the results tables
+    ``patient_violations``, ``patient_rules`` and ``patient_units`` (:mod:`nicelogic.research.patients`),
+    and the run's counts (patients, records not judged and why, spells, each rule's rate)."""
+
+    violations: DataFrame
+    rules: DataFrame
+    summary: HistorySummary
+    units: DataFrame
+    titles: Mapping[str, str]  # each patient-level rule's title
+
+
+# One patient checker per Python worker process and request, kept for its life (as kernels are).
+_PATIENT_CHECKERS: dict[SparkPatients, PatientChecker] = {}
+
+
+def worker_patient_checker(request: SparkPatients, ruleset: RuleSet | None = None) -> PatientChecker:
+    """This process's patient checker for the request, made on first use."""
+    checker = _PATIENT_CHECKERS.get(request)
+    if checker is None:
+        checker = _PATIENT_CHECKERS[request] = request.checker(ruleset)
+    return checker
+
+
+def _shuffle_partitions(spark: SparkSession) -> int:
+    """At least as many groups as a shuffle has partitions, so that every core has work."""
+    try:
+        return max(int(spark.conf.get("spark.sql.shuffle.partitions") or 1), 1)
+    except ValueError:  # Databricks may say "auto"
+        return 200
+
+
+def _grouped_apply(grouped: Any, func: Any, schema: Any) -> DataFrame:
+    """``applyInArrow`` (Spark 4), else ``applyInPandas`` (Spark 3.3+) with the same function."""
+    if hasattr(grouped, "applyInArrow"):
+        return grouped.applyInArrow(func, schema)  # type: ignore[no-any-return]
+
+    def in_pandas(frame: Any) -> Any:
+        return func(pa.Table.from_pandas(frame, preserve_index=False)).to_pandas()
+
+    return grouped.applyInPandas(in_pandas, schema)  # type: ignore[no-any-return]
+
+
+def check_patients(
+    df: DataFrame,
+    rules: Iterable[str] | None = None,
+    *,
+    request: SparkPatients | None = None,
+    run_id: str | None = None,
+    source: str = "<dataframe>",
+    seq_column: str | None = None,
+) -> PatientFindings:
+    """Check every patient of a DataFrame of episodes with the packs that read whole patients
+    (``consistency`` by default): the ``patient_violations`` and ``patient_rules`` tables as
+    DataFrames, and the counts. The DataFrame is read as :func:`check_dataframe` reads it (HES
+    columns or JSON Lines fields, with the patient, episode and spell keys and dates of
+    :mod:`nicelogic.input.episodes`); ``seq_column`` names a column of each record's position,
+    which orders episodes that tie on their dates and keys as the input does. The judged
+    groups stay persisted while ``violations`` is written (``spark.catalog.clearCache()``
+    releases them)."""
+    from pyspark import StorageLevel
+    from pyspark.sql import functions as F
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    request = request or SparkPatients()
+    if rules is not None:
+        request = dataclasses.replace(request, rules=tuple(rules))
+    run_id = run_id or uuid.uuid4().hex[:12]
+    loaded = request.checker()  # the packs loaded and validated once, here, and shipped
+    if not loaded.active:
+        raise UsageError(f"no pack of {', '.join(request.rules or ('the default selection',))} reads whole patients")
+    loaded.close()
+    shipped = _broadcast(df, loaded.ruleset)
+    position = F.col(seq_column).cast("long") if seq_column else F.monotonically_increasing_id()
+
+    def read(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for batch in batches:
+            if batch.num_rows:
+                seq = batch.column(SEQ).to_pylist()
+                yield read_episodes(batch.drop_columns([SEQ]), seq, source, request.id_column, request.episode_columns,
+                                    request.max_codes)  # fmt: skip
+
+    def judged_group(group: pa.Table) -> pa.Table:
+        ruleset = shipped.value if hasattr(shipped, "value") else shipped
+        checker = worker_patient_checker(request, ruleset)
+        return pa.Table.from_batches([judge(group.drop_columns([_BUCKET]), checker, request.spells, run_id)])
+
+    episodes = df.withColumn(SEQ, position).mapInArrow(read, from_arrow_schema(EPISODES))
+    episodes = episodes.persist(StorageLevel.MEMORY_AND_DISK)
+    not_judged = {row["reason"]: int(row["count"]) for row in episodes.where(F.col("reason").isNotNull())
+                  .groupBy("reason").count().collect()}  # fmt: skip
+    per_patient = episodes.where(F.col("reason").isNull()).groupBy("patient").agg(F.count(F.lit(1)).alias("n"))
+    too_long = per_patient.where(F.col("n") > request.max_episodes)
+    sizes = per_patient.agg(
+        F.sum(F.when(F.col("n") > request.max_episodes, F.col("n"))).alias("too_long"),
+        F.sum(F.when(F.col("n") <= request.max_episodes, F.col("n"))).alias("within"),
+    ).collect()[0]  # fmt: skip
+    if sizes["too_long"]:
+        not_judged[too_many_episodes(request.max_episodes)] = int(sizes["too_long"])
+    spark = df.sparkSession
+    groups = max(-(-int(sizes["within"] or 0) // EPISODES_PER_GROUP), _shuffle_partitions(spark))
+    judged_rows = (
+        episodes.where(F.col("reason").isNull())
+        .join(F.broadcast(too_long.select("patient")), "patient", "left_anti")
+        .withColumn(_BUCKET, F.pmod(F.xxhash64("patient"), F.lit(groups)))
+    )
+    judged = _grouped_apply(judged_rows.groupBy(_BUCKET), judged_group, from_arrow_schema(JUDGED))
+    judged = judged.persist(StorageLevel.MEMORY_AND_DISK)
+    parts = [summary_of(row.asDict(recursive=True)) for row in judged.drop("violations", "units").collect()]
+    episodes.unpersist()
+    summary = merged([*parts, HistorySummary(not_judged=not_judged)])
+    violations = judged.select(F.explode("violations").alias("v")).select("v.*")
+    units = judged.select(F.explode("units").alias("u")).select("u.*")
+    titles = {rule.id: rule.title for rule in loaded.ruleset.rules.values()}
+    rules_df = spark.createDataFrame(rules_table(run_id, summary, titles).to_pandas(), from_arrow_schema(PATIENT_RULES))
+    return PatientFindings(violations, rules_df, summary, units, titles)
+
+
 def read_extract(spark: SparkSession, files: Sequence[str], input_format: str = "auto") -> DataFrame:
     """Extract files as a DataFrame: Parquet as it is, CSV/TSV as text cells (as the
     single-machine reader reads them), JSON Lines with Spark's schema inference."""
@@ -218,12 +383,15 @@ def read_extract(spark: SparkSession, files: Sequence[str], input_format: str = 
     raise UsageError(f"--engine spark reads Parquet, CSV/TSV and JSON Lines extracts, not {fmt}")
 
 
-def run_results_spark(request: ResultsRequest, checker: Checker, master: str | None = None) -> ResultsOutcome:
+def run_results_spark(
+    request: ResultsRequest, checker: Checker, master: str | None = None, patients: SparkPatients | None = None
+) -> ResultsOutcome:
     """``nicelogic check --engine spark FILES --results DIR/``: the files read by Spark,
     checked by the kernel on its executors, and written by them as the Parquet parts of a
-    results folder, which ``nicelogic query`` and ``report`` read as any other. A Spark
-    run is written whole (Spark retries failed tasks itself): run again after an
-    interruption, it starts afresh beside the incomplete one, which says so."""
+    results folder, which ``nicelogic query`` and ``report`` read as any other; with
+    ``patients``, the patient-level tables too (:func:`check_patients`). A Spark run is
+    written whole (Spark retries failed tasks itself): run again after an interruption, it
+    starts afresh beside the incomplete one, which says so."""
     from pyspark.sql import SparkSession
 
     store = open_store(request.results)
@@ -255,6 +423,12 @@ def run_results_spark(request: ResultsRequest, checker: Checker, master: str | N
         violations.write.parquet(str(store.folder / "violations" / run_id))
         checked.unpersist()
         store.count(run_id, store.folder / "records" / run_id)
+        if patients is not None:
+            found = check_patients(df, request=patients, run_id=run_id, source=source)
+            found.violations.write.parquet(str(store.folder / "patient_violations" / run_id))
+            found.units.write.parquet(str(store.folder / "patient_units" / run_id))
+            write_part(store.folder / "patient_rules" / run_id, rules_table(run_id, found.summary, found.titles))
+            spark.catalog.clearCache()
     except UsageError as exc:
         store.finish(run_id, "failed", str(exc))
         raise
@@ -269,12 +443,17 @@ def run_results_spark(request: ResultsRequest, checker: Checker, master: str | N
 
 
 __all__ = [
+    "EPISODES_PER_GROUP",
+    "PatientFindings",
     "SparkCheck",
+    "SparkPatients",
     "check_dataframe",
+    "check_patients",
     "checked_dataframe",
     "split",
     "read_extract",
     "result_schema",
     "run_results_spark",
     "worker_kernel",
+    "worker_patient_checker",
 ]

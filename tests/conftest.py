@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,6 +28,21 @@ def checker() -> Checker:
 def uk_checker() -> Checker:
     """Every built-in pack, with the UK ICD-10 format sample loaded."""
     return Checker(tables=TableConfig(icd10_file=UK_ICD10))
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[Any]:
+    """A real PySpark in local mode on two cores, shared by the Spark tests (one JVM)."""
+    from pyspark.sql import SparkSession
+
+    session = (
+        SparkSession.builder.master("local[2]").appName("nicelogic-tests")
+        .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "2")
+        .config("spark.driver.memory", "1g").getOrCreate()
+    )  # fmt: skip
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
 
 
 def found(checker: Checker, text: str, system: str = "opcs") -> set[tuple[str, str, tuple[int, ...]]]:

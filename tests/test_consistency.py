@@ -7,7 +7,7 @@ from pathlib import Path
 
 from nicelogic.authoring.patient_cases import run_patient_cases
 from nicelogic.history.checker import PatientChecker
-from nicelogic.history.patients import NO_PATIENT, UNFINISHED, group_patients, history
+from nicelogic.history.patients import NO_PATIENT, UNFINISHED, group_patients, history, too_many_episodes
 from nicelogic.history.spells import hes_pipeline_spells, supplied_spells
 from nicelogic.model import Episode, Record
 from nicelogic.rules.packs import builtin_pack_dirs, load_rules, patient_pack_dirs
@@ -81,6 +81,22 @@ def test_records_without_a_patient_key_and_unfinished_episodes_are_not_judged_an
     assert [h.patient for h in grouped.histories] == ["P1"] and len(grouped.histories[0].episodes) == 2
     assert [(n.record.id, n.reason) for n in grouped.not_judged] == [("c", NO_PATIENT), ("d", NO_PATIENT), ("e", UNFINISHED)]
     assert [(d.episode, [r.id for r in d.records]) for d in grouped.duplicates] == [("K1", ["a", "b"])]
+
+
+def test_a_patient_with_more_episodes_than_the_limit_is_not_judged_and_counted_in_memory_and_on_disk() -> None:
+    long = [episode(f"l{n}", patient="LONG", episode=f"L{n}", ended=f"2020-01-{n + 1:02d}") for n in range(5)]
+    short = [episode(f"s{n}", patient="SHORT", episode=f"S{n}", ended=f"2020-01-{n + 1:02d}") for n in range(4)]
+    grouped = group_patients([*long, *short], max_episodes=4)
+    assert [h.patient for h in grouped.histories] == ["SHORT"]
+    assert [(n.record.id, n.reason) for n in grouped.not_judged] == [(r.id, too_many_episodes(4)) for r in long]
+    for out_of_memory in (False, True):
+        checker = PatientChecker(["consistency"], max_episodes=4)
+        try:
+            results, _, summary = checker.check_records([*long, *short], out_of_memory=out_of_memory)
+        finally:
+            checker.close()
+        assert [r.patient for r in results] == ["SHORT"] and summary.patients == 1
+        assert dict(summary.not_judged) == {"more than 4 episodes for one patient (the limit of one history)": 5}
 
 
 def test_check_reports_patients_blamed_spells_and_rates(tmp_path: Path) -> None:

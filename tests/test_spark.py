@@ -5,7 +5,6 @@ the single-machine ``check --results`` gives for the same Parquet file; and
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
@@ -21,18 +20,6 @@ from .test_kernel import JSON_RECORDS, _hes_batch
 from .test_research import nicelogic, rows
 
 RECORDS = 100_000
-
-
-@pytest.fixture(scope="module")
-def spark() -> Iterator[SparkSession]:
-    session = (
-        SparkSession.builder.master("local[2]").appName("nicelogic-tests")
-        .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "2")
-        .config("spark.driver.memory", "1g").getOrCreate()
-    )  # fmt: skip
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
 
 
 @pytest.fixture(scope="module")

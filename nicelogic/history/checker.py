@@ -21,7 +21,7 @@ import clingo
 from nicelogic.bounded import DEFAULT_MEMORY_LIMIT, DEFAULT_TIME_LIMIT, BoundedWorker
 from nicelogic.errors import LimitExceeded, RuleError
 from nicelogic.history.facts import ended_of, history_facts, provider_of
-from nicelogic.history.patients import Grouped, History, NotJudged, group_patients
+from nicelogic.history.patients import MAX_EPISODES, Grouped, History, NotJudged, group_patients, too_many_episodes
 from nicelogic.history.results import Blamed, HistorySummary, PatientResult, PatientViolation, RuleRate
 from nicelogic.model import Record
 from nicelogic.rules.packs import RuleSet, load_folders, reads_patients, resolve_selection
@@ -33,7 +33,9 @@ DEFAULT_PATIENTS = 500  # patients grounded together
 class PatientChecker:
     """Loads the packs of a selection that read whole patients and checks histories with them.
 
-    ``configuration`` is program text of facts a study adds (a window, say), never rules."""
+    ``configuration`` is program text of facts a study adds (a window, say), never rules.
+    ``ruleset``: those packs loaded already (Spark ships them to its executors once).
+    ``max_episodes``: a patient with more is not judged, with the limit as the reason."""
 
     def __init__(
         self,
@@ -43,12 +45,16 @@ class PatientChecker:
         batch_patients: int = DEFAULT_PATIENTS,
         time_limit: float | None = DEFAULT_TIME_LIMIT,
         memory_limit: int | None = DEFAULT_MEMORY_LIMIT,
+        max_episodes: int = MAX_EPISODES,
+        ruleset: RuleSet | None = None,
     ) -> None:
         self.folders = tuple(folder for folder in resolve_selection(rules) if reads_patients(folder))
-        self.ruleset: RuleSet = load_folders(self.folders)
+        self.ruleset: RuleSet = ruleset if ruleset is not None else load_folders(self.folders)
         self.configuration = configuration
         self.batch_patients = batch_patients
         self.time_limit = time_limit
+        self.memory_limit = memory_limit
+        self.max_episodes = max_episodes
         self._worker = BoundedWorker(self, memory_limit)
         self.over_limit: list[NotJudged] = []  # the records of patients who alone exceeded a limit
 
@@ -83,7 +89,7 @@ class PatientChecker:
         that only a batch of patients is held at a time; the grouped value then holds no histories."""
         self.over_limit = []
         if not out_of_memory:
-            grouped = group_patients(records, spells)
+            grouped = group_patients(records, spells, self.max_episodes)
             results = self.check(grouped.histories)
             grouped = Grouped(grouped.histories, grouped.not_judged + tuple(self.over_limit), grouped.duplicates)
             return results, grouped, summarise(results, grouped)
@@ -92,10 +98,14 @@ class PatientChecker:
         spool = spooled(records)
         try:
             results = []
-            histories = spool.histories(spells)
+            histories = spool.histories(spells, self.max_episodes)
             while batch := list(islice(histories, self.batch_patients)):
                 results += self._bounded(batch)
-            grouped = Grouped((), tuple(spool.not_judged) + tuple(self.over_limit), tuple(spool.duplicates()))
+            too_many = spool.too_many(self.max_episodes)
+            grouped = Grouped(
+                (), tuple(spool.not_judged) + tuple(self.over_limit), tuple(spool.duplicates()),
+                MappingProxyType({too_many_episodes(self.max_episodes): too_many} if too_many else {}),
+            )  # fmt: skip
         finally:
             spool.close()
         return results, grouped, summarise(results, grouped)
@@ -197,11 +207,36 @@ def summarise(results: Sequence[PatientResult], grouped: Grouped) -> HistorySumm
         units = {(v.rule, (b.kind, b.number)) for v in result.violations for b in v.blamed[:1]}
         violating.update(rule for rule, _ in units)
     rates = tuple(RuleRate(rule, applies[rule], violating[rule]) for rule in sorted(applies.keys() | violating.keys()))
+    not_judged = Counter(n.reason for n in grouped.not_judged)
+    not_judged.update(grouped.not_judged_counts)
     return HistorySummary(
         patients=len(results),
         violations=sum(len(r.violations) for r in results),
-        not_judged=MappingProxyType(dict(Counter(n.reason for n in grouped.not_judged))),
+        not_judged=MappingProxyType(dict(not_judged)),
         duplicates=len(grouped.duplicates),
         spell_methods=MappingProxyType(dict(Counter(r.spell_method for r in results))),
         rates=rates,
+    )
+
+
+def merged(parts: Iterable[HistorySummary]) -> HistorySummary:
+    """The summary of patients checked in parts (each patient whole in one part), as if at once."""
+    not_judged: Counter[str] = Counter()
+    methods: Counter[str] = Counter()
+    applies: Counter[str] = Counter()
+    violating: Counter[str] = Counter()
+    patients = violations = duplicates = 0
+    for part in parts:
+        patients, violations, duplicates = patients + part.patients, violations + part.violations, duplicates + part.duplicates
+        not_judged.update(part.not_judged)
+        methods.update(part.spell_methods)
+        applies.update({rate.rule: rate.applies for rate in part.rates})
+        violating.update({rate.rule: rate.violating for rate in part.rates})
+    return HistorySummary(
+        patients=patients,
+        violations=violations,
+        not_judged=MappingProxyType(dict(not_judged)),
+        duplicates=duplicates,
+        spell_methods=MappingProxyType(dict(methods)),
+        rates=tuple(RuleRate(rule, applies[rule], violating[rule]) for rule in sorted(applies.keys() | violating.keys())),
     )

@@ -3,19 +3,33 @@
 An episode without a patient key cannot be placed in a history: it is judged by the rules
 of one record and reported as not judged by the patient-level rules, with the reason; so is
 an unfinished episode (EPISTAT other than 3: HES repeats it, finished, the next year). Two
-episodes with the same episode key are both kept and reported, never merged.
+episodes with the same episode key are both kept and reported, never merged. A patient with
+more than :data:`MAX_EPISODES` episodes is not judged either, with the limit as the reason:
+the whole history is held and grounded at once, and one bad key (every episode of a ward
+under one placeholder patient) must not take the memory of the run.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from nicelogic.history.spells import spells_of
 from nicelogic.model import Episode, Record
 
 NO_PATIENT = "no patient key"
 UNFINISHED = "unfinished episode (EPISTAT is not 3)"
+# Episodes of one patient judged together. Far above any real history (a dialysis patient of
+# ten years has about 1,500); the time limit already stops longer solves (one patient of
+# 10,000 dialysis episodes took 27.5 s with the consistency pack, benchmarks/patients_spark.py
+# --long-patient), so this bounds what a history holds in memory before it is solved.
+MAX_EPISODES = 10_000
+
+
+def too_many_episodes(limit: int) -> str:
+    """The reason a patient's records are not judged when the patient has too many."""
+    return f"more than {limit:,} episodes for one patient (the limit of one history)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +67,8 @@ class Grouped:
     histories: tuple[History, ...]
     not_judged: tuple[NotJudged, ...]
     duplicates: tuple[Duplicate, ...]
+    # records not judged that were counted and never held (a patient over the limit, on disk)
+    not_judged_counts: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
 
 
 def _episode(record: Record) -> Episode:
@@ -94,23 +110,38 @@ def history(patient: str, records: Sequence[Record], method: str = "auto") -> Hi
     return History(patient, tuple(ordered), spells, chosen)
 
 
-def group_patients(records: Iterable[Record], method: str = "auto") -> Grouped:
+def not_judged_reason(record: Record) -> str | None:
+    """Why a record cannot be placed in a patient's history, or None when it can."""
+    episode = _episode(record)
+    if not episode.patient:
+        return NO_PATIENT
+    if episode.status is not None and episode.status != "3":
+        return UNFINISHED
+    return None
+
+
+def group_patients(records: Iterable[Record], method: str = "auto", max_episodes: int = MAX_EPISODES) -> Grouped:
     """Every checked record in a history, or not judged with its reason (held in memory: the
     research path groups by patient out of memory instead)."""
     by_patient: dict[str, list[Record]] = {}
     not_judged: list[NotJudged] = []
     keys: dict[tuple[str, str], list[Record]] = {}
     for record in records:
+        reason = not_judged_reason(record)
+        if reason is not None:
+            not_judged.append(NotJudged(record, reason))
+            continue
         episode = _episode(record)
-        if not episode.patient:
-            not_judged.append(NotJudged(record, NO_PATIENT))
-            continue
-        if episode.status is not None and episode.status != "3":
-            not_judged.append(NotJudged(record, UNFINISHED))
-            continue
+        patient = episode.patient or ""
         if episode.episode:
-            keys.setdefault((episode.patient, episode.episode), []).append(record)
-        by_patient.setdefault(episode.patient, []).append(record)
+            keys.setdefault((patient, episode.episode), []).append(record)
+        by_patient.setdefault(patient, []).append(record)
     duplicates = tuple(Duplicate(p, e, tuple(found)) for (p, e), found in keys.items() if len(found) > 1)
-    histories = tuple(history(patient, found, method) for patient, found in by_patient.items())
-    return Grouped(histories, tuple(not_judged), duplicates)
+    too_many = too_many_episodes(max_episodes)
+    histories = []
+    for patient, found in by_patient.items():
+        if len(found) > max_episodes:
+            not_judged += [NotJudged(record, too_many) for record in found]
+        else:
+            histories.append(history(patient, found, method))
+    return Grouped(tuple(histories), tuple(not_judged), duplicates)

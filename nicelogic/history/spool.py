@@ -15,14 +15,15 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict
 from pathlib import Path
 
-from nicelogic.history.patients import NO_PATIENT, UNFINISHED, Duplicate, History, NotJudged, history
+from nicelogic.history.patients import MAX_EPISODES, Duplicate, History, NotJudged, history, not_judged_reason
 from nicelogic.model import Code, Episode, Record, Sex, System
 
 SPOOL_ROWS = 20_000  # records written to the spool at a time
 MEMORY_LIMIT = "256MB"  # DuckDB's, while it sorts the spool
 
 
-def _payload(record: Record) -> str:
+def payload(record: Record) -> str:
+    """A record as the text the spool (and Spark's shuffle, :mod:`nicelogic.research.patient_kernel`) carries."""
     return json.dumps({
         "id": record.id, "source": record.source, "line": record.line, "date": record.date, "age": record.age,
         "sex": record.sex.value if record.sex is not None else None,
@@ -31,8 +32,9 @@ def _payload(record: Record) -> str:
     })  # fmt: skip
 
 
-def _record(payload: str) -> Record:
-    data = json.loads(payload)
+def from_payload(text: str) -> Record:
+    """The record a :func:`payload` holds."""
+    data = json.loads(text)
     sections = tuple(
         (System(system), tuple(Code(System(system), value, value) for value in codes)) for system, codes in data["sections"]
     )
@@ -58,15 +60,13 @@ class Spool:
         self.not_judged: list[NotJudged] = []
 
     def add(self, record: Record) -> None:
+        reason = not_judged_reason(record)
+        if reason is not None:
+            self.not_judged.append(NotJudged(record, reason))
+            return
         episode = record.episode or Episode()
-        if not episode.patient:
-            self.not_judged.append(NotJudged(record, NO_PATIENT))
-            return
-        if episode.status is not None and episode.status != "3":
-            self.not_judged.append(NotJudged(record, UNFINISHED))
-            return
         self._seq += 1
-        self._rows.append((self._seq, episode.patient, episode.episode, _payload(record)))
+        self._rows.append((self._seq, episode.patient or "", episode.episode, payload(record)))
         if len(self._rows) >= SPOOL_ROWS:
             self._flush()
 
@@ -75,8 +75,8 @@ class Spool:
             return
         import pyarrow as pa
 
-        seq, patient, episode, payload = zip(*self._rows, strict=True)
-        batch = pa.table({"seq": seq, "patient": patient, "episode": episode, "payload": payload})
+        seq, patient, episode, payloads = zip(*self._rows, strict=True)
+        batch = pa.table({"seq": seq, "patient": patient, "episode": episode, "payload": payloads})
         self._db.register("spool_batch", batch)
         self._db.execute("INSERT INTO episodes SELECT * FROM spool_batch")
         self._db.unregister("spool_batch")
@@ -84,32 +84,45 @@ class Spool:
 
     def duplicates(self) -> list[Duplicate]:
         self._flush()
+        # the repeated keys first, by counting: gathering every key's payloads would hold the whole spool
         found = self._db.execute(
-            "SELECT patient, episode, list(payload ORDER BY seq) FROM episodes WHERE episode IS NOT NULL "
-            "GROUP BY patient, episode HAVING count(*) > 1 ORDER BY min(seq)"
+            "WITH repeated AS (SELECT patient, episode FROM episodes WHERE episode IS NOT NULL "
+            "GROUP BY patient, episode HAVING count(*) > 1) "
+            "SELECT patient, episode, list(payload ORDER BY seq) FROM episodes JOIN repeated USING (patient, episode) "
+            "GROUP BY patient, episode ORDER BY min(seq)"
         ).fetchall()
-        return [Duplicate(patient, episode, tuple(_record(p) for p in payloads)) for patient, episode, payloads in found]
+        return [Duplicate(patient, episode, tuple(from_payload(p) for p in payloads)) for patient, episode, payloads in found]
 
-    def histories(self, method: str = "auto") -> Iterator[History]:
-        """Each patient's history, patients in order of their first record."""
+    def histories(self, method: str = "auto", max_episodes: int = MAX_EPISODES) -> Iterator[History]:
+        """Each patient's history, patients in order of their first record; a patient with
+        more than ``max_episodes`` is left out (:meth:`too_many` counts their records)."""
         self._flush()
         ordered = self._db.sql(
             "SELECT e.patient, e.payload FROM episodes e "
-            "JOIN (SELECT patient, min(seq) AS first FROM episodes GROUP BY patient) f USING (patient) "
-            "ORDER BY f.first, e.seq"
+            "JOIN (SELECT patient, min(seq) AS first, count(*) AS n FROM episodes GROUP BY patient) f USING (patient) "
+            f"WHERE f.n <= {int(max_episodes)} ORDER BY f.first, e.seq"
         )
         current: str | None = None
         records: list[Record] = []
         reader = ordered.to_arrow_reader(SPOOL_ROWS)
         for batch in reader:
-            for patient, payload in zip(batch.column(0).to_pylist(), batch.column(1).to_pylist(), strict=True):
+            for patient, text in zip(batch.column(0).to_pylist(), batch.column(1).to_pylist(), strict=True):
                 if patient != current and records:
                     yield history(current or "", records, method)
                     records = []
                 current = patient
-                records.append(_record(payload))
+                records.append(from_payload(text))
         if records:
             yield history(current or "", records, method)
+
+    def too_many(self, max_episodes: int = MAX_EPISODES) -> int:
+        """Records of the patients with more than ``max_episodes``, counted where they lie."""
+        self._flush()
+        found = self._db.execute(
+            "SELECT coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM episodes GROUP BY patient) WHERE n > ?",
+            [max_episodes],
+        ).fetchone()
+        return int(found[0]) if found else 0
 
     def close(self) -> None:
         self._db.close()

@@ -34,6 +34,7 @@ import pyarrow.compute as pc
 
 from nicelogic.checking.checker import Checker
 from nicelogic.errors import InputError
+from nicelogic.input.arrow import json_value
 from nicelogic.input.attributes import FILLERS, parse_age, parse_date, parse_sex
 from nicelogic.input.carry import DATE_ATTRIBUTES, CarrySpec, attribute_value
 from nicelogic.input.episodes import EPISODE_DATES, episode_value
@@ -116,16 +117,9 @@ class _View:
     own_date: pa.Array | None = None  # JSON: the record's own date, the last resort for ``date``
 
 
-def _json_value(value: object) -> object:
-    """A cell as a JSON Lines record holds it: dates (Spark's date and timestamp columns) as ISO dates."""
-    if isinstance(value, datetime.datetime):
-        return value.date().isoformat()
-    return value.isoformat() if isinstance(value, datetime.date) else value
-
-
 def _json_date(value: object) -> str | None:
     """The record's date as the JSON Lines reader reads it (ValueError when it cannot)."""
-    value = _json_value(value)
+    value = json_value(value)
     return None if value is None else parse_date(str(value))
 
 
@@ -458,7 +452,7 @@ class Kernel:
             values = {name: pc.take(column, picked).to_pylist() for name, column in present.items()}
             out: list[InputLine | TableRow] = []
             for n, line in enumerate(lines):
-                record = {name: _json_value(column[n]) for name, column in values.items()}
+                record = {name: json_value(column[n]) for name, column in values.items()}
                 out.append(json_record(record, source, int(line), "", carried))
             return out
 

@@ -34,7 +34,12 @@ from nicelogic.research.schema import PATIENT_RULES, PATIENT_UNITS, PATIENT_VIOL
 _SQL_TYPES = {"string": "VARCHAR", "int64": "BIGINT", "int32": "INTEGER", "bool": "BOOLEAN", "date32[day]": "DATE"}
 
 
-def _unit_rows(run_id: str, result: PatientResult) -> list[dict[str, object]]:
+def unit_rows(run_id: str, results: Sequence[PatientResult]) -> list[dict[str, object]]:
+    """The ``patient_units`` rows of checked patients."""
+    return [row for result in results for row in _units_of(run_id, result)]
+
+
+def _units_of(run_id: str, result: PatientResult) -> list[dict[str, object]]:
     blamed = {(v.rule, v.blamed[0].kind, v.blamed[0].number) for v in result.violations if v.blamed}
     against = {(rule, unit.kind, unit.number): reference for rule, unit, reference in result.references}
     rows = []
@@ -57,27 +62,44 @@ def _unit_rows(run_id: str, result: PatientResult) -> list[dict[str, object]]:
     return rows
 
 
-def patient_tables(
-    run_id: str, results: Sequence[PatientResult], summary: HistorySummary, titles: Mapping[str, str] | None = None
-) -> tuple[pa.Table, pa.Table, pa.Table]:
-    rows = [
+def violation_rows(run_id: str, results: Sequence[PatientResult]) -> list[dict[str, object]]:
+    """The ``patient_violations`` rows of checked patients."""
+    return [
         {"run_id": run_id, "patient": v.patient, "rule": v.rule, "severity": v.severity,
          "units": [f"{b.kind} {b.number}" for b in v.blamed], "records": [r for b in v.blamed for r in b.records],
          "message": v.message}
         for result in results for v in result.violations
     ]  # fmt: skip
+
+
+def rules_table(run_id: str, summary: HistorySummary, titles: Mapping[str, str] | None = None) -> pa.Table:
+    """The ``patient_rules`` table of a run's summary."""
     not_judged = sum(summary.not_judged.values())
     rules = [
         {"run_id": run_id, "rule": r.rule, "applies": r.applies, "violating": r.violating, "patients": summary.patients,
          "not_judged": not_judged, "title": (titles or {}).get(r.rule)}
         for r in summary.rates
     ]  # fmt: skip
-    units = [row for result in results for row in _unit_rows(run_id, result)]
+    return pa.Table.from_pylist(rules, PATIENT_RULES)
+
+
+def patient_tables(
+    run_id: str, results: Sequence[PatientResult], summary: HistorySummary, titles: Mapping[str, str] | None = None
+) -> tuple[pa.Table, pa.Table, pa.Table]:
     return (
-        pa.Table.from_pylist(rows, PATIENT_VIOLATIONS),
-        pa.Table.from_pylist(rules, PATIENT_RULES),
-        pa.Table.from_pylist(units, PATIENT_UNITS),
+        pa.Table.from_pylist(violation_rows(run_id, results), PATIENT_VIOLATIONS),
+        rules_table(run_id, summary, titles),
+        pa.Table.from_pylist(unit_rows(run_id, results), PATIENT_UNITS),
     )
+
+
+def write_part(folder: Path, table: pa.Table) -> None:
+    """A table as the one Parquet part of a folder (``DIR/patient_rules/RUN/``), appearing whole."""
+    folder.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=folder, suffix=".tmp")
+    os.close(handle)
+    pq.write_table(table, temporary)
+    os.replace(temporary, folder / "part-000000.parquet")
 
 
 def write_patient_tables(
@@ -92,12 +114,7 @@ def write_patient_tables(
     tables = (("patient_violations", violations), ("patient_rules", rules), ("patient_units", units))
     if target.endswith("/") or Path(target).is_dir():
         for name, table in tables:
-            folder = Path(target) / name / run_id
-            folder.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=folder, suffix=".tmp")
-            os.close(handle)
-            pq.write_table(table, temporary)
-            os.replace(temporary, folder / "part-000000.parquet")
+            write_part(Path(target) / name / run_id, table)
         return
     import duckdb
 
