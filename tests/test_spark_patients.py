@@ -79,7 +79,8 @@ def _one_machine(path: Path, max_episodes: int = MAX_EPISODES) -> tuple[pa.Table
         results, _, summary = checker.check_records(patient_records(CheckRequest((str(path),), ())), out_of_memory=True)
     finally:
         checker.close()
-    violations, rules, _ = patient_tables("local", results, summary)
+    titles = {rule.id: rule.title for rule in checker.ruleset.rules.values()}
+    violations, rules, _ = patient_tables("local", results, summary, titles)
     return violations, rules, summary
 
 
