@@ -102,6 +102,7 @@ def test_coverage_document_names_every_rule_and_only_real_ones() -> None:
         ('name = "x"\nversoin = "1"\n', "unknown pack metadata key"),
         ('name = "x"\neffective = { from = "2020-13" }\n', "effective.from must be a date"),
         ('name = "x"\nclassifications = ["OPCS-4.11"]\n', "classifications must be a table"),
+        ('name = "x"\nopt-in = "yes"\n', "opt-in must be true"),
     ],
 )
 def test_pack_metadata_is_validated(tmp_path, toml: str, message: str) -> None:
