@@ -222,7 +222,7 @@ def read_rows(path: Path, codes: Codes) -> tuple[list[Row], list[tuple[str, str,
     return rows, left_out
 
 
-def _pairs(row: Row, codes: Codes) -> list[tuple[tuple[str, str], tuple[str, ...]]]:
+def _pairs(row: Row) -> list[tuple[tuple[str, str], tuple[str, ...]]]:
     """(code token, other token) and the expanded pairs of codes they stand for."""
     columns = list(row.cells)
     if len(columns) == 1:
@@ -238,7 +238,7 @@ def _covers(broad: str, narrow: str, symmetric: bool) -> bool:
     return (x.startswith(u) and y.startswith(v)) or (symmetric and x.startswith(v) and y.startswith(u))
 
 
-def merge(rows: list[Row], codes: Codes) -> None:
+def merge(rows: list[Row]) -> None:
     """A pair (or code) that two rows state is stated by one: the later row loses it, and the
     row that states it cites the later row's key too. So that one mistake is one warning."""
     by_table: dict[tuple[str, str], list[Row]] = defaultdict(list)
@@ -249,9 +249,9 @@ def merge(rows: list[Row], codes: Codes) -> None:
         symmetric = kind in SYMMETRIC
         for row in reversed(group):  # the earliest row of a duplicate stays
             others = [r for r in group if r is not row and all(r.cells.values())]
-            stated = [(other, pair) for other in others for _, expanded in _pairs(other, codes) for pair in expanded]
+            stated = [(other, pair) for other in others for _, expanded in _pairs(other) for pair in expanded]
             covered: dict[tuple[str, str], set[int]] = {}  # token pair -> the rows stating all it stands for
-            for token, expanded in _pairs(row, codes):
+            for token, expanded in _pairs(row):
                 by = [next((i for i, (_, p) in enumerate(stated) if _covers(p, pair, symmetric)), None) for pair in expanded]
                 if all(i is not None for i in by):
                     covered[token] = {id(stated[i][0]) for i in by if i is not None}
@@ -277,7 +277,7 @@ def merge(rows: list[Row], codes: Codes) -> None:
 def write_tables(map_path: Path) -> None:
     codes = Codes()
     rows, left_out = read_rows(map_path, codes)
-    merge(rows, codes)
+    merge(rows)
     by_table: dict[tuple[str, str], list[Row]] = defaultdict(list)
     for row in sorted(rows, key=lambda r: r.order):
         by_table[row.section, row.kind].append(row)
