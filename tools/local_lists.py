@@ -6,7 +6,7 @@ lists, FSCP, CHICKS, PRIM, LATCODING ... whose origin is a local audit list, not
 standard. This script turns them into the packs' relation tables and their cases:
 
     python tools/local_lists.py tables PATH/coding-errors-rules.tsv   # the .tsv tables, and what was left out
-    python tools/local_lists.py cases                                # tests/<rule>.txt from the tables
+    python tools/local_lists.py cases                                # tests/*.txt from the tables
 
 ``tables`` reads each row's own pattern (it keeps the list's ranges), writes codes as the
 tables do (V44.4, J22 for J22X), applies the corrections below (each a defect of the list
@@ -15,8 +15,10 @@ loaded OPCS-4.11 / ICD-10 tables do not hold, and states a pair that two rows st
 (one violation per mistake), citing both rows. It prints what it left out, for pack.toml.
 
 ``cases`` writes, for every row of every table, a record that makes the row fire and one in
-which its trigger is present and it stays quiet, each with every violation the pack alone
-gives (``nicelogic test --strict``), checked against the pack as it writes them.
+which its trigger is present and it stays quiet (tests/<rule>.txt), and one case for each
+other code of the row (tests/codes.txt, so that ``nicelogic test --mutate`` notices a row that
+lost or changed any code), each with every violation the pack alone gives (``nicelogic test
+--strict``), checked against the pack as it writes them.
 """
 
 from __future__ import annotations
@@ -321,6 +323,19 @@ def _expectations(result) -> list[str]:  # type: ignore[no-untyped-def]
     return [f"# expect: {rule} @ {section}:{','.join(map(str, positions))}" for rule, section, positions in found]
 
 
+def _templates(kind: str, first: str, second: str, filler: str) -> tuple[list[str], list[str]]:
+    """The record that makes a row of this kind fire and the one that keeps it quiet."""
+    return {
+        "not-coded-with": ([first, second], [first]),
+        "never-first": ([first, filler], [filler, first]),
+        "never-coded": ([first], [filler]),
+        "not-directly-followed-by": ([first, second], [first]),
+        "must-be-directly-followed-by": ([first], [first, second]),
+        "needs-one-of": ([first], [first, second]),
+        "not-sequenced-before": ([first, second], [second, first]),
+    }[kind]
+
+
 def write_cases() -> None:
     codes = Codes()
     for section, pack in PACKS.items():
@@ -331,6 +346,12 @@ def write_cases() -> None:
         filler = next(
             f for f in FILLERS[section] if not checker.check_record(_record(section, [f])).violations and f not in everything
         )
+        each_code = [
+            f"# {pack}: one case per code of each table row beyond the first of each column (which",
+            "# tests/<rule>.txt already tries), so that a row that lost or changed any one of its codes",
+            "# would answer differently; each with every violation it gives with the pack alone",
+            "# (written by tools/local_lists.py cases).",
+        ]
         for rule, table in sorted(tables.items()):
             kind = table.rules[0][1]
             columns = relation_kinds()[kind].columns
@@ -341,25 +362,36 @@ def write_cases() -> None:
             for row in table.rows:
                 first = codes.example(row.codes(columns[0])[0], section)
                 second = codes.example(row.codes(columns[1])[0], section) if len(columns) > 1 else filler
-                fire, quiet = {
-                    "not-coded-with": ([first, second], [first]),
-                    "never-first": ([first, filler], [filler, first]),
-                    "never-coded": ([first], [filler]),
-                    "not-directly-followed-by": ([first, second], [first]),
-                    "must-be-directly-followed-by": ([first], [first, second]),
-                    "needs-one-of": ([first], [first, second]),
-                    "not-sequenced-before": ([first, second], [second, first]),
-                }[kind]
+                fire, quiet = _templates(kind, first, second, filler)
                 out.append("")
-                out += _case(checker, codes, rule, row, section, fire, quiet)
+                out += [f"# {row.standard} (row {row.line})", *_fires(checker, rule, row, section, fire)]
+                out.append("")
+                out += _quiet(checker, codes, rule, row, section, quiet)
+                for written in row.codes(columns[0])[1:]:
+                    fire, _ = _templates(kind, codes.example(written, section), second, filler)
+                    each_code += ["", f"# {row.standard} (row {row.line} of {table.path.name}): {written}"]
+                    each_code += _fires(checker, rule, row, section, fire)
+                for written in row.codes(columns[1])[1:] if len(columns) > 1 else ():
+                    fire, quiet = _templates(kind, first, codes.example(written, section), filler)
+                    each_code += ["", f"# {row.standard} (row {row.line} of {table.path.name}): {written}"]
+                    if kind in ("must-be-directly-followed-by", "needs-one-of"):
+                        each_code += _quiet(checker, codes, rule, row, section, quiet)
+                    else:
+                        each_code += _fires(checker, rule, row, section, fire)
             (folder / "tests" / f"{kind}.txt").write_text("\n".join(out) + "\n", encoding="utf-8")
             print(f"{pack}: {len(table.rows)} rows of {table.path.name} -> tests/{kind}.txt")
+        (folder / "tests" / "codes.txt").write_text("\n".join(each_code) + "\n", encoding="utf-8")
+        print(f"{pack}: {sum(line.startswith(('icd ', 'opcs ')) for line in each_code)} cases -> tests/codes.txt")
 
 
-def _case(checker: Checker, codes: Codes, rule: str, row, section: str, fire: list[str], quiet: list[str]) -> list[str]:  # type: ignore[no-untyped-def]
+def _fires(checker: Checker, rule: str, row, section: str, fire: list[str]) -> list[str]:  # type: ignore[no-untyped-def]
     fired = checker.check_record(_record(section, fire))
     if not any(v.rule == rule and v.row == row.line for v in fired.violations):
         raise SystemExit(f"{rule} row {row.line} ({row.standard}) does not fire on {_record(section, fire)}")
+    return [*_expectations(fired), _record(section, fire)]
+
+
+def _quiet(checker: Checker, codes: Codes, rule: str, row, section: str, quiet: list[str]) -> list[str]:  # type: ignore[no-untyped-def]
     kept = checker.check_record(_record(section, quiet))
     if any(v.rule == rule for v in kept.violations):  # another row asks for a code: give it, where that keeps this row judged
         table = checker.ruleset.relations[rule]
@@ -371,15 +403,7 @@ def _case(checker: Checker, codes: Codes, rule: str, row, section: str, fire: li
     if (rule, row.line) not in kept.applies_rows or any(v.rule == rule and v.row == row.line for v in kept.violations):
         raise SystemExit(f"{rule} row {row.line} ({row.standard}) is not kept quiet by {_record(section, quiet)}")
     same_rule = any(v.rule == rule for v in kept.violations)
-    return [
-        f"# {row.standard} (row {row.line})",
-        *_expectations(fired),
-        _record(section, fire),
-        "",
-        *([] if same_rule else [f"# ok: {rule}"]),
-        *_expectations(kept),
-        _record(section, quiet),
-    ]
+    return [*([] if same_rule else [f"# ok: {rule}"]), *_expectations(kept), _record(section, quiet)]
 
 
 if __name__ == "__main__":
