@@ -46,7 +46,7 @@ from nicelogic.report.listings import info_text, lint_json, lint_text, print_rul
 from nicelogic.report.terminal import COLOR_CHOICES, console
 from nicelogic.report.text import summary_line
 from nicelogic.rules.catalogue import extended_categories_markdown, markdown, packs_info
-from nicelogic.rules.packs import builtin_pack_dirs, load_rules
+from nicelogic.rules.packs import DEFAULT, load_rules, named_pack_dirs, opt_in_pack_dirs, patient_pack_dirs
 from nicelogic.rules.selectors import split_selectors
 from nicelogic.service import settings as service_defaults  # plain values: no need of the serve extra
 from nicelogic.tables import TableConfig, load_tables, parse_table_option
@@ -105,10 +105,12 @@ def _usage_errors(command: _F) -> _F:
 
 
 def _complete_packs(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
-    """Shell completion of --rules: built-in pack names, after any comma-separated ones."""
+    """Shell completion of --rules: built-in pack names (those loaded only when named too) and
+    ``default``, after any comma-separated ones."""
     done, _, partial = incomplete.rpartition(",")
     prefix = f"{done}," if done else ""
-    return [CompletionItem(prefix + name) for name in builtin_pack_dirs() if name.startswith(partial)]
+    names = [*named_pack_dirs(), DEFAULT]
+    return [CompletionItem(prefix + name) for name in names if name.startswith(partial)]
 
 
 def _table_options(function):  # type: ignore[no-untyped-def]
@@ -671,7 +673,8 @@ def rules_command(rules: tuple[str, ...], fmt: str, color: str) -> None:
     if fmt == "json":
         click.echo(rules_json(ruleset))
     elif fmt == "markdown":
-        click.echo(markdown(ruleset), nl=False)
+        named = f" --rules {','.join(split_selectors(rules))}" if split_selectors(rules) else ""
+        click.echo(markdown(ruleset, f"nicelogic rules{named} --format markdown"), nl=False)
     elif fmt == "tsv" or not terminal.is_terminal:
         click.echo(rules_tsv(ruleset))
     else:
@@ -700,6 +703,7 @@ def info(
     document = {
         "nicelogic": __version__, "clingo": clingo.__version__, "lark": lark.__version__,
         "config": str(config.path) if config.path else None, "packs": packs_info(ruleset), "tables": tables.versions(),
+        "packs_when_named": sorted({*opt_in_pack_dirs(), *patient_pack_dirs()}),
     }  # fmt: skip
     shown = (
         json.dumps(document, indent=2, ensure_ascii=False) if fmt == "json" else info_text(document, ruleset, tables.describe())

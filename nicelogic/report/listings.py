@@ -49,6 +49,7 @@ def info_text(info: dict[str, Any], ruleset: RuleSet, table_lines: Sequence[str]
         f"nicelogic {info['nicelogic']} (clingo {info['clingo']}, lark {info['lark']})",
         f"configuration: {info['config'] or 'none found (defaults)'}",
         "built-in packs: " + ", ".join(f"{p.name} {p.version} ({len(p.rules)} rules)" for p in ruleset.packs),
+        "loaded only when named (--rules default,NAME): " + (", ".join(info.get("packs_when_named", ())) or "none"),
         *table_lines,
     ]
     return "\n".join(lines)

@@ -45,6 +45,7 @@ class Pack:
     effective_to: str | None = None
     relations: tuple[RelationTable, ...] = ()  # the tables of its relation rules, read once
     reads: str = "record"  # "patient": its rules read a patient's whole history (nicelogic.history)
+    opt_in: bool = False  # loaded only when named (pack.toml opt-in = true), never by default
 
     def in_force(self, day: str | None) -> bool:
         """Whether a record of this date is judged by the pack (undated records always are)."""
@@ -98,9 +99,22 @@ class RuleSet:
 # ------------------------------------------------------------------------- discovery
 
 
+DEFAULT = "default"  # in a selection, the packs every check loads when none are named
+
+
 def builtin_pack_dirs() -> dict[str, Path]:
     """The built-in packs that judge one record at a time: those every check loads by default."""
-    return {name: folder for name, folder in _all_builtin().items() if not reads_patients(folder)}
+    return {name: folder for name, folder in _all_builtin().items() if not reads_patients(folder) and not opt_in(folder)}
+
+
+def opt_in_pack_dirs() -> dict[str, Path]:
+    """The built-in packs that judge records but are loaded only when named (``opt-in = true``)."""
+    return {name: folder for name, folder in _all_builtin().items() if not reads_patients(folder) and opt_in(folder)}
+
+
+def named_pack_dirs() -> dict[str, Path]:
+    """Every built-in pack a selection can name, the default ones first."""
+    return {**builtin_pack_dirs(), **opt_in_pack_dirs(), **patient_pack_dirs()}
 
 
 def patient_pack_dirs() -> dict[str, Path]:
@@ -121,6 +135,12 @@ def reads_patients(folder: Path) -> bool:
     return _pack_toml(folder).get("reads") == "patient"
 
 
+def opt_in(folder: Path) -> bool:
+    """Whether a pack is left out of the default selection (``opt-in = true``): a local audit
+    list, say, whose warnings a user asks for by naming the pack."""
+    return _pack_toml(folder).get("opt-in") is True
+
+
 def _pack_toml(folder: Path) -> dict[str, object]:
     path = folder / "pack.toml"
     try:
@@ -134,14 +154,19 @@ def _pack_name(folder: Path) -> str:
 
 
 def resolve_selection(selection: Iterable[str] | None) -> list[Path]:
-    """Pack folders for names and paths; ``None`` or empty means every built-in pack.
-    Items may be comma-separated (``--rules opcs4,nice.htg3``)."""
+    """Pack folders for names and paths; ``None`` or empty means the default selection (every
+    built-in pack but the opt-in ones and those that read patients), and so does the name
+    ``default`` among others (``--rules default,icd10.local``). Items may be comma-separated
+    (``--rules opcs4,nice.htg3``)."""
     names = [part.strip() for item in (selection or ()) for part in item.split(",") if part.strip()]
     if not names:
         return list(builtin_pack_dirs().values())
     builtin = _all_builtin()
     folders: list[Path] = []
     for name in names:
+        if name == DEFAULT:
+            folders += [folder for folder in builtin_pack_dirs().values() if folder not in folders]
+            continue
         if name in builtin:
             folder = builtin[name]
         elif Path(name).is_dir() and (Path(name) / "pack.toml").is_file():
@@ -149,7 +174,7 @@ def resolve_selection(selection: Iterable[str] | None) -> list[Path]:
         elif Path(name).is_dir():
             raise RuleError(f"{name} is a folder but not a rule pack: it has no pack.toml")
         else:
-            raise RuleError(f"unknown rule pack {name!r} (built-in: {', '.join(builtin)}; or give a pack folder)")
+            raise RuleError(f"unknown rule pack {name!r} (built-in: {', '.join(builtin)}; {DEFAULT}; or give a pack folder)")
         if folder not in folders:
             folders.append(folder)
     return folders
@@ -206,6 +231,7 @@ def load_pack(folder: Path) -> tuple[Pack, list[Scan]]:
         effective_to=effective_to,
         relations=relations,
         reads=reads,
+        opt_in=meta.get("opt-in") is True,
     )
     return pack, scans
 
@@ -241,13 +267,15 @@ def _relation_tables(folder: Path, rules: list[Rule]) -> tuple[RelationTable, ..
     return tuple(tables)
 
 
-_PACK_KEYS = {"name", "title", "version", "description", "classifications", "effective", "reads"}
+_PACK_KEYS = {"name", "title", "version", "description", "classifications", "effective", "reads", "opt-in"}
 
 
 def _pack_metadata(meta: dict[str, object], path: Path) -> tuple[tuple[tuple[str, str], ...], str | None, str | None]:
     unknown = sorted(set(meta) - _PACK_KEYS)
     if unknown:
         raise RuleError(f"unknown pack metadata key(s) {', '.join(unknown)} (known: {', '.join(sorted(_PACK_KEYS))})", path, 1)
+    if not isinstance(meta.get("opt-in", False), bool):
+        raise RuleError("opt-in must be true (loaded only when named) or false (the default)", path, 1)
     if meta.get("reads", "record") not in ("record", "patient"):
         raise RuleError('reads must be "record" (the default) or "patient" (rules across a patient\'s history)', path, 1)
     classifications = meta.get("classifications", {})
