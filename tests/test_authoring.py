@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -27,6 +28,25 @@ def test_builtin_packs_lint_clean_and_ranges_are_spelled_out() -> None:
     spinal = [f for f in findings if f.code == "range" and f.message.startswith("V22-V54")]
     assert spinal and "V55" not in spinal[0].message and "V64" not in spinal[0].message
     assert run("lint").exit_code == 0
+
+
+def test_patient_packs_count_their_patient_cases_as_tests() -> None:
+    """A pack that reads whole patients is tested by its .patients cases: lint finds every
+    consistency rule made to fire there, and still names a rule no case makes fire."""
+    findings = lint(["consistency"])
+    assert [str(f) for f in findings if f.level == "error"] == []
+    assert run("lint", "consistency").exit_code == 0
+
+
+def test_a_patient_rule_no_patient_case_makes_fire_is_untested(tmp_path: Path) -> None:
+    pack = tmp_path / "consistency"
+    shutil.copytree(ROOT / "logic" / "consistency", pack)
+    cases = pack / "tests" / "persistence.patients"
+    blocks = cases.read_text(encoding="utf-8").split("\n\n")
+    kept = [block for block in blocks if "expect: consistency.persistence-pdd" not in block]
+    cases.write_text("\n\n".join(kept), encoding="utf-8")
+    untested = [f for f in lint([str(pack)]) if f.code == "untested"]
+    assert [f.message.split()[1] for f in untested] == ["consistency.persistence-pdd"]
 
 
 @pytest.mark.parametrize(

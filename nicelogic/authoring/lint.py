@@ -23,8 +23,9 @@ from nicelogic.asp.applicability import derive as derive_applies
 from nicelogic.asp.facts import SECTION_PREDICATES
 from nicelogic.asp.syntax import atoms_of, name_and_arity, statements, strings_of
 from nicelogic.asp.vocabulary import vocabulary
+from nicelogic.authoring.patient_cases import read_cases
 from nicelogic.bounded import DEFAULT_MEMORY_LIMIT, DEFAULT_TIME_LIMIT
-from nicelogic.errors import RuleError
+from nicelogic.errors import CaseError, RuleError
 from nicelogic.resources import shown_path
 from nicelogic.rules.cases import load_cases
 from nicelogic.rules.packs import library_files, load_pack, load_rules, resolve_selection
@@ -315,11 +316,17 @@ def _untriggered(pack) -> list[LintFinding]:  # type: ignore[no-untyped-def]
 
 
 def _untested(pack, folder: Path) -> list[LintFinding]:  # type: ignore[no-untyped-def]
+    """Rules no case makes fire: record cases (``tests/*.txt``) and, for packs that read whole
+    patients, patient cases (``tests/*.patients``)."""
     expected: set[str] = set()
-    for path in sorted((folder / "tests").glob("*.txt")) if (folder / "tests").is_dir() else []:
+    tests = folder / "tests"
+    for path in sorted([*tests.glob("*.txt"), *tests.glob("*.patients")]) if tests.is_dir() else []:
         try:
-            expected |= {e.rule for case in load_cases(path) for e in case.expect}
-        except ValueError as exc:
+            if path.suffix == ".patients":
+                expected |= {rule for case in read_cases(path) for rule, _, _ in case.expect}
+            else:
+                expected |= {e.rule for case in load_cases(path) for e in case.expect}
+        except (ValueError, CaseError) as exc:
             return [LintFinding(shown_path(path), 1, "error", "tests", str(exc))]
     return [
         LintFinding(
