@@ -41,6 +41,11 @@ class BatchTask:
     first_line: int
     source: str
 
+    def check(self, kernel: Kernel, run_id: str) -> Results:
+        return kernel.check_batch(
+            self.batch, run_id=run_id, first_seq=self.first_seq, first_line=self.first_line, source=self.source
+        )
+
 
 Results = tuple[pa.RecordBatch, pa.RecordBatch]
 _kernel: Kernel | None = None
@@ -59,9 +64,7 @@ def _start(kernel: Kernel, memory_limit: int | None) -> None:
 
 def _check(task: BatchTask, run_id: str) -> Results:
     assert _kernel is not None, "worker not started"
-    return _kernel.check_batch(
-        task.batch, run_id=run_id, first_seq=task.first_seq, first_line=task.first_line, source=task.source
-    )
+    return task.check(_kernel, run_id)
 
 
 def _pool(kernel: Kernel, jobs: int) -> ProcessPoolExecutor:
@@ -83,9 +86,7 @@ def check_batches(kernel: Kernel, tasks: Iterator[BatchTask], run_id: str, jobs:
     ``jobs`` worker processes with at most two batches each in flight."""
     if jobs <= 1:
         for task in tasks:
-            yield kernel.check_batch(
-                task.batch, run_id=run_id, first_seq=task.first_seq, first_line=task.first_line, source=task.source
-            )
+            yield task.check(kernel, run_id)
         return
     pool = _pool(kernel, jobs)
     pending: deque[tuple[BatchTask, Future[Results]]] = deque()
@@ -111,9 +112,7 @@ def _collect(
     except (TimeoutError, BrokenProcessPool, MemoryError, RuntimeError):
         pass
     stop_pool(pool)
-    results = kernel.check_batch(
-        task.batch, run_id=run_id, first_seq=task.first_seq, first_line=task.first_line, source=task.source
-    )
+    results = task.check(kernel, run_id)
     pool = _pool(kernel, jobs)
     for index, (waiting, _) in enumerate(pending):
         pending[index] = (waiting, pool.submit(_check, waiting, run_id))
