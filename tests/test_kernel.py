@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
+from pathlib import Path
 
 import pyarrow as pa
 import pytest
@@ -23,6 +24,8 @@ from nicelogic.research.batches import AttributeTap, to_batches
 from nicelogic.research.kernel import Kernel
 from nicelogic.research.parallel import BatchTask, check_batches
 from nicelogic.research.schema import VIOLATIONS, records_schema
+from tests.conftest import one_rule_pack
+from tests.test_limits import CROSS
 
 ODD_ROWS = [  # each differs from a good row in one thing that changes its verdict
     {"EPIKEY": "odd1", "SEX": "7", "STARTAGE": "40", "ADMIDATE": "2024-01-02", "OPERTN_4_01": "V444", "OPERTN_4_02": "V551"},
@@ -172,15 +175,114 @@ def test_docs_results_schema_is_generated_and_current() -> None:
     assert markdown() == current, "stale: run `python -m nicelogic.research.schema > docs/results-schema.md`"
 
 
-def test_batches_checked_by_worker_processes_come_back_as_one_process_gives_them(applying: Checker) -> None:
-    """Batches spread over forked workers (each with its own verdicts) come back in order,
-    with the records and violations that one process gives."""
-    batch = _hes_batch(1500)
-    tasks = [BatchTask(batch.slice(start, 400), 1000 + start, 2 + start, "x.parquet") for start in range(0, batch.num_rows, 400)]
-    alone = list(check_batches(Kernel(applying), iter(tasks), "run", jobs=1))
-    spread = list(check_batches(Kernel(applying), iter(tasks), "run", jobs=2))
-    assert len(spread) == len(alone) == len(tasks)
-    for (records, violations), (expected_records, expected_violations) in zip(spread, alone, strict=True):
+def _tasks(batch: pa.RecordBatch, size: int = 400) -> list[BatchTask]:
+    return [BatchTask(batch.slice(start, size), 1000 + start, 2 + start, "x.parquet") for start in range(0, batch.num_rows, size)]
+
+
+Batches = list[tuple[pa.RecordBatch, pa.RecordBatch]]
+
+
+def _same_batches(got: Batches, expected: Batches) -> None:
+    assert len(got) == len(expected)
+    for (records, violations), (expected_records, expected_violations) in zip(got, expected, strict=True):
         _same(records, expected_records)
         _same(violations, expected_violations)
+
+
+class _Counting(Kernel):
+    """A kernel whose workers say how many records each solve call had (forked, they
+    share the queue)."""
+
+    def __init__(self, checker: Checker, queue: object) -> None:
+        super().__init__(checker)
+        self._queue = queue
+
+    def solve(self, items):  # type: ignore[no-untyped-def]
+        self._queue.put(len(items))  # type: ignore[attr-defined]
+        return super().solve(items)
+
+
+def test_batches_checked_by_worker_processes_come_back_as_one_process_gives_them(applying: Checker) -> None:
+    """Batches whose new keys are solved by forked workers come back in order, with the
+    records and violations that one process gives; a key is solved once in the run,
+    though the batches that hold it are read before its verdict is back."""
+    import multiprocessing
+
+    batch = _hes_batch(1500)
+    alone = list(check_batches(Kernel(applying), iter(_tasks(batch)), "run", jobs=1))
+    queue = multiprocessing.get_context("fork").SimpleQueue()
+    spread = list(check_batches(_Counting(applying, queue), iter(_tasks(batch)), "run", jobs=2))
+    _same_batches(spread, alone)
     assert sum(v.num_rows for _, v in alone) > 50  # the comparison is of something
+    solved = 0
+    while not queue.empty():
+        solved += queue.get()
+    distinct = len(Kernel(applying).plan(batch).keys)
+    assert distinct > 100 and solved == distinct  # each distinct record solved once, by one worker
+
+
+@pytest.fixture
+def pools(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """The pools of worker processes the kernel's runs start, as they start them."""
+    from nicelogic.research import parallel
+
+    started: list[object] = []
+    executor = parallel.ProcessPoolExecutor
+
+    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        started.append(executor(*args, **kwargs))
+        return started[-1]
+
+    monkeypatch.setattr(parallel, "ProcessPoolExecutor", counted)
+    return started
+
+
+def test_workers_are_replaced_as_they_go_and_none_outlives_the_run(
+    applying: Checker, monkeypatch: pytest.MonkeyPatch, pools: list[object]
+) -> None:
+    """Fresh workers take over after RECYCLE_AFTER records (clingo's memory is held for the
+    life of a process); the verdicts stay with the run, and no worker is left behind."""
+    import multiprocessing
+
+    from nicelogic.research import parallel
+
+    batch = _hes_batch(1500)
+    alone = list(check_batches(Kernel(applying), iter(_tasks(batch)), "run", jobs=1))
+    monkeypatch.setattr(parallel, "RECYCLE_AFTER", 40)
+    spread = list(check_batches(Kernel(applying), iter(_tasks(batch)), "run", jobs=2))
+    _same_batches(spread, alone)
+    assert len(pools) >= 3
+    assert multiprocessing.active_children() == []
+
+
+class _SolvedHere(Kernel):
+    """A kernel that counts the solve calls made in this process (a forked worker counts
+    in its own copy)."""
+
+    calls = 0
+
+    def solve(self, items):  # type: ignore[no-untyped-def]
+        self.calls += 1
+        return super().solve(items)
+
+
+def test_a_chunk_whose_worker_runs_out_of_memory_is_checked_here_and_the_run_goes_on(tmp_path: Path, pools: list[object]) -> None:
+    """A worker that runs out of memory on one record loses its chunk: the chunk is checked
+    again in this process under the limits (once, though three batches wait for it), that
+    record is rejected naming the limit, the others are checked, and the run goes on with
+    fresh workers."""
+    pack = one_rule_pack(tmp_path / "cross", CROSS)
+    checker = Checker([str(pack)], applicability=True, time_limit=20, memory_limit=256 << 20)
+    rows = [{"EPIKEY": f"e{n}", "OPERTN_4_01": "V444" if n == 7 else ["W371", "W372", "W373"][n % 3]} for n in range(60)]
+    batch = pa.RecordBatch.from_pylist(rows)
+    tasks = _tasks(batch, 20)
+    alone = list(check_batches(Kernel(checker), iter(tasks), "run", jobs=1))
+    here = _SolvedHere(checker)
+    spread = list(check_batches(here, iter(tasks), "run", jobs=2))
+    _same_batches(spread, alone)
+    records = pa.Table.from_batches([r for r, _ in spread])
+    kinds = zip(records.column("id").to_pylist(), records.column("reason_kind").to_pylist(), strict=True)
+    rejected = [(record, kind) for record, kind in kinds if kind]
+    assert rejected == [("e7", "limit")]
+    assert here.calls == 1 and len(pools) == 1  # checked here once; nothing was left for fresh workers
+    assert sum(v.num_rows for _, v in spread) == 20  # cross.rule on each W37.1

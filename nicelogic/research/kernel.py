@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,7 +55,7 @@ _JSON_FIELDS = ("id", *SYSTEM_KEYWORDS, "sex", "age", "date", "waive")
 
 
 @dataclass(frozen=True, slots=True)
-class _Verdict:
+class KeyVerdict:
     """What every row of one key gets: the record's columns of the results, and its
     violations as rows (rule, severity, section, positions, codes, message, waived, column, field)."""
 
@@ -80,7 +80,7 @@ _VERDICT_COLUMNS = {
 _VIOLATION_COLUMNS = ("rule", "severity", "section", "positions", "codes", "message", "waived", "column", "field")
 
 
-def _verdict(result: RecordResult, kept: Callable[[str], bool]) -> _Verdict:
+def _verdict(result: RecordResult, kept: Callable[[str], bool]) -> KeyVerdict:
     error = result.error
     errors = sum(v.is_error for v in result.violations)
     found = [
@@ -88,7 +88,7 @@ def _verdict(result: RecordResult, kept: Callable[[str], bool]) -> _Verdict:
         for waived, violations in ((False, result.violations), (True, result.waived))
         for v in violations
     ]
-    return _Verdict(
+    return KeyVerdict(
         result.valid, error is not None, error.message if error else None, error.label if error else None,
         error.column if error else None, error.where if error else None, errors, len(result.violations) - errors,
         len(result.waived), tuple(rule for rule in result.applies if kept(rule)) if error is None else (),
@@ -115,6 +115,23 @@ class _View:
     ids: pa.Array  # the id the row gives (null: none, its line stands in)
     items: Callable[[np.ndarray, np.ndarray, str], list[InputLine | TableRow]]  # rows, their lines, source
     own_date: pa.Array | None = None  # JSON: the record's own date, the last resort for ``date``
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """A batch read into keys (see :meth:`Kernel.plan`): each distinct key's verdict where
+    it was known when the batch was read, and the record of each key that was not."""
+
+    batch: pa.RecordBatch
+    run_id: str
+    source: str
+    seqs: pa.Array
+    lines: pa.Array
+    view: _View
+    keys: list[str]  # the distinct keys, in the order ``index`` numbers them
+    index: np.ndarray  # each row's key
+    known: list[KeyVerdict | None]
+    new: dict[str, InputLine | TableRow]
 
 
 def _json_date(value: object) -> str | None:
@@ -162,7 +179,7 @@ class Kernel:
         self.id_column = id_column
         self.schema = records_schema(self.spec.carried_names)
         self.cache_size = cache_size
-        self._cache: dict[str, _Verdict] = {}
+        self._cache: dict[str, KeyVerdict] = {}
         self._tokens: dict[tuple[str, object], str] = {}
         rules = checker.rules
         self._kept: Callable[[str], bool] = lambda rule: (
@@ -207,23 +224,65 @@ class Kernel:
     ) -> Checked:
         """As :meth:`check_batch`, with how many violations each record has (the violations
         are in record order), for callers that nest them under their record."""
+        plan = self.plan(batch, run_id=run_id, first_seq=first_seq, first_line=first_line, source=source, seq=seq, lines=lines)
+        keys = list(plan.new)
+        return self.finish(plan, dict(zip(keys, self.solve(list(plan.new.values())), strict=True)))
+
+    def plan(
+        self,
+        batch: pa.RecordBatch,
+        *,
+        run_id: str = "",
+        first_seq: int = 0,
+        first_line: int = 1,
+        source: str = "<batch>",
+        seq: pa.Array | None = None,
+        lines: pa.Array | None = None,
+    ) -> Plan:
+        """A batch read into keys, with the verdicts known now and the record of each key
+        that is new; :meth:`solve` gives the new keys' verdicts, here or in another
+        process, and :meth:`finish` makes the batch's results."""
         n = batch.num_rows
         seqs = _numbers(first_seq, n) if seq is None else _combined(seq).cast(pa.int64())
         line_numbers = _numbers(first_line, n) if lines is None else _combined(lines).cast(pa.int64())
         view = self._view(batch)
         encoded = pc.dictionary_encode(view.key)
         index = encoded.indices.to_numpy(zero_copy_only=False)
-        verdicts = self._verdicts(view, encoded.dictionary.to_pylist(), index, line_numbers, source)
+        keys = encoded.dictionary.to_pylist()
+        known = [self._cache.get(key) for key in keys]
+        missing = [position for position, verdict in enumerate(known) if verdict is None]
+        new: dict[str, InputLine | TableRow] = {}
+        if missing:
+            _, first = np.unique(index, return_index=True)  # the first row of each key, in dictionary order
+            rows = first[missing]
+            items = view.items(rows, pc.take(line_numbers, pa.array(rows)).to_numpy(), source)
+            new = {keys[position]: item for position, item in zip(missing, items, strict=True)}
+        return Plan(batch, run_id, source, seqs, line_numbers, view, keys, index, known, new)
 
+    def solve(self, items: Sequence[InputLine | TableRow]) -> list[KeyVerdict]:
+        """The verdict of each record, checked now (all of them: nothing is looked up)."""
+        return [_verdict(result, self._kept) for result in self.checker.iter_check(iter(items))]
+
+    def finish(self, plan: Plan, found: Mapping[str, KeyVerdict]) -> Checked:
+        """The results of a planned batch, given the verdicts of its new keys (which are
+        kept for the batches to come)."""
+        found = {key: self._shared(found[key]) for key in plan.new}
+        verdicts = [found[key] if verdict is None else verdict for key, verdict in zip(plan.keys, plan.known, strict=True)]
+        if len(self._cache) + len(found) > self.cache_size:
+            self._cache.clear()  # hospital data repeats: a cold restart refills quickly
+            self._applies.clear()
+        self._cache.update(found)
+
+        n, view, index, line_numbers, seqs = plan.batch.num_rows, plan.view, plan.index, plan.lines, plan.seqs
         ids = pc.coalesce(view.ids, pc.cast(line_numbers, pa.string()))
         columns: dict[str, pa.Array] = {
-            "run_id": pa.repeat(pa.scalar(run_id, pa.string()), n),
+            "run_id": pa.repeat(pa.scalar(plan.run_id, pa.string()), n),
             "seq": seqs,
             "id": ids,
-            "source": pa.repeat(pa.scalar(source, pa.string()), n),
+            "source": pa.repeat(pa.scalar(plan.source, pa.string()), n),
             "line": line_numbers,
         }
-        columns.update(self._attributes(batch))
+        columns.update(self._attributes(plan.batch))
         own = view.own_date if view.own_date is not None else pa.nulls(n, pa.date32())
         columns["date"] = pc.coalesce(columns["admission_date"], columns["episode_start"], own)
         picked = pa.array(index, pa.int32())
@@ -233,37 +292,17 @@ class Kernel:
         records = pa.RecordBatch.from_arrays([columns[name] for name in self.schema.names], schema=self.schema)
         per_key = np.array([len(v.violations) for v in verdicts], dtype=np.int64)
         per_row = per_key[index] if len(index) else per_key[:0]
-        return Checked(records, self._violations(verdicts, per_key, per_row, index, run_id, seqs, ids, line_numbers), per_row)
+        violations = self._violations(verdicts, per_key, per_row, index, plan.run_id, seqs, ids, line_numbers)
+        return Checked(records, violations, per_row)
 
-    def _verdicts(self, view: _View, keys: list[str], index: np.ndarray, lines: pa.Array, source: str) -> list[_Verdict]:
-        """Each distinct key's verdict, in dictionary order: from the cache, or checked now
-        from the first row that has it."""
-        missing = [position for position, key in enumerate(keys) if key not in self._cache]
-        found = {}
-        if missing:
-            _, first = np.unique(index, return_index=True)  # the first row of each key, in dictionary order
-            rows = first[missing]
-            items = view.items(rows, pc.take(lines, pa.array(rows)).to_numpy(), source)
-            results = list(self.checker.iter_check(items))
-            found = {
-                keys[position]: self._shared(_verdict(result, self._kept))
-                for position, result in zip(missing, results, strict=True)
-            }
-        verdicts = [found.get(key) or self._cache[key] for key in keys]
-        if len(self._cache) + len(found) > self.cache_size:
-            self._cache.clear()
-            self._applies.clear()
-        self._cache.update(found)
-        return verdicts
-
-    def _shared(self, verdict: _Verdict) -> _Verdict:
+    def _shared(self, verdict: KeyVerdict) -> KeyVerdict:
         """The verdict holding the one copy of its tuple of applying rules (thousands of
         keys share a few dozen), so that memory grows slowly with the keys kept."""
         applies = self._applies.setdefault(verdict.applies, verdict.applies)
         return verdict if applies is verdict.applies else dataclasses.replace(verdict, applies=applies)
 
     def _violations(
-        self, verdicts: Sequence[_Verdict], per_key: np.ndarray, per_row: np.ndarray, index: np.ndarray, run_id: str,
+        self, verdicts: Sequence[KeyVerdict], per_key: np.ndarray, per_row: np.ndarray, index: np.ndarray, run_id: str,
         seqs: pa.Array, ids: pa.Array, lines: pa.Array,
     ) -> pa.RecordBatch:  # fmt: skip
         total = int(per_row.sum())
@@ -489,4 +528,4 @@ class Kernel:
         return out
 
 
-__all__ = ["Checked", "Kernel", "KEY_CACHE"]
+__all__ = ["Checked", "Kernel", "KEY_CACHE", "KeyVerdict", "Plan"]

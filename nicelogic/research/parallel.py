@@ -1,35 +1,46 @@
-"""The columnar kernel on every core: batches of records checked in worker processes, each
-with its own :class:`Kernel` (packs, tables, verdicts by key), results in input order.
+"""The columnar kernel on every core: this process reads each batch into keys, keeps the
+verdicts by key and makes the results; worker processes solve the keys no batch has had
+before, each exactly once in the run, and hold nothing but the packs and tables.
 
 Workers are bounded as the row path's are (:mod:`nicelogic.checking.parallel`): an address
-space over what each holds once loaded, and a time limit per batch. A batch whose worker
-runs out of either is checked again in this process, whose checker grounds under the
-limits form by form and rejects a record that exceeds them alone; the run goes on.
+space over what each holds once loaded, and a time limit per chunk of records. A chunk
+whose worker runs out of either is checked again in this process, whose checker grounds
+under the limits form by form and rejects a record that exceeds them alone; the run goes on.
+
+clingo keeps every symbol it has made for the life of a process, so a worker grows with
+the variety of records it has solved; the workers are replaced by fresh ones after
+:data:`RECYCLE_AFTER` records, which keeps memory flat however long the run (they lose
+nothing: the verdicts are kept here).
 """
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import signal
-from collections import deque
-from collections.abc import Iterator
+from collections import Counter, deque
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, TimeoutError
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pyarrow as pa
 
 from nicelogic.bounded import cap_memory, mark_worker
 from nicelogic.checking.parallel import stop_pool
-from nicelogic.research.kernel import Kernel
+from nicelogic.input.items import InputLine
+from nicelogic.input.tabular import TableRow
+from nicelogic.research.kernel import Kernel, KeyVerdict, Plan
 
-_START_ALLOWANCE = 30.0  # a worker's first batch also builds its parser
+_START_ALLOWANCE = 30.0  # a worker's first chunk also builds its parser
+CHUNK = 500  # records sent to a worker at once: one grounding
+RECYCLE_AFTER = 50_000  # records a set of workers solves before fresh ones take over
+AHEAD = 2  # batches read ahead of the one being finished, so that the workers always have work
 
-# Workers are forked from this process once and live for the run: they start with its
-# packs and tables loaded (pages shared with it until written), and keep their verdicts by
-# key from batch to batch. clingo keeps every symbol it has seen for the life of a
-# process, but a kernel's are codes, rule ids and small record numbers: a bounded set.
 _FORK = multiprocessing.get_context("fork")
+
+Item = InputLine | TableRow
+Results = tuple[pa.RecordBatch, pa.RecordBatch]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,13 +52,15 @@ class BatchTask:
     first_line: int
     source: str
 
+    def plan(self, kernel: Kernel, run_id: str) -> Plan:
+        return kernel.plan(self.batch, run_id=run_id, first_seq=self.first_seq, first_line=self.first_line, source=self.source)
+
     def check(self, kernel: Kernel, run_id: str) -> Results:
         return kernel.check_batch(
             self.batch, run_id=run_id, first_seq=self.first_seq, first_line=self.first_line, source=self.source
         )
 
 
-Results = tuple[pa.RecordBatch, pa.RecordBatch]
 _kernel: Kernel | None = None
 
 
@@ -62,58 +75,145 @@ def _start(kernel: Kernel, memory_limit: int | None) -> None:
     cap_memory(memory_limit)
 
 
-def _check(task: BatchTask, run_id: str) -> Results:
+def _solve(items: Sequence[Item]) -> list[KeyVerdict]:
     assert _kernel is not None, "worker not started"
-    return task.check(_kernel, run_id)
+    return _kernel.solve(items)
 
 
-def _pool(kernel: Kernel, jobs: int) -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(
-        max_workers=jobs, mp_context=_FORK, initializer=_start, initargs=(kernel, kernel.checker.memory_limit)
-    )
+@dataclass
+class _Chunk:
+    """Records sent to a worker, the pool that has them, and the future of their verdicts."""
+
+    keys: list[str]
+    items: list[Item]
+    pool: ProcessPoolExecutor
+    future: Future[list[KeyVerdict]]
+
+    def answered(self) -> bool:
+        return self.future.done() and not self.future.cancelled() and self.future.exception() is None
 
 
-def _time(kernel: Kernel, task: BatchTask) -> float | None:
-    limit = kernel.checker.time_limit
-    if limit is None:
-        return None
-    batches = -(-task.batch.num_rows // kernel.checker.batch_size)
-    return limit * batches + _START_ALLOWANCE
+@dataclass
+class _Workers:
+    """The pools of worker processes and the chunks in flight: new chunks go to the
+    current pool; a replaced pool finishes its chunks, then is stopped."""
+
+    kernel: Kernel
+    jobs: int
+    pool: ProcessPoolExecutor | None = None
+    sent: int = 0  # records sent to the current pool
+    retiring: list[ProcessPoolExecutor] = field(default_factory=list)
+    chunks: dict[str, _Chunk] = field(default_factory=dict)  # by key: the chunk solving it
+    waiting: Counter[str] = field(default_factory=Counter)  # by key: the planned batches waiting for it
+
+    def submit(self, new: dict[str, Item]) -> None:
+        """Send the records of a batch's new keys that are not on their way already, in
+        chunks spread over the workers."""
+        self.waiting.update(new.keys())
+        todo = [(key, item) for key, item in new.items() if key not in self.chunks]
+        if not todo:
+            return
+        size = max(1, min(CHUNK, -(-len(todo) // self.jobs)))
+        for start in range(0, len(todo), size):
+            part = todo[start : start + size]
+            chunk = self._send([key for key, _ in part], [item for _, item in part])
+            for key in chunk.keys:
+                self.chunks[key] = chunk
+
+    def _send(self, keys: list[str], items: list[Item]) -> _Chunk:
+        pool = self._current()
+        self.sent += len(items)
+        return _Chunk(keys, items, pool, pool.submit(_solve, items))
+
+    def _current(self) -> ProcessPoolExecutor:
+        if self.pool is not None and self.sent >= RECYCLE_AFTER:
+            self.retiring.append(self.pool)
+            self.pool = None
+        if self.pool is None:
+            gc.freeze()  # the workers share this process's objects: their collector must not touch (copy) them
+            self.pool = ProcessPoolExecutor(
+                max_workers=self.jobs, mp_context=_FORK, initializer=_start,
+                initargs=(self.kernel, self.kernel.checker.memory_limit),
+            )  # fmt: skip
+            gc.unfreeze()
+            self.sent = 0
+        return self.pool
+
+    def verdicts(self, plan: Plan) -> dict[str, KeyVerdict]:
+        """The verdicts of a planned batch's new keys, as their chunks answer."""
+        found: dict[str, KeyVerdict] = {}
+        for key in plan.new:
+            if key not in found:
+                chunk = self.chunks[key]
+                found.update(zip(chunk.keys, self._result(chunk), strict=True))
+        for key in plan.new:
+            self.waiting[key] -= 1
+            if self.waiting[key] <= 0:
+                del self.waiting[key]
+                self.chunks.pop(key, None)
+        self._retire()
+        return {key: found[key] for key in plan.new}
+
+    def _result(self, chunk: _Chunk) -> list[KeyVerdict]:
+        try:
+            return chunk.future.result(timeout=self._time(chunk))
+        except (TimeoutError, BrokenProcessPool, MemoryError, RuntimeError):
+            pass
+        # the worker ran out of time or memory: this chunk is checked here, form by form
+        # under the limits; the pools are stopped, and the chunks they had not answered
+        # are sent to fresh workers
+        self.stop()
+        self.pool, self.retiring = None, []
+        verdicts = self.kernel.solve(chunk.items)
+        chunk.future = Future()  # answered, for the other batches that wait for it
+        chunk.future.set_result(verdicts)
+        for other in {id(c): c for c in self.chunks.values() if c is not chunk and not c.answered()}.values():
+            resent = self._send(other.keys, other.items)
+            other.pool, other.future = resent.pool, resent.future
+        return verdicts
+
+    def _time(self, chunk: _Chunk) -> float | None:
+        limit = self.kernel.checker.time_limit
+        if limit is None:
+            return None
+        groundings = -(-len(chunk.items) // self.kernel.checker.batch_size)
+        return limit * groundings + _START_ALLOWANCE
+
+    def _retire(self) -> None:
+        """Stop the replaced pools whose chunks have all answered."""
+        busy = {id(chunk.pool) for chunk in self.chunks.values() if not chunk.future.done()}
+        for pool in [p for p in self.retiring if id(p) not in busy]:
+            stop_pool(pool)
+            self.retiring.remove(pool)
+
+    def stop(self) -> None:
+        for pool in (self.pool, *self.retiring):
+            if pool is not None:
+                stop_pool(pool)
 
 
 def check_batches(kernel: Kernel, tasks: Iterator[BatchTask], run_id: str, jobs: int) -> Iterator[Results]:
-    """The results of every batch, in order: in this process with ``jobs`` 1, else in
-    ``jobs`` worker processes with at most two batches each in flight."""
+    """The results of every batch, in order: in this process with ``jobs`` 1, else with
+    the new keys solved in ``jobs`` worker processes while this one reads ahead."""
     if jobs <= 1:
         for task in tasks:
             yield task.check(kernel, run_id)
         return
-    pool = _pool(kernel, jobs)
-    pending: deque[tuple[BatchTask, Future[Results]]] = deque()
+    workers = _Workers(kernel, jobs)
+    planned: deque[Plan] = deque()
     try:
         for task in tasks:
-            pending.append((task, pool.submit(_check, task, run_id)))
-            while len(pending) >= jobs * 2:
-                results, pool = _collect(kernel, pool, pending, run_id, jobs)
-                yield results
-        while pending:
-            results, pool = _collect(kernel, pool, pending, run_id, jobs)
-            yield results
+            plan = task.plan(kernel, run_id)
+            workers.submit(plan.new)
+            planned.append(plan)
+            while len(planned) > AHEAD:
+                yield _finished(kernel, workers, planned.popleft())
+        while planned:
+            yield _finished(kernel, workers, planned.popleft())
     finally:
-        stop_pool(pool)  # no worker may outlive the run, whether it finished or was interrupted
+        workers.stop()  # no worker may outlive the run, whether it finished or was interrupted
 
 
-def _collect(
-    kernel: Kernel, pool: ProcessPoolExecutor, pending: deque[tuple[BatchTask, Future[Results]]], run_id: str, jobs: int
-) -> tuple[Results, ProcessPoolExecutor]:
-    task, future = pending.popleft()
-    try:
-        return future.result(timeout=_time(kernel, task)), pool
-    except (TimeoutError, BrokenProcessPool, MemoryError, RuntimeError):
-        pass
-    stop_pool(pool)
-    results = task.check(kernel, run_id)
-    pool = _pool(kernel, jobs)
-    for index, (waiting, _) in enumerate(pending):
-        pending[index] = (waiting, pool.submit(_check, waiting, run_id))
-    return results, pool
+def _finished(kernel: Kernel, workers: _Workers, plan: Plan) -> Results:
+    checked = kernel.finish(plan, workers.verdicts(plan))
+    return checked.records, checked.violations
