@@ -94,6 +94,7 @@ class DuckDBStore:
             raise UsageError(f"cannot open {path} as a DuckDB results database: {exc}") from None
         for name, schema in (("records", RECORDS), ("violations", VIOLATIONS), ("runs", RUNS)):
             self._insert_from(f"CREATE TABLE IF NOT EXISTS {name} AS SELECT * FROM incoming", _empty(schema))
+        self._record_columns = self._columns("records")  # only this store adds to them, in commit
 
     def _insert_from(self, statement: str, data: pa.Table | pa.RecordBatch) -> None:
         """Run a statement that reads ``incoming``: the Arrow data, without a copy."""
@@ -121,7 +122,7 @@ class DuckDBStore:
         return int(committed)
 
     def commit(self, run_id: str, records: pa.RecordBatch, violations: pa.RecordBatch) -> None:
-        missing = [name for name in records.schema.names if name not in self._columns("records")]
+        missing = [name for name in records.schema.names if name not in self._record_columns]
         counts = batch_counts(records)
         self.db.execute("BEGIN TRANSACTION")
         try:
@@ -136,6 +137,7 @@ class DuckDBStore:
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
+        self._record_columns.update(missing)
 
     def finish(self, run_id: str, status: str, error: str | None = None) -> None:
         self.db.execute(
