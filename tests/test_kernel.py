@@ -286,3 +286,44 @@ def test_a_chunk_whose_worker_runs_out_of_memory_is_checked_here_and_the_run_goe
     assert rejected == [("e7", "limit")]
     assert here.calls == 1 and len(pools) == 1  # checked here once; nothing was left for fresh workers
     assert sum(v.num_rows for _, v in spread) == 20  # cross.rule on each W37.1
+
+
+def test_a_csv_extract_goes_through_the_kernel_as_the_row_path_checks_it(applying: Checker, tmp_path: Path) -> None:
+    """CSV rows gathered into columns for the kernel (on two workers) give what the row
+    path gives each row, in order: the rows columns cannot hold (a short row, a long one,
+    a byte that is not UTF-8, a quote left open) are checked one by one in their place."""
+    from nicelogic.input.read import read_inputs
+    from nicelogic.research.run import ResultsRequest, _tasks
+
+    batch = _hes_batch(700)
+    names = batch.schema.names
+    good = [[("" if v is None else str(v)) for v in row.values()] for row in batch.to_pylist()]
+    lines = [",".join(names).encode()]
+    for n, cells in enumerate(good):
+        if n == 100:
+            lines.append(",".join(cells[: len(names) // 2]).encode())  # short
+        elif n == 200:
+            lines.append((",".join(cells) + ",extra").encode())  # long
+        elif n == 300:
+            lines.append(",".join(cells).encode().replace(b"V", b"\xff", 1))  # not UTF-8
+        elif n == 690:
+            lines.append(b'"open,' + ",".join(cells).encode())  # a quote that never closes
+        else:
+            lines.append(",".join(cells).encode())
+    path = tmp_path / "extract.csv"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    spec = CarrySpec(carry=("ETHNOS",))
+    request = ResultsRequest(files=(str(path),), results=str(tmp_path / "r.duckdb"), carry=("ETHNOS",), commit_every=50)
+    tasks = list(_tasks(request, spec, 0))
+    assert {type(task).__name__ for task in tasks} == {"BatchTask", "RowsTask"}
+    got = list(check_batches(Kernel(applying, spec), iter(tasks), "run", jobs=2))
+    records = pa.Table.from_batches([r for r, _ in got]).combine_chunks().to_batches()[0]
+    violations = pa.Table.from_batches([v for _, v in got], schema=VIOLATIONS).combine_chunks().to_batches()
+    expected_records, expected_violations = _row_path(applying, list(read_inputs([str(path)], carried=spec.keys())), spec)
+    _same(records, expected_records)
+    _same(violations[0] if violations else pa.RecordBatch.from_pylist([], schema=VIOLATIONS), expected_violations)
+    # the open quote swallows the rows after it, said in one rejected record
+    assert records.num_rows == 691 and records.column("reason_kind")[-1].as_py() == "table-row"
+    # resumed after 250 committed records: the rest, numbered on
+    rest = list(check_batches(Kernel(applying, spec), _tasks(request, spec, 250), "run", jobs=1))
+    assert [s for r, _ in rest for s in r.column("seq").to_pylist()] == list(range(250, records.num_rows))

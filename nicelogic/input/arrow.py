@@ -73,3 +73,26 @@ def batch_items(
                     episode_columns=episode_columns)
         for line, row in zip(lines, records, strict=True)
     ]  # fmt: skip
+
+
+def table_rows_batch(rows: Sequence[TableRow]) -> pa.RecordBatch:
+    """CSV/TSV rows of one header as a batch of text columns named by it (rows that
+    :func:`fits_columns`), so that the columnar kernel reads them as it reads Parquet."""
+    import pyarrow as pa
+
+    names = list(rows[0].layout.names)
+    cells = list(zip(*(row.cells for row in rows), strict=True)) if rows else [() for _ in names]
+    return pa.RecordBatch.from_arrays([pa.array(column, pa.string()) for column in cells], names=names)
+
+
+def fits_columns(row: TableRow) -> bool:
+    """Whether a CSV/TSV row is read from columns as from its cells: a cell for each column
+    of the header, all of them text (a byte the input's encoding cannot read is kept as a
+    lone surrogate, which the row reader names and Arrow cannot hold)."""
+    if len(row.cells) != len(row.layout.names):
+        return False
+    try:
+        "".join(row.cells).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

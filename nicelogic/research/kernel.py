@@ -43,6 +43,7 @@ from nicelogic.input.jsonl import json_record
 from nicelogic.input.parquet import text_column
 from nicelogic.input.tabular import TableRow, first_date, layout_for, wanted_column
 from nicelogic.model import SYSTEM_KEYWORDS, System
+from nicelogic.research.batches import AttributeTap, to_batches
 from nicelogic.research.schema import VIOLATIONS, records_schema
 from nicelogic.results import RecordResult
 
@@ -227,6 +228,16 @@ class Kernel:
         plan = self.plan(batch, run_id=run_id, first_seq=first_seq, first_line=first_line, source=source, seq=seq, lines=lines)
         keys = list(plan.new)
         return self.finish(plan, dict(zip(keys, self.solve(list(plan.new.values())), strict=True)))
+
+    def check_items(self, items: Sequence[InputLine | TableRow], *, run_id: str = "", first_seq: int = 0) -> Checked:
+        """Records that are not columns (a row that could not be read, or that columns
+        cannot hold) checked one by one as the row path checks them, into the same batches."""
+        tap = AttributeTap(self.spec)
+        attributes = [tap.attributes(item) for item in items]
+        results = list(self.checker.iter_check(iter(items)))
+        records, violations = to_batches(run_id, first_seq, results, attributes, tap.names, self.spec.carried_names, self._kept)
+        seqs = violations.column("seq").to_numpy() - first_seq
+        return Checked(records, violations, np.bincount(seqs, minlength=records.num_rows).astype(np.int64))
 
     def plan(
         self,

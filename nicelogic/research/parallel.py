@@ -45,20 +45,42 @@ Results = tuple[pa.RecordBatch, pa.RecordBatch]
 
 @dataclass(frozen=True, slots=True)
 class BatchTask:
-    """A batch of records and where it stands in the run."""
+    """A batch of records and where it stands in the run: its rows numbered from
+    ``first_line``, or each row's own line (a CSV row's line in its file)."""
 
     batch: pa.RecordBatch
     first_seq: int
     first_line: int
     source: str
+    lines: pa.Array | None = None
 
     def plan(self, kernel: Kernel, run_id: str) -> Plan:
-        return kernel.plan(self.batch, run_id=run_id, first_seq=self.first_seq, first_line=self.first_line, source=self.source)
+        return kernel.plan(
+            self.batch, run_id=run_id, first_seq=self.first_seq, first_line=self.first_line, source=self.source,
+            lines=self.lines,
+        )  # fmt: skip
 
     def check(self, kernel: Kernel, run_id: str) -> Results:
         return kernel.check_batch(
-            self.batch, run_id=run_id, first_seq=self.first_seq, first_line=self.first_line, source=self.source
-        )
+            self.batch, run_id=run_id, first_seq=self.first_seq, first_line=self.first_line, source=self.source,
+            lines=self.lines,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class RowsTask:
+    """Records that are not columns (see :meth:`Kernel.check_items`): checked in this
+    process, in their place in the run."""
+
+    items: Sequence[Item]
+    first_seq: int
+
+    def check(self, kernel: Kernel, run_id: str) -> Results:
+        checked = kernel.check_items(self.items, run_id=run_id, first_seq=self.first_seq)
+        return checked.records, checked.violations
+
+
+Task = BatchTask | RowsTask
 
 
 _kernel: Kernel | None = None
@@ -192,7 +214,7 @@ class _Workers:
                 stop_pool(pool)
 
 
-def check_batches(kernel: Kernel, tasks: Iterator[BatchTask], run_id: str, jobs: int) -> Iterator[Results]:
+def check_batches(kernel: Kernel, tasks: Iterator[Task], run_id: str, jobs: int) -> Iterator[Results]:
     """The results of every batch, in order: in this process with ``jobs`` 1, else with
     the new keys solved in ``jobs`` worker processes while this one reads ahead."""
     if jobs <= 1:
@@ -200,12 +222,15 @@ def check_batches(kernel: Kernel, tasks: Iterator[BatchTask], run_id: str, jobs:
             yield task.check(kernel, run_id)
         return
     workers = _Workers(kernel, jobs)
-    planned: deque[Plan] = deque()
+    planned: deque[Plan | Results] = deque()
     try:
         for task in tasks:
-            plan = task.plan(kernel, run_id)
-            workers.submit(plan.new)
-            planned.append(plan)
+            if isinstance(task, RowsTask):
+                planned.append(task.check(kernel, run_id))
+            else:
+                plan = task.plan(kernel, run_id)
+                workers.submit(plan.new)
+                planned.append(plan)
             while len(planned) > AHEAD:
                 yield _finished(kernel, workers, planned.popleft())
         while planned:
@@ -214,6 +239,8 @@ def check_batches(kernel: Kernel, tasks: Iterator[BatchTask], run_id: str, jobs:
         workers.stop()  # no worker may outlive the run, whether it finished or was interrupted
 
 
-def _finished(kernel: Kernel, workers: _Workers, plan: Plan) -> Results:
+def _finished(kernel: Kernel, workers: _Workers, plan: Plan | Results) -> Results:
+    if not isinstance(plan, Plan):
+        return plan
     checked = kernel.finish(plan, workers.verdicts(plan))
     return checked.records, checked.violations

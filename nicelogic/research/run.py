@@ -16,7 +16,7 @@ import json
 import os
 import uuid
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from typing import TYPE_CHECKING
@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from nicelogic._version import __version__
 from nicelogic.checking.checker import Checker
 from nicelogic.errors import InputError, UsageError
+from nicelogic.input.arrow import fits_columns, table_rows_batch
 from nicelogic.input.carry import CarrySpec
 from nicelogic.input.episodes import DEFAULT_COLUMNS, EpisodeColumns
 from nicelogic.input.items import InputLine
@@ -34,7 +35,7 @@ from nicelogic.model import System
 from nicelogic.report.terminal import check_progress
 from nicelogic.research.batches import Attributes, AttributeTap, to_batches
 from nicelogic.research.kernel import Kernel
-from nicelogic.research.parallel import BatchTask, check_batches
+from nicelogic.research.parallel import BatchTask, RowsTask, Task, check_batches
 from nicelogic.research.schema import SCHEMA_VERSION
 from nicelogic.research.store import COUNTS, ResultStore, now, open_store
 from nicelogic.results import Summary, exit_code
@@ -197,27 +198,76 @@ def run_status(request: ResultsRequest, summary: Summary) -> int:
     return 0 if request.exit_zero else exit_code(summary)
 
 
+_KERNEL_FORMATS = ("parquet", "csv", "tsv")
+
+
+def _format(request: ResultsRequest, path: str) -> str:
+    return request.input_format if request.input_format != "auto" else detect_format(path)
+
+
 def _columnar(request: ResultsRequest) -> bool:
-    """Whether every input arrives as columns (Parquet): then the columnar kernel checks it."""
-    return all((request.input_format if request.input_format != "auto" else detect_format(path)) == "parquet"
-               for path in request.files)  # fmt: skip
+    """Whether every input can be read as columns (Parquet, and CSV/TSV rows gathered into
+    columns): then the columnar kernel checks it. Columns named by --episode-column are
+    read by the row reader only."""
+    formats = {_format(request, path) for path in request.files}
+    if formats - {"parquet"} and request.episode_columns != DEFAULT_COLUMNS:
+        return False
+    return formats <= set(_KERNEL_FORMATS)
 
 
-def _tasks(request: ResultsRequest, spec: CarrySpec, skip: int) -> Iterator[BatchTask]:
+def _tasks(request: ResultsRequest, spec: CarrySpec, skip: int) -> Iterator[Task]:
     """The inputs as batches of records, past the first ``skip`` (committed by an earlier
     invocation); a batch is a commit."""
     seq = 0
+    size = max(request.commit_every, KERNEL_BATCH)
     for path in request.files:
+        if _format(request, path) != "parquet":
+            seq = yield from _row_tasks(request, spec, path, seq, skip, size)
+            continue
         line = 1  # the row number in its file
-        for batch in parquet_batches(
-            path, request.id_column, spec.keys(), max(request.commit_every, KERNEL_BATCH), request.episode_columns
-        ):
+        for batch in parquet_batches(path, request.id_column, spec.keys(), size, request.episode_columns):
             cut = min(max(skip - seq, 0), batch.num_rows)
             seq, line = seq + cut, line + cut
             if cut < batch.num_rows:
                 rest = batch.slice(cut)
                 yield BatchTask(rest, seq, line, path)
                 seq, line = seq + rest.num_rows, line + rest.num_rows
+
+
+def _row_tasks(request: ResultsRequest, spec: CarrySpec, path: str, seq: int, skip: int, size: int) -> Generator[Task, None, int]:
+    """A CSV/TSV file's records as tasks: runs of rows gathered into columns, and each
+    record that columns cannot hold (:func:`fits_columns`) alone; returns the next seq."""
+    import pyarrow as pa
+
+    rows: list[TableRow] = []
+
+    def gathered() -> BatchTask:
+        first = seq - len(rows)
+        task = BatchTask(table_rows_batch(rows), first, rows[0].line, path, pa.array([row.line for row in rows], pa.int64()))
+        rows.clear()
+        return task
+
+    items = read_inputs(
+        [path], _format(request, path), request.system, request.id_column, encoding=request.encoding,
+        carried=spec.keys(), episode_columns=request.episode_columns,
+    )  # fmt: skip
+    for item in items:
+        if seq < skip:
+            seq += 1
+            continue
+        if isinstance(item, TableRow) and fits_columns(item) and (not rows or item.layout is rows[0].layout):
+            rows.append(item)
+            seq += 1
+            if len(rows) >= size:
+                yield gathered()
+            continue
+        if rows:
+            yield gathered()
+        yield RowsTask([item], seq)
+        seq += 1
+    if rows:
+        yield gathered()
+    return seq
 
 
 def _rows(request: ResultsRequest) -> int:
