@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from nicelogic.authoring.patient_cases import run_patient_cases
+from nicelogic.authoring.patient_cases import PatientCaseResult, run_patient_cases
+from nicelogic.authoring.testing import run_tests
 from nicelogic.history.checker import PatientChecker
 from nicelogic.history.patients import NO_PATIENT, UNFINISHED, group_patients, history, too_many_episodes
 from nicelogic.history.spells import hes_pipeline_spells, supplied_spells
@@ -22,16 +23,16 @@ def episode(id: str, **fields: object) -> Record:
 
 
 def test_every_consistency_rule_fires_and_keeps_quiet_where_it_applies_including_the_traps() -> None:
-    results, coverage = run_patient_cases(sorted((PACK / "tests").glob("*.patients")), ["consistency"])
-    failures = [f"{r.case.source}:{r.case.line} {r.case.name}: {'; '.join(r.problems)}" for r in results if not r.passed]
+    run_ = run_tests([str(PACK)])
+    failures = [f"{r.case.name} {r.case.text}: {'; '.join(r.problems)}" for r in run_.results if not r.passed]
     assert not failures, "\n".join(failures)
-    assert set(coverage) == set(PatientChecker(["consistency"]).ruleset.rules)
-    assert all(fired >= 1 and quiet >= 1 for fired, quiet in coverage.values()), coverage
-    names = {r.case.name for r in results}
+    assert {c.rule for c in run_.coverage} == set(PatientChecker(["consistency"]).ruleset.rules)
+    assert all(c.fire_cases >= 1 and c.quiet_cases >= 1 for c in run_.coverage), run_.coverage
+    titles = {r.case.title for r in run_.results if isinstance(r, PatientCaseResult)}
     assert {
         "trap: J69.3 excision of an accessory spleen after J69.1",
         "a right and a left hip replacement (laterality after a subsidiary code still counts)",
-    } <= names
+    } <= titles
 
 
 def test_a_case_that_should_fail_does(tmp_path: Path) -> None:
@@ -42,7 +43,7 @@ def test_a_case_that_should_fail_does(tmp_path: Path) -> None:
         '{"id": "k2", "opcs": ["M02.6", "Z94.2"], "ADMIDATE": "2016-01-01", "EPIEND": "2016-01-02"}\n',
         encoding="utf-8",
     )
-    (result,), _ = run_patient_cases([wrong], ["consistency"])
+    (result,) = run_patient_cases([wrong], ["consistency"])
     assert result.problems == ("expected consistency.once-only-repeated, not found",)
 
 
