@@ -9,8 +9,9 @@ A case file (``logic/<pack>/tests/*.patients``: not the record cases' ``*.txt``)
     {"id": "a2", "icd10": ["J45.9"], "ADMIDATE": "2016-01-01", "EPIEND": "2016-01-02"}
 
 Records are JSON objects or text records, one a line, all of the case's patient (its
-``patient`` is the case's name unless a record names another). ``expect: RULE @ spell N``
-(or ``episode N``, or the rule alone) must be reported, blaming that unit first; ``ok: RULE``
+``patient`` is the case's title unless a record names another). ``expect: RULE @ spell N``
+(or ``episode N``, or the rule alone) must be reported, blaming that unit first; a rule
+expected at some units may blame no other, as a record case's positions. ``ok: RULE``
 must apply to the patient and stay quiet, so that every rule is shown both to fire and to
 keep quiet where it judges. ``with: FACTS`` adds facts a study would add to the case alone
 (``# with: persistence_unit(episode).``); facts only, never rules. Every violation a case
@@ -236,9 +237,15 @@ def _judge(case: PatientCase, result: PatientResult | str, ruleset: RuleSet) -> 
         if not found:
             problems.append(f"expected {rule}{f' @ {kind} {number}' if kind else ''}, not found")
     expected = {rule for rule, _, _ in case.expect}
+    # as a record case's positions: a rule expected at some units must blame no other
+    anywhere = {rule for rule, kind, _ in case.expect if kind is None}
+    units = {(rule, kind, number) for rule, kind, number in case.expect}
     for violation in result.violations:
+        first = violation.blamed[0]
         if violation.rule not in expected:
-            problems.append(f"unexpected {violation.rule} @ {violation.blamed[0]}")
+            problems.append(f"unexpected {violation.rule} @ {first}")
+        elif violation.rule not in anywhere and (violation.rule, first.kind, first.number) not in units:
+            problems.append(f"unexpected {violation.rule} @ {first} (expected only @ the units named)")
     applied = {rule for rule, _ in result.applies}
     for rule in case.ok:
         if rule not in ruleset.rules:
@@ -247,9 +254,9 @@ def _judge(case: PatientCase, result: PatientResult | str, ruleset: RuleSet) -> 
             problems.append(f"ok: {rule} does not apply to the case, so its quiet proves nothing")
         elif rule in {v.rule for v in result.violations}:
             problems.append(f"ok: {rule} expected quiet, but it fired")
-    units = {(rule, (unit.kind, unit.number)) for rule, unit in result.applies}
+    counted = {(rule, (unit.kind, unit.number)) for rule, unit in result.applies}
     for violation in result.violations:  # patient_applies is the denominator of rates: it must hold every firing
         first = violation.blamed[0]
-        if first.kind != "patient" and (violation.rule, (first.kind, first.number)) not in units:
+        if first.kind != "patient" and (violation.rule, (first.kind, first.number)) not in counted:
             problems.append(f"{violation.rule} fired @ {first}, but its patient_applies does not cover that unit")
     return PatientCaseResult(case, result, tuple(dict.fromkeys(problems)))
