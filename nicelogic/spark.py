@@ -398,7 +398,8 @@ def run_results_spark(
     if not isinstance(store, ParquetStore):
         raise UsageError("--engine spark writes the results as Parquet parts: give --results a folder (DIR/)")
     spec = CarrySpec(request.carry, request.patient_column)
-    description = describe(request, checker, spec)
+    judging = PatientChecker(patients.rules).ruleset.packs if patients is not None else ()
+    description = describe(request, checker, spec, judging, patients.spells if patients is not None else None)
     run_fingerprint = fingerprint(description)
     stored = store.find(run_fingerprint)
     if stored is not None and stored.complete:

@@ -84,7 +84,7 @@ class PatientChecker:
             return []
 
     def check_records(
-        self, records: Iterable[Record], spells: str = "auto", *, out_of_memory: bool = False
+        self, records: Iterable[Record | NotJudged], spells: str = "auto", *, out_of_memory: bool = False
     ) -> tuple[list[PatientResult], Grouped, HistorySummary]:
         """Group checked records by patient, check every history, and sum up. ``out_of_memory``:
         group through a DuckDB spool on disk (:mod:`nicelogic.history.spool`, needs pyarrow), so
