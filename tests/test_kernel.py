@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
+from pathlib import Path
 
 import pyarrow as pa
 import pytest
@@ -14,7 +15,9 @@ import pytest
 from benchmarks.synthetic import hes_rows
 from nicelogic import Checker
 from nicelogic.errors import InputError
+from nicelogic.input.arrow import batch_items
 from nicelogic.input.carry import CarrySpec
+from nicelogic.input.episodes import EpisodeColumns
 from nicelogic.input.items import InputLine
 from nicelogic.input.jsonl import json_record
 from nicelogic.input.parquet import text_column
@@ -23,6 +26,7 @@ from nicelogic.research.batches import AttributeTap, to_batches
 from nicelogic.research.kernel import Kernel
 from nicelogic.research.parallel import BatchTask, check_batches
 from nicelogic.research.schema import VIOLATIONS, records_schema
+from nicelogic.tables import TableConfig
 
 ODD_ROWS = [  # each differs from a good row in one thing that changes its verdict
     {"EPIKEY": "odd1", "SEX": "7", "STARTAGE": "40", "ADMIDATE": "2024-01-02", "OPERTN_4_01": "V444", "OPERTN_4_02": "V551"},
@@ -184,3 +188,38 @@ def test_batches_checked_by_worker_processes_come_back_as_one_process_gives_them
         _same(records, expected_records)
         _same(violations, expected_violations)
     assert sum(v.num_rows for _, v in alone) > 50  # the comparison is of something
+
+
+EDITIONS = Path(__file__).parent / "fixtures" / "editions"
+
+
+def test_the_kernel_and_the_row_path_judge_by_the_episode_end_column_the_user_names() -> None:
+    """--episode-column ended=MY_END: the date that picks the edition is read from it by the
+    kernel as by the row path (the decoy EPIEND and the record's date are not the episode's end)."""
+    tables = TableConfig(tables=(("opcs4", EDITIONS / "opcs4" / "OPCS42_stand_in.xml", None),))
+    checker = Checker(["opcs4"], tables=tables, applicability=True)
+    named = EpisodeColumns.parse(["ended=MY_END"])
+    hes = pa.RecordBatch.from_pylist([
+        {"EPIKEY": "old", "OPERTN_4_01": "X999", "MY_END": "2001-09-27", "ADMIDATE": "2026-09-20"},
+        {"EPIKEY": "new", "OPERTN_4_01": "X999", "MY_END": "2026-09-27", "ADMIDATE": "2001-09-20"},
+        {"EPIKEY": "bad", "OPERTN_4_01": "X999", "MY_END": "soon", "ADMIDATE": "2001-09-20"},
+    ])  # fmt: skip
+    json = pa.RecordBatch.from_pylist([
+        {"id": "old", "opcs": ["X99.9"], "MY_END": "2001-09-27", "date": "2026-09-20"},
+        {"id": "new", "opcs": ["X99.9"], "MY_END": "2026-09-27", "date": "2001-09-20"},
+        {"id": "bad", "opcs": ["X99.9"], "MY_END": "soon", "date": "2001-09-20"},
+    ])  # fmt: skip
+    spec = CarrySpec()
+    for batch in (hes, json):
+        kernel = Kernel(checker, spec, episode_columns=named)
+        records, violations = kernel.check_batch(batch, run_id="run", source="x.parquet")
+        items = batch_items(batch, [1, 2, 3], "x.parquet", None, named)
+        expected_records, expected_violations = _row_path(checker, items, spec)
+        _same(records, expected_records)
+        _same(violations, expected_violations)
+        assert records.column("valid").to_pylist() == [True, False, False]
+        assert records.column("rejected").to_pylist() == [False, False, True]
+        assert violations.column("rule").to_pylist() == ["opcs.valid-code"]
+        # without the option, the same rows are judged by another date: the option is what made them agree
+        default, _ = Kernel(checker, spec).check_batch(batch, run_id="run", source="x.parquet")
+        assert default.column("valid").to_pylist() != [True, False, False]

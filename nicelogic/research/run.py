@@ -265,7 +265,7 @@ def _check_columns_into(
     store: ResultStore, run_id: str, committed: int, request: ResultsRequest, checker: Checker, spec: CarrySpec
 ) -> int:
     """Columnar inputs through the kernel, on every core: batches in, batches committed."""
-    kernel = Kernel(checker, spec, id_column=request.id_column)
+    kernel = Kernel(checker, spec, id_column=request.id_column, episode_columns=request.episode_columns)
     seq = committed
     position = ReadPosition(request.files)
     with check_progress(request.progress, position, request.color) as bar:
