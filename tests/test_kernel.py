@@ -6,6 +6,7 @@ are rejected for a bad code, sex, age or date, waivers, and rows that repeat."""
 from __future__ import annotations
 
 import datetime
+import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -223,3 +224,32 @@ def test_the_kernel_and_the_row_path_judge_by_the_episode_end_column_the_user_na
         # without the option, the same rows are judged by another date: the option is what made them agree
         default, _ = Kernel(checker, spec).check_batch(batch, run_id="run", source="x.parquet")
         assert default.column("valid").to_pylist() != [True, False, False]
+
+
+def test_a_results_run_of_parquet_honours_the_episode_column_as_a_csv_check_does(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+    from click.testing import CliRunner
+
+    from nicelogic.cli import main
+    from nicelogic.research.query import connect, run_query
+
+    rows = [
+        {"EPIKEY": "old", "OPERTN_4_01": "X999", "MY_END": "2001-09-27", "ADMIDATE": "2026-09-20"},
+        {"EPIKEY": "new", "OPERTN_4_01": "X999", "MY_END": "2026-09-27", "ADMIDATE": "2001-09-20"},
+    ]
+    pq.write_table(pa.Table.from_pylist(rows), tmp_path / "x.parquet")
+    (tmp_path / "x.csv").write_text(
+        "EPIKEY,OPERTN_4_01,MY_END,ADMIDATE\n" + "".join(",".join(row.values()) + "\n" for row in rows), encoding="utf-8"
+    )
+    options = ["--rules", "opcs4", "--table", f"opcs4={EDITIONS / 'opcs4' / 'OPCS42_stand_in.xml'}", "--episode-column",
+               "ended=MY_END"]  # fmt: skip
+    runner = CliRunner()
+    rowwise = runner.invoke(main, ["check", str(tmp_path / "x.csv"), "-f", "json", *options])
+    expected = [(r["id"], r["valid"]) for r in json.loads(rowwise.output)["records"]]
+    target = str(tmp_path / "run.duckdb")
+    done = runner.invoke(main, ["check", str(tmp_path / "x.parquet"), "--results", target, *options])
+    assert done.exit_code == 1, done.output
+    db = connect(target)
+    _, found = run_query(db, "SELECT id, valid FROM records ORDER BY seq")
+    db.close()
+    assert found == expected == [("old", True), ("new", False)]
