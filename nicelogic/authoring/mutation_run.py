@@ -160,7 +160,7 @@ class _Unit:
         return list(run_cases(checker, tuple(c for c in self.cases if isinstance(c, Case)), self.strict))
 
     @property
-    def packs_dormancy(self) -> Dormancy:
+    def dormancy(self) -> Dormancy:
         """What can never fire with the loaded tables; a patient pack reads no code table."""
         texts = [text for _, text in self.parts]
         if self.checker is None:
@@ -382,7 +382,7 @@ def run_mutation(
         siblings = siblings or Siblings.of_tables(load_tables(tables))
         texts = [text for _, text in unit.parts]
         reachable = violation_predicates(texts)
-        dormancy = unit.packs_dormancy
+        dormancy = unit.dormancy
         uk = unit.checker is not None and unit.checker.tables.icd10.uk
         for pack in unit.ruleset.packs:
             found = pack_mutants(pack, siblings, reachable, operators, dormancy)
