@@ -390,7 +390,7 @@ def _episode_columns(patient_column: str | None) -> EpisodeColumns:
     return EpisodeColumns.parse(named)
 
 
-def _patients_into_results(request: Any, patients: PatientChecker, spells: str, run_id: str) -> None:
+def _patients_into_results(request: Any, patients: PatientChecker, spells: str, run_id: str, max_codes: int) -> None:
     """The patient pass of a results run: the inputs read again, grouped by patient on disk."""
     from nicelogic.research.patients import write_patient_tables
 
@@ -398,7 +398,7 @@ def _patients_into_results(request: Any, patients: PatientChecker, spells: str, 
         request.files, (), input_format=request.input_format, system=request.system, id_column=request.id_column,
         encoding=request.encoding, episode_columns=request.episode_columns, spells=spells,
     )  # fmt: skip
-    found, _, summary = patients.check_records(patient_records(check_request), spells, out_of_memory=True)
+    found, _, summary = patients.check_records(patient_records(check_request, max_codes), spells, out_of_memory=True)
     titles = {rule.id: rule.title for rule in patients.ruleset.rules.values()}
     write_patient_tables(request.results, run_id, found, summary, titles)
 
@@ -423,7 +423,8 @@ def _spark_run(request: Any, checker: Checker, master: str | None, patients: Pat
     if patients.active:  # the same packs and limits as on one machine, shipped to the executors
         whole = SparkPatients(
             tuple(str(folder) for folder in patients.folders), spells, patients.configuration, request.id_column,
-            request.episode_columns, max_episodes=patients.max_episodes, batch_patients=patients.batch_patients,
+            request.episode_columns, max_codes=checker.max_codes, max_episodes=patients.max_episodes,
+            batch_patients=patients.batch_patients,
             time_limit=patients.time_limit, memory_limit=patients.memory_limit,
         )  # fmt: skip
     return run_results_spark(request, checker, master, whole)
@@ -458,9 +459,9 @@ def _check_into_results(
     patients = PatientChecker(_selected_packs(rules), time_limit=batch_seconds, memory_limit=memory_mib << 20)
     try:
         if engine == "local":
-            outcome = run_results(request, checker)
+            outcome = run_results(request, checker, patients.ruleset.packs if patients.active else (), spells)
             if patients.active:
-                _patients_into_results(request, patients, spells, outcome.run_id)
+                _patients_into_results(request, patients, spells, outcome.run_id, max_codes)
         else:
             outcome = _spark_run(request, checker, master, patients, spells)
     except KeyboardInterrupt:

@@ -93,6 +93,7 @@ class SparkCheck:
     max_codes: int = MAX_CODES
     time_limit: float | None = DEFAULT_TIME_LIMIT
     memory_limit: int | None = DEFAULT_MEMORY_LIMIT
+    episode_columns: EpisodeColumns = DEFAULT_COLUMNS  # where the episode's end is: it picks the judging edition
 
     def checker(self, ruleset: RuleSet | None = None) -> Checker:
         return Checker(
@@ -112,8 +113,9 @@ def worker_kernel(request: SparkCheck, ruleset: RuleSet | None = None) -> Kernel
     if kernel is None:
         checker = request.checker(ruleset)
         kernel = _KERNELS[request] = Kernel(
-            checker, CarrySpec(request.carry, request.patient_column), id_column=request.id_column
-        )
+            checker, CarrySpec(request.carry, request.patient_column), id_column=request.id_column,
+            episode_columns=request.episode_columns,
+        )  # fmt: skip
     return kernel
 
 
@@ -398,7 +400,8 @@ def run_results_spark(
     if not isinstance(store, ParquetStore):
         raise UsageError("--engine spark writes the results as Parquet parts: give --results a folder (DIR/)")
     spec = CarrySpec(request.carry, request.patient_column)
-    description = describe(request, checker, spec)
+    judging = PatientChecker(patients.rules).ruleset.packs if patients is not None else ()
+    description = describe(request, checker, spec, judging, patients.spells if patients is not None else None)
     run_fingerprint = fingerprint(description)
     stored = store.find(run_fingerprint)
     if stored is not None and stored.complete:
@@ -413,6 +416,7 @@ def run_results_spark(
     options = SparkCheck(
         tuple(str(folder) for folder in checker.folders), checker.table_config, checker.filter.select, checker.filter.ignore,
         request.carry, request.patient_column, request.id_column, checker.max_codes, checker.time_limit, checker.memory_limit,
+        request.episode_columns,
     )  # fmt: skip
     try:
         df = read_extract(spark, request.files, request.input_format)

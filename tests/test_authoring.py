@@ -157,3 +157,108 @@ def test_lint_reports_rules_that_never_say_where_they_apply() -> None:
     # both forbid something outright: no negative condition whose absence is their trigger;
     # no-diagnosis.lp ("a procedure, unless a diagnosis is coded") gets its trigger derived
     assert [(Path(f.file).name, f.level) for f in findings] == [("female-only.lp", "error"), ("pair.lp", "error")]
+
+
+CONSISTENCY = ROOT / "logic" / "consistency"
+AUTISM_MISSING = (
+    "# case: autism coded, then missing\n# expect: consistency.persistence-autism @ spell 2\n"
+    '{"id": "a1", "icd10": ["F84.0"], "ADMIDATE": "2015-01-01", "EPIEND": "2015-01-03"}\n'
+    '{"id": "a2", "icd10": ["J45.9"], "ADMIDATE": "2016-01-01", "EPIEND": "2016-01-02"}\n'
+)
+
+
+def patient_pack(tmp_path: Path, cases: str) -> Path:
+    """A copy of the consistency pack whose only cases are these."""
+    pack = tmp_path / "consistency"
+    shutil.copytree(CONSISTENCY, pack)
+    for old in (pack / "tests").iterdir():
+        old.unlink()
+    (pack / "tests" / "only.patients").write_text(cases, encoding="utf-8")
+    return pack
+
+
+def test_nicelogic_test_runs_a_patient_packs_cases_beside_record_cases() -> None:
+    from nicelogic.authoring.patient_cases import read_cases
+    from nicelogic.authoring.testing import discover
+
+    written = sum(len(read_cases(path)) for path in (CONSISTENCY / "tests").glob("*.patients"))
+    result = run("test", str(CONSISTENCY), "--coverage-threshold", "100", "--strict")
+    assert result.exit_code == 0, result.output
+    assert "rule coverage: 100.0% (11 of 11 rules" in result.output and f"{written} passed, 0 failed" in result.output
+    data = json.loads(run("test", str(CONSISTENCY), "-f", "json").output)
+    assert len(data["cases"]) == written and all(c["file"].endswith(".patients") and c["line"] > 0 for c in data["cases"])
+    assert {r["rule"] for r in data["coverage"]["rules"] if r["fire_cases"] and r["quiet_cases"]} >= {
+        "consistency.persistence-autism", "consistency.once-only-repeated", "consistency.sex-changes",
+    }  # fmt: skip
+    # the built-in packs' tests, and several packs named: the patient pack's cases are among them
+    assert set((CONSISTENCY / "tests").glob("*.patients")) <= {p.resolve() for p in discover([])}
+    assert set((CONSISTENCY / "tests").glob("*.patients")) <= {p.resolve() for p in discover([], ["opcs4", "consistency"])}
+    selected = json.loads(run("test", str(CONSISTENCY), "-k", "J69.3", "-f", "json").output)
+    assert [c["line"] for c in selected["cases"]] == [8]
+
+
+def test_a_failing_patient_case_is_named_by_file_and_line_in_every_format(tmp_path: Path) -> None:
+    wrong = (
+        "# case: autism coded again, but expected missing\n# expect: consistency.persistence-autism\n"
+        '{"id": "b1", "icd10": ["F84.0"], "ADMIDATE": "2015-01-01", "EPIEND": "2015-01-03"}\n'
+        '{"id": "b2", "icd10": ["F84.1"], "ADMIDATE": "2016-01-01", "EPIEND": "2016-01-02"}\n'
+    )
+    pack = patient_pack(tmp_path, AUTISM_MISSING + "\n" + wrong)
+    cases = pack / "tests" / "only.patients"
+    result = run("test", str(pack))
+    assert result.exit_code == 1
+    assert f"FAIL {cases}:6: patient case 'autism coded again, but expected missing'" in result.output
+    assert "expected consistency.persistence-autism, not found" in result.output and "1 passed, 1 failed" in result.output
+    data = json.loads(run("test", str(pack), "-f", "json").output)
+    assert [(c["line"], c["status"]) for c in data["cases"]] == [(1, "passed"), (6, "failed")]
+    junit = JUnitXml.fromstring(run("test", str(pack), "-f", "junit").output.encode("utf-8"))
+    assert (junit.tests, junit.failures) == (2, 1)
+    failed = [case for suite in junit for case in suite if not case.is_passed]
+    assert [(case.classname, case.name.split(":")[0]) for case in failed] == [(str(cases), "line 6")]
+    tap = tap_results(run("test", str(pack), "-f", "tap").output)
+    assert [point.ok for point in tap] == [True, False]
+
+
+def test_a_patient_rule_is_credited_quiet_only_where_it_applies(tmp_path: Path) -> None:
+    unrelated = (  # persistence-autism does not apply: no index spell; the case passes and shows nothing of it
+        "# case: no autism anywhere\n"
+        '{"id": "c1", "icd10": ["J45.9"], "ADMIDATE": "2015-01-01", "EPIEND": "2015-01-03"}\n'
+        '{"id": "c2", "icd10": ["J45.9"], "ADMIDATE": "2016-01-01", "EPIEND": "2016-01-02"}\n'
+    )
+    pack = patient_pack(tmp_path, AUTISM_MISSING + "\n" + unrelated)
+    result = run("test", str(pack), "--coverage-threshold", "1")
+    assert result.exit_code == 1, result.output  # two cases pass, no rule both fires and keeps quiet
+    assert "2 passed, 0 failed" in result.output
+    assert "consistency.persistence-autism: never shown quiet\n" in result.output
+    assert "consistency.sex-changes: never fires in a case and never shown quiet" in result.output
+    coded_again = (
+        "# case: autism coded again\n"
+        '{"id": "d1", "icd10": ["F84.0"], "ADMIDATE": "2015-01-01", "EPIEND": "2015-01-03"}\n'
+        '{"id": "d2", "icd10": ["F84.5"], "ADMIDATE": "2016-01-01", "EPIEND": "2016-01-02"}\n'
+    )
+    pack = patient_pack(tmp_path / "again", AUTISM_MISSING + "\n" + coded_again)
+    data = json.loads(run("test", str(pack), "-f", "json").output)
+    autism = next(r for r in data["coverage"]["rules"] if r["rule"] == "consistency.persistence-autism")
+    assert (autism["fire_cases"], autism["quiet_cases"]) == (1, 1)
+    assert run("test", str(pack), "--coverage-threshold", "1").exit_code == 0
+    assert run("test", str(pack), "--coverage-threshold", "100").exit_code == 1
+
+
+def test_an_ok_of_a_rule_that_does_not_apply_and_a_firing_outside_patient_applies_fail_the_case(tmp_path: Path) -> None:
+    says_ok = (
+        "# case: says autism is quiet where it is not judged\n# ok: consistency.persistence-autism\n"
+        '{"id": "e1", "icd10": ["J45.9"], "ADMIDATE": "2015-01-01", "EPIEND": "2015-01-03"}\n'
+    )
+    pack = patient_pack(tmp_path, says_ok)
+    result = run("test", str(pack))
+    assert result.exit_code == 1 and "ok: consistency.persistence-autism does not apply to the case" in result.output
+    pack = patient_pack(tmp_path / "narrow", AUTISM_MISSING)
+    death = pack / "admission-after-death.lp"  # a rule that counts no unit in its denominator
+    death.write_text(
+        "\n".join(line for line in death.read_text(encoding="utf-8").splitlines() if not line.startswith("patient_applies"))
+        + '\npatient_violation("consistency.admission-after-death", P, spell(1)) :- patient(P).\n',
+        encoding="utf-8",
+    )
+    result = run("test", str(pack))
+    assert result.exit_code == 1
+    assert "admission-after-death fired @ spell 1 (a1), but its patient_applies does not cover that unit" in result.output

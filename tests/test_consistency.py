@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from nicelogic.authoring.patient_cases import run_patient_cases
+from nicelogic.authoring.patient_cases import PatientCaseResult, run_patient_cases
+from nicelogic.authoring.testing import run_tests
 from nicelogic.history.checker import PatientChecker
 from nicelogic.history.patients import NO_PATIENT, UNFINISHED, group_patients, history, too_many_episodes
 from nicelogic.history.spells import hes_pipeline_spells, supplied_spells
@@ -22,16 +23,16 @@ def episode(id: str, **fields: object) -> Record:
 
 
 def test_every_consistency_rule_fires_and_keeps_quiet_where_it_applies_including_the_traps() -> None:
-    results, coverage = run_patient_cases(sorted((PACK / "tests").glob("*.patients")), ["consistency"])
-    failures = [f"{r.case.source}:{r.case.line} {r.case.name}: {'; '.join(r.problems)}" for r in results if not r.passed]
+    run_ = run_tests([str(PACK)])
+    failures = [f"{r.case.name} {r.case.text}: {'; '.join(r.problems)}" for r in run_.results if not r.passed]
     assert not failures, "\n".join(failures)
-    assert set(coverage) == set(PatientChecker(["consistency"]).ruleset.rules)
-    assert all(fired >= 1 and quiet >= 1 for fired, quiet in coverage.values()), coverage
-    names = {r.case.name for r in results}
+    assert {c.rule for c in run_.coverage} == set(PatientChecker(["consistency"]).ruleset.rules)
+    assert all(c.fire_cases >= 1 and c.quiet_cases >= 1 for c in run_.coverage), run_.coverage
+    titles = {r.case.title for r in run_.results if isinstance(r, PatientCaseResult)}
     assert {
         "trap: J69.3 excision of an accessory spleen after J69.1",
         "a right and a left hip replacement (laterality after a subsidiary code still counts)",
-    } <= names
+    } <= titles
 
 
 def test_a_case_that_should_fail_does(tmp_path: Path) -> None:
@@ -42,7 +43,7 @@ def test_a_case_that_should_fail_does(tmp_path: Path) -> None:
         '{"id": "k2", "opcs": ["M02.6", "Z94.2"], "ADMIDATE": "2016-01-01", "EPIEND": "2016-01-02"}\n',
         encoding="utf-8",
     )
-    (result,), _ = run_patient_cases([wrong], ["consistency"])
+    (result,) = run_patient_cases([wrong], ["consistency"])
     assert result.problems == ("expected consistency.once-only-repeated, not found",)
 
 
@@ -207,3 +208,82 @@ def test_study_hardy_counts_spells_by_default_or_episodes_and_says_which(tmp_pat
     assert unit.startswith("unit: the spell") and row[1:3] == ["0", "1"]
     unit, row = autism_row("--unit", "episode")
     assert unit.startswith("unit: the episode") and row[1:3] == ["1", "2"]
+
+
+def test_the_runs_row_names_the_patient_packs_that_judged_the_run_with_version_and_hash(tmp_path: Path) -> None:
+    from nicelogic.research.query import connect, run_query
+    from nicelogic.research.run import _pack_digest
+
+    extract = tmp_path / "hes.csv"
+    extract.write_text(
+        "EPIKEY,PSEUDO_HESID,ADMIDATE,EPISTART,EPIEND,DIAG_4_01\n"
+        "1,P1,2015-01-01,2015-01-01,2015-01-03,F840\n2,P1,2016-01-01,2016-01-01,2016-01-02,J459\n",
+        encoding="utf-8",
+    )
+    target = str(tmp_path / "run.duckdb")
+    assert run("check", str(extract), "--results", target, "--rules", "icd10,consistency").exit_code == 0
+    (pack,) = PatientChecker(["consistency"]).ruleset.packs
+    digest = _pack_digest(pack.texts, [table.facts() for table in pack.relations])
+    db = connect(target)
+    _, packs = run_query(db, "SELECT p.name, p.version, p.sha256 FROM (SELECT unnest(packs) AS p FROM runs) ORDER BY p.name")
+    _, options = run_query(db, "SELECT options FROM runs")
+    _, rules = run_query(db, "SELECT r.id FROM (SELECT unnest(rules) AS r FROM runs) WHERE r.pack = 'consistency'")
+    db.close()
+    assert [name for name, _, _ in packs] == ["consistency", "icd10"]
+    assert packs[0] == ("consistency", pack.version, digest)
+    assert json.loads(options[0][0])["spells"] == "auto"
+    assert {rule for (rule,) in rules} == set(PatientChecker(["consistency"]).ruleset.rules)
+    # another spell method is another run, not the same one read again
+    again = run("check", str(extract), "--results", target, "--rules", "icd10,consistency", "--spells", "hes-pipeline")
+    assert again.exit_code == 0
+    db = connect(target)
+    _, count = run_query(db, "SELECT count(*) FROM runs")
+    db.close()
+    assert count == [(2,)]
+
+
+def test_a_record_over_max_codes_is_rejected_and_not_judged_by_patient_rules_with_its_reason(tmp_path: Path) -> None:
+    """The record pass rejects an episode with more codes than --max-codes; the patient pass
+    must not judge it either (here it would be the later spell without autism), and counts it."""
+    from nicelogic.history.patients import too_many_codes
+    from nicelogic.research.query import connect, run_query
+
+    extract = tmp_path / "hes.csv"
+    extract.write_text(
+        "EPIKEY,PSEUDO_HESID,ADMIDATE,EPISTART,EPIEND,DIAG_4_01,DIAG_4_02,DIAG_4_03\n"
+        "1,P1,2015-01-01,2015-01-01,2015-01-03,F840,,\n"
+        "2,P1,2016-01-01,2016-01-01,2016-01-02,J459,I10X,E119\n"
+        "3,P2,2015-01-01,2015-01-01,2015-01-03,F840,,\n4,P2,2016-01-01,2016-01-01,2016-01-02,F840,,\n",
+        encoding="utf-8",
+    )
+    judged = json.loads(run("check", str(extract), "--rules", "icd10,consistency", "-f", "json").stdout)
+    assert [v["rule"] for v in judged["patients"]] == ["consistency.persistence-autism"]  # within the default limit
+    done = run("check", str(extract), "--rules", "icd10,consistency", "-f", "json", "--max-codes", "2")
+    document = json.loads(done.stdout)
+    assert [(r["id"], r["error"]["kind"]) for r in document["records"] if r.get("error")] == [("2", "too-long")]
+    assert document["patients"] == []
+    assert document["patient_summary"]["not_judged"] == {too_many_codes(2): 1}
+    text = run("check", str(extract), "--rules", "consistency", "--max-codes", "2").output
+    assert f"1 records not judged by patient rules ({too_many_codes(2)})" in text
+    target = str(tmp_path / "run.duckdb")
+    assert run("check", str(extract), "--results", target, "--rules", "icd10,consistency", "--max-codes", "2").exit_code == 1
+    db = connect(target)
+    _, found = run_query(db, "SELECT count(*) FROM patient_violations")
+    _, not_judged = run_query(db, "SELECT DISTINCT rule, not_judged FROM patient_rules")
+    db.close()
+    assert found == [(0,)] and not_judged == [("consistency.persistence-autism", 1)]  # P2's spell judged, P1's episode 2 not
+
+
+def test_the_patient_kernel_counts_a_record_over_max_codes_as_not_judged() -> None:
+    """The reader of Spark's patient pass: the same reason as on one machine."""
+    import pyarrow as pa
+
+    from nicelogic.history.patients import too_many_codes
+    from nicelogic.research.patient_kernel import read_episodes
+
+    batch = pa.table({
+        "EPIKEY": ["1", "2"], "PSEUDO_HESID": ["P1", "P1"], "EPIEND": ["2015-01-03", "2016-01-02"],
+        "DIAG_4_01": ["F840", "J459"], "DIAG_4_02": [None, "I10X"], "DIAG_4_03": [None, "E119"],
+    })  # fmt: skip
+    rows = read_episodes(batch, [0, 1], "hes.parquet", max_codes=2).to_pylist()
+    assert [(r["seq"], r["patient"], r["reason"]) for r in rows] == [(0, "P1", None), (1, None, too_many_codes(2))]

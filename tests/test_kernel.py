@@ -6,6 +6,7 @@ are rejected for a bad code, sex, age or date, waivers, and rows that repeat."""
 from __future__ import annotations
 
 import datetime
+import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -15,7 +16,9 @@ import pytest
 from benchmarks.synthetic import hes_rows
 from nicelogic import Checker
 from nicelogic.errors import InputError
+from nicelogic.input.arrow import batch_items
 from nicelogic.input.carry import CarrySpec
+from nicelogic.input.episodes import EpisodeColumns
 from nicelogic.input.items import InputLine
 from nicelogic.input.jsonl import json_record
 from nicelogic.input.parquet import text_column
@@ -24,6 +27,7 @@ from nicelogic.research.batches import AttributeTap, to_batches
 from nicelogic.research.kernel import Kernel
 from nicelogic.research.parallel import BatchTask, check_batches
 from nicelogic.research.schema import VIOLATIONS, records_schema
+from nicelogic.tables import TableConfig
 from tests.conftest import one_rule_pack
 from tests.test_limits import CROSS
 
@@ -327,3 +331,69 @@ def test_a_csv_extract_goes_through_the_kernel_as_the_row_path_checks_it(applyin
     # resumed after 250 committed records: the rest, numbered on
     rest = list(check_batches(Kernel(applying, spec), _tasks(request, spec, 250), "run", jobs=1))
     assert [s for r, _ in rest for s in r.column("seq").to_pylist()] == list(range(250, records.num_rows))
+
+
+EDITIONS = Path(__file__).parent / "fixtures" / "editions"
+
+
+def test_the_kernel_and_the_row_path_judge_by_the_episode_end_column_the_user_names() -> None:
+    """--episode-column ended=MY_END: the date that picks the edition is read from it by the
+    kernel as by the row path (the decoy EPIEND and the record's date are not the episode's end)."""
+    tables = TableConfig(tables=(("opcs4", EDITIONS / "opcs4" / "OPCS42_stand_in.xml", None),))
+    checker = Checker(["opcs4"], tables=tables, applicability=True)
+    named = EpisodeColumns.parse(["ended=MY_END"])
+    hes = pa.RecordBatch.from_pylist([
+        {"EPIKEY": "old", "OPERTN_4_01": "X999", "MY_END": "2001-09-27", "ADMIDATE": "2026-09-20"},
+        {"EPIKEY": "new", "OPERTN_4_01": "X999", "MY_END": "2026-09-27", "ADMIDATE": "2001-09-20"},
+        {"EPIKEY": "bad", "OPERTN_4_01": "X999", "MY_END": "soon", "ADMIDATE": "2001-09-20"},
+    ])  # fmt: skip
+    json = pa.RecordBatch.from_pylist([
+        {"id": "old", "opcs": ["X99.9"], "MY_END": "2001-09-27", "date": "2026-09-20"},
+        {"id": "new", "opcs": ["X99.9"], "MY_END": "2026-09-27", "date": "2001-09-20"},
+        {"id": "bad", "opcs": ["X99.9"], "MY_END": "soon", "date": "2001-09-20"},
+    ])  # fmt: skip
+    spec = CarrySpec()
+    for batch in (hes, json):
+        kernel = Kernel(checker, spec, episode_columns=named)
+        records, violations = kernel.check_batch(batch, run_id="run", source="x.parquet")
+        items = batch_items(batch, [1, 2, 3], "x.parquet", None, named)
+        expected_records, expected_violations = _row_path(checker, items, spec)
+        _same(records, expected_records)
+        _same(violations, expected_violations)
+        assert records.column("valid").to_pylist() == [True, False, False]
+        assert records.column("rejected").to_pylist() == [False, False, True]
+        assert violations.column("rule").to_pylist() == ["opcs.valid-code"]
+        # without the option, the same rows are judged by another date: the option is what made them agree
+        default, _ = Kernel(checker, spec).check_batch(batch, run_id="run", source="x.parquet")
+        assert default.column("valid").to_pylist() != [True, False, False]
+
+
+def test_a_results_run_of_parquet_honours_the_episode_column_as_a_csv_check_does(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+    from click.testing import CliRunner
+
+    from nicelogic.cli import main
+    from nicelogic.research.query import connect, run_query
+
+    rows = [
+        {"EPIKEY": "old", "OPERTN_4_01": "X999", "MY_END": "2001-09-27", "ADMIDATE": "2026-09-20"},
+        {"EPIKEY": "new", "OPERTN_4_01": "X999", "MY_END": "2026-09-27", "ADMIDATE": "2001-09-20"},
+    ]
+    pq.write_table(pa.Table.from_pylist(rows), tmp_path / "x.parquet")
+    (tmp_path / "x.csv").write_text(
+        "EPIKEY,OPERTN_4_01,MY_END,ADMIDATE\n" + "".join(",".join(row.values()) + "\n" for row in rows), encoding="utf-8"
+    )
+    options = ["--rules", "opcs4", "--table", f"opcs4={EDITIONS / 'opcs4' / 'OPCS42_stand_in.xml'}", "--episode-column",
+               "ended=MY_END"]  # fmt: skip
+    runner = CliRunner()
+    rowwise = runner.invoke(main, ["check", str(tmp_path / "x.csv"), "-f", "json", *options])
+    expected = [(r["id"], r["valid"]) for r in json.loads(rowwise.output)["records"]]
+    found = {}
+    for extract in ("x.parquet", "x.csv"):  # a CSV's rows reach the kernel as columns too
+        target = str(tmp_path / f"{extract}.duckdb")
+        done = runner.invoke(main, ["check", str(tmp_path / extract), "--results", target, *options])
+        assert done.exit_code == 1, done.output
+        db = connect(target)
+        _, found[extract] = run_query(db, "SELECT id, valid FROM records ORDER BY seq")
+        db.close()
+    assert found["x.parquet"] == found["x.csv"] == expected == [("old", True), ("new", False)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -17,7 +18,7 @@ from nicelogic.errors import RuleError
 from nicelogic.rules.packs import load_pack, load_rules
 from nicelogic.tables import load_tables
 
-from .conftest import one_rule_pack
+from .conftest import ROOT, one_rule_pack
 
 APPROACH = """\
 %! id = "mut.approach"
@@ -198,6 +199,8 @@ def test_builtin_packs_reach_the_mutation_threshold() -> None:
     run = run_mutation(strict=True)
     low = {s.name: round(s.percent or 0, 1) for s in run.pack_scores if s.percent is not None and s.percent < 95}
     assert not run.errors and not low, (run.errors, low)
+    # the pack that reads whole patients too, its mutants run against its .patients cases
+    assert "consistency" in {s.name for s in run.pack_scores if s.scored >= 150}
     # the rules that need a UK ICD-10 file are mutated with the tables their case file brings
     uk_only = [r for r in run.results if r.mutant.rule == "icd.sex-conflict"]
     assert uk_only and not [r for r in uk_only if r.status == "not-applicable"]
@@ -219,3 +222,52 @@ def test_a_mutant_that_outgrows_the_memory_bound_counts_as_killed_and_the_run_go
     assert by_change[("delete-literal", 'chapter(R,opcs,1,"Q")')] == "memory"
     assert by_change[("drop-rule", 'violation("p.rule",R,opcs,1) :- chapter(R,opcs,1,"Y"); not p_grid(R,1,1).')] == "killed"
     assert "memory" in KILLED
+
+
+SEX_CHANGES = ROOT / "logic" / "consistency"
+MALE_TO_FEMALE = (
+    "# case: male, then female\n# expect: consistency.sex-changes @ episode 2\n"
+    '{"id": "m1", "icd10": ["J18.9"], "sex": "1", "ADMIDATE": "2015-01-01", "EPIEND": "2015-01-05"}\n'
+    '{"id": "m2", "icd10": ["J18.9"], "sex": "2", "ADMIDATE": "2016-01-01", "EPIEND": "2016-01-05"}\n'
+)
+FEMALE_TO_MALE = (
+    "# case: female, then male\n# expect: consistency.sex-changes @ episode 2\n"
+    '{"id": "f1", "icd10": ["J18.9"], "sex": "2", "ADMIDATE": "2015-01-01", "EPIEND": "2015-01-05"}\n'
+    '{"id": "f2", "icd10": ["J18.9"], "sex": "1", "ADMIDATE": "2016-01-01", "EPIEND": "2016-01-05"}\n'
+)
+
+
+OPERATORS_DECLARED = ("comparison", "delete-literal")  # the operators of the rule's declared equivalent mutants
+
+
+def patient_pack(root: Path, cases: str) -> Path:
+    """A copy of the consistency pack with the sex-changes rule alone, and these cases."""
+    pack = root / "consistency"
+    shutil.copytree(SEX_CHANGES, pack)
+    for path in [*pack.glob("*.lp"), *pack.glob("*.tsv"), *(pack / "tests").iterdir()]:
+        if path.name != "sex-changes.lp":
+            path.unlink()
+    (pack / "tests" / "sex.patients").write_text(cases, encoding="utf-8")
+    return pack
+
+
+def test_a_patient_packs_mutants_run_against_its_patient_cases(tmp_path: Path) -> None:
+    weak = patient_pack(tmp_path / "weak", MALE_TO_FEMALE)
+    run = run_mutation([str(weak)], jobs=1, operators=OPERATORS_DECLARED)
+    assert not run.errors
+    survivors = [r for r in run.results if r.status == "survived" and r.mutant.operator == "comparison"]
+    line = next(n for n, text in enumerate((weak / "sex-changes.lp").read_text().splitlines(), 1) if "X != X0" in text)
+    (flipped,) = [r for r in survivors if (r.mutant.before, r.mutant.after) == ("X != X0", "X < X0")]
+    assert (flipped.mutant.file.name, flipped.mutant.line) == ("sex-changes.lp", line)
+    assert flipped.cases == (f"{weak / 'tests' / 'sex.patients'}:1",)
+    declared = {r.mutant.key: r.detail for r in run.results if r.status == "equivalent" and r.mutant.declared}
+    assert declared["comparison: X != unknown -> X < unknown"].startswith("sex is female, male or unknown")  # beside the rule
+    strong = patient_pack(tmp_path / "strong", MALE_TO_FEMALE + "\n" + FEMALE_TO_MALE)
+    run = run_mutation([str(strong)], jobs=1, operators=OPERATORS_DECLARED)
+    assert not run.errors
+    (flipped,) = [r for r in run.results if (r.mutant.before, r.mutant.after) == ("X != X0", "X < X0")]
+    assert flipped.status == "killed" and flipped.failed == (f"{strong / 'tests' / 'sex.patients'}:6",)
+    runner = CliRunner()
+    assert runner.invoke(main, ["test", str(weak), "--mutation-threshold", "100", "-j", "1"]).exit_code == 1
+    data = json.loads(runner.invoke(main, ["test", str(weak), "--mutate", "-f", "json", "-j", "1"]).output)
+    assert line in [m["line"] for m in data["mutants"] if m["status"] == "survived"]

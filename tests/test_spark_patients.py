@@ -206,6 +206,9 @@ def test_check_engine_spark_writes_the_patient_tables(tmp_path: Path) -> None:
     assert _units(other.sql("SELECT * FROM patient_units").to_arrow_table()) == _units(
         one.sql("SELECT * FROM patient_units").to_arrow_table()
     )
+    # both runs name the patient pack that judged them, with its version and content hash
+    packs = "SELECT p.name, p.version, p.sha256 FROM (SELECT unnest(packs) AS p FROM runs) ORDER BY p.name"
+    assert rows(other, packs) == rows(one, packs) and [r["name"] for r in rows(one, packs)] == ["consistency", "icd10"]
     # the episode without a patient key is judged by the record rules all the same
     assert rows(other, "SELECT rejected FROM records WHERE id = 'nokey'") == [{"rejected": False}]
     assert rows(other, "SELECT DISTINCT not_judged FROM patient_rules") == [{"not_judged": 2}]

@@ -26,6 +26,18 @@ class CaseResult:
     def passed(self) -> bool:
         return not self.problems and not self.skipped
 
+    @property
+    def expected_rules(self) -> set[str]:
+        return {e.rule for e in self.case.expect} - {REJECTED}
+
+    @property
+    def reported_rules(self) -> set[str]:
+        return {rule for v in (*self.result.violations, *self.result.waived) for rule in v.rules}
+
+    @property
+    def applied_rules(self) -> set[str]:
+        return set(self.result.applies)
+
 
 def _targets(names: Sequence[str], ruleset: RuleSet, case: Case) -> set[str]:
     packs = {pack.name: {rule.id for rule in pack.rules} for pack in ruleset.packs}

@@ -50,7 +50,7 @@ from nicelogic.asp.syntax import atoms_of, name_and_arity
 from nicelogic.errors import RuleError
 from nicelogic.rules.metadata import EquivalentMutant, equivalent_mutants, read_header
 from nicelogic.rules.packs import Pack
-from nicelogic.rules.program import OUTPUT
+from nicelogic.rules.program import OUTPUT, PATIENT_APPLIES
 from nicelogic.rules.relations import RelationRow, RelationTable, code_terms
 from nicelogic.tables import CodeTables
 
@@ -399,14 +399,15 @@ def _statement_changes(stm: ast.AST, siblings: Siblings) -> Iterator[_Change]:
 
 
 def _head_changes(stm: ast.AST, siblings: Siblings, section: str | None) -> Iterator[_Change]:
-    """Constants of a helper's head; of a violation only its positions."""
+    """Constants of a helper's head; of a violation only its positions (of a patient's, the units it blames)."""
     head = stm.head
     if head.ast_type != ast.ASTType.Literal or head.atom.ast_type != ast.ASTType.SymbolicAtom:
         return
     term = head.atom.symbol
     arguments = list(term.arguments) if term.ast_type == ast.ASTType.Function else []
     is_violation = term.ast_type == ast.ASTType.Function and (term.name, len(arguments)) in OUTPUT
-    slots = [3] if is_violation else range(len(arguments))
+    blamed = 2 if is_violation and term.name == "patient_violation" else 3
+    slots = [blamed] if is_violation else range(len(arguments))
     changes: list[tuple[str, Callable[[ast.AST], list[ast.AST]]]] = [("shift", _shift)]
     if not is_violation:
         changes += [("sibling", _sibling_change(siblings, section)), ("drop-row", _drop_row)]
@@ -473,7 +474,10 @@ def file_mutants(
         # applies/4 says where a rule judges records (coverage, rates), not what it finds:
         # no case's verdict can notice a mutant of it; the test runner checks instead that
         # a rule never fires where it says it does not apply
-        if stm.ast_type == ast.ASTType.Rule and APPLIES not in {name_and_arity(atom) for atom in atoms_of(stm.head)}:
+        # (patient_applies likewise: a patient case fails when its rule fires outside it)
+        if stm.ast_type != ast.ASTType.Rule:
+            continue
+        if not {name_and_arity(atom) for atom in atoms_of(stm.head)} & {APPLIES, PATIENT_APPLIES}:
             found += [(change, stm) for change in _statement_changes(stm, siblings) if change.operator in operators]
     bases = [_base_key(change) for change, _ in found]
     mutants: list[Mutant] = []

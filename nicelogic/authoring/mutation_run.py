@@ -1,6 +1,9 @@
 """``nicelogic test --mutate``: run a pack's cases against each of its mutants (see
 :mod:`nicelogic.authoring.mutation`) and score how many the cases notice.
 
+A pack that reads whole patients is mutated the same way and its ``.patients`` cases run
+against each mutant (:mod:`nicelogic.authoring.patient_cases`), with the same score.
+
 Mutants run in worker processes, one per core by default. A worker loads the packs, the
 code tables and the cases once, then for each mutant only grounds the program text with
 the one mutated file swapped in. Every mutant runs under a bound: the worker's address
@@ -14,6 +17,7 @@ is one protocol with the scoring of what it returns.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import multiprocessing
 import os
 import time
@@ -28,12 +32,14 @@ import clingo
 
 from nicelogic.authoring.cases import run_cases
 from nicelogic.authoring.mutation import OPERATORS, Dormancy, Mutant, Siblings, pack_mutants, violation_predicates
-from nicelogic.authoring.testing import case_selection, discover, file_cases, file_tables
+from nicelogic.authoring.patient_cases import PatientCase, check_patient_cases, load_patient_cases
+from nicelogic.authoring.testing import PATIENT_CASES, AnyCaseResult, case_selection, discover, file_cases, file_tables
 from nicelogic.bounded import mark_worker
 from nicelogic.checking.checker import Checker
 from nicelogic.errors import CaseError
+from nicelogic.history.checker import PatientChecker
 from nicelogic.rules.cases import Case
-from nicelogic.rules.packs import program_text
+from nicelogic.rules.packs import RuleSet, program_text
 from nicelogic.tables import TableConfig, load_tables
 
 # Outcomes that mean the cases noticed the mutant.
@@ -132,21 +138,45 @@ class _UnitSpec:
     files: tuple[Path, ...]
     strict: bool  # every violation a case's record has must be expected
     tables: TableConfig | None = None  # the files' own tables ("# tables:"), else the run's
+    patients: bool = False  # patient cases (*.patients), run by the packs of the selection that read patients
 
 
 @dataclass(frozen=True)
 class _Unit:
-    checker: Checker
-    cases: tuple[Case, ...]
+    checker: Checker | None  # None for patient cases
+    cases: tuple[Case, ...] | tuple[PatientCase, ...]
     parts: tuple[tuple[Path, str], ...]  # the program's files and texts
     strict: bool
+    ruleset: RuleSet  # the packs the cases run with
+    selection: tuple[str, ...] = ()
+
+    def run(self, program: str | None = None) -> list[AnyCaseResult]:
+        """The cases' outcomes with the packs as loaded, or with this program text instead."""
+        if self.checker is None:
+            ruleset = self.ruleset if program is None else dataclasses.replace(self.ruleset, program=program)
+            cases = tuple(c for c in self.cases if isinstance(c, PatientCase))
+            return list(check_patient_cases(cases, list(self.selection), ruleset=ruleset))
+        checker = self.checker if program is None else self.checker.with_program(program)
+        return list(run_cases(checker, tuple(c for c in self.cases if isinstance(c, Case)), self.strict))
+
+    @property
+    def dormancy(self) -> Dormancy:
+        """What can never fire with the loaded tables; a patient pack reads no code table."""
+        texts = [text for _, text in self.parts]
+        if self.checker is None:
+            return Dormancy(frozenset(), frozenset(), frozenset())
+        return Dormancy.of(self.checker.tables, texts)
 
 
 def _load(spec: _UnitSpec, tables: TableConfig, pattern: str | None) -> _Unit:
+    if spec.patients:
+        ruleset = PatientChecker(list(spec.selection) or None).ruleset
+        parts = tuple(zip(ruleset.files, ruleset.texts, strict=True))
+        return _Unit(None, tuple(load_patient_cases(spec.files, pattern)), parts, spec.strict, ruleset, spec.selection)
     checker = Checker(list(spec.selection) or None, tables=spec.tables or tables)
     cases = tuple(case for path in spec.files for case in file_cases(path, checker, pattern))
     parts = tuple(zip(checker.ruleset.files, checker.ruleset.texts, strict=True))  # as loaded: a table is its facts
-    return _Unit(checker, cases, parts, spec.strict)
+    return _Unit(checker, cases, parts, spec.strict, checker.ruleset, spec.selection)
 
 
 def _grounding_problem(program: str) -> str | None:
@@ -167,7 +197,7 @@ def _evaluate(unit: _Unit, file: str, text: str) -> tuple[str, tuple[str, ...], 
     if problem is not None:
         return "invalid", (), problem
     try:
-        outcomes = run_cases(unit.checker.with_program(program), unit.cases, unit.strict)
+        outcomes = unit.run(program)
     except MemoryError:
         return "memory", (), "out of memory"
     except Exception as exc:  # noqa: BLE001 - a mutant that makes the checker fail is noticed, whatever the failure
@@ -324,10 +354,14 @@ def run_mutation(
     start = time.monotonic()
     tables = tables or TableConfig()
     files = discover(paths, rules)
-    grouped: dict[tuple[tuple[str, ...], TableConfig | None], list[Path]] = {}
-    for path in files:  # files that bring their own tables run as a unit of their own
-        grouped.setdefault((case_selection(path, rules), file_tables(path, tables)), []).append(path)
-    specs = tuple(_UnitSpec(selection, tuple(paths_), strict, own) for (selection, own), paths_ in grouped.items())
+    grouped: dict[tuple[tuple[str, ...], TableConfig | None, bool], list[Path]] = {}
+    for path in files:  # files that bring their own tables run as a unit of their own, and so do patient cases
+        patients = path.suffix == PATIENT_CASES
+        own = None if patients else file_tables(path, tables)
+        grouped.setdefault((case_selection(path, rules), own, patients), []).append(path)
+    specs = tuple(
+        _UnitSpec(selection, tuple(paths_), strict, own, patients) for (selection, own, patients), paths_ in grouped.items()
+    )
     errors: list[str] = []
     results: dict[int, MutantResult] = {}
     tasks: list[_Task] = []
@@ -336,7 +370,7 @@ def run_mutation(
     for number, spec in enumerate(specs):
         unit = _load(spec, tables, pattern)
         began = time.monotonic()
-        outcomes = run_cases(unit.checker, unit.cases, unit.strict)
+        outcomes = unit.run()
         per_mutant = timeout or max(MIN_TIMEOUT, _TIMEOUT_FACTOR * (time.monotonic() - began))
         failing = [o.case.name for o in outcomes if not o.passed and not o.skipped]
         if failing:
@@ -348,9 +382,9 @@ def run_mutation(
         siblings = siblings or Siblings.of_tables(load_tables(tables))
         texts = [text for _, text in unit.parts]
         reachable = violation_predicates(texts)
-        dormancy = Dormancy.of(unit.checker.tables, texts)
-        uk = unit.checker.tables.icd10.uk
-        for pack in unit.checker.ruleset.packs:
+        dormancy = unit.dormancy
+        uk = unit.checker is not None and unit.checker.tables.icd10.uk
+        for pack in unit.ruleset.packs:
             found = pack_mutants(pack, siblings, reachable, operators, dormancy)
             errors += found.stale
             for mutant in found.mutants:

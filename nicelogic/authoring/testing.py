@@ -1,10 +1,12 @@
-"""``nicelogic test``: run annotated record files (see :mod:`nicelogic.authoring.cases`) against the
+"""``nicelogic test``: run annotated record files (see :mod:`nicelogic.authoring.cases`) and
+patient case files (``*.patients``, see :mod:`nicelogic.authoring.patient_cases`) against the
 rule packs they belong to, and measure coverage per rule.
 
 A case file inside a pack folder (``logic/opcs4/tests/opcs4.txt``) runs with that pack
 alone; any other file with the packs given, or every built-in pack. A rule is covered
 when some passing case makes it fire where expected, and some passing case holds its
-trigger (the rule applies: see :mod:`nicelogic.asp.applicability`) and shows it quiet.
+trigger (the rule applies: see :mod:`nicelogic.asp.applicability`; for a rule across a
+patient's history, its ``patient_applies``) and shows it quiet.
 """
 
 from __future__ import annotations
@@ -16,12 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nicelogic.authoring.cases import CaseResult, run_cases
+from nicelogic.authoring.patient_cases import PatientCaseResult, run_patient_cases
 from nicelogic.bounded import DEFAULT_MEMORY_LIMIT, DEFAULT_TIME_LIMIT
 from nicelogic.checking.checker import Checker
 from nicelogic.errors import CaseError
+from nicelogic.history.checker import PatientChecker
 from nicelogic.resources import shown_path
-from nicelogic.rules.cases import REJECTED, Case, load_cases
-from nicelogic.rules.packs import resolve_selection
+from nicelogic.rules.cases import Case, load_cases
+from nicelogic.rules.packs import RuleSet, patient_pack_dirs, resolve_selection
 from nicelogic.rules.relations import RelationTable
 from nicelogic.tables import TableConfig
 
@@ -68,9 +72,14 @@ class RowCoverage:
         return self.fire_cases > 0 and self.quiet_cases > 0
 
 
+PATIENT_CASES = ".patients"  # the suffix of case files whose cases are whole patients
+
+AnyCaseResult = CaseResult | PatientCaseResult
+
+
 @dataclass(frozen=True)
 class TestRun:
-    results: tuple[CaseResult, ...]
+    results: tuple[AnyCaseResult, ...]
     coverage: tuple[RuleCoverage, ...]
     errors: tuple[str, ...] = ()  # files that could not be read or run
     files: tuple[Path, ...] = field(default=())
@@ -162,12 +171,15 @@ def file_tables(path: Path, tables: TableConfig | None) -> TableConfig | None:
 
 
 def discover(paths: Iterable[str], rules: Sequence[str] | None = None) -> list[Path]:
-    """Case files under the given paths; with none, the tests/ folders of the packs."""
+    """Case files under the given paths (record cases ``*.txt``, patient cases ``*.patients``);
+    with none, the tests/ folders of the packs (by default the built-in ones, those that read
+    whole patients too: a pack is tested whether or not it checks records by default)."""
     found: list[Path] = []
-    targets = [Path(p) for p in paths] or [folder / "tests" for folder in resolve_selection(rules)]
+    folders = resolve_selection(rules) + ([] if rules else list(patient_pack_dirs().values()))
+    targets = [Path(p) for p in paths] or [folder / "tests" for folder in folders]
     for target in targets:
         if target.is_dir():
-            found += sorted(target.rglob("*.txt"))
+            found += sorted([*target.rglob("*.txt"), *target.rglob(f"*{PATIENT_CASES}")])
         elif target.is_file():
             found.append(target)
         elif paths:
@@ -209,7 +221,8 @@ def run_tests(
     grounding of a pack that is not built in)."""
     files = discover(paths, rules)
     checkers: dict[tuple[tuple[str, ...], TableConfig | None], Checker] = {}
-    results: list[CaseResult] = []
+    patient_rulesets: dict[tuple[str, ...], RuleSet] = {}
+    results: list[AnyCaseResult] = []
     errors: list[str] = []
     loaded: dict[str, str] = {}  # rule id -> pack, for every rule any file ran with
     unmet: set[str] = set()  # rules whose needs the loaded tables do not meet
@@ -222,6 +235,23 @@ def run_tests(
     relation_tables: dict[str, RelationTable] = {}
     for path in files:
         selection = case_selection(path, rules)
+        if path.suffix == PATIENT_CASES:
+            try:
+                if selection not in patient_rulesets:
+                    patient_rulesets[selection] = PatientChecker(list(selection) or None).ruleset
+                ruleset = patient_rulesets[selection]
+                judged = run_patient_cases(
+                    [path], list(selection), pattern=pattern, ruleset=ruleset, time_limit=time_limit,
+                    memory_limit=memory_limit,
+                )  # fmt: skip
+            except (CaseError, ValueError) as exc:
+                errors.append(str(exc))
+                continue
+            results += judged
+            loaded.update({rule.id: rule.pack for rule in ruleset.rules.values()})
+            met.update(ruleset.rules)
+            _cover(judged, fired, quiet)
+            continue
         try:
             own_tables = file_tables(path, tables)
             key = (selection, own_tables)
@@ -255,17 +285,15 @@ def run_tests(
     return TestRun(tuple(results), coverage, tuple(errors), tuple(files), rows)
 
 
-def _cover(outcomes: Sequence[CaseResult], fired: Counter[str], quiet: Counter[str]) -> None:
+def _cover(outcomes: Sequence[AnyCaseResult], fired: Counter[str], quiet: Counter[str]) -> None:
     """Count, per rule, the passing cases that made it fire where they expected it, and
     those in which it applied (its trigger was present) and stayed quiet. A case that
     merely says ``# ok`` of a rule that does not apply to its record shows nothing."""
     for result in outcomes:
         if not result.passed:
             continue
-        expected = {e.rule for e in result.case.expect} - {REJECTED}
-        fired.update(expected)
-        reported = {rule for v in (*result.result.violations, *result.result.waived) for rule in v.rules}
-        quiet.update(set(result.result.applies) - reported - expected)
+        fired.update(result.expected_rules)
+        quiet.update(result.applied_rules - result.reported_rules - result.expected_rules)
 
 
 def _cover_rows(outcomes: Sequence[CaseResult], fired: Counter[tuple[str, int]], quiet: Counter[tuple[str, int]]) -> None:

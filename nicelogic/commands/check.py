@@ -21,12 +21,13 @@ from nicelogic.checking.checker import Checker
 from nicelogic.checking.ids import IdWatch
 from nicelogic.errors import UsageError
 from nicelogic.history.checker import PatientChecker
+from nicelogic.history.patients import NotJudged, too_many_codes
 from nicelogic.history.results import HistorySummary
 from nicelogic.input.episodes import DEFAULT_COLUMNS, EpisodeColumns
 from nicelogic.input.grammar import RecordParser
 from nicelogic.input.items import InputLine, encoding_name
 from nicelogic.input.read import ReadPosition, read_inputs
-from nicelogic.input.records import to_record
+from nicelogic.input.records import MAX_CODES, TOO_LONG, to_record
 from nicelogic.input.text import line_item
 from nicelogic.model import Record, System
 from nicelogic.report import Reporter, make_reporter
@@ -137,24 +138,30 @@ def _reporter(request: CheckRequest, out: IO[str], checker: Checker) -> Reporter
     return make_reporter(request.fmt, out, rules, color, tables=checker.tables.versions())
 
 
-def patient_records(request: CheckRequest) -> Iterator[Record]:
+def patient_records(request: CheckRequest, max_codes: int = MAX_CODES) -> Iterator[Record | NotJudged]:
     """The inputs read again and parsed, for the packs that read whole patients (records
-    that cannot be read were rejected already, and are in no history)."""
+    that cannot be read were rejected already, and are in no history). A record over
+    ``max_codes`` was rejected too: it comes as not judged, with that reason, to be counted."""
     parser = RecordParser()
     files = read_inputs(
         request.files, request.input_format, request.system, request.id_column, None, request.encoding,
         episode_columns=request.episode_columns,
     )  # fmt: skip
     for item in chain(_record_items(request.records, request.system), files):
-        parsed = to_record(item, parser)
+        parsed = to_record(item, parser, max_codes)
         if isinstance(parsed, Record):
             yield parsed
+        elif parsed.error.label == TOO_LONG:
+            yield NotJudged(Record(parsed.id, line=parsed.line, source=parsed.source), too_many_codes(max_codes))
 
 
-def _report_patients(request: CheckRequest, patients: PatientChecker, reporter: Reporter, out: IO[str]) -> HistorySummary:
+def _report_patients(
+    request: CheckRequest, patients: PatientChecker, reporter: Reporter, out: IO[str], max_codes: int
+) -> HistorySummary:
     # grouped by patient on disk when pyarrow is there (the research extra), so memory stays bounded
     out_of_memory = importlib.util.find_spec("pyarrow") is not None
-    results, _, summary = patients.check_records(patient_records(request), request.spells, out_of_memory=out_of_memory)
+    records = patient_records(request, max_codes)
+    results, _, summary = patients.check_records(records, request.spells, out_of_memory=out_of_memory)
     violations = [v for result in results for v in result.violations]
     if isinstance(reporter, JsonReporter):
         reporter.extra = {
@@ -193,7 +200,7 @@ def run_check(request: CheckRequest, checker: Checker, patients: PatientChecker 
             reporter.add(result)
         summary = counter.summary()
         if patients is not None and patients.active:
-            _report_patients(request, patients, reporter, out)
+            _report_patients(request, patients, reporter, out, checker.max_codes)
         reporter.finish(summary)
     empty = [f"{path} holds no records" for path in request.files if path != "-" and os.path.getsize(path) == 0]
     if summary.records == 0:  # nothing was checked: never a silent success

@@ -18,7 +18,7 @@ from types import MappingProxyType
 
 import clingo
 
-from nicelogic.bounded import DEFAULT_MEMORY_LIMIT, DEFAULT_TIME_LIMIT, BoundedWorker
+from nicelogic.bounded import DEFAULT_MEMORY_LIMIT, DEFAULT_TIME_LIMIT, BoundedWorker, in_worker
 from nicelogic.errors import LimitExceeded, RuleError
 from nicelogic.history.facts import ended_of, history_facts, provider_of
 from nicelogic.history.patients import MAX_EPISODES, Grouped, History, NotJudged, group_patients, too_many_episodes
@@ -72,6 +72,8 @@ class PatientChecker:
         return results
 
     def _bounded(self, histories: Sequence[History]) -> list[PatientResult]:
+        if in_worker():  # this process is itself bounded (a mutant's worker, say): it may not fork another
+            return self._solve(histories)
         try:
             return self._worker.call("_solve", list(histories), timeout=self.time_limit)  # type: ignore[no-any-return]
         except LimitExceeded as exc:
@@ -82,7 +84,7 @@ class PatientChecker:
             return []
 
     def check_records(
-        self, records: Iterable[Record], spells: str = "auto", *, out_of_memory: bool = False
+        self, records: Iterable[Record | NotJudged], spells: str = "auto", *, out_of_memory: bool = False
     ) -> tuple[list[PatientResult], Grouped, HistorySummary]:
         """Group checked records by patient, check every history, and sum up. ``out_of_memory``:
         group through a DuckDB spool on disk (:mod:`nicelogic.history.spool`, needs pyarrow), so

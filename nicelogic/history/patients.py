@@ -32,6 +32,12 @@ def too_many_episodes(limit: int) -> str:
     return f"more than {limit:,} episodes for one patient (the limit of one history)"
 
 
+def too_many_codes(limit: int) -> str:
+    """The reason a record is not judged by patient-level rules when a section of it holds more
+    codes than ``--max-codes``: the record pass rejected it, so no rule judges it."""
+    return f"more than {limit:,} codes in a section (--max-codes): rejected, so not judged"
+
+
 @dataclass(frozen=True, slots=True)
 class History:
     """One patient's episodes in order, and the spells they form (episode indexes, in order)."""
@@ -120,13 +126,17 @@ def not_judged_reason(record: Record) -> str | None:
     return None
 
 
-def group_patients(records: Iterable[Record], method: str = "auto", max_episodes: int = MAX_EPISODES) -> Grouped:
+def group_patients(records: Iterable[Record | NotJudged], method: str = "auto", max_episodes: int = MAX_EPISODES) -> Grouped:
     """Every checked record in a history, or not judged with its reason (held in memory: the
-    research path groups by patient out of memory instead)."""
+    research path groups by patient out of memory instead). A record the reader already
+    found not judgeable comes as its :class:`NotJudged` and is counted so."""
     by_patient: dict[str, list[Record]] = {}
     not_judged: list[NotJudged] = []
     keys: dict[tuple[str, str], list[Record]] = {}
     for record in records:
+        if isinstance(record, NotJudged):
+            not_judged.append(record)
+            continue
         reason = not_judged_reason(record)
         if reason is not None:
             not_judged.append(NotJudged(record, reason))

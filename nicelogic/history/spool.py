@@ -59,7 +59,10 @@ class Spool:
         self._seq = 0
         self.not_judged: list[NotJudged] = []
 
-    def add(self, record: Record) -> None:
+    def add(self, record: Record | NotJudged) -> None:
+        if isinstance(record, NotJudged):
+            self.not_judged.append(record)
+            return
         reason = not_judged_reason(record)
         if reason is not None:
             self.not_judged.append(NotJudged(record, reason))
@@ -129,7 +132,7 @@ class Spool:
         self._folder.cleanup()
 
 
-def spooled(records: Iterable[Record]) -> Spool:
+def spooled(records: Iterable[Record | NotJudged]) -> Spool:
     spool = Spool()
     for record in records:
         spool.add(record)

@@ -18,6 +18,7 @@ from nicelogic.model import Record
 # CMS claim at most 50 service lines; far longer records are mistakes, and they would
 # cost the solver time and memory that grow with their length.
 MAX_CODES = 64
+TOO_LONG = "too-long"  # the label of a rejection for a section of more than max_codes codes
 
 
 def to_record(item: InputLine | TableRow, parser: RecordParser, max_codes: int = MAX_CODES) -> Record | Rejected:
@@ -36,7 +37,7 @@ def to_record(item: InputLine | TableRow, parser: RecordParser, max_codes: int =
         if len(codes) > max_codes:
             problem = InputProblem(
                 f"the {system.value} section holds {len(codes)} codes, more than the limit of {max_codes} (--max-codes)",
-                item.line, codes[max_codes].column, "too-long",
+                item.line, codes[max_codes].column, TOO_LONG,
             )  # fmt: skip
             return Rejected(parsed.id if parsed.id is not None else fallback_id, item.line, item.source, _relocate(problem, item))
     return Record(

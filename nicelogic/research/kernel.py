@@ -37,7 +37,7 @@ from nicelogic.errors import InputError
 from nicelogic.input.arrow import json_value
 from nicelogic.input.attributes import FILLERS, parse_age, parse_date, parse_sex
 from nicelogic.input.carry import DATE_ATTRIBUTES, CarrySpec, attribute_value
-from nicelogic.input.episodes import EPISODE_DATES, episode_value
+from nicelogic.input.episodes import DEFAULT_COLUMNS, EPISODE_DATES, SHORT_NAMES, EpisodeColumns, episode_value, mapping_episode
 from nicelogic.input.items import InputLine
 from nicelogic.input.jsonl import json_record
 from nicelogic.input.parquet import text_column
@@ -52,6 +52,7 @@ _SEP = "\x1f"  # between the cells of a key: no cell a record is read from can h
 _NULL_LIST = "\x1e"  # a null list of codes (absent), apart from an empty one
 _BAD_LIST = "\x1d"  # a list holding a null: rejected as the JSON reader rejects it
 _HES_SECTIONS = frozenset({"opcs", "icd10"})  # what a HES row can hold
+_DATED = EPISODE_DATES | {"order"}  # the episode fields a record is rejected for when they cannot be read
 _JSON_FIELDS = ("id", *SYSTEM_KEYWORDS, "sex", "age", "date", "waive")
 
 
@@ -170,7 +171,13 @@ class Kernel:
     """
 
     def __init__(
-        self, checker: Checker, spec: CarrySpec | None = None, *, id_column: str | None = None, cache_size: int = KEY_CACHE
+        self,
+        checker: Checker,
+        spec: CarrySpec | None = None,
+        *,
+        id_column: str | None = None,
+        cache_size: int = KEY_CACHE,
+        episode_columns: EpisodeColumns = DEFAULT_COLUMNS,
     ) -> None:
         if not checker.applicability:
             raise ValueError("the kernel needs a Checker(applicability=True): rates need to know where rules apply")
@@ -178,6 +185,9 @@ class Kernel:
         self._applies: dict[tuple[str, ...], tuple[str, ...]] = {}  # one tuple for each set of rules that apply
         self.spec = spec or CarrySpec()
         self.id_column = id_column
+        # where the episode fields are (--episode-column), as the row path reads them: the
+        # episode's end picks the edition a record is judged by
+        self.episode_columns = episode_columns
         self.schema = records_schema(self.spec.carried_names)
         self.cache_size = cache_size
         self._cache: dict[str, KeyVerdict] = {}
@@ -294,12 +304,15 @@ class Kernel:
             "line": line_numbers,
         }
         columns.update(self._attributes(plan.batch))
-        own = view.own_date if view.own_date is not None else pa.nulls(n, pa.date32())
-        columns["date"] = pc.coalesce(columns["admission_date"], columns["episode_start"], own)
         picked = pa.array(index, pa.int32())
         for name, kind in _VERDICT_COLUMNS.items():
             distinct = pa.array([getattr(v, name) for v in verdicts], kind)
             columns[name] = pc.take(distinct, picked)
+        own = view.own_date if view.own_date is not None else pa.nulls(n, pa.date32())
+        # a JSON-shaped record its reader rejects (an unreadable field) has no date of its own, as on the row path
+        unread = pc.fill_null(pc.equal(columns["reason_kind"], "json"), False)
+        own = pc.if_else(unread, pa.scalar(None, pa.date32()), own)
+        columns["date"] = pc.coalesce(columns["admission_date"], columns["episode_start"], own)
         records = pa.RecordBatch.from_arrays([columns[name] for name in self.schema.names], schema=self.schema)
         per_key = np.array([len(v.violations) for v in verdicts], dtype=np.int64)
         per_row = per_key[index] if len(index) else per_key[:0]
@@ -339,7 +352,7 @@ class Kernel:
 
     def _view(self, batch: pa.RecordBatch) -> _View:
         names = batch.schema.names
-        record_columns = [i for i, name in enumerate(names) if wanted_column(name, self.id_column)]
+        record_columns = [i for i, name in enumerate(names) if wanted_column(name, self.id_column, self.episode_columns)]
         upper = [names[i].strip().upper() for i in record_columns]
         if any(name.startswith(("OPERTN_", "DIAG_")) for name in upper):
             return self._hes_view(batch, record_columns)
@@ -413,6 +426,34 @@ class Kernel:
 
         return token
 
+    def _episode_field(self, column: str) -> str | None:
+        """The episode field a JSON-shaped record's column holds, as mapping_episode reads it."""
+        upper = column.strip().upper()
+        shorts = {short.upper(): name for short, name in SHORT_NAMES.items()}
+        found = next((name for name, keys in self.episode_columns.sources().items() if upper in keys), None)
+        return found or shorts.get(upper)
+
+    def _json_dates_token(self, names: list[str], sections: frozenset[str]) -> Callable[[object], str]:
+        """The key part of a JSON-shaped record's dates (its ``date`` and episode dates and
+        order, joined): unreadable ones each their own (the record is rejected naming them);
+        else the era of the judging date (the episode's end, else the date), and the date
+        itself where a loaded rule reads it."""
+        scope = self._scope.get("date", frozenset())
+        read = "date" in self._scope and (scope is None or bool(scope & sections))
+
+        def token(value: object) -> str:
+            cells = [None if cell == _NULL_LIST else cell for cell in str(value).split(_SEP)]
+            fields = dict(zip(names, cells, strict=True))
+            try:
+                day = _json_date(fields.pop("date", None))
+                episode = mapping_episode(fields, self.episode_columns)
+            except ValueError:
+                return f"!{value!r}"
+            judged = (episode.ended if episode is not None else None) or day
+            return self._era(judged) + (f"={day}" if read else "")
+
+        return token
+
     @staticmethod
     def _readable_token(name: str, column: str, index: int) -> Callable[[object], str]:
         def token(value: object) -> str:
@@ -427,7 +468,7 @@ class Kernel:
     def _hes_view(self, batch: pa.RecordBatch, record_columns: list[int]) -> _View:
         # the layout of the whole batch, so that a problem's column is the batch's (for a
         # Parquet file read by check --results, its position among the columns read)
-        layout = layout_for(batch.schema.names, self.id_column)
+        layout = layout_for(batch.schema.names, self.id_column, self.episode_columns)
         texts = {i: _combined(text_column(batch.column(i))) for i in record_columns}
         width = batch.num_columns
         parts = [texts[i] for i, _ in (*layout.opcs, *layout.diag)]
@@ -445,7 +486,7 @@ class Kernel:
             joined = pc.binary_join_element_wise(*cells, _SEP) if len(cells) > 1 else cells[0]
             parts.append(self._token("date", joined, self._judged_token(ended, _HES_SECTIONS)))
         for name, (index, column) in episode.items():  # a field that cannot be read rejects its record
-            if name != "ended" and (name in EPISODE_DATES or name == "order"):
+            if name != "ended" and name in _DATED:
                 parts.append(self._token(f"episode:{name}", texts[index], self._readable_token(name, column, index)))
         if layout.id_index is not None:
             trimmed = pc.utf8_trim_whitespace(texts[layout.id_index])
@@ -484,11 +525,23 @@ class Kernel:
         for name, parse in (("sex", parse_sex), ("age", parse_age)):
             if name in present:
                 parts.append(self._token(name, present[name], self._read_token(name, parse, sections)))  # type: ignore[arg-type]
+        # the episode fields, as the row path reads them (mapping_episode): its dates and order
+        # can reject the record, and its end, else the record's date, picks the judging edition
+        episode_keys = self.episode_columns.column_keys() | {name.upper() for name in SHORT_NAMES}
+        episode = {name: _combined(batch.column(i)) for i, name in enumerate(batch.schema.names)
+                   if name.strip().upper() in episode_keys and name.strip().lower() not in _JSON_FIELDS}  # fmt: skip
         own_date = None
         if "date" in present:
-            day = present["date"]
-            parts.append(self._token("date", day, self._read_token("date", _json_date, sections)))
-            own_date = self._dates(day, _json_date)
+            own_date = self._dates(present["date"], _json_date)
+        if episode:
+            dated = {"date": present["date"]} if "date" in present else {}
+            dated.update({name: column for name, column in episode.items() if self._episode_field(name) in _DATED})
+            if dated:
+                cells = [pc.fill_null(text_column(column), _NULL_LIST) for column in dated.values()]
+                joined = pc.binary_join_element_wise(*cells, _SEP) if len(cells) > 1 else cells[0]
+                parts.append(self._token("json-dates:" + _SEP.join(dated), joined, self._json_dates_token(list(dated), sections)))
+        elif "date" in present:
+            parts.append(self._token("date", present["date"], self._read_token("date", _json_date, sections)))
         ids = text_column(present["id"]) if "id" in present else pa.nulls(batch.num_rows, pa.string())
         if "id" in present:
             ids = pc.if_else(pc.is_null(present["id"]), pa.scalar(None, pa.string()), ids)
@@ -499,11 +552,11 @@ class Kernel:
 
         def items(rows: np.ndarray, lines: np.ndarray, source: str) -> list[InputLine | TableRow]:
             picked = pa.array(rows)
-            values = {name: pc.take(column, picked).to_pylist() for name, column in present.items()}
+            values = {name: pc.take(column, picked).to_pylist() for name, column in (*present.items(), *episode.items())}
             out: list[InputLine | TableRow] = []
             for n, line in enumerate(lines):
                 record = {name: json_value(column[n]) for name, column in values.items()}
-                out.append(json_record(record, source, int(line), "", carried))
+                out.append(json_record(record, source, int(line), "", carried, self.episode_columns))
             return out
 
         return _View(key, ids, items, own_date)

@@ -39,6 +39,7 @@ from nicelogic.research.parallel import BatchTask, RowsTask, Task, check_batches
 from nicelogic.research.schema import SCHEMA_VERSION
 from nicelogic.research.store import COUNTS, ResultStore, now, open_store
 from nicelogic.results import Summary, exit_code
+from nicelogic.rules.packs import Pack
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -103,26 +104,31 @@ def _pack_digest(texts: Sequence[str], tables: Sequence[str]) -> str:
     return hashlib.sha256("\0".join((*texts, *tables)).encode()).hexdigest()
 
 
-def describe(request: ResultsRequest, checker: Checker, spec: CarrySpec) -> dict[str, object]:
-    """Everything the results depend on, as the runs row records it."""
+def describe(
+    request: ResultsRequest, checker: Checker, spec: CarrySpec, patient_packs: Sequence[Pack] = (), spells: str | None = None
+) -> dict[str, object]:
+    """Everything the results depend on, as the runs row records it: with ``patient_packs``
+    (the packs that read whole patients, judging the run's patient pass) those packs too,
+    and the spell method they were given."""
     packs = [
         {
             "name": pack.name,
             "version": pack.version,
             "sha256": _pack_digest(pack.texts, [table.facts() for table in pack.relations]),
         }
-        for pack in checker.ruleset.packs
+        for pack in (*checker.ruleset.packs, *patient_packs)
     ]
     options = {
         "input_format": request.input_format, "system": request.system.value, "id_column": request.id_column,
         "carry": list(request.carry), "patient_column": request.patient_column, "select": list(checker.filter.select),
         "ignore": list(checker.filter.ignore), "max_codes": checker.max_codes,
     }  # fmt: skip
+    if patient_packs:
+        options["spells"] = spells or "auto"
     if request.engine != "local":
         options["engine"] = request.engine
-    rules = [
-        {"id": rule.id, "pack": rule.pack, "severity": rule.severity, "title": rule.title} for rule in checker.rules.values()
-    ]
+    judging = [*checker.rules.values(), *(rule for pack in patient_packs for rule in pack.rules)]
+    rules = [{"id": rule.id, "pack": rule.pack, "severity": rule.severity, "title": rule.title} for rule in judging]
     return {
         "packs": packs,
         "tables": [{"name": name, "version": version} for name, version in checker.tables.versions().items()],
@@ -167,13 +173,16 @@ def _items(request: ResultsRequest, spec: CarrySpec, position: ReadPosition, ski
     return position.track(islice(lines, skip, None))
 
 
-def run_results(request: ResultsRequest, checker: Checker) -> ResultsOutcome:
+def run_results(
+    request: ResultsRequest, checker: Checker, patient_packs: Sequence[Pack] = (), spells: str | None = None
+) -> ResultsOutcome:
     """Check every record of the files into the results database, resuming a stopped run
-    of the same command."""
+    of the same command. ``patient_packs`` and ``spells``: those of the patient pass that
+    follows, so that the runs row names every pack that judged the run."""
     if not checker.applicability:
         raise ValueError("a results run needs a Checker(applicability=True): rates need to know where rules apply")
     spec = CarrySpec(request.carry, request.patient_column)
-    description = describe(request, checker, spec)
+    description = describe(request, checker, spec, patient_packs, spells)
     run_fingerprint = fingerprint(description)
     store = open_store(request.results)
     try:
@@ -207,12 +216,8 @@ def _format(request: ResultsRequest, path: str) -> str:
 
 def _columnar(request: ResultsRequest) -> bool:
     """Whether every input can be read as columns (Parquet, and CSV/TSV rows gathered into
-    columns): then the columnar kernel checks it. Columns named by --episode-column are
-    read by the row reader only."""
-    formats = {_format(request, path) for path in request.files}
-    if formats - {"parquet"} and request.episode_columns != DEFAULT_COLUMNS:
-        return False
-    return formats <= set(_KERNEL_FORMATS)
+    columns): then the columnar kernel checks it."""
+    return {_format(request, path) for path in request.files} <= set(_KERNEL_FORMATS)
 
 
 def _tasks(request: ResultsRequest, spec: CarrySpec, skip: int) -> Iterator[Task]:
@@ -306,7 +311,7 @@ def _check_columns_into(
     store: ResultStore, run_id: str, committed: int, request: ResultsRequest, checker: Checker, spec: CarrySpec
 ) -> int:
     """Columnar inputs through the kernel, on every core: batches in, batches committed."""
-    kernel = Kernel(checker, spec, id_column=request.id_column)
+    kernel = Kernel(checker, spec, id_column=request.id_column, episode_columns=request.episode_columns)
     seq = committed
     position = ReadPosition(request.files)
     with check_progress(request.progress, position, request.color) as bar:

@@ -110,7 +110,11 @@ RUNS = pa.schema(
         _field("status", pa.string(), "running, complete, interrupted or failed"),
         _field("complete", pa.bool_(), "status is complete", False),
         _field("error", pa.string(), "why a failed run stopped"),
-        _field("packs", pa.list_(_PACK), "the rule packs: name, version, SHA-256 of their text and tables"),
+        _field(
+            "packs",
+            pa.list_(_PACK),
+            "the rule packs that judged the run (those of its patient pass too): name, version, SHA-256 of their text and tables",
+        ),
         _field("tables", pa.list_(_TABLE), "the code tables' versions"),
         _field("inputs", pa.list_(_INPUT), "the input files: path, format, size, SHA-256"),
         _field("rules", pa.list_(_RULE), "every rule of the run: id, pack, severity, title"),
