@@ -34,7 +34,7 @@ from nicelogic.research.kernel import Kernel, KeyVerdict, Plan
 
 _START_ALLOWANCE = 30.0  # a worker's first chunk also builds its parser
 CHUNK = 500  # records sent to a worker at once: one grounding
-RECYCLE_AFTER = 50_000  # records a set of workers solves before fresh ones take over
+RECYCLE_AFTER = 20_000  # records a set of workers solves before fresh ones take over (each grows about 6 MiB a thousand)
 AHEAD = 2  # batches read ahead of the one being finished, so that the workers always have work
 
 _FORK = multiprocessing.get_context("fork")
