@@ -723,6 +723,7 @@ def test_rule_listings_hold_every_pack_and_rule_whole() -> None:
     from rich.console import Console
 
     from nicelogic.report.listings import print_rules, rules_json, rules_tsv
+    from nicelogic.rules.catalogue import pack_line
     from nicelogic.rules.packs import load_rules
 
     ruleset = load_rules(["opcs4"])
@@ -733,15 +734,53 @@ def test_rule_listings_hold_every_pack_and_rule_whole() -> None:
     rows = list(csv.reader(io.StringIO(rules_tsv(ruleset)), delimiter="\t"))
     assert rows[0] == ["id", "severity", "pack", "title", "source"]
     assert [row[0] for row in rows[1:]] == ids and all(len(row) == 5 for row in rows)
+    wanted = [[" ".join(str(r[key]).split()) for key in rows[0]] for r in data["rules"]]
+    assert rows[1:] == wanted  # every cell whole, its spaces and line breaks collapsed to single spaces
     screen = io.StringIO()
     print_rules(ruleset, Console(file=screen, width=100, force_terminal=False))
     drawn = screen.getvalue()
     assert all(re.search(rf"\b{re.escape(i)}\b", drawn) for i in ids)  # ids never fold, even on a narrow terminal
     assert all(p.name in drawn for p in ruleset.packs)
+    cells = [
+        [cell.strip() for cell in line.strip("│┃").split(cell_bar)]
+        for line in drawn.splitlines()
+        for cell_bar in "│┃"
+        if line.startswith(cell_bar)
+    ]
+    assert ["pack", "title", "metadata"] in cells and ["id", "severity", "title", "source"] in cells
+    pack_rows = {row[0]: row for row in cells if len(row) == 3}
+    assert all(
+        pack_rows[p.name][1] == p.title and pack_line(p).startswith(pack_rows[p.name][2] or "(empty)") for p in ruleset.packs
+    )
+    rule_rows = {row[0]: row for row in cells if len(row) == 4 and row[0] in ids}
+    assert {rule: row[1] for rule, row in rule_rows.items()} == {r["id"]: r["severity"] for r in data["rules"]}
+    assert all(row[3] and r["source"].startswith(row[3]) for r in data["rules"] for row in [rule_rows[r["id"]]])
+    assert all(row[2] and r["title"].startswith(row[2]) for r in data["rules"] for row in [rule_rows[r["id"]]])
     narrow = io.StringIO()
     print_rules(ruleset, Console(file=narrow, width=80, force_terminal=False))
     # long words fold onto the next line rather than being cut short, and rows are not ruled apart
     assert "…" not in narrow.getvalue() and "├" not in narrow.getvalue() + drawn
+
+
+def test_info_text_names_each_pack_with_version_and_rule_count_then_the_tables() -> None:
+    from nicelogic.report.listings import info_text
+    from nicelogic.rules.packs import load_rules
+
+    ruleset = load_rules(["opcs4", "icd10"])
+    info = {
+        "nicelogic": "9.9",
+        "clingo": "5.8",
+        "lark": "1.2",
+        "config": None,
+        "packs_when_named": ["icd10.local", "opcs4.local"],
+    }
+    lines = info_text(info, ruleset, ["OPCS-4: table one", "ICD-10: table two"]).split("\n")
+    assert lines[0] == "nicelogic 9.9 (clingo 5.8, lark 1.2)"
+    packs = ", ".join(f"{p.name} {p.version} ({len(p.rules)} rules)" for p in ruleset.packs)
+    assert [line.split(": ", 1)[1] for line in lines[1:4]] == ["none found (defaults)", packs, "icd10.local, opcs4.local"]
+    assert lines[4:] == ["OPCS-4: table one", "ICD-10: table two"]
+    named = info_text({**info, "config": "/x/nicelogic.toml", "packs_when_named": []}, ruleset, []).split("\n")
+    assert [line.split(": ", 1)[1] for line in named[1:]] == ["/x/nicelogic.toml", packs, "none"]
 
 
 def test_lines_written_above_the_bar_come_out_whole_with_their_colours() -> None:
