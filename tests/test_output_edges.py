@@ -726,7 +726,7 @@ def test_rule_listings_hold_every_pack_and_rule_whole() -> None:
     from nicelogic.rules.catalogue import pack_line
     from nicelogic.rules.packs import load_rules
 
-    ruleset = load_rules(["opcs4"])
+    ruleset = load_rules(["opcs4", "icd10"])
     ids = [rule.id for pack in ruleset.packs for rule in pack.rules]
     data = json.loads(rules_json(ruleset))
     assert [p["name"] for p in data["packs"]] == [p.name for p in ruleset.packs]
@@ -781,6 +781,8 @@ def test_info_text_names_each_pack_with_version_and_rule_count_then_the_tables()
     assert lines[4:] == ["OPCS-4: table one", "ICD-10: table two"]
     named = info_text({**info, "config": "/x/nicelogic.toml", "packs_when_named": []}, ruleset, []).split("\n")
     assert [line.split(": ", 1)[1] for line in named[1:]] == ["/x/nicelogic.toml", packs, "none"]
+    del info["packs_when_named"]
+    assert info_text(info, ruleset, []).split("\n")[-1].endswith(": none")
 
 
 def test_lines_written_above_the_bar_come_out_whole_with_their_colours() -> None:
