@@ -320,6 +320,7 @@ def test_an_arrow_batch_is_read_as_its_csv_or_json_lines_file_would_be(tmp_path:
     assert batch_items(fields, [1, 2], str(jsonl)) == from_file
     assert from_file[0].sex is not None and from_file[0].date == "2024-03-01" and from_file[1].age is None  # type: ignore[union-attr]
     assert not is_hes(fields.schema.names) and is_hes(table.schema.names)
+    assert is_hes(["opertn_01", "opcs"]) and is_hes(["EPIKEY", " diag_4_01 "]) and not is_hes(["id", " ICD10 "])
     assert [json_value(datetime.date(2024, 3, 1)), json_value(datetime.datetime(2024, 3, 1, 23, 59)), json_value(3)] == [
         "2024-03-01",
         "2024-03-01",
