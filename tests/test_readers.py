@@ -328,3 +328,33 @@ def test_an_arrow_batch_is_read_as_its_csv_or_json_lines_file_would_be(tmp_path:
     ]
     with pytest.raises(InputError, match="EPIKEY, NOTE"):
         is_hes(["EPIKEY", "NOTE"])
+
+
+def test_an_arrow_batch_reads_its_own_id_column_and_renamed_episode_columns(tmp_path: Path) -> None:
+    import dataclasses
+
+    import pyarrow as pa
+
+    from nicelogic.input.arrow import batch_items
+    from nicelogic.input.episodes import EpisodeColumns
+    from nicelogic.input.read import read_inputs
+
+    renamed = EpisodeColumns.parse(["ended=FINISHED", "patient=PERSON"])
+    hes = tmp_path / "e.csv"
+    hes.write_text("MYID,PERSON,FINISHED,OPERTN_01\nk1,p1,2024-03-01,W37.1\n")
+    table = pa.table({"MYID": ["k1"], "PERSON": ["p1"], "FINISHED": ["2024-03-01"], "OPERTN_01": ["W37.1"]})
+    from_file = [i.input_line() for i in read_inputs([str(hes)], id_column="MYID", episode_columns=renamed)]  # type: ignore[union-attr]
+    items = batch_items(table, [2], str(hes), id_column="MYID", episode_columns=renamed)
+    assert [item.input_line() for item in items] == from_file  # type: ignore[union-attr]
+    assert from_file[0].id == "k1" and from_file[0].episode is not None and from_file[0].episode.ended == "2024-03-01"
+
+    jsonl = tmp_path / "e.jsonl"
+    jsonl.write_text('{"id": "a", "opcs": ["W37.1"], "PERSON": "p1", "FINISHED": "2024-03-01", "EPIORDER": "2"}\n')
+    fields = pa.table({"id": ["a"], "opcs": [["W37.1"]], "PERSON": ["p1"], "FINISHED": ["2024-03-01"], "EPIORDER": ["2"]})
+    expected = [
+        dataclasses.replace(item, fields=tuple(dataclasses.replace(f, column=0) for f in item.fields))  # type: ignore[union-attr]
+        for item in read_inputs([str(jsonl)], episode_columns=renamed)
+    ]
+    assert batch_items(fields, [1], str(jsonl), episode_columns=renamed) == expected
+    episode = expected[0].episode  # type: ignore[union-attr]
+    assert episode is not None and (episode.patient, episode.ended, episode.order) == ("p1", "2024-03-01", 2)
