@@ -99,6 +99,26 @@ def test_an_id_column_that_is_not_unique_is_reported(tmp_path: Path) -> None:
     assert "warning" not in run("check", str(path), "--rules", "opcs4").stderr
 
 
+def test_repeated_ids_are_counted_per_source_and_the_first_five_shown() -> None:
+    from nicelogic.checking.ids import IdWatch
+    from nicelogic.results import RecordResult
+
+    watch = IdWatch()
+    for line, (source, id_) in enumerate([("a.txt", "x"), ("b.txt", "x"), ("a.txt", "y")], start=1):
+        watch.add(RecordResult(id_, line, source))
+    assert watch.warnings() == []  # one id in two files is no repeat
+    for line in range(4, 11):
+        watch.add(RecordResult("x", line, "a.txt"))
+    [warning] = watch.warnings()
+    shown = ", ".join(f"'x' (a.txt:{line})" for line in range(4, 9))
+    assert warning == f"record ids repeat: 7 record(s) reuse an earlier id, e.g. {shown} and 2 more"
+    column = IdWatch("PROCODE3")
+    for line in (1, 2):
+        column.add(RecordResult("RX1", line, "e.csv"))
+    expected = "the id column 'PROCODE3' does not hold unique ids: 1 record(s) reuse an earlier id, e.g. 'RX1' (e.csv:2)"
+    assert column.warnings() == [expected]
+
+
 # ------------------------------------------------------------------ waivers
 
 

@@ -287,3 +287,64 @@ def test_the_patient_kernel_counts_a_record_over_max_codes_as_not_judged() -> No
     })  # fmt: skip
     rows = read_episodes(batch, [0, 1], "hes.parquet", max_codes=2).to_pylist()
     assert [(r["seq"], r["patient"], r["reason"]) for r in rows] == [(0, "P1", None), (1, None, too_many_codes(2))]
+
+
+def test_patient_findings_in_json_and_text_carry_every_field() -> None:
+    import re
+    from types import MappingProxyType
+
+    from nicelogic.history.results import Blamed, HistorySummary, PatientViolation, RuleRate
+    from nicelogic.report.history import (
+        blamed_dict,
+        history_summary_dict,
+        history_summary_line,
+        patient_line,
+        patient_violation_dict,
+        rate_lines,
+    )
+
+    spell = Blamed("spell", 2, ("e2", "e3"), (("hes.csv", 3), ("hes.csv", 4)))
+    whole = Blamed("patient", 0, ("e1",))
+    violation = PatientViolation("consistency.x", "warning", "P1", (whole, spell), "said twice", "a standard", "X")
+    assert blamed_dict(spell) == {
+        "kind": "spell",
+        "number": 2,
+        "records": ["e2", "e3"],
+        "lines": [{"source": "hes.csv", "line": 3}, {"source": "hes.csv", "line": 4}],
+    }
+    assert patient_violation_dict(violation) == {
+        "patient": "P1",
+        "rule": "consistency.x",
+        "severity": "warning",
+        "title": "X",
+        "blamed": [blamed_dict(whole), blamed_dict(spell)],
+        "message": "said twice",
+        "source": "a standard",
+    }
+    # the line points at the first record of the first blamed part that has lines
+    assert patient_line(violation) == "hes.csv:3: consistency.x warning: said twice (patient P1)"
+    assert patient_line(PatientViolation("r", "error", "P2", (whole,), "m", "s")) == "r error: m (patient P2)"
+    summary = HistorySummary(
+        patients=3,
+        violations=2,
+        not_judged=MappingProxyType({"no patient key": 1, "too many episodes": 4}),
+        duplicates=5,
+        spell_methods=MappingProxyType({"supplied": 1, "HES_pipeline": 2}),
+        rates=(RuleRate("consistency.x", 4, 1), RuleRate("consistency.y", 0, 0)),
+    )
+    assert history_summary_dict(summary) == {
+        "patients": 3,
+        "violations": 2,
+        "not_judged": {"no patient key": 1, "too many episodes": 4},
+        "duplicate_episode_keys": 5,
+        "spell_methods": {"supplied": 1, "HES_pipeline": 2},
+        "rules": [
+            {"rule": "consistency.x", "applies": 4, "violating": 1, "rate": 0.25},
+            {"rule": "consistency.y", "applies": 0, "violating": 0, "rate": None},
+        ],
+    }
+    numbers = [int(n) for n in re.findall(r"\b\d+\b", history_summary_line(summary))]
+    assert numbers == [3, 2, 1, 4, 5, 1, 2]  # patients, findings, each reason not judged, duplicates, each spell method
+    assert history_summary_line(summary).split(", ")[-2:] == ["spells supplied for 1", "HES_pipeline for 2"]
+    assert "episode keys" not in history_summary_line(HistorySummary())
+    assert rate_lines(summary) == ["  consistency.x: 1 of 4 (25.0%)", "  consistency.y: 0 of 0"]

@@ -88,3 +88,53 @@ def test_long_form_tables_are_joined_into_episodes_in_order(tmp_path: Path) -> N
     done = run("check", "--input-format", "long", str(diag), str(oper), str(hesin), "--rules", "icd10", "--format", "jsonl")
     ids = [json.loads(line)["id"] for line in done.output.splitlines()]
     assert ids == ["2/0", "10/0", "10/1"]
+
+
+def test_long_form_codes_of_both_tables_with_fields_dates_and_rejections(tmp_path: Path) -> None:
+    from nicelogic.errors import InputError
+    from nicelogic.model import Field
+
+    folder = tmp_path / "it's here"  # a quote in the path reaches DuckDB escaped
+    folder.mkdir()
+    diag = folder / "diag.csv"
+    diag.write_text("eid,ins_index,arr_index,level,diag_icd10\n7,1,0,1,M16.0\n7,1,1,2,-\n7,1,2,2,I10X\n8,1,0,1,J459\n")
+    oper = folder / "oper.csv"
+    oper.write_text("eid,ins_index,arr_index,level,oper4\n7,1,1,1,Z94.1\n7,1,0,1,W37.1\n9,2,0,1,&\n")
+    hesin = folder / "hesin.csv"
+    hesin.write_text("eid,ins_index,epiend,epiorder,ignored\n7,1,2024-03-01,1,x\n8,1,2024-13-45,1,y\n")
+    items = list(read_inputs([str(hesin), str(diag), str(oper)], "long"))
+    assert [(i.id, i.line, i.source) for i in items] == [("7/1", 1, str(diag)), ("8/1", 2, str(diag)), ("9/2", 3, str(diag))]
+    first, bad, empty = items
+    assert isinstance(first, InputLine) and first.text == "opcs W37.1 Z94.1; icd10 M16.0 I10X"
+    assert first.fields == (
+        Field(5, "HESIN_OPER[1]", 0),
+        Field(11, "HESIN_OPER[2]", 0),
+        Field(24, "HESIN_DIAG[1]", 0),
+        Field(30, "HESIN_DIAG[2]", 0),
+    )
+    assert all(
+        first.text[f.offset :].startswith(code) for f, code in zip(first.fields, ["W37.1", "Z94.1", "M16.0", "I10X"], strict=True)
+    )
+    assert first.episode == Episode(patient="7", episode="1", ended="2024-03-01", order=1)
+    assert isinstance(bad, InputLine) and bad.error is not None and bad.text == ""
+    assert (bad.error.line, bad.error.where) == (2, "epiend")  # an unreadable date rejects its record, naming the column
+    assert isinstance(empty, InputLine) and empty.text == "" and empty.error is None  # fillers only: no codes
+    # without an episode table, from the operations table alone
+    only = list(read_inputs([str(oper)], "long"))
+    assert [(i.id, i.text, i.source) for i in only] == [("7/1", "opcs W37.1 Z94.1", str(oper)), ("9/2", "", str(oper))]
+
+    def refused(*paths: Path) -> str:
+        with pytest.raises(InputError) as caught:
+            list(read_inputs([str(p) for p in paths], "long"))
+        return str(caught.value)
+
+    no_key = tmp_path / "nokey.csv"
+    no_key.write_text("eid,arr_index,oper4\n1,0,W37.1\n")
+    assert refused(no_key).startswith(f"{no_key}: ") and "eid and ins_index" in refused(no_key)
+    no_code = tmp_path / "nocode.csv"
+    no_code.write_text("eid,ins_index,arr_index,level,other\n1,0,0,1,x\n")
+    assert refused(no_code).startswith(f"{no_code}: ") and "diag_icd10" in refused(no_code)
+    twice = refused(diag, oper, diag)
+    assert twice.startswith(f"{diag} and {diag}") and "diag" in twice
+    assert "code table" in refused(hesin)
+    assert "cannot read" in refused(tmp_path / "missing.csv")

@@ -577,6 +577,97 @@ def test_progress_counts_records_bytes_and_rate_as_results_pass(tmp_path: Path) 
     assert list(CheckProgress(None, position).follow(iter([1, 2]))) == [1, 2]  # no display: results pass untouched
 
 
+def test_colour_choice_beats_the_environment_and_auto_follows_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    from nicelogic.report.terminal import COLOR_CHOICES, console, force_color
+
+    assert COLOR_CHOICES == ("auto", "always", "never")
+    assert [force_color(choice) for choice in COLOR_CHOICES] == [None, True, False]
+
+    def drawn(color: str, **env: str) -> str:
+        for name in ("NO_COLOR", "FORCE_COLOR", "TERM"):
+            monkeypatch.delenv(name, raising=False)
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        screen = io.StringIO()
+        console(screen, color).print("[red]broken[/red]")
+        return screen.getvalue()
+
+    assert "\x1b[31m" in drawn("always", NO_COLOR="1")  # asked for: colour even where NO_COLOR says none
+    assert "\x1b[" not in drawn("never", FORCE_COLOR="1")
+    assert "\x1b[" not in drawn("auto")  # a file is no terminal
+    assert "\x1b[31m" in drawn("auto", FORCE_COLOR="1")
+    assert "\x1b[31m" not in drawn("auto", FORCE_COLOR="1", NO_COLOR="1")
+    assert "\x1b[31m" in drawn("always")
+
+
+def test_terminal_output_is_neither_highlighted_nor_wrapped(capsys: pytest.CaptureFixture[str]) -> None:
+    from nicelogic.report.terminal import console
+
+    screen = io.StringIO()
+    terminal = console(screen, "always")
+    line = "examples/episodes.txt:12:34: opcs.spinal-levels-second error: 'V44.4' " + "x" * 200
+    terminal.print(line)
+    # rich would colour the numbers and the quoted code, and fold the line at the console's width
+    assert screen.getvalue() == line + "\n"
+    console(color="never", stderr=True).print("to standard error")
+    captured = capsys.readouterr()
+    assert captured.err == "to standard error\n" and captured.out == ""
+
+
+def test_progress_of_batches_counts_their_rows(tmp_path: Path) -> None:
+    import pyarrow as pa
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from nicelogic.input.read import ReadPosition
+    from nicelogic.report.terminal import CheckProgress
+
+    def batch(rows: int) -> pa.RecordBatch:
+        return pa.record_batch({"id": [str(n) for n in range(rows)]})
+
+    batches = [(batch(3), batch(1)), (batch(4), batch(0))]
+    position = ReadPosition([])
+    with Progress(console=Console(file=io.StringIO(), force_terminal=True), auto_refresh=False) as bar:
+        progress = CheckProgress(bar, position)
+        seen = []
+        for records, violations in progress.follow_batches(iter(batches), 7):
+            (task,) = bar.tasks
+            seen.append((int(task.completed), task.fields["records"], task.fields["rate"]))
+            assert (records, violations) == batches[len(seen) - 1]
+        assert (task.total, task.completed) == (7, 7)
+    assert [(done, count) for done, count, _ in seen] == [(3, 3), (7, 7)]
+    assert all(re.fullmatch(r"[\d,]+ records/s", rate) for _, _, rate in seen)
+    with Progress(console=Console(file=io.StringIO()), auto_refresh=False) as bar:
+        list(CheckProgress(bar, position).follow_batches(iter([]), 0))
+        (task,) = bar.tasks
+        assert task.total == 1  # an empty input is a bar of one, not a division by zero
+    assert list(CheckProgress(None, position).follow_batches(iter(batches), 7)) == batches
+
+
+@pytest.mark.parametrize("sized", [True, False])
+def test_check_progress_draws_share_and_time_left_only_for_inputs_of_known_size(
+    sized: bool, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import time
+
+    from nicelogic.input.read import ReadPosition, read_lines
+    from nicelogic.report.terminal import check_progress
+
+    path = episodes(tmp_path, "a: V44.4\nb: V55.1\n")
+    position = ReadPosition([str(path)] if sized else ["-"])
+    assert (position.total is not None) == sized
+    with check_progress(True, position, "always", results_here=True) as progress:
+        assert progress.out is None  # standard output is no terminal here: results do not go through the bar
+        for _ in progress.follow(iter(position.track(read_lines(str(path), position=position)))):
+            time.sleep(0.15)
+    drawn = re.sub("\x1b\\[[0-9;?]*[A-Za-z]", "", capsys.readouterr().err)
+    assert "checking" in drawn and re.search(r"\b2 records\b", drawn) and "records/s" in drawn
+    assert bool(re.search(r"\d+%", drawn)) == sized and ("left" in drawn) == sized
+    with check_progress(False, position) as quiet:
+        assert list(quiet.follow(iter([1, 2]))) == [1, 2] and quiet.out is None
+    assert capsys.readouterr().err == ""
+
+
 # ------------------------------------------------------------------ reporters by name, listings
 
 
@@ -618,6 +709,10 @@ def test_lint_listings_count_errors_and_notes() -> None:
         *shown, total = text.split("\n")
         assert tuple(map(int, counts.fullmatch(total).groups())) == expected  # type: ignore[union-attr]
         assert shown == [str(f) for f in findings[:1]]
+    warning = LintFinding("c.lp", 9, "warning", "self-related", "m")
+    # warnings are counted when there are some, the words agree with the numbers
+    assert lint_text([error, warning, warning, note], []) == "1 error, 2 warnings, 1 note"
+    assert lint_text([warning], [warning]) == f"{warning}\n0 errors, 1 warning, 0 notes"
     assert json.loads(lint_json([error, note])) == [
         {"file": "a.lp", "line": 3, "level": "error", "code": "unsafe", "message": "m"},
         {"file": "b.lp", "line": 7, "level": "info", "code": "no-trigger", "message": "m"},
@@ -628,9 +723,10 @@ def test_rule_listings_hold_every_pack_and_rule_whole() -> None:
     from rich.console import Console
 
     from nicelogic.report.listings import print_rules, rules_json, rules_tsv
+    from nicelogic.rules.catalogue import pack_line
     from nicelogic.rules.packs import load_rules
 
-    ruleset = load_rules(["opcs4"])
+    ruleset = load_rules(["opcs4", "icd10"])
     ids = [rule.id for pack in ruleset.packs for rule in pack.rules]
     data = json.loads(rules_json(ruleset))
     assert [p["name"] for p in data["packs"]] == [p.name for p in ruleset.packs]
@@ -638,11 +734,55 @@ def test_rule_listings_hold_every_pack_and_rule_whole() -> None:
     rows = list(csv.reader(io.StringIO(rules_tsv(ruleset)), delimiter="\t"))
     assert rows[0] == ["id", "severity", "pack", "title", "source"]
     assert [row[0] for row in rows[1:]] == ids and all(len(row) == 5 for row in rows)
+    wanted = [[" ".join(str(r[key]).split()) for key in rows[0]] for r in data["rules"]]
+    assert rows[1:] == wanted  # every cell whole, its spaces and line breaks collapsed to single spaces
     screen = io.StringIO()
     print_rules(ruleset, Console(file=screen, width=100, force_terminal=False))
     drawn = screen.getvalue()
     assert all(re.search(rf"\b{re.escape(i)}\b", drawn) for i in ids)  # ids never fold, even on a narrow terminal
     assert all(p.name in drawn for p in ruleset.packs)
+    cells = [
+        [cell.strip() for cell in line.strip("│┃").split(cell_bar)]
+        for line in drawn.splitlines()
+        for cell_bar in "│┃"
+        if line.startswith(cell_bar)
+    ]
+    assert ["pack", "title", "metadata"] in cells and ["id", "severity", "title", "source"] in cells
+    pack_rows = {row[0]: row for row in cells if len(row) == 3}
+    assert all(
+        pack_rows[p.name][1] == p.title and pack_line(p).startswith(pack_rows[p.name][2] or "(empty)") for p in ruleset.packs
+    )
+    rule_rows = {row[0]: row for row in cells if len(row) == 4 and row[0] in ids}
+    assert {rule: row[1] for rule, row in rule_rows.items()} == {r["id"]: r["severity"] for r in data["rules"]}
+    assert all(row[3] and r["source"].startswith(row[3]) for r in data["rules"] for row in [rule_rows[r["id"]]])
+    assert all(row[2] and r["title"].startswith(row[2]) for r in data["rules"] for row in [rule_rows[r["id"]]])
+    narrow = io.StringIO()
+    print_rules(ruleset, Console(file=narrow, width=80, force_terminal=False))
+    # long words fold onto the next line rather than being cut short, and rows are not ruled apart
+    assert "…" not in narrow.getvalue() and "├" not in narrow.getvalue() + drawn
+
+
+def test_info_text_names_each_pack_with_version_and_rule_count_then_the_tables() -> None:
+    from nicelogic.report.listings import info_text
+    from nicelogic.rules.packs import load_rules
+
+    ruleset = load_rules(["opcs4", "icd10"])
+    info = {
+        "nicelogic": "9.9",
+        "clingo": "5.8",
+        "lark": "1.2",
+        "config": None,
+        "packs_when_named": ["icd10.local", "opcs4.local"],
+    }
+    lines = info_text(info, ruleset, ["OPCS-4: table one", "ICD-10: table two"]).split("\n")
+    assert lines[0] == "nicelogic 9.9 (clingo 5.8, lark 1.2)"
+    packs = ", ".join(f"{p.name} {p.version} ({len(p.rules)} rules)" for p in ruleset.packs)
+    assert [line.split(": ", 1)[1] for line in lines[1:4]] == ["none found (defaults)", packs, "icd10.local, opcs4.local"]
+    assert lines[4:] == ["OPCS-4: table one", "ICD-10: table two"]
+    named = info_text({**info, "config": "/x/nicelogic.toml", "packs_when_named": []}, ruleset, []).split("\n")
+    assert [line.split(": ", 1)[1] for line in named[1:]] == ["/x/nicelogic.toml", packs, "none"]
+    del info["packs_when_named"]
+    assert info_text(info, ruleset, []).split("\n")[-1].endswith(": none")
 
 
 def test_lines_written_above_the_bar_come_out_whole_with_their_colours() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 
@@ -260,3 +261,100 @@ def test_undecodable_or_escaped_surrogates_reject_a_json_line(parser: RecordPars
         ("2", str(path), 2, 2, 25, "json"),  # the undecodable byte's column
         ("3", str(path), 3, 3, 0, "json"),  # an escape: no column to point at
     ]
+
+
+def test_an_arrow_batch_is_read_as_its_csv_or_json_lines_file_would_be(tmp_path: Path) -> None:
+    """The rows Spark or DuckDB hand over as Arrow, read in this process (the Spark tests read
+    them in executor processes, where mutation testing cannot see)."""
+    import dataclasses
+    import datetime
+    import json
+
+    import pyarrow as pa
+
+    from nicelogic.errors import InputError
+    from nicelogic.input.arrow import batch_items, is_hes, json_value
+    from nicelogic.input.read import read_inputs
+
+    hes = tmp_path / "e.csv"
+    hes.write_text(
+        "EPIKEY,OPERTN_01,OPERTN_02,DIAG_01,SEX,EPIEND,NOTE\n7,W37.1,Z94.1,M16.0,1,2024-03-01,x\n8,V44.4,,M80.0,2,,y\n"
+    )
+    table = pa.table(
+        {
+            "EPIKEY": pa.array([7, 8]),
+            "OPERTN_01": ["W37.1", "V44.4"],
+            "OPERTN_02": ["Z94.1", None],
+            "DIAG_01": pa.array(["M16.0", "M80.0"]).dictionary_encode(),
+            "SEX": ["1", "2"],
+            "EPIEND": pa.array([datetime.date(2024, 3, 1), None], pa.date32()),
+            "NOTE": ["x", "y"],
+        }
+    )
+    expected = [item.input_line() for item in read_inputs([str(hes)], id_column="EPIKEY")]  # type: ignore[union-attr]
+    items = batch_items(table, [2, 3], str(hes), id_column="EPIKEY")  # the rows' lines of the file
+    assert [item.input_line() for item in items] == expected  # type: ignore[union-attr]
+    assert [line.id for line in expected] == ["7", "8"] and expected[0].sex is not None
+
+    jsonl = tmp_path / "e.jsonl"
+    records = [
+        {"id": "a", "opcs": ["W37.1", "Z94.1"], "icd10": ["M16.0"], "sex": "female", "age": 70, "date": "2024-03-01"},
+        {"id": "b", "opcs": ["V44.4"], "icd10": [], "sex": None, "age": None, "date": None},
+    ]
+    jsonl.write_text("".join(json.dumps(r) + "\n" for r in records))
+    fields = pa.table(
+        {
+            "ID": ["a", "b"],
+            "opcs": [["W37.1", "Z94.1"], ["V44.4"]],
+            "Icd10": [["M16.0"], []],
+            "sex": ["female", None],
+            "age": [70, None],
+            "date": pa.array([datetime.datetime(2024, 3, 1, 10, 30), None], pa.timestamp("s")),
+            "ignored": [1, 2],
+        }
+    )
+    from_file = [  # a batch has no line of text to point into: its codes' columns are 0
+        dataclasses.replace(item, fields=tuple(dataclasses.replace(f, column=0) for f in item.fields))  # type: ignore[union-attr]
+        for item in read_inputs([str(jsonl)])
+    ]
+    assert batch_items(fields, [1, 2], str(jsonl)) == from_file
+    assert from_file[0].sex is not None and from_file[0].date == "2024-03-01" and from_file[1].age is None  # type: ignore[union-attr]
+    assert not is_hes(fields.schema.names) and is_hes(table.schema.names)
+    assert is_hes(["opertn_01", "opcs"]) and is_hes(["EPIKEY", " diag_4_01 "]) and not is_hes(["id", " ICD10 "])
+    assert [json_value(datetime.date(2024, 3, 1)), json_value(datetime.datetime(2024, 3, 1, 23, 59)), json_value(3)] == [
+        "2024-03-01",
+        "2024-03-01",
+        3,
+    ]
+    with pytest.raises(InputError, match="EPIKEY, NOTE"):
+        is_hes(["EPIKEY", "NOTE"])
+
+
+def test_an_arrow_batch_reads_its_own_id_column_and_renamed_episode_columns(tmp_path: Path) -> None:
+    import dataclasses
+
+    import pyarrow as pa
+
+    from nicelogic.input.arrow import batch_items
+    from nicelogic.input.episodes import EpisodeColumns
+    from nicelogic.input.read import read_inputs
+
+    renamed = EpisodeColumns.parse(["ended=FINISHED", "patient=PERSON"])
+    hes = tmp_path / "e.csv"
+    hes.write_text("MYID,PERSON,FINISHED,OPERTN_01\nk1,p1,2024-03-01,W37.1\n")
+    table = pa.table({"MYID": ["k1"], "PERSON": ["p1"], "FINISHED": ["2024-03-01"], "OPERTN_01": ["W37.1"]})
+    from_file = [i.input_line() for i in read_inputs([str(hes)], id_column="MYID", episode_columns=renamed)]  # type: ignore[union-attr]
+    items = batch_items(table, [2], str(hes), id_column="MYID", episode_columns=renamed)
+    assert [item.input_line() for item in items] == from_file  # type: ignore[union-attr]
+    assert from_file[0].id == "k1" and from_file[0].episode is not None and from_file[0].episode.ended == "2024-03-01"
+
+    jsonl = tmp_path / "e.jsonl"
+    jsonl.write_text('{"id": "a", "opcs": ["W37.1"], "PERSON": "p1", "FINISHED": "2024-03-01", "EPIORDER": "2"}\n')
+    fields = pa.table({"id": ["a"], "opcs": [["W37.1"]], "PERSON": ["p1"], "FINISHED": ["2024-03-01"], "EPIORDER": ["2"]})
+    expected = [
+        dataclasses.replace(item, fields=tuple(dataclasses.replace(f, column=0) for f in item.fields))  # type: ignore[union-attr]
+        for item in read_inputs([str(jsonl)], episode_columns=renamed)
+    ]
+    assert batch_items(fields, [1], str(jsonl), episode_columns=renamed) == expected
+    episode = expected[0].episode  # type: ignore[union-attr]
+    assert episode is not None and (episode.patient, episode.ended, episode.order) == ("p1", "2024-03-01", 2)
