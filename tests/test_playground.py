@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -32,24 +33,42 @@ def base() -> Iterator[str]:
 
 
 @pytest.fixture
-def page(base: str) -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
+def browser_page(base: str) -> Iterator[object]:
+    """A page that reaches nothing but the service: a request elsewhere is refused (and
+    counted), as on a closed network, so a page that needs a CDN does not work."""
+    from playwright.sync_api import Route, sync_playwright
+
+    def only_the_service(route: Route) -> None:
+        if urlsplit(route.request.url).hostname == "127.0.0.1":
+            route.continue_()
+        else:
+            page.refused.append(route.request.url)  # type: ignore[attr-defined]
+            route.abort()
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1100, "height": 1000})
             page.fetched = []  # type: ignore[attr-defined]
+            page.refused = []  # type: ignore[attr-defined]
             page.errors = []  # type: ignore[attr-defined]
-            page.on("request", lambda request: page.fetched.append(request.url))  # type: ignore[attr-defined]
+            page.route("**/*", only_the_service)
+            # what was fetched; a request the page's content security policy stops is not
+            page.on("requestfinished", lambda request: page.fetched.append(request.url))  # type: ignore[attr-defined]
             page.on("pageerror", lambda error: page.errors.append(str(error)))  # type: ignore[attr-defined]
-            page.goto(base + "/")
-            page.wait_for_selector("#packs input")
             yield page
             assert page.errors == []  # type: ignore[attr-defined]
-            assert all(url.startswith(base) for url in page.fetched)  # type: ignore[attr-defined]  # no CDN
+            assert page.refused == []  # type: ignore[attr-defined]  # no CDN
+            assert all(url.startswith(base) for url in page.fetched)  # type: ignore[attr-defined]
         finally:
             browser.close()
+
+
+@pytest.fixture
+def page(browser_page, base: str) -> object:  # type: ignore[no-untyped-def]
+    browser_page.goto(base + "/")
+    browser_page.wait_for_selector("#packs input")
+    return browser_page
 
 
 def test_typing_a_record_highlights_the_blamed_code_with_its_rule(page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -113,3 +132,18 @@ def screenshots(tmp_path: Path) -> Path:
     folder = Path(os.environ.get("NICELOGIC_SCREENSHOTS") or tmp_path)
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def test_the_api_documentation_pages_render_from_the_service_alone(browser_page, base: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    page = browser_page
+    page.goto(base + "/docs")
+    operations = page.locator(".opblock-summary-path")
+    expect(operations.filter(has_text="/v1/check")).to_be_visible(timeout=20_000)
+    expect(operations.filter(has_text="/v1/$validate")).to_be_visible()
+    page.screenshot(path=str(screenshots(tmp_path) / "docs-swagger-ui.png"))
+    page.goto(base + "/redoc")
+    expect(page.get_by_role("button", name="post /v1/check", exact=True)).to_be_visible(timeout=20_000)
+    expect(page.get_by_role("menuitem").filter(has_text="Validate")).to_be_visible()  # the side menu of operations
+    page.screenshot(path=str(screenshots(tmp_path) / "docs-redoc.png"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import socket
 import subprocess
 import sys
@@ -138,6 +139,21 @@ def test_rules_and_one_rule(client: TestClient) -> None:
     rule = client.get("/v1/rules/opcs.spinal-levels-second").json()
     assert rule["severity"] == "error" and rule["pack"] == "opcs4"
     problem(client.get("/v1/rules/no.such-rule"), 404)
+
+
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+def test_the_api_documentation_pages_fetch_only_from_the_service(client: TestClient, page: str) -> None:
+    html = client.get(page).text
+    addresses = re.findall(r'(?:src|href|spec-url)="([^"]*)"', html) + re.findall(r"url: '([^']*)'", html)
+    assert len(addresses) >= 2 and all(a.startswith("/") and not a.startswith("//") for a in addresses), addresses
+    assert "://" not in html  # nothing from elsewhere: no CDN, no web fonts, no favicon from a site
+    for address in addresses:
+        served = client.get(address)
+        assert served.status_code == 200 and served.content, address
+    if page == "/docs":
+        assert '"validatorUrl": null' in html  # else Swagger UI would send the schema's address to swagger.io
+    else:  # ReDoc's script itself names its maker's logo on their CDN
+        assert client.get(page).headers["content-security-policy"] == "img-src 'self' data:"
 
 
 # ------------------------------------------------------------------ completions and repairs
