@@ -15,9 +15,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
 import nicelogic
+from nicelogic.cli import main
 from nicelogic.service.app import create_app
 from nicelogic.service.settings import ServiceSettings
 from tests.conftest import one_rule_pack
@@ -76,6 +78,23 @@ def test_bare_text_is_read_line_by_line_as_a_file(client: TestClient) -> None:
     text = "# two records\nep1: opcs V44.4 V55.1 Y53.4\n\nep2: opcs Y53.4\n"
     records = client.post("/v1/check", json=text, params={"packs": "opcs4"}).json()["records"]
     assert [(r["id"], r["valid"]) for r in records] == [("ep1", True), ("ep2", False)]
+
+
+def test_a_file_posted_as_text_gets_the_records_check_format_json_gives(client: TestClient) -> None:
+    # the lines an error or a violation names are the text's lines, comments and blanks counted
+    text = (
+        "# as a file\nep1: opcs V44.4 Y53.4\n\n# rejected\nep2: opcs V4X.4 V55.1\r\n"
+        "ep3: opcs V44.4 V55.1 Y53.4\n  # unnamed:\nopcs V64.1 V55.1\n"
+    )
+    (posted := client.post("/v1/check", json=text, params={"packs": "opcs4"})).raise_for_status()
+    command = CliRunner().invoke(main, ["check", "-", "--rules", "opcs4", "--format", "json"], input=text)
+    from_file = json.loads(command.output)
+    answered = posted.json()
+    assert [{**r, "source": "-"} for r in answered["records"]] == [{**r, "source": "-"} for r in from_file["records"]]
+    assert answered["summary"] == {k: v for k, v in from_file["summary"].items() if k in answered["summary"]}
+    records = {r["id"]: r for r in answered["records"]}
+    assert records["ep1"]["violations"][0]["line"] == 2 and records["ep2"]["error"]["line"] == 5
+    assert records["8"]["violations"][0]["rule"] == "opcs.v55-orphan"  # named by its line, as in a file
 
 
 def test_a_blank_entry_or_a_record_of_the_wrong_shape_is_a_rejected_record(client: TestClient) -> None:
