@@ -146,6 +146,23 @@ def test_limits_on_body_records_and_codes(client: TestClient) -> None:
     assert long["error"]["kind"] == "too-long" and "limit of 8" in long["error"]["message"]
 
 
+def test_no_request_brings_rules_or_an_option_the_service_does_not_have(client: TestClient) -> None:
+    program = 'violation("x.y", R, opcs, 1) :- code(R, opcs, 1, _).'
+    for path, body in [
+        ("/v1/check", {"records": ["opcs V44.4 V55.1 Y53.4"], "program": program}),
+        ("/v1/complete", {"record": "opcs V44.4", "rules": program}),
+        ("/v1/repair", {"record": "opcs V44.4", "rules": program}),
+        ("/v1/complete", {"record": "opcs V44.4", "minmal": True}),  # misspelt: refused, not answered as all
+    ]:
+        detail = str(problem(client.post(path, json=body), 422)["detail"])
+        assert "Extra inputs are not permitted" in detail and next(iter(set(body) - {"record", "records"})) in detail
+    injected = client.post("/v1/check", json={"id": "x", "opcs": ['V44.4"). #script (python) #end.']}).json()["records"][0]
+    assert injected["error"]["field"] == "opcs[1]" and not injected["violations"]
+    as_a_field = client.post("/v1/check", json={"id": "x", "opcs": ["V44.4"], "rules": program}).json()["records"][0]
+    assert as_a_field["error"]["field"] == "rules"
+    problem(client.post("/v1/check", json="opcs V44.4", params={"packs": "logic/opcs4"}), 422)  # a folder is no loaded pack
+
+
 def test_unknown_paths_and_methods_are_problem_documents(client: TestClient) -> None:
     problem(client.get("/v1/nothing"), 404)
     problem(client.delete("/v1/check"), 405)

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from nicelogic.checking.checker import Checker
 from nicelogic.complete import Completer
@@ -28,6 +28,9 @@ WARM_UP = "opcs V44.4"
 
 
 class CompleteRequest(BaseModel):
+    # a misspelt option ("minmal") is refused rather than answered as if it were not asked;
+    # and no field takes rules: only the packs loaded at start run
+    model_config = ConfigDict(extra="forbid")
     record: RecordIn = Field(description="One partial record: a text line or a JSON Lines object.")
     minimal: bool = Field(False, description="Only the completions that add the fewest codes.")
     grouped: bool = Field(False, description="Category templates (V55.-) instead of concrete codes.")
@@ -37,6 +40,7 @@ class CompleteRequest(BaseModel):
 
 
 class RepairRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     record: RecordIn = Field(description="One record: a text line or a JSON Lines object.")
     limit: Annotated[int, Field(ge=1, le=100, description="How many repairs to return.")] = DEFAULT_LIMIT
 

@@ -49,6 +49,7 @@ RecordIn = str | RecordObject
 class CheckRequest(BaseModel):
     """Records under ``records``, each a text line or a JSON Lines object."""
 
+    model_config = ConfigDict(extra="forbid")  # a misspelt or unknown field is refused, not ignored
     records: list[RecordIn] = Field(min_length=1)
 
 
