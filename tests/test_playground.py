@@ -1,6 +1,7 @@
 """The playground page in a real browser (Debian's chromium, driven by Playwright) against a
 real ``nicelogic serve`` on loopback: type a record, see the blamed code highlighted with its
-rule, accept a suggestion, use a completion, with the keyboard alone and in a narrow window."""
+rule, accept a suggestion, use a completion, with the keyboard alone and in a narrow window;
+and the API's documentation pages, which, like the playground, fetch nothing from elsewhere."""
 
 from __future__ import annotations
 
@@ -125,6 +126,37 @@ def test_picking_packs_and_a_narrow_window(page, tmp_path: Path) -> None:  # typ
     page.set_viewport_size({"width": 360, "height": 800})
     assert page.evaluate("document.documentElement.scrollWidth") <= 360  # nothing runs off a phone's width
     page.screenshot(path=str(screenshots(tmp_path) / "playground-narrow.png"), full_page=True)
+
+
+def test_everything_with_the_keyboard_alone(page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    page.keyboard.type("ep1: opcs V44.4 Y53.4")
+    expect(page.locator("#violations")).to_contain_text("nice.htg3.", timeout=20_000)
+    focus(page, "#detail details summary")
+    page.keyboard.press("Enter")  # the explanation opens
+    expect(page.locator("#detail pre").first).to_be_visible()
+    focus(page, "#pack-nice\\.htg3")
+    page.keyboard.press("Space")
+    expect(page.locator("#violations")).not_to_contain_text("nice.htg3.", timeout=20_000)
+    focus(page, "#repair", key="Shift+Tab")
+    page.keyboard.press("Enter")
+    expect(page.locator("#answers .use").first).to_be_visible(timeout=30_000)
+    focus(page, "#answers .use")
+    page.keyboard.press("Enter")
+    expect(page.locator("#status")).to_have_text("Valid: no rule is broken.", timeout=20_000)
+    assert page.evaluate("document.activeElement.id") == "record"
+    assert page.input_value("#record").startswith("ep1: opcs V44")  # the repaired record keeps its id
+    page.screenshot(path=str(screenshots(tmp_path) / "playground-keyboard.png"), full_page=True)
+
+
+def focus(page, selector: str, key: str = "Tab") -> None:  # type: ignore[no-untyped-def]
+    """Press ``key`` until the element ``selector`` names has the focus, as a keyboard user would."""
+    for _ in range(60):
+        if page.evaluate("s => document.activeElement === document.querySelector(s)", selector):
+            return
+        page.keyboard.press(key)
+    raise AssertionError(f"{key} never reached {selector}")
 
 
 def screenshots(tmp_path: Path) -> Path:
