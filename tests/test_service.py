@@ -367,6 +367,13 @@ def test_nicelogic_serve_answers_on_loopback() -> None:
         assert httpx.post(f"{base}/v1/repair", json={"record": "opcs V44.4 Y53.4"}, timeout=30).json()["repairs"]
         outcome = httpx.post(f"{base}/v1/$validate", json="opcs V44.4 Y53.4")
         assert outcome.json()["issue"][0]["details"]["coding"][0]["code"] == "opcs.spinal-levels-second"
+        assert httpx.get(f"{base}/health").json() == {"status": "alive"}
+        assert "opcs.spinal-levels-second" in {rule["id"] for rule in httpx.get(f"{base}/v1/rules").json()["rules"]}
+        assert httpx.get(f"{base}/v1/rules/opcs.spinal-levels-second").json()["pack"] == "opcs4"
+        missing = httpx.get(f"{base}/v1/rules/no.such-rule")
+        assert missing.status_code == 404 and missing.headers["content-type"] == "application/problem+json"
+        assert "/v1/check" in httpx.get(f"{base}/openapi.json").json()["paths"]
+        assert httpx.get(f"{base}/docs").status_code == httpx.get(f"{base}/static/docs/swagger-ui-bundle.js").status_code == 200
         assert "nicelogic" in httpx.get(f"{base}/").text
     finally:
         server.terminate()
@@ -375,3 +382,7 @@ def test_nicelogic_serve_answers_on_loopback() -> None:
     assert [line["status"] for line in lines if line["path"] == "/v1/check"] == [200, 413]
     assert lines[-1]["path"] == "/" and all("latency_ms" in line for line in lines)
     assert lines[[line["path"] for line in lines].index("/v1/check")]["decision_id"] == answer["decision_id"]
+    answered = [line for line in lines if line["method"] == "POST" and line["status"] == 200]
+    assert {line["path"] for line in answered} == {"/v1/check", "/v1/complete", "/v1/repair", "/v1/$validate"}
+    assert all(line["decision_id"] and line["revision"] for line in answered)  # every verdict can be traced
+    assert next(line for line in answered if line["path"] == "/v1/$validate")["invalid"] == 1
