@@ -21,6 +21,8 @@ from fastapi.testclient import TestClient
 import nicelogic
 from nicelogic.cli import main
 from nicelogic.service.app import create_app
+from nicelogic.service.batching import CheckBatcher
+from nicelogic.service.records import check_items
 from nicelogic.service.settings import ServiceSettings
 from tests.conftest import one_rule_pack
 
@@ -293,6 +295,17 @@ def test_the_app_serves_again_after_its_lifespan_ended_and_started_again() -> No
         with TestClient(app) as client:
             assert client.post("/v1/check", json="opcs V44.4 V55.1 Y53.4").json()["records"][0]["valid"]
             assert client.post("/v1/complete", json={"record": "opcs V44.4", "minimal": True}).json()["count"] > 0
+
+
+def test_records_sent_right_after_the_checker_thread_stopped_are_checked() -> None:
+    # the lifespan's end stops the batcher's thread and the next request starts another; a
+    # request that came before the old thread had seen the stop was never answered (503)
+    batcher = CheckBatcher()
+    checker = nicelogic.Checker(["opcs4"])
+    items = check_items({1: "opcs V44.4 V55.1 Y53.4"})
+    for _ in range(20):
+        assert batcher.check(checker, items, 10) is not None  # type: ignore[arg-type]
+        batcher.close()
 
 
 def test_concurrent_requests_each_get_their_own_records_back(client: TestClient) -> None:
