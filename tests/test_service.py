@@ -239,6 +239,14 @@ def test_completions_over_their_limits_answer_with_the_reason() -> None:
         assert body["title"] == "Time limit exceeded" and "--completion-time-limit" in str(body["detail"])
 
 
+def test_the_service_starts_even_when_its_completers_warm_up_over_the_time_limit() -> None:
+    hurried = ServiceSettings(completion_time_limit=0.001, completers=1)
+    with TestClient(create_app(nicelogic.Checker(["opcs4"]), hurried)) as client:
+        assert client.post("/v1/check", json="opcs V44.4 V55.1 Y53.4").json()["records"][0]["valid"]
+        body = problem(client.post("/v1/complete", json={"record": "opcs V44.4", "minimal": True}), 503)
+        assert "--completion-time-limit" in str(body["detail"])
+
+
 # ------------------------------------------------------------------ FHIR $validate
 
 

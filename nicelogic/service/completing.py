@@ -4,6 +4,7 @@ completers, each in its own bounded worker process (time and memory limits, as
 
 from __future__ import annotations
 
+import contextlib
 import queue
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -58,7 +59,10 @@ class CompleterPool:
             completer = Completer(
                 checker, max_add=settings.max_add, time_limit=settings.completion_time_limit, memory_limit=settings.memory_limit
             )
-            completer.consequences(WARM_UP)  # forks its worker now, before the server's threads start
+            # a warm-up over a short --completion-time-limit (a busy machine) does not stop the
+            # service starting: the worker (forked again if it was stopped) answers what it can in time
+            with contextlib.suppress(GaveUp, LimitExceeded):
+                completer.consequences(WARM_UP)  # forks its worker now, before the server's threads start
             self._idle.put(completer)
             self._all.append(completer)
 
