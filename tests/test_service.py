@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import socket
 import subprocess
 import sys
@@ -14,10 +15,14 @@ from pathlib import Path
 
 import httpx
 import pytest
+from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
 import nicelogic
+from nicelogic.cli import main
 from nicelogic.service.app import create_app
+from nicelogic.service.batching import CheckBatcher
+from nicelogic.service.records import check_items
 from nicelogic.service.settings import ServiceSettings
 from tests.conftest import one_rule_pack
 
@@ -77,6 +82,23 @@ def test_bare_text_is_read_line_by_line_as_a_file(client: TestClient) -> None:
     assert [(r["id"], r["valid"]) for r in records] == [("ep1", True), ("ep2", False)]
 
 
+def test_a_file_posted_as_text_gets_the_records_check_format_json_gives(client: TestClient) -> None:
+    # the lines an error or a violation names are the text's lines, comments and blanks counted
+    text = (
+        "# as a file\nep1: opcs V44.4 Y53.4\n\n# rejected\nep2: opcs V4X.4 V55.1\r\n"
+        "ep3: opcs V44.4 V55.1 Y53.4\n  # unnamed:\nopcs V64.1 V55.1\n"
+    )
+    (posted := client.post("/v1/check", json=text, params={"packs": "opcs4"})).raise_for_status()
+    command = CliRunner().invoke(main, ["check", "-", "--rules", "opcs4", "--format", "json"], input=text)
+    from_file = json.loads(command.output)
+    answered = posted.json()
+    assert [{**r, "source": "-"} for r in answered["records"]] == [{**r, "source": "-"} for r in from_file["records"]]
+    assert answered["summary"] == {k: v for k, v in from_file["summary"].items() if k in answered["summary"]}
+    records = {r["id"]: r for r in answered["records"]}
+    assert records["ep1"]["violations"][0]["line"] == 2 and records["ep2"]["error"]["line"] == 5
+    assert records["8"]["violations"][0]["rule"] == "opcs.v55-orphan"  # named by its line, as in a file
+
+
 def test_a_blank_entry_or_a_record_of_the_wrong_shape_is_a_rejected_record(client: TestClient) -> None:
     body = ["ep1: opcs V44.4 V55.1 Y53.4", "  ", {"id": "x", "opcs": 3}]
     records = client.post("/v1/check", json=body, params={"packs": "opcs4"}).json()["records"]
@@ -126,6 +148,23 @@ def test_limits_on_body_records_and_codes(client: TestClient) -> None:
     assert long["error"]["kind"] == "too-long" and "limit of 8" in long["error"]["message"]
 
 
+def test_no_request_brings_rules_or_an_option_the_service_does_not_have(client: TestClient) -> None:
+    program = 'violation("x.y", R, opcs, 1) :- code(R, opcs, 1, _).'
+    for path, body in [
+        ("/v1/check", {"records": ["opcs V44.4 V55.1 Y53.4"], "program": program}),
+        ("/v1/complete", {"record": "opcs V44.4", "rules": program}),
+        ("/v1/repair", {"record": "opcs V44.4", "rules": program}),
+        ("/v1/complete", {"record": "opcs V44.4", "minmal": True}),  # misspelt: refused, not answered as all
+    ]:
+        detail = str(problem(client.post(path, json=body), 422)["detail"])
+        assert "Extra inputs are not permitted" in detail and next(iter(set(body) - {"record", "records"})) in detail
+    injected = client.post("/v1/check", json={"id": "x", "opcs": ['V44.4"). #script (python) #end.']}).json()["records"][0]
+    assert injected["error"]["field"] == "opcs[1]" and not injected["violations"]
+    as_a_field = client.post("/v1/check", json={"id": "x", "opcs": ["V44.4"], "rules": program}).json()["records"][0]
+    assert as_a_field["error"]["field"] == "rules"
+    problem(client.post("/v1/check", json="opcs V44.4", params={"packs": "logic/opcs4"}), 422)  # a folder is no loaded pack
+
+
 def test_unknown_paths_and_methods_are_problem_documents(client: TestClient) -> None:
     problem(client.get("/v1/nothing"), 404)
     problem(client.delete("/v1/check"), 405)
@@ -138,6 +177,21 @@ def test_rules_and_one_rule(client: TestClient) -> None:
     rule = client.get("/v1/rules/opcs.spinal-levels-second").json()
     assert rule["severity"] == "error" and rule["pack"] == "opcs4"
     problem(client.get("/v1/rules/no.such-rule"), 404)
+
+
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+def test_the_api_documentation_pages_fetch_only_from_the_service(client: TestClient, page: str) -> None:
+    html = client.get(page).text
+    addresses = re.findall(r'(?:src|href|spec-url)="([^"]*)"', html) + re.findall(r"url: '([^']*)'", html)
+    assert len(addresses) >= 2 and all(a.startswith("/") and not a.startswith("//") for a in addresses), addresses
+    assert "://" not in html  # nothing from elsewhere: no CDN, no web fonts, no favicon from a site
+    for address in addresses:
+        served = client.get(address)
+        assert served.status_code == 200 and served.content, address
+    if page == "/docs":
+        assert '"validatorUrl": null' in html  # else Swagger UI would send the schema's address to swagger.io
+    else:  # ReDoc's script itself names its maker's logo on their CDN
+        assert client.get(page).headers["content-security-policy"] == "img-src 'self' data:"
 
 
 # ------------------------------------------------------------------ completions and repairs
@@ -183,6 +237,14 @@ def test_completions_over_their_limits_answer_with_the_reason() -> None:
     with TestClient(create_app(nicelogic.Checker(), hurried)) as client:
         body = problem(client.post("/v1/repair", json={"record": "opcs " + " ".join(["V44.4"] * 24)}), 503)
         assert body["title"] == "Time limit exceeded" and "--completion-time-limit" in str(body["detail"])
+
+
+def test_the_service_starts_even_when_its_completers_warm_up_over_the_time_limit() -> None:
+    hurried = ServiceSettings(completion_time_limit=0.001, completers=1)
+    with TestClient(create_app(nicelogic.Checker(["opcs4"]), hurried)) as client:
+        assert client.post("/v1/check", json="opcs V44.4 V55.1 Y53.4").json()["records"][0]["valid"]
+        body = problem(client.post("/v1/complete", json={"record": "opcs V44.4", "minimal": True}), 503)
+        assert "--completion-time-limit" in str(body["detail"])
 
 
 # ------------------------------------------------------------------ FHIR $validate
@@ -241,6 +303,17 @@ def test_the_app_serves_again_after_its_lifespan_ended_and_started_again() -> No
         with TestClient(app) as client:
             assert client.post("/v1/check", json="opcs V44.4 V55.1 Y53.4").json()["records"][0]["valid"]
             assert client.post("/v1/complete", json={"record": "opcs V44.4", "minimal": True}).json()["count"] > 0
+
+
+def test_records_sent_right_after_the_checker_thread_stopped_are_checked() -> None:
+    # the lifespan's end stops the batcher's thread and the next request starts another; a
+    # request that came before the old thread had seen the stop was never answered (503)
+    batcher = CheckBatcher()
+    checker = nicelogic.Checker(["opcs4"])
+    items = check_items({1: "opcs V44.4 V55.1 Y53.4"})
+    for _ in range(20):
+        assert batcher.check(checker, items, 10) is not None  # type: ignore[arg-type]
+        batcher.close()
 
 
 def test_concurrent_requests_each_get_their_own_records_back(client: TestClient) -> None:
@@ -315,6 +388,13 @@ def test_nicelogic_serve_answers_on_loopback() -> None:
         assert httpx.post(f"{base}/v1/repair", json={"record": "opcs V44.4 Y53.4"}, timeout=30).json()["repairs"]
         outcome = httpx.post(f"{base}/v1/$validate", json="opcs V44.4 Y53.4")
         assert outcome.json()["issue"][0]["details"]["coding"][0]["code"] == "opcs.spinal-levels-second"
+        assert httpx.get(f"{base}/health").json() == {"status": "alive"}
+        assert "opcs.spinal-levels-second" in {rule["id"] for rule in httpx.get(f"{base}/v1/rules").json()["rules"]}
+        assert httpx.get(f"{base}/v1/rules/opcs.spinal-levels-second").json()["pack"] == "opcs4"
+        missing = httpx.get(f"{base}/v1/rules/no.such-rule")
+        assert missing.status_code == 404 and missing.headers["content-type"] == "application/problem+json"
+        assert "/v1/check" in httpx.get(f"{base}/openapi.json").json()["paths"]
+        assert httpx.get(f"{base}/docs").status_code == httpx.get(f"{base}/static/docs/swagger-ui-bundle.js").status_code == 200
         assert "nicelogic" in httpx.get(f"{base}/").text
     finally:
         server.terminate()
@@ -323,3 +403,7 @@ def test_nicelogic_serve_answers_on_loopback() -> None:
     assert [line["status"] for line in lines if line["path"] == "/v1/check"] == [200, 413]
     assert lines[-1]["path"] == "/" and all("latency_ms" in line for line in lines)
     assert lines[[line["path"] for line in lines].index("/v1/check")]["decision_id"] == answer["decision_id"]
+    answered = [line for line in lines if line["method"] == "POST" and line["status"] == 200]
+    assert {line["path"] for line in answered} == {"/v1/check", "/v1/complete", "/v1/repair", "/v1/$validate"}
+    assert all(line["decision_id"] and line["revision"] for line in answered)  # every verdict can be traced
+    assert next(line for line in answered if line["path"] == "/v1/$validate")["invalid"] == 1

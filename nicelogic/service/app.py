@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from nicelogic.checking.checker import Checker
 from nicelogic.rules.catalogue import catalogue
 from nicelogic.service.access_log import AccessLog
+from nicelogic.service.api_docs import documented_app
 from nicelogic.service.body_limit import BodyLimit
 from nicelogic.service.checking import CheckService, check_router
 from nicelogic.service.completing import CompleterPool, complete_router
@@ -36,7 +37,7 @@ def create_app(checker: Checker, settings: ServiceSettings | None = None) -> Fas
         service.batcher.close()
         checker.close()
 
-    app = FastAPI(
+    app = documented_app(
         title="nicelogic", version="1", lifespan=lifespan,
         description="Checks clinical code sequences (OPCS-4, ICD-10, CPT) against declarative rule packs.",
     )  # fmt: skip

@@ -52,9 +52,15 @@ class CheckBatcher:
         return job.results
 
     def close(self) -> None:
+        """Stop the thread, after the batch it is checking; the next check starts another."""
         with self._wake:
             self._stopped = True
             self._wake.notify()
+            thread = self._thread
+        # waited for: a check arriving before the thread had seen the stop would find it
+        # alive, queue its job, and never be answered when the thread then stopped
+        if thread is not None and thread is not threading.current_thread():
+            thread.join()
 
     def _run(self) -> None:
         while True:

@@ -4,7 +4,7 @@ each request waiting no longer than the time limit."""
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request
@@ -50,7 +50,8 @@ class CheckService:
             self._variants[key] = variant
         return self._variants[key]
 
-    def check(self, records: list[RecordIn], packs: Sequence[str] = (), explain: bool = False) -> list[RecordResult]:
+    def check(self, records: Mapping[int, RecordIn], packs: Sequence[str] = (), explain: bool = False) -> list[RecordResult]:
+        """The results of ``records`` (by their numbers in the request), in order."""
         if len(records) > self.settings.max_records:
             limit = self.settings.max_records
             raise Problem(413, f"{len(records):,} records in one request, more than {limit:,} (nicelogic serve --max-records)")
@@ -96,7 +97,7 @@ def check_router(service: CheckService) -> APIRouter:
         counts = verdict_counts(results)
         # already plain JSON values: answered as they are, without FastAPI's encoder walking them
         return JSONResponse({
-            "decision_id": new_decision(request, service.revision, service.settings, records, counts),
+            "decision_id": new_decision(request, service.revision, service.settings, list(records.values()), counts),
             "revision": service.revision,
             "records": [record_dict(result) for result in results],
             "summary": counts,

@@ -4,13 +4,14 @@ completers, each in its own bounded worker process (time and memory limits, as
 
 from __future__ import annotations
 
+import contextlib
 import queue
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from nicelogic.checking.checker import Checker
 from nicelogic.complete import Completer
@@ -28,6 +29,9 @@ WARM_UP = "opcs V44.4"
 
 
 class CompleteRequest(BaseModel):
+    # a misspelt option ("minmal") is refused rather than answered as if it were not asked;
+    # and no field takes rules: only the packs loaded at start run
+    model_config = ConfigDict(extra="forbid")
     record: RecordIn = Field(description="One partial record: a text line or a JSON Lines object.")
     minimal: bool = Field(False, description="Only the completions that add the fewest codes.")
     grouped: bool = Field(False, description="Category templates (V55.-) instead of concrete codes.")
@@ -37,6 +41,7 @@ class CompleteRequest(BaseModel):
 
 
 class RepairRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     record: RecordIn = Field(description="One record: a text line or a JSON Lines object.")
     limit: Annotated[int, Field(ge=1, le=100, description="How many repairs to return.")] = DEFAULT_LIMIT
 
@@ -54,7 +59,10 @@ class CompleterPool:
             completer = Completer(
                 checker, max_add=settings.max_add, time_limit=settings.completion_time_limit, memory_limit=settings.memory_limit
             )
-            completer.consequences(WARM_UP)  # forks its worker now, before the server's threads start
+            # a warm-up over a short --completion-time-limit (a busy machine) does not stop the
+            # service starting: the worker (forked again if it was stopped) answers what it can in time
+            with contextlib.suppress(GaveUp, LimitExceeded):
+                completer.consequences(WARM_UP)  # forks its worker now, before the server's threads start
             self._idle.put(completer)
             self._all.append(completer)
 

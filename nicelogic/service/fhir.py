@@ -101,7 +101,7 @@ def fhir_router(service: CheckService) -> APIRouter:
     ) -> JSONResponse:
         """Check one record; the verdict as a FHIR OperationOutcome."""
         record = the_record(body)
-        results = service.check([record], packs or ())
+        results = service.check({1: record}, packs or ())
         decision = new_decision(request, service.revision, service.settings, [record], verdict_counts(results))
         return JSONResponse(outcome(results[0], decision), media_type=FHIR_JSON)
 

@@ -3,6 +3,7 @@ Lines object; turned into what a checker takes, every one kept in order."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -48,6 +49,7 @@ RecordIn = str | RecordObject
 class CheckRequest(BaseModel):
     """Records under ``records``, each a text line or a JSON Lines object."""
 
+    model_config = ConfigDict(extra="forbid")  # a misspelt or unknown field is refused, not ignored
     records: list[RecordIn] = Field(min_length=1)
 
 
@@ -56,22 +58,25 @@ class CheckRequest(BaseModel):
 CheckBody = CheckRequest | list[RecordIn] | RecordIn
 
 
-def body_records(body: CheckBody) -> list[RecordIn]:
+def body_records(body: CheckBody) -> dict[int, RecordIn]:
+    """The records of a request by their numbers: a list's entries from 1, a text's lines
+    by their line in it (as ``check`` numbers a file's), so that the line an error names is
+    the line of the text."""
     if isinstance(body, CheckRequest):
-        return list(body.records)
+        return dict(enumerate(body.records, start=1))
     if isinstance(body, list):
-        return body
+        return dict(enumerate(body, start=1))
     if isinstance(body, RecordObject):
-        return [body]
-    lines = [line.removesuffix("\r") for line in body.split("\n")]
-    return [line for line in lines if line.strip() and not line.lstrip().startswith("#")] or [body]
+        return {1: body}
+    lines = enumerate((line.removesuffix("\r") for line in body.split("\n")), start=1)
+    return {n: line for n, line in lines if line.strip() and not line.lstrip().startswith("#")} or {1: body}
 
 
-def check_items(records: list[RecordIn]) -> list[InputLine | RecordResult]:
-    """One item per record, numbered from 1 in the request; an entry that holds no record
-    (a blank or a comment) is already its rejected result."""
+def check_items(records: Mapping[int, RecordIn]) -> list[InputLine | RecordResult]:
+    """One item per record, with its number; an entry that holds no record (a blank or a
+    comment) is already its rejected result."""
     items: list[InputLine | RecordResult] = []
-    for number, entry in enumerate(records, start=1):
+    for number, entry in records.items():
         item = _item(entry, number, System.OPCS)
         if item is None:
             problem = InputProblem("the entry holds no record (it is blank or a comment)", number, 0, "empty")

@@ -224,6 +224,7 @@ async function answers(kind) {
   const list = $("answers");
   const text = input.value.trim();
   if (!text) return;
+  const id = tokenize(text).id.trim();
   list.replaceChildren(element("li", { class: "help" }, "Working…"));
   try {
     const answer = kind === "complete"
@@ -238,8 +239,10 @@ async function answers(kind) {
     list.replaceChildren(...items.map((item) => {
       const shown = item.record.replace(/^[^:]*:\s*/, "");
       const edits = (item.edits || []).map((e) => `${e.kind} ${e.code}${e.replacement ? ` → ${e.replacement}` : ""}`).join(", ");
+      // the record keeps the id it was typed with (the answer names it by its number when it had none)
+      const used = id ? `${id} ${shown}` : shown;
       return element("li", {}, element("code", {}, shown), edits ? element("span", { class: "edits" }, ` (${edits})`) : "",
-        " ", element("button", { type: "button", class: "use", "aria-label": `use ${shown}`, onclick: () => use(shown) }, "Use"));
+        " ", element("button", { type: "button", class: "use", "aria-label": `use ${shown}`, onclick: () => use(used) }, "Use"));
     }));
   } catch (error) {
     list.replaceChildren(element("li", { class: "error" }, error.message));
