@@ -15,7 +15,6 @@ nothing: the verdicts are kept here).
 
 from __future__ import annotations
 
-import gc
 import multiprocessing
 import signal
 from collections import Counter, deque
@@ -152,12 +151,10 @@ class _Workers:
             self.retiring.append(self.pool)
             self.pool = None
         if self.pool is None:
-            gc.freeze()  # the workers share this process's objects: their collector must not touch (copy) them
             self.pool = ProcessPoolExecutor(
                 max_workers=self.jobs, mp_context=_FORK, initializer=_start,
                 initargs=(self.kernel, self.kernel.checker.memory_limit),
             )  # fmt: skip
-            gc.unfreeze()
             self.sent = 0
         return self.pool
 
