@@ -168,6 +168,11 @@ class Checker:
     def rules(self) -> Mapping[str, Rule]:
         return self.ruleset.rules
 
+    def keeps_rule(self, rule: str) -> bool:
+        """Whether results name ``rule`` (among the rules that apply, say): a loaded rule that
+        --select/--ignore keep, or any rule when they choose none."""
+        return not self.filter or (rule in self.rules and self.filter.keeps(rule, self.rules[rule].pack))
+
     @property
     def parser(self) -> RecordParser:
         if self._parser is None:

@@ -193,9 +193,6 @@ class Kernel:
         self._cache: dict[str, KeyVerdict] = {}
         self._tokens: dict[tuple[str, object], str] = {}
         rules = checker.rules
-        self._kept: Callable[[str], bool] = lambda rule: (
-            not checker.filter or (rule in rules and checker.filter.keeps(rule, rules[rule].pack))
-        )
         # a message naming the record makes each record's verdict its own
         self._by_id = any("{record" in rule.message for rule in rules.values())
         self._dated = [pack for pack in checker.ruleset.packs if pack.effective_from or pack.effective_to]
@@ -235,9 +232,13 @@ class Kernel:
     ) -> Checked:
         """As :meth:`check_batch`, with how many violations each record has (the violations
         are in record order), for callers that nest them under their record."""
-        plan = self.plan(batch, run_id=run_id, first_seq=first_seq, first_line=first_line, source=source, seq=seq, lines=lines)
-        keys = list(plan.new)
-        return self.finish(plan, dict(zip(keys, self.solve(list(plan.new.values())), strict=True)))
+        return self.solved(
+            self.plan(batch, run_id=run_id, first_seq=first_seq, first_line=first_line, source=source, seq=seq, lines=lines)
+        )
+
+    def solved(self, plan: Plan) -> Checked:
+        """A planned batch finished with its new keys solved in this process."""
+        return self.finish(plan, dict(zip(plan.new, self.solve(list(plan.new.values())), strict=True)))
 
     def check_items(self, items: Sequence[InputLine | TableRow], *, run_id: str = "", first_seq: int = 0) -> Checked:
         """Records that are not columns (a row that could not be read, or that columns
@@ -245,7 +246,9 @@ class Kernel:
         tap = AttributeTap(self.spec)
         attributes = [tap.attributes(item) for item in items]
         results = list(self.checker.iter_check(iter(items)))
-        records, violations = to_batches(run_id, first_seq, results, attributes, tap.names, self.spec.carried_names, self._kept)
+        records, violations = to_batches(
+            run_id, first_seq, results, attributes, tap.names, self.spec.carried_names, self.checker.keeps_rule
+        )
         seqs = violations.column("seq").to_numpy() - first_seq
         return Checked(records, violations, np.bincount(seqs, minlength=records.num_rows).astype(np.int64))
 
@@ -282,7 +285,7 @@ class Kernel:
 
     def solve(self, items: Sequence[InputLine | TableRow]) -> list[KeyVerdict]:
         """The verdict of each record, checked now (all of them: nothing is looked up)."""
-        return [_verdict(result, self._kept) for result in self.checker.iter_check(iter(items))]
+        return [_verdict(result, self.checker.keeps_rule) for result in self.checker.iter_check(iter(items))]
 
     def finish(self, plan: Plan, found: Mapping[str, KeyVerdict]) -> Checked:
         """The results of a planned batch, given the verdicts of its new keys (which are

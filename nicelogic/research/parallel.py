@@ -60,10 +60,8 @@ class BatchTask:
         )  # fmt: skip
 
     def check(self, kernel: Kernel, run_id: str) -> Results:
-        return kernel.check_batch(
-            self.batch, run_id=run_id, first_seq=self.first_seq, first_line=self.first_line, source=self.source,
-            lines=self.lines,
-        )  # fmt: skip
+        checked = kernel.solved(self.plan(kernel, run_id))
+        return checked.records, checked.violations
 
 
 @dataclass(frozen=True, slots=True)

@@ -339,23 +339,18 @@ def _commits(records: pa.RecordBatch, violations: pa.RecordBatch, size: int) -> 
 def _check_items_into(
     store: ResultStore, run_id: str, committed: int, request: ResultsRequest, checker: Checker, spec: CarrySpec
 ) -> int:
-    """Text, CSV/TSV and JSON Lines: records read one by one, checked by the checker (with
-    its verdicts by record form), their results made into batches."""
+    """Text, JSON Lines and long-form inputs: records read one by one, checked by the
+    checker (with its verdicts by record form), their results made into batches."""
     position = ReadPosition(request.files)
     tap = AttributeTap(spec)
     waiting: deque[Attributes] = deque()  # attributes of the records read and not yet committed, in order
     items = tap.follow(_items(request, spec, position, committed), waiting.append)
-    rules = checker.rules
-
-    def kept(rule: str) -> bool:
-        return not checker.filter or (rule in rules and checker.filter.keeps(rule, rules[rule].pack))
-
     seq = committed
     with check_progress(request.progress, position, request.color) as bar:
         results = bar.follow(checker.check_items(items))
         while batch := list(islice(results, request.commit_every)):
             attributes = [waiting.popleft() for _ in batch]
-            records, violations = to_batches(run_id, seq, batch, attributes, tap.names, spec.carried_names, kept)
+            records, violations = to_batches(run_id, seq, batch, attributes, tap.names, spec.carried_names, checker.keeps_rule)
             store.commit(run_id, records, violations)
             seq += len(batch)
     return seq
