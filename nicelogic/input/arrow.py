@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from nicelogic.errors import InputError
 from nicelogic.input.episodes import DEFAULT_COLUMNS, SHORT_NAMES, EpisodeColumns
-from nicelogic.input.items import InputLine
+from nicelogic.input.items import InputLine, undecodable
 from nicelogic.input.jsonl import json_record
 from nicelogic.input.parquet import text_column
 from nicelogic.input.tabular import TableRow, layout_for, wanted_column
@@ -80,19 +80,12 @@ def table_rows_batch(rows: Sequence[TableRow]) -> pa.RecordBatch:
     :func:`fits_columns`), so that the columnar kernel reads them as it reads Parquet."""
     import pyarrow as pa
 
-    names = list(rows[0].layout.names)
-    cells = list(zip(*(row.cells for row in rows), strict=True)) if rows else [() for _ in names]
-    return pa.RecordBatch.from_arrays([pa.array(column, pa.string()) for column in cells], names=names)
+    columns = zip(*(row.cells for row in rows), strict=True)
+    return pa.RecordBatch.from_arrays([pa.array(column, pa.string()) for column in columns], names=list(rows[0].layout.names))
 
 
 def fits_columns(row: TableRow) -> bool:
     """Whether a CSV/TSV row is read from columns as from its cells: a cell for each column
     of the header, all of them text (a byte the input's encoding cannot read is kept as a
     lone surrogate, which the row reader names and Arrow cannot hold)."""
-    if len(row.cells) != len(row.layout.names):
-        return False
-    try:
-        "".join(row.cells).encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
+    return len(row.cells) == len(row.layout.names) and undecodable("".join(row.cells)) is None
