@@ -16,7 +16,7 @@ import pytest
 from benchmarks.synthetic import hes_rows
 from nicelogic import Checker
 from nicelogic.errors import InputError
-from nicelogic.input.arrow import batch_items
+from nicelogic.input.arrow import batch_items, text_lines_batch
 from nicelogic.input.carry import CarrySpec
 from nicelogic.input.episodes import EpisodeColumns
 from nicelogic.input.items import InputLine
@@ -397,3 +397,71 @@ def test_a_results_run_of_parquet_honours_the_episode_column_as_a_csv_check_does
         _, found[extract] = run_query(db, "SELECT id, valid FROM records ORDER BY seq")
         db.close()
     assert found["x.parquet"] == found["x.csv"] == expected == [("old", True), ("new", False)]
+
+
+TEXT_LINES = [  # each beside plain lines whose rest it shares, with ids of other lengths
+    "ep1: opcs V44.4 V55.1 Y53.4; icd M80.0",
+    "ep22: opcs V44.4 V55.1 Y53.4; icd M80.0",
+    "x: opcs V44.4 V55.1 Y53.4; icd M80.0",
+    "opcs V44.4 V55.1 Y53.4; icd M80.0",  # no id: its line number stands in
+    "opcs V44.4 Y53.4",
+    "ep3: opcs Y53.4 V44.4 # waive: opcs.subsidiary-not-first",
+    "ep4: opcs Y53.4 V44.4",
+    "ab12: opcs V44.4 Y53.4 # date: 2001-09-27",
+    "ab13: opcs V44.4 Y53.4 # date: 2024-05-01 # patient: P1 # spell: S1",
+    "ab14: opcs V44.4 Y53.4 # date: 2024-13-01",  # a date that is no date: rejected
+    "opcs: V44.4 V55.1",  # a keyword as the id
+    "opcs : V44.4 V55.1",  # and with a space before its colon
+    "abcd : V44.4 V55.1",
+    "épisode1: opcs V44.4 V55.1",  # an id the key cannot stand for
+    "épisode2: opcs V44.4 V55.1",
+    "ep5 opcs V44.4",  # not a record: no colon after the id
+    "ep6: opcs V44.4 ZZZ",
+    "ep77: opcs V44.4 ZZZ",
+    "ep8: opcs V44.4,, V55.1",
+    "  \tep9: opcs V44.4 V55.1",
+    "\ufeffep10: opcs V44.4 V55.1",
+    "ep11:",
+    "ep12: " + " ".join(["W37.1"] * 70),  # over --max-codes
+    "ep13: M80.0 K40.9",  # a bare section: the default system's
+    "ep14: cpt 22511 22512",
+    "ep15: icd E11.9 # date: 2001-09-27",
+]
+
+
+def test_a_text_file_goes_through_the_kernel_as_the_row_path_checks_it(applying: Checker, tmp_path: Path) -> None:
+    """Text-format lines gathered into a column for the kernel (on two workers) give what
+    the row path gives each line, in order: lines that differ only in their ids share a
+    verdict without sharing ids or columns, and the lines a reader rejects (a byte that is
+    not UTF-8) are checked one by one in their place."""
+    from nicelogic.input.read import read_inputs
+    from nicelogic.model import System
+    from nicelogic.research.run import ResultsRequest, _tasks
+
+    lines = [b"# a comment, then a blank line", b""]
+    for n in range(400):
+        text = TEXT_LINES[n % len(TEXT_LINES)].replace("ep", f"ep{n}-", 1) if n % 3 else TEXT_LINES[n % len(TEXT_LINES)]
+        lines.append(text.encode() + (b"\r" if n % 5 == 0 else b""))
+        if n == 123:
+            lines.append(b"ep-bad: opcs \xff44.4")
+    path = tmp_path / "records.txt"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    spec = CarrySpec()
+    for system in (System.OPCS, System.ICD10):
+        request = ResultsRequest(files=(str(path),), results=str(tmp_path / "r.duckdb"), commit_every=50, system=system)
+        tasks = list(_tasks(request, spec, 0))
+        assert {type(task).__name__ for task in tasks} == {"BatchTask", "RowsTask"}
+        kernel = Kernel(applying, spec, system=system)
+        got = list(check_batches(kernel, iter(tasks), "run", jobs=2))
+        records = pa.Table.from_batches([r for r, _ in got]).combine_chunks().to_batches()[0]
+        violations = pa.Table.from_batches([v for _, v in got], schema=VIOLATIONS).combine_chunks().to_batches()[0]
+        expected_records, expected_violations = _row_path(applying, list(read_inputs([str(path)], default_system=system)), spec)
+        _same(records, expected_records)
+        _same(violations, expected_violations)
+        assert records.num_rows == 401
+    reasons = dict(zip(records.column("id").to_pylist(), records.column("reason_kind").to_pylist(), strict=True))
+    assert reasons["ep-bad"] == "encoding" and reasons["ab14"] == "attribute" and reasons["ep12"] == "too-long"
+    # lines that differ only in ids of one length are one key; an id of another length shifts every column
+    texts = ["ep1: opcs V44.4 V55.1", "xy2: opcs V44.4 V55.1", "ep33: opcs V44.4 V55.1", "épisode1: opcs V44.4 V55.1"]
+    planned = Kernel(applying).plan(text_lines_batch([InputLine("x", 1, text) for text in texts]))
+    assert len(planned.keys) == 3 and len(planned.new) == 3

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 JSON_FIELDS = ("id", *SYSTEM_KEYWORDS, "sex", "age", "date", "waive")
+TEXT_COLUMN = "record"  # a batch of text-format lines holds them in this column
 
 
 def is_hes(names: Sequence[str], id_column: str | None = None, episode_columns: EpisodeColumns = DEFAULT_COLUMNS) -> bool:
@@ -82,6 +83,14 @@ def table_rows_batch(rows: Sequence[TableRow]) -> pa.RecordBatch:
 
     columns = zip(*(row.cells for row in rows), strict=True)
     return pa.RecordBatch.from_arrays([pa.array(column, pa.string()) for column in columns], names=list(rows[0].layout.names))
+
+
+def text_lines_batch(lines: Sequence[InputLine]) -> pa.RecordBatch:
+    """Lines of the text format read without a problem, as a batch of one column
+    (:data:`TEXT_COLUMN`), so that the columnar kernel reads them."""
+    import pyarrow as pa
+
+    return pa.RecordBatch.from_arrays([pa.array([line.text for line in lines], pa.string())], names=[TEXT_COLUMN])
 
 
 def fits_columns(row: TableRow) -> bool:

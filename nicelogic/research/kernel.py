@@ -3,12 +3,13 @@
 out. It is the one path for bulk work: ``check --results`` on columnar inputs, Spark
 (:mod:`nicelogic.spark`) and anything that holds Arrow batches (DuckDB, Polars) call it.
 
-A batch holds records either as HES columns (``OPERTN_nn``, ``DIAG_nn``, ``SEX``,
-``STARTAGE``, ``OPDATE_01``, ``ADMIDATE``, ``WAIVE`` and the id column ``EPIKEY``), or as
-the fields of a JSON Lines record (``id``, ``opcs``, ``icd10``, ``cpt`` as lists of codes
-or strings of codes, ``sex``, ``age``, ``date``, ``waive``); column names in any case. The
-attributes researchers group by (:mod:`nicelogic.input.carry`) are carried from their
-columns; other columns are not read.
+A batch holds records as HES columns (``OPERTN_nn``, ``DIAG_nn``, ``SEX``, ``STARTAGE``,
+``OPDATE_01``, ``ADMIDATE``, ``WAIVE`` and the id column ``EPIKEY``), as the fields of a
+JSON Lines record (``id``, ``opcs``, ``icd10``, ``cpt`` as lists of codes or strings of
+codes, ``sex``, ``age``, ``date``, ``waive``), or as lines of the text format in a column
+``record`` (``ep7: opcs V44.4 V55.1; icd M80.0 # date: 2024-05-01``); column names in any
+case. The attributes researchers group by (:mod:`nicelogic.input.carry`) are carried from
+their columns; other columns are not read.
 
 Hospital data repeats itself, so a batch is checked by *key*: the cells a verdict can
 depend on (the code cells, sex, waivers, and for age and date only whether they can be
@@ -18,7 +19,9 @@ by the :class:`~nicelogic.checking.checker.Checker` as any record is (the gramma
 attribute parsers, the solver, waivers, messages), so that the columnar path and the row
 path cannot disagree; every row then takes its key's verdict by index. The row's own
 columns (id, line, carried attributes, dates) stay columns throughout: no Python object is
-made per row.
+made per row. A line of the text format is its own key but for its id, which the key holds
+only as a length (the id shifts every column a problem is reported at); a line whose id the
+key cannot stand for exactly (one the grammar might read otherwise) is a key of its own.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ import pyarrow.compute as pc
 
 from nicelogic.checking.checker import Checker
 from nicelogic.errors import InputError
-from nicelogic.input.arrow import json_value
+from nicelogic.input.arrow import TEXT_COLUMN, json_value
 from nicelogic.input.attributes import FILLERS, parse_age, parse_date, parse_sex
 from nicelogic.input.carry import DATE_ATTRIBUTES, CarrySpec, attribute_value
 from nicelogic.input.episodes import DEFAULT_COLUMNS, EPISODE_DATES, SHORT_NAMES, EpisodeColumns, episode_value, mapping_episode
@@ -42,6 +45,7 @@ from nicelogic.input.items import InputLine
 from nicelogic.input.jsonl import json_record
 from nicelogic.input.parquet import text_column
 from nicelogic.input.tabular import TableRow, first_date, layout_for, wanted_column
+from nicelogic.input.text import text_lines
 from nicelogic.model import SYSTEM_KEYWORDS, System
 from nicelogic.research.batches import AttributeTap, to_batches
 from nicelogic.research.schema import VIOLATIONS, records_schema
@@ -54,6 +58,9 @@ _BAD_LIST = "\x1d"  # a list holding a null: rejected as the JSON reader rejects
 _HES_SECTIONS = frozenset({"opcs", "icd10"})  # what a HES row can hold
 _DATED = EPISODE_DATES | {"order"}  # the episode fields a record is rejected for when they cannot be read
 _JSON_FIELDS = ("id", *SYSTEM_KEYWORDS, "sex", "age", "date", "waive")
+# A line's id that every line with the same rest reads alike: plain ASCII right before its
+# colon (no space, so it can never be read as a section keyword), after spaces or tabs only.
+_PLAIN_ID = r"^(?P<lead>[ \t]*)(?P<id>[A-Za-z0-9_./-]+):(?P<rest>(?s:.*))$"
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +79,10 @@ class KeyVerdict:
     waived: int
     applies: tuple[str, ...]
     violations: tuple[tuple[object, ...], ...]
+    # a text-format line's id and its own date (``# date:``): the rest of the batch's
+    # records have them in columns
+    record_id: str | None = None
+    own_date: str | None = None
 
 
 _VERDICT_COLUMNS = {
@@ -82,8 +93,9 @@ _VERDICT_COLUMNS = {
 _VIOLATION_COLUMNS = ("rule", "severity", "section", "positions", "codes", "message", "waived", "column", "field")
 
 
-def _verdict(result: RecordResult, kept: Callable[[str], bool]) -> KeyVerdict:
+def _verdict(result: RecordResult, kept: Callable[[str], bool], item: InputLine | TableRow) -> KeyVerdict:
     error = result.error
+    text_line = isinstance(item, InputLine) and not item.fields  # a text-format line: every other record has fields
     errors = sum(v.is_error for v in result.violations)
     found = [
         (v.rule, v.severity, v.section, list(v.positions), list(v.codes), v.message, waived, v.column, v.where)
@@ -94,7 +106,8 @@ def _verdict(result: RecordResult, kept: Callable[[str], bool]) -> KeyVerdict:
         result.valid, error is not None, error.message if error else None, error.label if error else None,
         error.column if error else None, error.where if error else None, errors, len(result.violations) - errors,
         len(result.waived), tuple(rule for rule in result.applies if kept(rule)) if error is None else (),
-        tuple(tuple(v) for v in found),
+        tuple(tuple(v) for v in found), result.id if text_line else None,
+        item.date if isinstance(item, InputLine) and text_line else None,
     )  # fmt: skip
 
 
@@ -117,6 +130,8 @@ class _View:
     ids: pa.Array  # the id the row gives (null: none, its line stands in)
     items: Callable[[np.ndarray, np.ndarray, str], list[InputLine | TableRow]]  # rows, their lines, source
     own_date: pa.Array | None = None  # JSON: the record's own date, the last resort for ``date``
+    text: bool = False  # text-format lines: their own dates are their verdicts'
+    ids_of_verdicts: pa.Array | None = None  # the rows whose id is their verdict's (a key of their own)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +193,7 @@ class Kernel:
         id_column: str | None = None,
         cache_size: int = KEY_CACHE,
         episode_columns: EpisodeColumns = DEFAULT_COLUMNS,
+        system: System = System.OPCS,
     ) -> None:
         if not checker.applicability:
             raise ValueError("the kernel needs a Checker(applicability=True): rates need to know where rules apply")
@@ -188,6 +204,7 @@ class Kernel:
         # where the episode fields are (--episode-column), as the row path reads them: the
         # episode's end picks the edition a record is judged by
         self.episode_columns = episode_columns
+        self.system = system  # of a text-format line's section that names none
         self.schema = records_schema(self.spec.carried_names)
         self.cache_size = cache_size
         self._cache: dict[str, KeyVerdict] = {}
@@ -269,7 +286,7 @@ class Kernel:
         n = batch.num_rows
         seqs = _numbers(first_seq, n) if seq is None else _combined(seq).cast(pa.int64())
         line_numbers = _numbers(first_line, n) if lines is None else _combined(lines).cast(pa.int64())
-        view = self._view(batch)
+        view = self._view(batch, line_numbers)
         encoded = pc.dictionary_encode(view.key)
         index = encoded.indices.to_numpy(zero_copy_only=False)
         keys = encoded.dictionary.to_pylist()
@@ -285,7 +302,8 @@ class Kernel:
 
     def solve(self, items: Sequence[InputLine | TableRow]) -> list[KeyVerdict]:
         """The verdict of each record, checked now (all of them: nothing is looked up)."""
-        return [_verdict(result, self.checker.keeps_rule) for result in self.checker.iter_check(iter(items))]
+        results = self.checker.iter_check(iter(items))
+        return [_verdict(result, self.checker.keeps_rule, item) for result, item in zip(results, items, strict=True)]
 
     def finish(self, plan: Plan, found: Mapping[str, KeyVerdict]) -> Checked:
         """The results of a planned batch, given the verdicts of its new keys (which are
@@ -298,7 +316,12 @@ class Kernel:
         self._cache.update(found)
 
         n, view, index, line_numbers, seqs = plan.batch.num_rows, plan.view, plan.index, plan.lines, plan.seqs
-        ids = pc.coalesce(view.ids, pc.cast(line_numbers, pa.string()))
+        picked = pa.array(index, pa.int32())
+        ids = view.ids
+        if view.ids_of_verdicts is not None:
+            from_verdicts = pc.take(pa.array([v.record_id for v in verdicts], pa.string()), picked)
+            ids = pc.if_else(view.ids_of_verdicts, from_verdicts, ids)
+        ids = pc.coalesce(ids, pc.cast(line_numbers, pa.string()))
         columns: dict[str, pa.Array] = {
             "run_id": pa.repeat(pa.scalar(plan.run_id, pa.string()), n),
             "seq": seqs,
@@ -307,11 +330,14 @@ class Kernel:
             "line": line_numbers,
         }
         columns.update(self._attributes(plan.batch))
-        picked = pa.array(index, pa.int32())
         for name, kind in _VERDICT_COLUMNS.items():
             distinct = pa.array([getattr(v, name) for v in verdicts], kind)
             columns[name] = pc.take(distinct, picked)
-        own = view.own_date if view.own_date is not None else pa.nulls(n, pa.date32())
+        if view.text:
+            days = [datetime.date.fromisoformat(v.own_date) if v.own_date else None for v in verdicts]
+            own = pc.take(pa.array(days, pa.date32()), picked)
+        else:
+            own = view.own_date if view.own_date is not None else pa.nulls(n, pa.date32())
         # a JSON-shaped record its reader rejects (an unreadable field) has no date of its own, as on the row path
         unread = pc.fill_null(pc.equal(columns["reason_kind"], "json"), False)
         own = pc.if_else(unread, pa.scalar(None, pa.date32()), own)
@@ -353,7 +379,7 @@ class Kernel:
 
     # ------------------------------------------------------------------ reading a batch
 
-    def _view(self, batch: pa.RecordBatch) -> _View:
+    def _view(self, batch: pa.RecordBatch, lines: pa.Array) -> _View:
         names = batch.schema.names
         record_columns = [i for i, name in enumerate(names) if wanted_column(name, self.id_column, self.episode_columns)]
         upper = [names[i].strip().upper() for i in record_columns]
@@ -362,9 +388,11 @@ class Kernel:
         lower = {name.strip().lower(): i for i, name in reversed(list(enumerate(names)))}
         if any(keyword in lower for keyword in SYSTEM_KEYWORDS):
             return self._json_view(batch, lower)
+        if TEXT_COLUMN in lower:
+            return self._text_view(_combined(batch.column(lower[TEXT_COLUMN])), lines)
         raise InputError(
-            "the batch has neither HES code columns (OPERTN_nn, DIAG_nn) nor the fields of a JSON Lines record "
-            f"(opcs, icd10, cpt); its columns: {', '.join(names)}"
+            "the batch has neither HES code columns (OPERTN_nn, DIAG_nn), nor the fields of a JSON Lines record "
+            f"(opcs, icd10, cpt), nor text-format lines ({TEXT_COLUMN}); its columns: {', '.join(names)}"
         )
 
     def _token(self, kind: str, column: pa.Array, token: Callable[[object], str]) -> pa.Array:
@@ -564,6 +592,30 @@ class Kernel:
 
         return _View(key, ids, items, own_date)
 
+    def _text_view(self, column: pa.Array, lines: pa.Array) -> _View:
+        texts = pc.fill_null(text_column(column), "")
+        parts = pc.extract_regex(texts, _PLAIN_ID)
+        lead, ids, rest = (pc.struct_field(parts, name) for name in ("lead", "id", "rest"))
+        plain = pc.is_valid(ids)
+        masked = pc.binary_join_element_wise("m", lead, pc.cast(pc.utf8_length(ids), pa.string()), rest, _SEP)
+        # a line without a colon has no id (its line number stands in): it is its own key as it is
+        unnamed = pc.binary_join_element_wise("n", texts, _SEP)
+        if self._by_id:  # a message names the record: every line a key of its own
+            own_key = pa.repeat(pa.scalar(True), len(texts))
+        else:
+            own_key = pc.invert(pc.or_(plain, pc.invert(pc.match_substring(texts, ":"))))
+        # any other line: a key of its own, with its line number (which may be its id), its id the one its verdict found
+        numbered = pc.binary_join_element_wise("w", texts, pc.cast(lines, pa.string()), _SEP)
+        key = pc.if_else(own_key, numbered, pc.if_else(plain, masked, unnamed))
+        system = self.system
+
+        def items(rows: np.ndarray, lines: np.ndarray, source: str) -> list[InputLine | TableRow]:
+            picked = pc.take(texts, pa.array(rows)).to_pylist()
+            return [_text_item(text, source, int(line), system) for text, line in zip(picked, lines, strict=True)]
+
+        ids = pc.if_else(own_key, pa.scalar(None, pa.string()), ids)
+        return _View(key, ids, items, text=True, ids_of_verdicts=own_key)
+
     def _dates(self, column: pa.Array, parse: Callable[[object], str | None]) -> pa.Array:
         """A column of dates (date32) from each distinct value, read once; null when unreadable."""
         values = pc.unique(column)
@@ -593,6 +645,14 @@ class Kernel:
             else:
                 out[name] = text
         return out
+
+
+def _text_item(text: str, source: str, line: int, system: System) -> InputLine:
+    """A text-format line as its reader makes it (a blank one, which the reader skips, an
+    empty record)."""
+    for item in text_lines([text], source, system):
+        return dataclasses.replace(item, line=line, error=item.error and dataclasses.replace(item.error, line=line))
+    return InputLine(source, line, text, system)
 
 
 __all__ = ["Checked", "Kernel", "KEY_CACHE", "KeyVerdict", "Plan"]

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from nicelogic._version import __version__
 from nicelogic.checking.checker import Checker
 from nicelogic.errors import InputError, UsageError
-from nicelogic.input.arrow import fits_columns, table_rows_batch
+from nicelogic.input.arrow import fits_columns, table_rows_batch, text_lines_batch
 from nicelogic.input.carry import CarrySpec
 from nicelogic.input.episodes import DEFAULT_COLUMNS, EpisodeColumns
 from nicelogic.input.items import InputLine
@@ -207,7 +207,7 @@ def run_status(request: ResultsRequest, summary: Summary) -> int:
     return 0 if request.exit_zero else exit_code(summary)
 
 
-_KERNEL_FORMATS = ("parquet", "csv", "tsv")
+_KERNEL_FORMATS = ("parquet", "csv", "tsv", "text")
 
 
 def _format(request: ResultsRequest, path: str) -> str:
@@ -215,9 +215,11 @@ def _format(request: ResultsRequest, path: str) -> str:
 
 
 def _columnar(request: ResultsRequest) -> bool:
-    """Whether every input can be read as columns (Parquet, and CSV/TSV rows gathered into
-    columns): then the columnar kernel checks it."""
-    return {_format(request, path) for path in request.files} <= set(_KERNEL_FORMATS)
+    """Whether every input can be read as columns (Parquet, and CSV/TSV rows or text lines
+    gathered into columns): then the columnar kernel checks it. Standard input is read by
+    what its first line shows, so record by record."""
+    formats = {_format(request, path) for path in request.files}
+    return "-" not in request.files and formats <= set(_KERNEL_FORMATS)
 
 
 def _tasks(request: ResultsRequest, spec: CarrySpec, skip: int) -> Iterator[Task]:
@@ -240,16 +242,22 @@ def _tasks(request: ResultsRequest, spec: CarrySpec, skip: int) -> Iterator[Task
 
 
 def _row_tasks(request: ResultsRequest, spec: CarrySpec, path: str, seq: int, skip: int, size: int) -> Generator[Task, None, int]:
-    """A CSV/TSV file's records as tasks: runs of rows gathered into columns, and each
-    record that columns cannot hold (:func:`fits_columns`) alone; returns the next seq."""
+    """A CSV/TSV or text file's records as tasks: runs of rows or lines gathered into
+    columns, and each record that columns cannot hold alone (a row that does not
+    :func:`fits_columns`, a line its reader rejected); returns the next seq."""
     import pyarrow as pa
 
     rows: list[TableRow] = []
+    lines: list[InputLine] = []
+    text = _format(request, path) == "text"
 
     def gathered() -> BatchTask:
-        first = seq - len(rows)
-        task = BatchTask(table_rows_batch(rows), first, rows[0].line, path, pa.array([row.line for row in rows], pa.int64()))
+        first = seq - len(rows) - len(lines)
+        numbers = pa.array([row.line for row in rows] + [line.line for line in lines], pa.int64())
+        batch = text_lines_batch(lines) if text else table_rows_batch(rows)
+        task = BatchTask(batch, first, int(numbers[0].as_py()), path, numbers)
         rows.clear()
+        lines.clear()
         return task
 
     items = read_inputs(
@@ -260,17 +268,20 @@ def _row_tasks(request: ResultsRequest, spec: CarrySpec, path: str, seq: int, sk
         if seq < skip:
             seq += 1
             continue
-        if isinstance(item, TableRow) and fits_columns(item) and (not rows or item.layout is rows[0].layout):
+        if text and isinstance(item, InputLine) and item.error is None:
+            lines.append(item)
+        elif isinstance(item, TableRow) and fits_columns(item) and (not rows or item.layout is rows[0].layout):
             rows.append(item)
-            seq += 1
-            if len(rows) >= size:
+        else:
+            if rows or lines:
                 yield gathered()
+            yield RowsTask([item], seq)
+            seq += 1
             continue
-        if rows:
-            yield gathered()
-        yield RowsTask([item], seq)
         seq += 1
-    if rows:
+        if len(rows) + len(lines) >= size:
+            yield gathered()
+    if rows or lines:
         yield gathered()
     return seq
 
@@ -311,7 +322,7 @@ def _check_columns_into(
     store: ResultStore, run_id: str, committed: int, request: ResultsRequest, checker: Checker, spec: CarrySpec
 ) -> int:
     """Columnar inputs through the kernel, on every core: batches in, batches committed."""
-    kernel = Kernel(checker, spec, id_column=request.id_column, episode_columns=request.episode_columns)
+    kernel = Kernel(checker, spec, id_column=request.id_column, episode_columns=request.episode_columns, system=request.system)
     seq = committed
     position = ReadPosition(request.files)
     with check_progress(request.progress, position, request.color) as bar:
