@@ -253,9 +253,18 @@ def test_workers_are_replaced_as_they_go_and_none_outlives_the_run(
     batch = _hes_batch(1500)
     alone = list(check_batches(Kernel(applying), iter(_tasks(batch)), "run", jobs=1))
     monkeypatch.setattr(parallel, "RECYCLE_AFTER", 40)
+    alive_at_start: list[int] = []  # the workers alive as each pool starts: the old set must be gone
+    counted = parallel.ProcessPoolExecutor
+
+    def watched(*args, **kwargs):  # type: ignore[no-untyped-def]
+        alive_at_start.append(len(multiprocessing.active_children()))
+        return counted(*args, **kwargs)
+
+    monkeypatch.setattr(parallel, "ProcessPoolExecutor", watched)
     spread = list(check_batches(Kernel(applying), iter(_tasks(batch)), "run", jobs=2))
     _same_batches(spread, alone)
     assert len(pools) >= 3
+    assert alive_at_start == [0] * len(pools)
     assert multiprocessing.active_children() == []
 
 
