@@ -457,6 +457,12 @@ def _check_into_results(
         time_limit=batch_seconds, memory_limit=memory_mib << 20, applicability=True,
     )  # fmt: skip
     patients = PatientChecker(_selected_packs(rules), time_limit=batch_seconds, memory_limit=memory_mib << 20)
+    if engine == "local":
+        import pyarrow as pa
+
+        # Arrow's own allocators keep what a batch freed for the next; over a long run that
+        # is tens of MB of the memory bound the run is held to, for no speed measured
+        pa.set_memory_pool(pa.system_memory_pool())
     try:
         if engine == "local":
             outcome = run_results(request, checker, patients.ruleset.packs if patients.active else (), spells)

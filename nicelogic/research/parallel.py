@@ -10,16 +10,18 @@ under the limits form by form and rejects a record that exceeds them alone; the 
 clingo keeps every symbol it has made for the life of a process, so a worker grows with
 the variety of records it has solved; the workers are replaced by fresh ones after
 :data:`RECYCLE_AFTER` records, which keeps memory flat however long the run (they lose
-nothing: the verdicts are kept here).
+nothing: the verdicts are kept here). The fresh set starts once the old one has answered,
+so that the two never hold memory at once.
 """
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import signal
 from collections import Counter, deque
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, TimeoutError
+from concurrent.futures import Future, ProcessPoolExecutor, TimeoutError, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
@@ -33,7 +35,7 @@ from nicelogic.research.kernel import Kernel, KeyVerdict, Plan
 
 _START_ALLOWANCE = 30.0  # a worker's first chunk also builds its parser
 CHUNK = 500  # records sent to a worker at once: one grounding
-RECYCLE_AFTER = 20_000  # records a set of workers solves before fresh ones take over (each grows about 6 MiB a thousand)
+RECYCLE_AFTER = 10_000  # records a set of workers solves before fresh ones take over (each grows about 6 MiB a thousand)
 AHEAD = 2  # batches read ahead of the one being finished, so that the workers always have work
 
 _FORK = multiprocessing.get_context("fork")
@@ -141,13 +143,29 @@ class _Workers:
 
     def _send(self, keys: list[str], items: list[Item]) -> _Chunk:
         pool = self._current()
+        fresh = self.sent == 0  # a new pool forks its workers at its first submit
         self.sent += len(items)
-        return _Chunk(keys, items, pool, pool.submit(_solve, items))
+        if not fresh:
+            return _Chunk(keys, items, pool, pool.submit(_solve, items))
+        # A worker's garbage collections would write to the header of every object it
+        # inherited (the verdicts kept here, the batches in flight), copying each page it
+        # shares with this process: frozen, they are never looked at there.
+        gc.freeze()
+        try:
+            return _Chunk(keys, items, pool, pool.submit(_solve, items))
+        finally:
+            gc.unfreeze()
 
     def _current(self) -> ProcessPoolExecutor:
         if self.pool is not None and self.sent >= RECYCLE_AFTER:
+            # the fresh workers start once the old ones have answered, so that the two
+            # sets never hold memory at once (a chunk over its time limit is left to
+            # :meth:`_result`, which checks it here)
+            pending = [c for c in self.chunks.values() if c.pool is self.pool]
+            wait([c.future for c in pending], timeout=max((self._time(c) or 0.0 for c in pending), default=0.0) or None)
             self.retiring.append(self.pool)
             self.pool = None
+            self._retire()
         if self.pool is None:
             self.pool = ProcessPoolExecutor(
                 max_workers=self.jobs, mp_context=_FORK, initializer=_start,
