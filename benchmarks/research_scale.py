@@ -6,7 +6,9 @@
    ``--baseline-src DIR`` (a source tree of an earlier commit, e.g. from ``git archive``),
    the same command run by that code;
 2. ``--distinct M`` episodes whose codes never repeat (no verdict can be reused);
-3. ``--spark``: the same N episodes by ``check --engine spark --master local[2]`` into a
+3. ``--text M``: M synthetic episodes in the text format (``ep1: opcs ...; icd ...``),
+   read through the kernel as lines, beside the earlier code with ``--baseline-src``;
+4. ``--spark``: the same N episodes by ``check --engine spark --master local[2]`` into a
    Parquet results folder, beside the single-machine run.
 
     python benchmarks/research_scale.py 1000000 --distinct 200000 --spark --baseline-src /tmp/main-src
@@ -51,6 +53,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("records", type=int, nargs="?", default=1_000_000)
     parser.add_argument("--distinct", type=int, default=0, help="also this many episodes whose codes never repeat")
+    parser.add_argument("--text", type=int, default=0, help="also this many episodes in the text format")
     parser.add_argument("--spark", action="store_true", help="also check --engine spark --master local[2]")
     parser.add_argument("--baseline-src", help="a source tree of an earlier nicelogic, run on the same file")
     parser.add_argument("--jobs", type=int, default=0)
@@ -88,6 +91,21 @@ def main() -> None:
         for leftover in ("run.duckdb", "baseline.duckdb", "spark", "yardstick"):
             shutil.rmtree(Path(tmp) / leftover, ignore_errors=True)
             Path(tmp, leftover).unlink(missing_ok=True)
+        if args.text:
+            lines = Path(tmp) / "episodes.txt"
+            with open(lines, "w") as out:
+                synthetic.write_text(args.text, out)
+            print(f"{args.text:,} episodes in the text format ({lines.stat().st_size / 2**20:.1f} MiB)", flush=True)
+            run = ["check", str(lines), "--results", f"{tmp}/text.duckdb", "--no-progress", *jobs]
+            seconds, main_rss, peak, pss = measure([*NICELOGIC, *run])
+            local = _line("nicelogic check --results, text lines", args.text, seconds, main_rss, peak, pss)
+            if args.baseline_src:
+                source = str(Path(args.baseline_src).resolve())
+                env_command = ["env", f"PYTHONPATH={source}", "PYTHONDONTWRITEBYTECODE=1", *NICELOGIC]
+                baseline = ["check", str(lines), "--results", f"{tmp}/text-baseline.duckdb", "--no-progress", *jobs]
+                seconds, main_rss, peak, pss = measure(env_command + baseline, cwd=source)
+                before = _line(f"the same, by {args.baseline_src}", args.text, seconds, main_rss, peak, pss)
+                print(f"{'':52} this code is {local / before:.2f}x the earlier one's rate")
         if args.distinct:
             distinct = Path(tmp) / "distinct.parquet"
             started = time.perf_counter()
