@@ -482,3 +482,24 @@ def test_a_text_file_goes_through_the_kernel_as_the_row_path_checks_it(applying:
     texts = ["ep1: opcs V44.4 V55.1", "xy2: opcs V44.4 V55.1", "ep33: opcs V44.4 V55.1", "épisode1: opcs V44.4 V55.1"]
     planned = Kernel(applying).plan(text_lines_batch([InputLine("x", 1, text) for text in texts]))
     assert len(planned.keys) == 3 and len(planned.new) == 3
+
+
+def test_the_kernel_keeps_the_verdicts_of_keys_that_come_again_and_drops_the_rest(applying: Checker) -> None:
+    """The verdicts kept are bounded (two generations of half the cache each): a key that
+    comes in every batch is solved once; one seen once, long ago, is solved again."""
+    kernel = Kernel(applying, cache_size=6)
+    common = {"EPIKEY": "c", "OPERTN_4_01": "W371"}
+
+    def rows(n: int) -> pa.RecordBatch:
+        return pa.RecordBatch.from_pylist([common, {"EPIKEY": f"r{n}", "OPERTN_4_01": f"W{n:02d}1"},
+                                           {"EPIKEY": f"s{n}", "OPERTN_4_01": f"H{n:02d}9"}])  # fmt: skip
+
+    solved_common = 0
+    for n in range(12):
+        plan = kernel.plan(rows(n))
+        solved_common += plan.keys[plan.index[0]] in plan.new  # the common row is the batch's first
+        kernel.finish(plan, dict(zip(plan.new, kernel.solve(list(plan.new.values())), strict=True)))
+    first = kernel.plan(rows(0))
+    assert solved_common == 1
+    assert len(first.new) == 2  # the keys of batch 0 other than the common one were dropped, the common one kept
+
