@@ -502,4 +502,3 @@ def test_the_kernel_keeps_the_verdicts_of_keys_that_come_again_and_drops_the_res
     first = kernel.plan(rows(0))
     assert solved_common == 1
     assert len(first.new) == 2  # the keys of batch 0 other than the common one were dropped, the common one kept
-
