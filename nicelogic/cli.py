@@ -681,7 +681,9 @@ def rules_command(rules: tuple[str, ...], fmt: str, color: str) -> None:
         click.echo(rules_json(ruleset))
     elif fmt == "markdown":
         named = f" --rules {','.join(split_selectors(rules))}" if split_selectors(rules) else ""
-        click.echo(markdown(ruleset, f"nicelogic rules{named} --format markdown"), nl=False)
+        from nicelogic.authoring.patient_cases import case_examples
+
+        click.echo(markdown(ruleset, f"nicelogic rules{named} --format markdown", case_examples), nl=False)
     elif fmt == "tsv" or not terminal.is_terminal:
         click.echo(rules_tsv(ruleset))
     else:

@@ -192,8 +192,9 @@ def test_rules_listing() -> None:
 
 
 def test_docs_rules_md_is_generated_and_current() -> None:
-    """The catalogue holds the default packs and the opt-in local ones, and names its command."""
-    command = "nicelogic rules --rules default,icd10.local,opcs4.local --format markdown"
+    """The catalogue holds the default packs, the opt-in local ones and the patient-level
+    `consistency` pack (with its histories as examples), and names its command."""
+    command = "nicelogic rules --rules default,icd10.local,opcs4.local,consistency --format markdown"
     result = run(*command.split()[1:])
     current = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
     assert result.output == current, f"docs/rules.md is stale: run `{command} > docs/rules.md`"

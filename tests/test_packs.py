@@ -88,8 +88,9 @@ def test_coverage_document_names_every_rule_and_only_real_ones() -> None:
     from .conftest import ROOT
 
     text = (ROOT / "docs" / "coverage.md").read_text(encoding="utf-8")
-    named = set(re.findall(r"`((?:opcs4|icd10|opcs|icd|ncci|cpt|nice)\.[a-z0-9.-]+)`", text))
-    ruleset = load_rules(["default,icd10.local,opcs4.local"])  # the opt-in local packs are covered too
+    named = set(re.findall(r"`((?:opcs4|icd10|opcs|icd|ncci|cpt|nice|consistency)\.[a-z0-9.-]+)`", text))
+    # the opt-in local packs and the patient-level pack are covered too
+    ruleset = load_rules(["default,icd10.local,opcs4.local,consistency"])
     rules = set(ruleset.rules)
     packs = {pack.name for pack in ruleset.packs}
     assert named - rules - packs == set(), "docs/coverage.md names rules that do not exist"

@@ -41,6 +41,7 @@ from nicelogic.input.grammar import RecordParser
 from nicelogic.input.records import to_record
 from nicelogic.input.text import line_item
 from nicelogic.model import Episode, Record
+from nicelogic.rules.metadata import Rule
 from nicelogic.rules.packs import RuleSet
 
 _EXPECT = re.compile(r"^#\s*expect:\s*(?P<rule>\S+)(?:\s*@\s*(?P<kind>spell|episode)\s+(?P<number>\d+))?\s*$")
@@ -161,6 +162,21 @@ def _records(case: PatientCase, parser: RecordParser) -> list[Record]:
             episode = dataclasses.replace(episode, patient=case.title)
         records.append(dataclasses.replace(parsed, episode=episode))
     return records
+
+
+def case_examples(rule: Rule) -> tuple[list[str], list[str]]:
+    """The histories of a patient-level rule's pack cases that make it fire, and those it
+    stays quiet on, each as its ``case:`` title and record lines (for the rule catalogue)."""
+    fires: list[str] = []
+    quiet: list[str] = []
+    for path in sorted((rule.file.parent / "tests").glob("*.patients")):
+        for case in read_cases(path):
+            shown = "\n".join([f"# {case.title}", *case.records])
+            if any(expected == rule.id for expected, _, _ in case.expect):
+                fires.append(shown)
+            elif rule.id in case.ok:
+                quiet.append(shown)
+    return fires, quiet
 
 
 def load_patient_cases(paths: Iterable[Path], pattern: str | None = None) -> list[PatientCase]:
