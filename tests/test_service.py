@@ -24,7 +24,7 @@ from nicelogic.service.app import create_app
 from nicelogic.service.batching import CheckBatcher
 from nicelogic.service.records import check_items
 from nicelogic.service.settings import ServiceSettings
-from tests.conftest import one_rule_pack
+from tests.conftest import ROOT, one_rule_pack
 
 TEXT, OBJECT = "ep1: opcs V44.4 Y53.4", {"id": "ep1", "opcs": ["V44.4", "Y53.4"]}
 SMALL = ServiceSettings(max_body=20_000, max_records=5, completers=1)
@@ -176,6 +176,10 @@ def test_rules_and_one_rule(client: TestClient) -> None:
     assert "opcs.spinal-levels-second" in {r["id"] for r in rules}
     rule = client.get("/v1/rules/opcs.spinal-levels-second").json()
     assert rule["severity"] == "error" and rule["pack"] == "opcs4"
+    assert rule["source"].startswith("NICE")  # the citation; the ASP beside it, from its file in logic/
+    assert rule["file"] == "opcs4/" + rule["file"].split("/")[-1]
+    assert rule["program"] == (ROOT / "logic" / rule["file"]).read_text(encoding="utf-8")
+    assert 'violation("opcs.spinal-levels-second"' in rule["program"]
     problem(client.get("/v1/rules/no.such-rule"), 404)
 
 

@@ -45,6 +45,7 @@ def catalogue(ruleset: RuleSet, patient_examples: Examples | None = None) -> lis
                 "pass": list(quiet),
                 "needs": list(rule.needs),
                 "file": f"{pack.path.name}/{rule.file.name}",
+                "program": rule.file.read_text(encoding="utf-8"),  # the rule as its author wrote it, header and all
                 "relation": _relation(ruleset, rule),
                 "restates": list(rule.restates),
             })  # fmt: skip
