@@ -348,3 +348,43 @@ def test_patient_findings_in_json_and_text_carry_every_field() -> None:
     assert history_summary_line(summary).split(", ")[-2:] == ["spells supplied for 1", "HES_pipeline for 2"]
     assert "episode keys" not in history_summary_line(HistorySummary())
     assert rate_lines(summary) == ["  consistency.x: 1 of 4 (25.0%)", "  consistency.y: 0 of 0"]
+
+
+def test_every_record_the_record_pass_rejects_is_counted_as_not_judged_with_its_reason(tmp_path: Path) -> None:
+    """A record that cannot be read (a date that is no date, a code of no known shape, a
+    line that is not JSON) is in no history: the patient pass counts it, by its reason, in
+    the JSON summary, the text line and the results database, on one machine and in the
+    reader of Spark's patient pass."""
+    import pyarrow as pa
+
+    from nicelogic.history.patients import rejected
+    from nicelogic.research.patient_kernel import read_episodes
+    from nicelogic.research.query import connect, run_query
+
+    extract = tmp_path / "episodes.jsonl"
+    extract.write_text(
+        '{"id": "1", "PSEUDO_HESID": "P1", "EPIEND": "2015-01-03", "icd10": ["F84.0"]}\n'
+        '{"id": "2", "PSEUDO_HESID": "P1", "EPIEND": "2016-13-45", "icd10": ["J45.9"]}\n'
+        '{"id": "3", "PSEUDO_HESID": "P1", "EPIEND": "2017-01-02", "icd10": ["J4"]}\n'
+        '{"id": "4", "PSEUDO_HESID": "P1", "EPIEND": "2018-01-02", "icd10": ["J45.9"]\n'
+        '{"id": "5", "PSEUDO_HESID": "P1", "EPIEND": "2019-01-02", "icd10": ["J45.9"]}\n',
+        encoding="utf-8",
+    )
+    document = json.loads(run("check", str(extract), "--rules", "icd10,consistency", "-f", "json").stdout)
+    kinds = [r["error"]["kind"] for r in document["records"] if r.get("error")]
+    assert sorted(kinds) == ["icd10-code", "json", "json"]  # the date that is no date, the code, the line that is not JSON
+    assert document["patient_summary"]["not_judged"] == {rejected("json", 64): 2, rejected("icd10-code", 64): 1}
+    assert [(v["rule"], v["blamed"][0]["records"]) for v in document["patients"]] == [("consistency.persistence-autism", ["5"])]
+    text = run("check", str(extract), "--rules", "consistency").output
+    assert f"2 records not judged by patient rules ({rejected('json', 64)})" in text
+    assert f"1 records not judged by patient rules ({rejected('icd10-code', 64)})" in text
+    target = str(tmp_path / "run.duckdb")
+    assert run("check", str(extract), "--results", target, "--rules", "icd10,consistency").exit_code == 1
+    db = connect(target)
+    _, not_judged = run_query(db, "SELECT DISTINCT rule, not_judged FROM patient_rules")
+    db.close()
+    assert not_judged == [("consistency.persistence-autism", 3)]
+    batch = pa.table({"EPIKEY": ["1", "2"], "PSEUDO_HESID": ["P1", "P1"], "EPIEND": ["2015-01-03", "2016-13-45"],
+                      "DIAG_4_01": ["F840", "J459"]})  # fmt: skip
+    rows = read_episodes(batch, [0, 1], "hes.parquet").to_pylist()
+    assert [(r["seq"], r["patient"], r["reason"]) for r in rows] == [(0, "P1", None), (1, None, rejected("attribute", 64))]

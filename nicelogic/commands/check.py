@@ -21,13 +21,13 @@ from nicelogic.checking.checker import Checker
 from nicelogic.checking.ids import IdWatch
 from nicelogic.errors import UsageError
 from nicelogic.history.checker import PatientChecker
-from nicelogic.history.patients import NotJudged, too_many_codes
+from nicelogic.history.patients import NotJudged, rejected
 from nicelogic.history.results import HistorySummary
 from nicelogic.input.episodes import DEFAULT_COLUMNS, EpisodeColumns
 from nicelogic.input.grammar import RecordParser
 from nicelogic.input.items import InputLine, encoding_name
 from nicelogic.input.read import ReadPosition, read_inputs
-from nicelogic.input.records import MAX_CODES, TOO_LONG, to_record
+from nicelogic.input.records import MAX_CODES, to_record
 from nicelogic.input.text import line_item
 from nicelogic.model import Record, System
 from nicelogic.report import Reporter, make_reporter
@@ -139,9 +139,9 @@ def _reporter(request: CheckRequest, out: IO[str], checker: Checker) -> Reporter
 
 
 def patient_records(request: CheckRequest, max_codes: int = MAX_CODES) -> Iterator[Record | NotJudged]:
-    """The inputs read again and parsed, for the packs that read whole patients (records
-    that cannot be read were rejected already, and are in no history). A record over
-    ``max_codes`` was rejected too: it comes as not judged, with that reason, to be counted."""
+    """The inputs read again and parsed, for the packs that read whole patients. A record the
+    record pass rejected (unreadable, or over ``max_codes``) is in no history: it comes as
+    not judged, with its reason, to be counted."""
     parser = RecordParser()
     files = read_inputs(
         request.files, request.input_format, request.system, request.id_column, None, request.encoding,
@@ -151,8 +151,8 @@ def patient_records(request: CheckRequest, max_codes: int = MAX_CODES) -> Iterat
         parsed = to_record(item, parser, max_codes)
         if isinstance(parsed, Record):
             yield parsed
-        elif parsed.error.label == TOO_LONG:
-            yield NotJudged(Record(parsed.id, line=parsed.line, source=parsed.source), too_many_codes(max_codes))
+        else:  # rejected by the record pass: in no history, and counted so
+            yield NotJudged(Record(parsed.id, line=parsed.line, source=parsed.source), rejected(parsed.error.label, max_codes))
 
 
 def _report_patients(

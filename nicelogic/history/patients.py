@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from nicelogic.history.spells import spells_of
+from nicelogic.input.records import TOO_LONG
 from nicelogic.model import Episode, Record
 
 NO_PATIENT = "no patient key"
@@ -36,6 +37,14 @@ def too_many_codes(limit: int) -> str:
     """The reason a record is not judged by patient-level rules when a section of it holds more
     codes than ``--max-codes``: the record pass rejected it, so no rule judges it."""
     return f"more than {limit:,} codes in a section (--max-codes): rejected, so not judged"
+
+
+def rejected(label: str, limit: int) -> str:
+    """The reason a record the record pass rejected (its problem's ``label``) is not judged by
+    patient-level rules: it is in no history, and counted so."""
+    if label == TOO_LONG:
+        return too_many_codes(limit)
+    return f"unreadable ({label}): rejected, so not judged"
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,13 +25,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from nicelogic.history.checker import PatientChecker
-from nicelogic.history.patients import not_judged_reason, too_many_codes
+from nicelogic.history.patients import not_judged_reason, rejected
 from nicelogic.history.results import HistorySummary, RuleRate
 from nicelogic.history.spool import from_payload, payload
 from nicelogic.input.arrow import batch_items
 from nicelogic.input.episodes import DEFAULT_COLUMNS, EpisodeColumns
 from nicelogic.input.grammar import RecordParser
-from nicelogic.input.records import MAX_CODES, TOO_LONG, to_record
+from nicelogic.input.records import MAX_CODES, to_record
 from nicelogic.model import Record
 from nicelogic.research.patients import unit_rows, violation_rows
 from nicelogic.research.schema import PATIENT_UNITS, PATIENT_VIOLATIONS
@@ -80,11 +80,11 @@ def read_episodes(
     for position, item in zip(seq, items, strict=True):
         record = to_record(item, parser, max_codes)
         if not isinstance(record, Record):
-            if record.error.label == TOO_LONG:  # rejected by the record pass: counted as not judged, with the reason
-                rows["seq"].append(position)
-                rows["patient"].append(None)
-                rows["reason"].append(too_many_codes(max_codes))
-                rows["payload"].append(None)
+            # rejected by the record pass: counted as not judged, with the reason
+            rows["seq"].append(position)
+            rows["patient"].append(None)
+            rows["reason"].append(rejected(record.error.label, max_codes))
+            rows["payload"].append(None)
             continue
         reason = not_judged_reason(record)
         judged = reason is None and record.episode is not None
