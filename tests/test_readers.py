@@ -358,3 +358,22 @@ def test_an_arrow_batch_reads_its_own_id_column_and_renamed_episode_columns(tmp_
     assert batch_items(fields, [1], str(jsonl), episode_columns=renamed) == expected
     episode = expected[0].episode  # type: ignore[union-attr]
     assert episode is not None and (episode.patient, episode.ended, episode.order) == ("p1", "2024-03-01", 2)
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding", "column", "message"),
+    [
+        ("ep1: \udc80", "utf-8", 6, "byte 0x80 (byte 6 of the line) is not UTF-8"),  # the lowest escaped byte
+        ("ab\udcff", "latin-1", 3, "byte 0xFF (byte 3 of the line) is not text in latin-1"),  # the highest
+        ("é\udcff", "utf-8", 2, "byte 0xFF (byte 3 of the line)"),  # the column counts characters, the offset bytes
+        ("x\ud800", "utf-8", 2, "a lone surrogate (\\ud800) is not text"),  # the ends of the surrogates: not bytes
+        ("xy\udfff", "utf-8", 3, "a lone surrogate (\\udfff) is not text"),
+        ("\udc7f", "utf-8", 1, "a lone surrogate (\\udc7f) is not text"),  # just below the escaped bytes
+    ],
+)
+def test_undecodable_names_the_column_and_the_byte_or_surrogate(text: str, encoding: str, column: int, message: str) -> None:
+    from nicelogic.input.items import undecodable
+
+    found = undecodable(text, encoding)
+    assert found is not None and found[0] == column and found[1].startswith(message)
+    assert undecodable("ep1: opcs V44.4", encoding) is None
