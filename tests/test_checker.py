@@ -226,3 +226,10 @@ def test_check_files_reads_with_the_id_column_and_follows_the_position(checker: 
     named = checker.check("V44.4 Y53.4", source="batch-7")
     assert [r.source for r in named.records] == ["batch-7"]
     assert [r.source for r in checker.check("V44.4 Y53.4").records] == ["<input>"]
+
+
+def test_text_given_to_the_library_keeps_each_line_as_written_but_its_line_break() -> None:
+    """Lines end at \\n, a \\r before it goes with the break; a \\r that starts a line is
+    part of it, so the columns of its problems count it, as a file's reader does."""
+    results = Checker(["opcs4"]).check("ep1: opcs V44.4 ZZZ\r\n\rep2: opcs V44.4 ZZZ")
+    assert [(r.id, r.error.line, r.error.column) for r in results if r.error] == [("ep1", 1, 17), ("ep2", 2, 18)]
