@@ -233,3 +233,8 @@ def test_text_given_to_the_library_keeps_each_line_as_written_but_its_line_break
     part of it, so the columns of its problems count it, as a file's reader does."""
     results = Checker(["opcs4"]).check("ep1: opcs V44.4 ZZZ\r\n\rep2: opcs V44.4 ZZZ")
     assert [(r.id, r.error.line, r.error.column) for r in results if r.error] == [("ep1", 1, 17), ("ep2", 2, 18)]
+
+
+def test_every_kind_of_record_given_to_the_library_names_the_same_source() -> None:
+    results = Checker(["opcs4"]).check([{"id": "a", "opcs": ["V44.4"]}, "ep2: opcs V44.4"])
+    assert [(r.id, r.source, r.line) for r in results] == [("a", "<input>", 1), ("ep2", "<input>", 2)]
