@@ -238,3 +238,14 @@ def test_text_given_to_the_library_keeps_each_line_as_written_but_its_line_break
 def test_every_kind_of_record_given_to_the_library_names_the_same_source() -> None:
     results = Checker(["opcs4"]).check([{"id": "a", "opcs": ["V44.4"]}, "ep2: opcs V44.4"])
     assert [(r.id, r.source, r.line) for r in results] == [("a", "<input>", 1), ("ep2", "<input>", 2)]
+
+
+def test_a_message_gets_every_template_field_of_its_violation(tmp_path: Path) -> None:
+    """Each field a message template may name, filled for the violation it reports: the
+    record, the section and its system, the blamed code's title, its category (a CPT code
+    is its own), and no standard for a rule that reads no relation table."""
+    fields = "{record}|{section}|{system}|{code_title}|{category}|{code}|[{standard}]"
+    pack = one_rule_pack(tmp_path / "fields", 'violation("fields.rule", R, S, 1) :- code(R, S, 1, _).', fields)
+    opcs, cpt = Checker([str(pack)]).check("ep1: opcs V44.4\nclaim2: cpt 22512")
+    assert [v.message for v in opcs.violations] == ["ep1|opcs|OPCS-4|V44.4 Vertebroplasty of fracture of spine NEC|V44|V44.4|[]"]
+    assert [v.message for v in cpt.violations] == ["claim2|cpt|CPT|22512|22512|22512|[]"]

@@ -19,7 +19,8 @@ import pytest
 from benchmarks.synthetic_patients import COLUMNS, Expected, patients
 from nicelogic.commands.check import CheckRequest, patient_records
 from nicelogic.history.checker import PatientChecker, merged
-from nicelogic.history.patients import MAX_EPISODES, NO_PATIENT, UNFINISHED, too_many_episodes
+from nicelogic.history.patients import MAX_EPISODES, NO_PATIENT, UNFINISHED, rejected, too_many_episodes
+from nicelogic.input.records import MAX_CODES
 from nicelogic.research.patient_kernel import judge, read_episodes, summary_of
 from nicelogic.research.patients import patient_tables
 from nicelogic.research.query import connect
@@ -55,6 +56,7 @@ EDGES = [
     {"EPIKEY": "1", "PSEUDO_HESID": "P0000001", "PROCODE3": "R01", "ADMIDATE": "2019-01-01", "EPISTART": "2019-01-01",
      "EPIEND": "2019-01-02", "DISMETH": "1", "SEX": "1", "STARTAGE": "50", "DIAG_4_01": "J459", "EPISTAT": "3"},
 ]  # fmt: skip
+UNREADABLE = rejected("opcs-code", MAX_CODES)  # the edge episode "bad": W3X1 is no OPCS-4 code
 
 
 def _by_patient(table: pa.Table) -> dict[str, list[tuple[Any, ...]]]:
@@ -89,7 +91,9 @@ def test_the_patient_kernel_judges_groups_of_arrow_rows_as_one_machine_judges_th
     _extract(path, 400, seed=4, extra=EDGES)
     table = pq.read_table(path)
     episodes = pa.Table.from_batches([read_episodes(table, range(table.num_rows), str(path))])
-    assert episodes.num_rows == table.num_rows - 1  # the record that cannot be read is left out
+    assert episodes.num_rows == table.num_rows  # the record that cannot be read is there, not judged, with its reason
+    unread = [r for r in episodes.to_pylist() if r["reason"] and r["reason"].startswith("unreadable (")]
+    assert len(unread) == 1 and unread[0]["patient"] is None and unread[0]["payload"] is None
     judged = episodes.filter(pc.is_null(episodes.column("reason")))
     ending_in_1 = pc.equal(pc.utf8_slice_codeunits(judged.column("patient"), 7), "1")
     checker = PatientChecker(["consistency"])
@@ -131,7 +135,7 @@ def test_spark_judges_each_patient_as_one_machine_does(spark: Any, tmp_path: Pat
     reported = {rate.rule: (rate.violating, rate.applies) for rate in found.summary.rates}
     assert found.summary.patients == PATIENTS and len(by_patient) > PATIENTS // 10
     assert all(violating > 0 for violating, _ in reported.values()) and set(reported) == set(expected.counts())
-    assert dict(found.summary.not_judged) == {NO_PATIENT: 1, UNFINISHED: 1} and found.summary.duplicates == 1
+    assert dict(found.summary.not_judged) == {NO_PATIENT: 1, UNFINISHED: 1, UNREADABLE: 1} and found.summary.duplicates == 1
     spark.catalog.clearCache()
 
 
@@ -151,7 +155,7 @@ def test_episodes_not_judged_and_a_patient_over_the_limit_are_counted_with_their
     _extract(path, 30, seed=8, extra=[*EDGES, *LONG])
     local_violations, local_rules, local_summary = _one_machine(path, max_episodes=LIMIT)
     request = SparkPatients(max_episodes=LIMIT)
-    reasons = {NO_PATIENT: 1, UNFINISHED: 1, too_many_episodes(LIMIT): LIMIT + 1}
+    reasons = {NO_PATIENT: 1, UNFINISHED: 1, UNREADABLE: 1, too_many_episodes(LIMIT): LIMIT + 1}
     assert dict(local_summary.not_judged) == reasons
 
     found = check_patients(spark.read.parquet(str(path)), request=request, run_id="spark")
@@ -159,7 +163,7 @@ def test_episodes_not_judged_and_a_patient_over_the_limit_are_counted_with_their
     assert _by_patient(found.violations.toArrow()) == _by_patient(local_violations)
     assert "LONG" not in _by_patient(found.violations.toArrow())
     rules_found = _rules(found.rules.toArrow())
-    assert rules_found == _rules(local_rules) and {row["not_judged"] for row in rules_found} == {LIMIT + 3}
+    assert rules_found == _rules(local_rules) and {row["not_judged"] for row in rules_found} == {LIMIT + 4}
 
     # Spark before 4 groups with applyInPandas: the same function, the same findings
     from pyspark.sql.pandas.group_ops import PandasGroupedOpsMixin
