@@ -249,3 +249,8 @@ def test_a_message_gets_every_template_field_of_its_violation(tmp_path: Path) ->
     opcs, cpt = Checker([str(pack)]).check("ep1: opcs V44.4\nclaim2: cpt 22512")
     assert [v.message for v in opcs.violations] == ["ep1|opcs|OPCS-4|V44.4 Vertebroplasty of fracture of spine NEC|V44|V44.4|[]"]
     assert [v.message for v in cpt.violations] == ["claim2|cpt|CPT|22512|22512|22512|[]"]
+
+
+def test_a_value_that_is_no_record_is_refused_naming_its_type() -> None:
+    with pytest.raises(TypeError, match="cannot check a int: give Records, text lines or dicts"):
+        Checker(["opcs4"]).check([7])
