@@ -254,3 +254,8 @@ def test_a_message_gets_every_template_field_of_its_violation(tmp_path: Path) ->
 def test_a_value_that_is_no_record_is_refused_naming_its_type() -> None:
     with pytest.raises(TypeError, match="cannot check a int: give Records, text lines or dicts"):
         Checker(["opcs4"]).check([7])
+
+
+def test_a_relation_rule_message_names_the_standard_its_table_row_cites() -> None:
+    found = Checker(["opcs4.standards"]).check_record("ep1: opcs A57.3").violations
+    assert [(v.rule, v.message.endswith("(PCSA2)")) for v in found] == [("opcs4.standards.needs-one-of", True)]
