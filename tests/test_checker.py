@@ -259,3 +259,17 @@ def test_a_value_that_is_no_record_is_refused_naming_its_type() -> None:
 def test_a_relation_rule_message_names_the_standard_its_table_row_cites() -> None:
     found = Checker(["opcs4.standards"]).check_record("ep1: opcs A57.3").violations
     assert [(v.rule, v.message.endswith("(PCSA2)")) for v in found] == [("opcs4.standards.needs-one-of", True)]
+
+
+def test_an_engine_notice_names_its_field_and_says_why() -> None:
+    """A notice of the engine's own (not of a pack's rule) carries its message and, for a
+    JSON-shaped record, the field that holds the code it names."""
+    (result,) = Checker(["ncci"]).check([{"id": "a", "cpt": ["22511", "12345"]}])
+    (notice,) = [v for v in result.violations if v.rule == "table.unknown-code"]
+    assert notice.where == "cpt[2]" and notice.positions == (2,)
+    assert notice.message.startswith("12345 is in no loaded NCCI table")
+
+
+def test_an_unknown_coding_system_is_refused_naming_the_known_ones() -> None:
+    with pytest.raises(ValueError, match=r"^unknown coding system 'snomed' \(expected one of cpt, icd, icd10, opcs, opcs4\)$"):
+        System.from_name("snomed")
