@@ -169,3 +169,12 @@ def test_plain_lines_are_read_without_lark() -> None:
         ("icd10", [("M80.0", 34), ("C79.5", 40)]),
         ("cpt", [("22512", 52)]),
     ]
+
+
+def test_a_marked_code_is_written_back_with_its_mark() -> None:
+    """Code.text writes a code back in the text format: the dagger and asterisk of ICD-10
+    dual classification kept, and a code without a mark as it is."""
+    from nicelogic.input.grammar import RecordParser
+
+    parsed = RecordParser().parse("ep1: icd A17.0\u2020 G01* M80.0")
+    assert [code.text() for _, codes in parsed.sections for code in codes] == ["A17.0\u2020", "G01*", "M80.0"]
