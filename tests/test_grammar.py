@@ -178,3 +178,23 @@ def test_a_marked_code_is_written_back_with_its_mark() -> None:
 
     parsed = RecordParser().parse("ep1: icd A17.0\u2020 G01* M80.0")
     assert [code.text() for _, codes in parsed.sections for code in codes] == ["A17.0\u2020", "G01*", "M80.0"]
+
+
+def test_a_record_is_written_back_as_one_line_of_the_text_format() -> None:
+    from nicelogic.input.grammar import RecordParser
+    from nicelogic.model import Record
+
+    parsed = RecordParser().parse("ep1: opcs V44.4 V55.1; icd A17.0\u2020 G01*; cpt 22511-59 22512x2")
+    assert Record("ep1", sections=parsed.sections).text() == "ep1: opcs V44.4 V55.1; icd10 A17.0\u2020 G01*; cpt 22511-59 22512x2"
+
+
+def test_a_column_of_a_rewritten_record_is_located_in_its_field() -> None:
+    """A JSON or tabular record is rewritten into the text form with a map back: a column of
+    the text form is reported at the column and name of the field it came from, and a
+    column before every field as it is."""
+    from nicelogic.model import Field, Record
+
+    record = Record("r", fields=(Field(5, "opcs[1]", 12), Field(11, "opcs[2]", 21)))
+    assert record.locate(6) == (12, "opcs[1]") and record.locate(11) == (12, "opcs[1]")
+    assert record.locate(12) == (21, "opcs[2]") and record.locate(30) == (21, "opcs[2]")
+    assert record.locate(3) == (3, None)
