@@ -72,3 +72,8 @@ def test_carry_names_that_clash_with_the_results_or_repeat_are_refused(carry: tu
 
 def test_carried_columns_are_named_in_lower_case() -> None:
     assert CarrySpec((" ICB ", "Region")).carried_names == ("icb", "region")
+
+
+def test_json_records_carry_their_dates_as_iso_dates_and_the_rest_as_text() -> None:
+    values = mapping_attributes(CarrySpec(), {"ADMIDATE": "01/02/2015", "EPISTART": "20150203", "PROCODE3": " RXX "})
+    assert values == ("RXX", None, None, "2015-02-01", "2015-02-03", None)
