@@ -396,4 +396,5 @@ def test_an_arrow_batch_of_json_fields_reads_the_short_episode_names_in_lower_ca
     items = batch_items(batch, [1], str(jsonl))
     assert items == expected
     episode = items[0].episode  # type: ignore[union-attr]
-    assert episode is not None and (episode.patient, episode.spell, episode.episode, episode.ended) == ("p1", "s1", "2", "2024-03-01")
+    assert episode is not None
+    assert (episode.patient, episode.spell, episode.episode, episode.ended) == ("p1", "s1", "2", "2024-03-01")
