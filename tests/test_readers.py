@@ -377,3 +377,43 @@ def test_undecodable_names_the_column_and_the_byte_or_surrogate(text: str, encod
     found = undecodable(text, encoding)
     assert found is not None and found[0] == column and found[1].startswith(message)
     assert undecodable("ep1: opcs V44.4", encoding) is None
+
+
+def test_an_arrow_batch_with_more_rows_than_line_numbers_is_refused_not_cut_short() -> None:
+    """Every row of a batch becomes an item: a caller that gives fewer line numbers than rows
+    (or more) gets an error, never a shorter list with rows silently left out."""
+    import pyarrow as pa
+
+    from nicelogic.input.arrow import batch_items
+
+    hes = pa.table({"EPIKEY": ["7", "8"], "OPERTN_01": ["W37.1", "V44.4"]})
+    fields = pa.table({"id": ["a", "b"], "opcs": [["W37.1"], ["V44.4"]]})
+    for batch in (hes, fields):
+        assert len(batch_items(batch, [1, 2], "x.parquet", id_column="EPIKEY")) == 2
+        for lines in ([1], [1, 2, 3]):
+            with pytest.raises(ValueError):
+                batch_items(batch, lines, "x.parquet", id_column="EPIKEY")
+
+
+def test_an_arrow_batch_of_json_fields_reads_the_short_episode_names_in_lower_case(tmp_path: Path) -> None:
+    import dataclasses
+    import json
+
+    import pyarrow as pa
+
+    from nicelogic.input.arrow import batch_items
+    from nicelogic.input.read import read_inputs
+
+    record = {"id": "a", "opcs": ["W37.1"], "patient": "p1", "spell": "s1", "episode": "2", "episode_end": "2024-03-01"}
+    jsonl = tmp_path / "e.jsonl"
+    jsonl.write_text(json.dumps(record) + "\n")
+    batch = pa.table({key: [value] for key, value in record.items()})
+    expected = [
+        dataclasses.replace(item, fields=tuple(dataclasses.replace(f, column=0) for f in item.fields))  # type: ignore[union-attr]
+        for item in read_inputs([str(jsonl)])
+    ]
+    items = batch_items(batch, [1], str(jsonl))
+    assert items == expected
+    episode = items[0].episode  # type: ignore[union-attr]
+    assert episode is not None
+    assert (episode.patient, episode.spell, episode.episode, episode.ended) == ("p1", "s1", "2", "2024-03-01")
