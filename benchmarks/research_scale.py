@@ -49,6 +49,22 @@ def _line(label: str, records: int, seconds: float, main: int, peak: int, pss: i
     return rate
 
 
+def _beside_baseline(
+    label: str, extract: Path, records: int, tmp: str, name: str, jobs: list[str], baseline_src: str | None
+) -> None:
+    """``check --results`` on one file by this code and, with ``baseline_src``, by that tree."""
+    run = ["check", str(extract), "--results", f"{tmp}/{name}.duckdb", "--no-progress", *jobs]
+    seconds, main_rss, peak, pss = measure([*NICELOGIC, *run])
+    local = _line(label, records, seconds, main_rss, peak, pss)
+    if baseline_src:
+        source = str(Path(baseline_src).resolve())
+        env_command = ["env", f"PYTHONPATH={source}", "PYTHONDONTWRITEBYTECODE=1", *NICELOGIC]
+        baseline = ["check", str(extract), "--results", f"{tmp}/{name}-baseline.duckdb", "--no-progress", *jobs]
+        seconds, main_rss, peak, pss = measure(env_command + baseline, cwd=source)
+        before = _line(f"the same, by {baseline_src}", records, seconds, main_rss, peak, pss)
+        print(f"{'':52} this code is {local / before:.2f}x the earlier one's rate")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("records", type=int, nargs="?", default=1_000_000)
@@ -96,31 +112,14 @@ def main() -> None:
             with open(lines, "w") as out:
                 synthetic.write_text(args.text, out)
             print(f"{args.text:,} episodes in the text format ({lines.stat().st_size / 2**20:.1f} MiB)", flush=True)
-            run = ["check", str(lines), "--results", f"{tmp}/text.duckdb", "--no-progress", *jobs]
-            seconds, main_rss, peak, pss = measure([*NICELOGIC, *run])
-            local = _line("nicelogic check --results, text lines", args.text, seconds, main_rss, peak, pss)
-            if args.baseline_src:
-                source = str(Path(args.baseline_src).resolve())
-                env_command = ["env", f"PYTHONPATH={source}", "PYTHONDONTWRITEBYTECODE=1", *NICELOGIC]
-                baseline = ["check", str(lines), "--results", f"{tmp}/text-baseline.duckdb", "--no-progress", *jobs]
-                seconds, main_rss, peak, pss = measure(env_command + baseline, cwd=source)
-                before = _line(f"the same, by {args.baseline_src}", args.text, seconds, main_rss, peak, pss)
-                print(f"{'':52} this code is {local / before:.2f}x the earlier one's rate")
+            _beside_baseline("nicelogic check --results, text lines", lines, args.text, tmp, "text", jobs, args.baseline_src)
         if args.distinct:
             distinct = Path(tmp) / "distinct.parquet"
             started = time.perf_counter()
             synthetic.write_parquet(args.distinct, str(distinct), distinct=True)
             print(f"{args.distinct:,} episodes whose codes never repeat, in {time.perf_counter() - started:.0f} s", flush=True)
-            run = ["check", str(distinct), "--results", f"{tmp}/distinct.duckdb", "--no-progress", *jobs]
-            seconds, main_rss, peak, pss = measure([*NICELOGIC, *run])
-            local = _line("nicelogic check --results, all distinct", args.distinct, seconds, main_rss, peak, pss)
-            if args.baseline_src:
-                source = str(Path(args.baseline_src).resolve())
-                env_command = ["env", f"PYTHONPATH={source}", "PYTHONDONTWRITEBYTECODE=1", *NICELOGIC]
-                baseline = ["check", str(distinct), "--results", f"{tmp}/distinct-baseline.duckdb", "--no-progress", *jobs]
-                seconds, main_rss, peak, pss = measure(env_command + baseline, cwd=source)
-                before = _line(f"the same, by {args.baseline_src}", args.distinct, seconds, main_rss, peak, pss)
-                print(f"{'':52} this code is {local / before:.2f}x the earlier one's rate")
+            _beside_baseline("nicelogic check --results, all distinct", distinct, args.distinct, tmp, "distinct", jobs,
+                             args.baseline_src)  # fmt: skip
 
 
 if __name__ == "__main__":
