@@ -150,6 +150,24 @@ def test_a_valid_record_needs_no_repair(everything: Completer) -> None:
     assert (report.count, report.violations, report.repairs) == (0, (), ())
 
 
+def test_packs_choose_the_rules_a_completion_and_a_repair_keep(everything: Completer) -> None:
+    # the ICD-10 rules ask nothing of an OPCS-4 record: under them alone it is complete and valid
+    alone = everything.complete("opcs V44.4", minimal=True, packs=["icd10"])
+    assert [c.record for c in alone.completions] == ["1: opcs V44.4"] and alone.count == 1
+    assert [c.record for c in everything.complete("opcs V44.4", minimal=True, grouped=True, packs=["icd10"]).completions] == [
+        "1: opcs V44.4"
+    ]
+    assert everything.repair("1: opcs V44.4 Y53.4", packs=["icd10"]).violations == ()
+    levels = everything.complete("opcs V44.4", minimal=True, packs=["opcs4"])
+    assert levels.completions and all(c.record.split()[3][:3] == "V55" and len(c.record.split()) == 4 for c in levels.completions)
+    may = everything.consequences("opcs V44.4", minimal=True, packs=["opcs4"]).may
+    assert {p.code[:3] for p in may if p.position == 2 and p.section == "opcs"} == {"V55"}
+    repaired = everything.repair("1: opcs V44.4 Y53.4", packs=["opcs4"])
+    assert repaired.violations == ("opcs.spinal-levels-second",)
+    with pytest.raises(ValueError, match="'nope' is not loaded"):
+        everything.complete("opcs V44.4", packs=["nope"])
+
+
 def test_cli_complete_and_repair_json() -> None:
     runner = CliRunner()
     result = runner.invoke(main, ["complete", "opcs V44.4", "--minimal", "--format", "json", "--limit", "3"])

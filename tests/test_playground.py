@@ -6,6 +6,7 @@ and the API's documentation pages, which, like the playground, fetch nothing fro
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -123,6 +124,10 @@ def test_picking_packs_and_a_narrow_window(page, tmp_path: Path) -> None:  # typ
     expect(page.locator("#violations")).to_contain_text("opcs.spinal-levels-second")
     page.locator("#repair").click()
     expect(page.locator("#answers li").first).to_contain_text("V55", timeout=30_000)
+    # the packs picked judge completions too: opcs4 alone asks only for the levels of spine
+    page.locator("#record").fill("ep1: opcs V44.4")
+    page.locator("#complete").click()
+    expect(page.locator("#answers li code").first).to_have_text(re.compile(r"^opcs V44\.4 V55\.\d$"), timeout=30_000)
     page.set_viewport_size({"width": 360, "height": 800})
     assert page.evaluate("document.documentElement.scrollWidth") <= 360  # nothing runs off a phone's width
     page.screenshot(path=str(screenshots(tmp_path) / "playground-narrow.png"), full_page=True)

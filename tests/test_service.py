@@ -223,6 +223,36 @@ def test_repair(client: TestClient) -> None:
     assert answer["repairs"] and all(r["edits"] for r in answer["repairs"])
 
 
+def test_packs_choose_the_rules_completions_and_repairs_keep(client: TestClient) -> None:
+    def ask(path: str, body: dict[str, object], packs: str) -> dict[str, object]:
+        response = client.post(path, json=body, params={"packs": packs})
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    # ncci judges no OPCS-4 code: under it alone the partial record is already complete
+    alone = ask("/v1/complete", {"record": "opcs V44.4", "minimal": True}, "ncci")
+    assert [c["record"].split(":")[1].strip() for c in alone["completions"]] == ["opcs V44.4"]
+    levels = ask("/v1/complete", {"record": "opcs V44.4", "minimal": True}, "opcs4")
+    assert levels["completions"] and all(c["record"].split()[3][:3] == "V55" for c in levels["completions"])
+    assert all(len(c["record"].split()) == 4 for c in levels["completions"])  # nice.htg3 would need more codes
+
+    def second(packs: str) -> set[str]:
+        answer = ask("/v1/complete", {"record": "opcs V44.4", "may": True, "minimal": True}, packs)
+        return {p["code"] for p in answer["may"] if p["section"] == "opcs" and p["position"] == 2}
+
+    assert second("ncci") == set()  # nothing need follow
+    assert second("opcs4") and {code[:3] for code in second("opcs4")} == {"V55"}
+
+    nothing = ask("/v1/repair", {"record": "ep1: opcs V44.4 Y53.4"}, "ncci")
+    assert nothing["violations"] == [] and nothing["repairs"] == []
+    repaired = ask("/v1/repair", {"record": "ep1: opcs V44.4 Y53.4"}, "opcs4")
+    assert repaired["violations"] and all(rule.startswith("opcs.") for rule in repaired["violations"])
+    assert repaired["repairs"] and all(len(r["edits"]) == 1 for r in repaired["repairs"])  # V55 put in; htg3 needs more
+    for path in ("/v1/complete", "/v1/repair"):
+        body = problem(client.post(path, json={"record": "opcs V44.4"}, params={"packs": "nice.ipg12"}), 422)
+        assert "nice.ipg12" in str(body["detail"])
+
+
 def test_an_unreadable_record_to_complete_is_a_problem_naming_where(client: TestClient) -> None:
     detail = str(problem(client.post("/v1/complete", json={"record": "ep9: opcs V4X.4"}), 422)["detail"])
     assert "record ep9" in detail and "column 11" in detail and "V4X.4" in detail

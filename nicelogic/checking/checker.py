@@ -156,6 +156,25 @@ class Checker:
         variant._bounded = None
         return variant
 
+    def reporting(self, packs: Sequence[str]) -> Checker:
+        """A checker sharing this one's packs, tables and verdict cache (verdicts are kept
+        before any choice of rules) that reports only the violations of the loaded ``packs``
+        among those this one reports; all of them when none is named."""
+        loaded = [pack.name for pack in self.ruleset.packs]
+        unknown = [pack for pack in packs if pack not in loaded]
+        if unknown:
+            raise ValueError(f"pack {unknown[0]!r} is not loaded (loaded: {', '.join(loaded)})")
+        if not packs:
+            return self
+        select: list[str] = sorted(set(packs))
+        if self.filter.select:  # the rules both choices keep
+            select = [rule for rule, meta in self.rules.items() if meta.pack in packs and self.keeps_rule(rule)]
+            if not select:
+                raise ValueError(f"no rule of {', '.join(packs)} is among the rules this checker reports")
+        variant = copy.copy(self)  # shallow: the verdict cache and record forms stay shared
+        variant.filter = RuleFilter(select, self.filter.ignore)
+        return variant
+
     def worker_options(self) -> dict[str, Any]:
         """The settings a worker process needs to check exactly as this checker does."""
         return {

@@ -34,13 +34,15 @@ class Completer(Templates, Repairs):
         grouped: bool = False,
         limit: int = DEFAULT_LIMIT,
         count_limit: int = DEFAULT_COUNT_LIMIT,
+        packs: Sequence[str] = (),
     ) -> CompletionReport:
         """Valid completions of a partial record: all (up to ``max_add`` inserted codes),
-        or the minimal ones; concrete, or grouped into category templates."""
+        or the minimal ones; concrete, or grouped into category templates. With ``packs``,
+        valid under the error rules of those loaded packs only."""
         parsed = self.parse(record)
         if grouped:
-            return self._grouped(parsed, minimal=minimal, limit=limit, count_limit=count_limit)
-        problem = self._problem(parsed, "codes")
+            return self._grouped(parsed, minimal=minimal, limit=limit, count_limit=count_limit, packs=packs)
+        problem = self._problem(parsed, "codes", packs=packs)
         assumptions = self._scope(problem, minimal)
         if assumptions is None:
             return CompletionReport(parsed.text(), (), 0, True, minimal, False, self._conflict(problem))
@@ -105,11 +107,11 @@ class Completer(Templates, Repairs):
     # -------------------------------------------------------------- may / must
 
     @within_time_limit
-    def consequences(self, record: Record | str, *, minimal: bool = False) -> Consequences:
+    def consequences(self, record: Record | str, *, minimal: bool = False, packs: Sequence[str] = ()) -> Consequences:
         """The codes that appear in some (may) and in every (must) valid completion, each
-        from one brave or cautious solve."""
+        from one brave or cautious solve; with ``packs``, completions valid under those packs."""
         parsed = self.parse(record)
-        problem = self._problem(parsed, "codes")
+        problem = self._problem(parsed, "codes", packs=packs)
         scoped = self._scope(problem, minimal)
         if scoped is None:
             return Consequences(parsed.text(), (), (), (), (), minimal, self._conflict(problem))

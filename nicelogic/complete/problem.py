@@ -55,6 +55,8 @@ class Problem:
     defaults: frozenset[tuple[str, str]] = field(default_factory=frozenset)
     assumptions: list[tuple[clingo.Symbol, bool]] = field(default_factory=list)
     candidates: dict[str, list[str]] = field(default_factory=dict)
+    # the error rules a completion must not break: those of the packs the question chose
+    enforced: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -114,7 +116,14 @@ class Problems(TimedSolving):
         base = [System.CPT, System.ICD10] if System.CPT in present else [System.OPCS, System.ICD10]
         return tuple(dict.fromkeys([*present, *base]))
 
-    def _problem(self, record: Record, projection: str, *, repair: bool = False) -> Problem:
+    def _enforced(self, packs: Sequence[str]) -> frozenset[str]:
+        """The error rules of ``packs`` (every loaded pack when none is named) that the
+        checker reports: the rules a completion or repair must keep."""
+        checker = self.checker.reporting(packs)
+        return frozenset(rule.id for rule in checker.rules.values() if rule.severity == "error" and checker.keeps_rule(rule.id))
+
+    def _problem(self, record: Record, projection: str, *, repair: bool = False, packs: Sequence[str] = ()) -> Problem:
+        enforced = self._enforced(packs)
         sections = self._sections(record)
         given = {system: record.codes(system) for system in sections}
         given_values = {system: [c.value for c in codes if not c.wildcard] for system, codes in given.items()}
@@ -178,7 +187,7 @@ class Problems(TimedSolving):
             (atom.symbol.arguments[0].name, atom.symbol.arguments[1].string)
             for atom in ctl.symbolic_atoms.by_signature("completion_default", 2)
         )
-        problem = Problem(record, sections, given, ctl, defaults)
+        problem = Problem(record, sections, given, ctl, defaults, enforced=enforced)
         problem.candidates = {system.value: sorted(wanted.get(system, ())) for system in sections}
         problem.assumptions = self._all_assumptions(problem)
         return problem
@@ -190,11 +199,8 @@ class Problems(TimedSolving):
                 (clingo.Function("keep", [clingo.Function(system.value), clingo.Number(i)]), True)
                 for i in range(1, len(codes) + 1)
             ]
-        out += [
-            (clingo.Function("enforce", [clingo.String(rule.id)]), True)
-            for rule in self.checker.rules.values()
-            if rule.severity == "error"
-        ]
+        # a rule left out is free (its constraint relaxed), not assumed broken
+        out += [(clingo.Function("enforce", [clingo.String(rule)]), True) for rule in sorted(problem.enforced)]
         out += [(atom.symbol, False) for atom in problem.ctl.symbolic_atoms.by_signature("add_at_most", 1)]
         out.append((clingo.Function("want_invalid"), False))
         return out

@@ -3,6 +3,8 @@ an invalid record valid, from the same generator with edits allowed."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import clingo
 
 from nicelogic.complete.problem import Problem
@@ -22,15 +24,19 @@ class Repairs(WhyNone):
     # -------------------------------------------------------------- repairs
 
     @within_time_limit
-    def repair(self, record: Record | str, *, limit: int = DEFAULT_LIMIT, count_limit: int = DEFAULT_COUNT_LIMIT) -> RepairReport:
+    def repair(
+        self, record: Record | str, *, limit: int = DEFAULT_LIMIT, count_limit: int = DEFAULT_COUNT_LIMIT,
+        packs: Sequence[str] = (),
+    ) -> RepairReport:  # fmt: skip
         """The minimal edits (insert, delete, move, replace by a sibling code) that make a
-        record valid, each with what it changes and which violations it removes."""
+        record valid, each with what it changes and which violations it removes; with
+        ``packs``, valid under the error rules of those loaded packs only."""
         parsed = self.parse(record)
-        before = self.checker.check_record(parsed)
+        before = self.checker.reporting(packs).check_record(parsed)
         errors = tuple(sorted({rule for v in before.violations if v.is_error for rule in v.rules}))
         if not errors:
             return RepairReport(parsed.text(), (), 0, True, ())
-        problem = self._problem(parsed, "codes", repair=True)
+        problem = self._problem(parsed, "codes", repair=True, packs=packs)
         found: list[tuple[tuple[int, ...], Repair]] = []
         unproven: list[tuple[tuple[int, ...], Repair]] = []  # valid, found while optimising
 

@@ -3,6 +3,8 @@ solve), each shown with one member and the exact number of completions it stands
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import clingo
 
 from nicelogic.complete.problem import Problem
@@ -14,10 +16,12 @@ from nicelogic.model import Record
 
 
 class Templates(WhyNone):
-    def _grouped(self, record: Record, *, minimal: bool, limit: int, count_limit: int) -> CompletionReport:
+    def _grouped(
+        self, record: Record, *, minimal: bool, limit: int, count_limit: int, packs: Sequence[str] = ()
+    ) -> CompletionReport:
         """Templates: the distinct category sequences (one projected solve), ranked by
         their best member, each shown one with the number of completions it stands for."""
-        problem = self._problem(record, "templates")
+        problem = self._problem(record, "templates", packs=packs)
         assumptions = self._scope(problem, minimal)
         if assumptions is None:
             return CompletionReport(record.text(), (), 0, True, minimal, True, self._conflict(problem))

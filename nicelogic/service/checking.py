@@ -13,7 +13,6 @@ from fastapi.responses import JSONResponse
 from nicelogic.checking.checker import Checker
 from nicelogic.report.base import record_dict, summary_dict
 from nicelogic.results import RecordResult, SummaryCounter
-from nicelogic.rules.selectors import RuleFilter
 from nicelogic.service.batching import CheckBatcher
 from nicelogic.service.decisions import new_decision
 from nicelogic.service.problems import Problem, problem_responses
@@ -29,24 +28,18 @@ class CheckService:
         self.checker = checker
         self.settings = settings
         self.revision = revision
-        self.packs = tuple(pack.name for pack in checker.ruleset.packs)
         self.batcher = CheckBatcher()
         self._variants: dict[tuple[tuple[str, ...], bool], Checker] = {}
 
     def variant(self, packs: Sequence[str], explain: bool) -> Checker:
         """The checker reporting only the violations of ``packs`` (all when empty), with
         explanations when asked; verdicts are cached by record form, shared by all."""
-        unknown = [p for p in packs if p not in self.packs]
-        if unknown:
-            raise Problem(422, f"pack {unknown[0]!r} is not loaded; the service serves {', '.join(self.packs)}", "Unknown pack")
-        key = (tuple(sorted(set(packs))), explain)
+        key = (loaded_packs(self.checker, packs), explain)
         if key == ((), self.checker.explain):
             return self.checker
         if key not in self._variants:
-            variant = copy.copy(self.checker)  # shallow: the verdict cache and record forms stay shared
+            variant = copy.copy(self.checker.reporting(key[0]))  # shallow: the verdict cache stays shared
             variant.explain = explain
-            if key[0]:
-                variant.filter = RuleFilter(key[0], self.checker.filter.ignore)
             self._variants[key] = variant
         return self._variants[key]
 
@@ -68,6 +61,15 @@ class CheckService:
         return [item if isinstance(item, RecordResult) else next(checked) for item in items]
 
 
+def loaded_packs(checker: Checker, packs: Sequence[str]) -> tuple[str, ...]:
+    """A request's choice of packs, each one the service loaded (else a 422 naming it)."""
+    try:
+        checker.reporting(packs)
+    except ValueError as error:
+        raise Problem(422, str(error), "Unknown pack") from None
+    return tuple(sorted(set(packs)))
+
+
 def verdict_counts(results: Sequence[RecordResult]) -> dict[str, Any]:
     counter = SummaryCounter()
     for result in results:
@@ -76,7 +78,11 @@ def verdict_counts(results: Sequence[RecordResult]) -> dict[str, Any]:
 
 
 PacksQuery = Annotated[
-    list[str] | None, Query(description="Report only the violations of these loaded packs (all when none is named).")
+    list[str] | None,
+    Query(
+        description="Only the rules of these loaded packs: the violations reported, the rules a completion or repair keeps "
+        "(all packs when none is named)."
+    ),
 ]
 ExplainQuery = Annotated[bool, Query(description="Add to each violation the rule's file, the facts it read and its guidance.")]
 

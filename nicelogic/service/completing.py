@@ -20,6 +20,7 @@ from nicelogic.errors import GaveUp, LimitExceeded
 from nicelogic.input.items import Rejected
 from nicelogic.model import Record
 from nicelogic.report.completions import report_dict
+from nicelogic.service.checking import PacksQuery, loaded_packs
 from nicelogic.service.decisions import new_decision
 from nicelogic.service.problems import Problem, problem_responses
 from nicelogic.service.records import RecordIn, one_record
@@ -119,20 +120,22 @@ def complete_router(pool: CompleterPool, revision: dict[str, Any]) -> APIRouter:
         return {"decision_id": new_decision(request, revision, pool.settings, [entry]), "revision": revision, **document}
 
     @router.post("/v1/complete", responses=problem_responses(413, 422, 503))
-    def complete(request: Request, body: CompleteRequest) -> dict[str, Any]:
+    def complete(request: Request, body: CompleteRequest, packs: PacksQuery = None) -> dict[str, Any]:
         """Valid completions of a partial record (all, minimal, grouped), or with ``may`` /
         ``must`` the codes that appear in some / every valid completion."""
+        chosen = loaded_packs(pool.checker, packs or ())
         record = pool.record(body.record)
         if body.may or body.must:
-            result = pool.answer("consequences", record, minimal=body.minimal)
+            result = pool.answer("consequences", record, minimal=body.minimal, packs=chosen)
         else:
-            result = pool.answer("complete", record, minimal=body.minimal, grouped=body.grouped, limit=body.limit)
+            result = pool.answer("complete", record, minimal=body.minimal, grouped=body.grouped, limit=body.limit, packs=chosen)
         return answered(request, report_dict(result), body.record)
 
     @router.post("/v1/repair", responses=problem_responses(413, 422, 503))
-    def repair(request: Request, body: RepairRequest) -> dict[str, Any]:
+    def repair(request: Request, body: RepairRequest, packs: PacksQuery = None) -> dict[str, Any]:
         """The smallest edits (insert, delete, move, replace by a sibling code) that make a record valid."""
+        chosen = loaded_packs(pool.checker, packs or ())
         record = pool.record(body.record)
-        return answered(request, report_dict(pool.answer("repair", record, limit=body.limit)), body.record)
+        return answered(request, report_dict(pool.answer("repair", record, limit=body.limit, packs=chosen)), body.record)
 
     return router

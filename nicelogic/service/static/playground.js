@@ -1,6 +1,6 @@
 // The playground: the record is checked as it is typed (POST /v1/check?explain=true), the
 // codes it blames are highlighted, and the codes that may come next are suggested
-// (POST /v1/complete with may). Hand-written, no dependencies, nothing fetched from elsewhere.
+// (POST /v1/complete with may), each under the packs picked. Hand-written, no dependencies, nothing fetched from elsewhere.
 "use strict";
 
 const SECTIONS = { opcs: "opcs", opcs4: "opcs", icd: "icd10", icd10: "icd10", cpt: "cpt" };
@@ -36,6 +36,13 @@ async function call(path, body) {
 function chosenPacks() {
   const chosen = [...document.querySelectorAll("#packs input:checked")].map((box) => box.value);
   return chosen.length === packs.length ? [] : chosen;
+}
+
+// the packs picked judge everything the page asks: the check, suggestions, completions, repairs
+function withPacks(path, query = new URLSearchParams()) {
+  for (const pack of chosenPacks()) query.append("packs", pack);
+  const asked = query.toString();
+  return asked ? `${path}?${asked}` : path;
 }
 
 // The record's codes with where they stand in the text: sections split at ";", an optional
@@ -143,9 +150,7 @@ function renderViolations(record) {
 }
 
 async function check(text, ticket) {
-  const query = new URLSearchParams({ explain: "true" });
-  for (const pack of chosenPacks()) query.append("packs", pack);
-  const answer = await call(`/v1/check?${query}`, text);
+  const answer = await call(withPacks("/v1/check", new URLSearchParams({ explain: "true" })), text);
   if (ticket !== latest) return;
   const record = answer.records[0];
   violations = record ? record.violations : [];
@@ -183,7 +188,7 @@ async function suggest(text, ticket) {
   box.replaceChildren(element("p", { class: "help" }, "Looking…"));
   let answer;
   try {
-    answer = await call("/v1/complete", { record: asked, may: true, must: true });
+    answer = await call(withPacks("/v1/complete"), { record: asked, may: true, must: true });
   } catch (error) {
     if (ticket === latest) box.replaceChildren(element("p", { class: "help" }, `No suggestions: ${error.message}`));
     return;
@@ -228,8 +233,8 @@ async function answers(kind) {
   list.replaceChildren(element("li", { class: "help" }, "Working…"));
   try {
     const answer = kind === "complete"
-      ? await call("/v1/complete", { record: text, minimal: true, limit: 5 })
-      : await call("/v1/repair", { record: text, limit: 5 });
+      ? await call(withPacks("/v1/complete"), { record: text, minimal: true, limit: 5 })
+      : await call(withPacks("/v1/repair"), { record: text, limit: 5 });
     const items = kind === "complete" ? answer.completions : answer.repairs;
     if (!items.length) {
       const why = answer.conflict ? answer.conflict.message : kind === "repair" && !answer.violations.length ? "the record is already valid" : "none found";
