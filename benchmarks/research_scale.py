@@ -7,7 +7,8 @@
    the same command run by that code;
 2. ``--distinct M`` episodes whose codes never repeat (no verdict can be reused);
 3. ``--text M``: M synthetic episodes in the text format (``ep1: opcs ...; icd ...``),
-   read through the kernel as lines, beside the earlier code with ``--baseline-src``;
+   read through the kernel as lines, beside the earlier code with ``--baseline-src``; and
+   ``--jsonl M`` the same episodes as JSON Lines;
 4. ``--spark``: the same N episodes by ``check --engine spark --master local[2]`` into a
    Parquet results folder, beside the single-machine run.
 
@@ -70,6 +71,7 @@ def main() -> None:
     parser.add_argument("records", type=int, nargs="?", default=1_000_000)
     parser.add_argument("--distinct", type=int, default=0, help="also this many episodes whose codes never repeat")
     parser.add_argument("--text", type=int, default=0, help="also this many episodes in the text format")
+    parser.add_argument("--jsonl", type=int, default=0, help="also this many episodes as JSON Lines")
     parser.add_argument("--spark", action="store_true", help="also check --engine spark --master local[2]")
     parser.add_argument("--baseline-src", help="a source tree of an earlier nicelogic, run on the same file")
     parser.add_argument("--jobs", type=int, default=0)
@@ -113,6 +115,12 @@ def main() -> None:
                 synthetic.write_text(args.text, out)
             print(f"{args.text:,} episodes in the text format ({lines.stat().st_size / 2**20:.1f} MiB)", flush=True)
             _beside_baseline("nicelogic check --results, text lines", lines, args.text, tmp, "text", jobs, args.baseline_src)
+        if args.jsonl:
+            objects = Path(tmp) / "episodes.jsonl"
+            with open(objects, "w") as out:
+                synthetic.write_jsonl(args.jsonl, out)
+            print(f"{args.jsonl:,} episodes as JSON Lines ({objects.stat().st_size / 2**20:.1f} MiB)", flush=True)
+            _beside_baseline("nicelogic check --results, JSON Lines", objects, args.jsonl, tmp, "jsonl", jobs, args.baseline_src)
         if args.distinct:
             distinct = Path(tmp) / "distinct.parquet"
             started = time.perf_counter()

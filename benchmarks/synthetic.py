@@ -7,6 +7,7 @@ missing or misplaced, an approach code first, a V55 after a non-spinal operation
 
     python benchmarks/synthetic.py 1000000 --format text > episodes.txt
     python benchmarks/synthetic.py 100000 --format csv > extract.csv
+    python benchmarks/synthetic.py 100000 --format jsonl > extract.jsonl
     python benchmarks/synthetic.py 100000 --format parquet --output extract.parquet
 
 The Parquet extract also carries the attributes researchers group by (provider PROCODE3,
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as _dt
+import json
 import random
 import sys
 from collections.abc import Iterator
@@ -111,6 +113,12 @@ def write_text(count: int, out, seed: int = 1) -> None:  # type: ignore[no-untyp
         out.write(f"{e.id}: opcs {' '.join(e.opcs)}; icd {' '.join(e.icd10)}\n")
 
 
+def write_jsonl(count: int, out, seed: int = 1) -> None:  # type: ignore[no-untyped-def]
+    for e in episodes(count, seed):
+        record = {"id": e.id, "opcs": list(e.opcs), "icd10": list(e.icd10), "sex": e.sex, "age": e.age, "date": e.date}
+        out.write(json.dumps(record) + "\n")
+
+
 def write_csv(count: int, out, seed: int = 1) -> None:  # type: ignore[no-untyped-def]
     writer = csv.writer(out, lineterminator="\n")
     opcs_cols = [f"OPERTN_4_{i:02d}" for i in range(1, 13)]
@@ -194,7 +202,7 @@ def write_parquet(count: int, path: str, seed: int = 1, row_group: int = 50_000,
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("count", type=int)
-    parser.add_argument("--format", choices=["text", "csv", "parquet"], default="text")
+    parser.add_argument("--format", choices=["text", "csv", "jsonl", "parquet"], default="text")
     parser.add_argument("--output", help="the file to write (required for parquet)")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
@@ -203,7 +211,8 @@ def main() -> None:
             parser.error("--format parquet needs --output FILE")
         write_parquet(args.count, args.output, args.seed)
         return
-    (write_text if args.format == "text" else write_csv)(args.count, sys.stdout, args.seed)
+    writers = {"text": write_text, "csv": write_csv, "jsonl": write_jsonl}
+    writers[args.format](args.count, sys.stdout, args.seed)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ import pytest
 from benchmarks.synthetic import hes_rows
 from nicelogic import Checker
 from nicelogic.errors import InputError
-from nicelogic.input.arrow import batch_items, text_lines_batch
+from nicelogic.input.arrow import batch_items, json_texts_batch, text_lines_batch
 from nicelogic.input.carry import CarrySpec
 from nicelogic.input.episodes import EpisodeColumns
 from nicelogic.input.items import InputLine
@@ -482,6 +482,81 @@ def test_a_text_file_goes_through_the_kernel_as_the_row_path_checks_it(applying:
     texts = ["ep1: opcs V44.4 V55.1", "xy2: opcs V44.4 V55.1", "ep33: opcs V44.4 V55.1", "épisode1: opcs V44.4 V55.1"]
     planned = Kernel(applying).plan(text_lines_batch([InputLine("x", 1, text) for text in texts]))
     assert len(planned.keys) == 3 and len(planned.new) == 3
+
+
+JSON_LINES = [
+    '{"id": "ep1", "opcs": ["V44.4", "V55.1", "Y53.4"], "icd10": ["M80.0"]}',
+    '{"id": "ep22", "opcs": ["V44.4", "V55.1", "Y53.4"], "icd10": ["M80.0"]}',
+    '{"id":"x","opcs":["V44.4","V55.1","Y53.4"],"icd10":["M80.0"]}',
+    '{"opcs": ["V44.4", "V55.1", "Y53.4"], "icd10": ["M80.0"]}',  # no id: its line number stands in
+    '{"icd10": ["M80.0"], "id": "late", "opcs": ["V44.4", "Y53.4"]}',  # the id not first
+    '{"id": "ep3", "opcs": ["Y53.4", "V44.4"], "waive": ["opcs.subsidiary-not-first"]}',
+    '{"id": "ep4", "opcs": "Y53.4 V44.4"}',  # codes as one string
+    '{"id": "ab12", "opcs": ["V44.4", "Y53.4"], "date": "2001-09-27"}',
+    '{"id": "ab13", "opcs": ["V44.4", "Y53.4"], "date": "2024-05-01", "PROCODE3": "RX1", "ADMIDATE": "2024-04-30"}',
+    '{"id": "ab14", "opcs": ["V44.4", "Y53.4"], "date": "2024-13-01"}',  # a date that is no date: rejected
+    '{"id": "ab15", "opcs": ["V44.4"], "sex": "9", "age": 200}',
+    '{"id": 7, "opcs": ["V44.4", "V55.1"]}',  # a number as the id
+    '{"id": "épisode1", "opcs": ["V44.4", "V55.1"]}',  # an id the key cannot stand for
+    '{"id": "twice", "opcs": ["V44.4", "V55.1"], "id": "second"}',  # the last of repeated keys wins
+    '{"id": "esc", "opcs": ["V44.4", "V55.1"], "\\u0069d": "escaped"}',  # a key spelled with an escape
+    '{"id": "ep6", "opcs": ["V44.4", "ZZZ"]}',
+    '{"id": "ep7", "opcs": ["V44.4", 5]}',  # codes that are not strings
+    '{"id": "ep8", "opcs": ["V44.4"], "colour": "red"}',  # an unknown key
+    '{"id": "ep9", "opcs": ["V44.4"]',  # not JSON
+    '["ep10", "V44.4"]',  # not an object
+    '{"id": "ep11"}',
+    '{"id": "ep12", "opcs": [' + ", ".join(['"W37.1"'] * 70) + "]}",  # over --max-codes
+    '{"id": "ep14", "cpt": ["22511", "22512"]}',
+    '{"id": "ep15", "icd10": ["E11.9"], "date": "2001-09-27", "PROCODE3": "RY2"}',
+    '  {"id": "ep16", "opcs": ["V44.4", "V55.1"]}  ',
+    '{"id": "ep17", "opcs": ["V44.4", "\\udcff"]}',  # a lone surrogate written as an escape
+]
+
+
+def test_a_json_lines_file_goes_through_the_kernel_as_the_row_path_checks_it(applying: Checker, tmp_path: Path) -> None:
+    """JSON Lines records gathered, as written, into a column for the kernel (on two
+    workers) give what the row path gives each, in order: records that differ only in plain
+    ids share a verdict without sharing ids or columns, attributes (PROCODE3, ADMIDATE) are
+    carried, and a record holding a byte that is not UTF-8 is checked alone in its place."""
+    from nicelogic.input.read import read_inputs
+    from nicelogic.research.run import ResultsRequest, _tasks
+
+    lines = [b"# a comment, then a blank line", b""]
+    for n in range(400):
+        text = JSON_LINES[n % len(JSON_LINES)]
+        if n % 3:
+            text = text.replace('"ep', f'"ep{n}-', 1)
+        lines.append(text.encode() + (b"\r" if n % 5 == 0 else b""))
+        if n == 123:
+            lines.append(b'{"id": "ep-bad", "opcs": ["\xff44.4"]}')
+    path = tmp_path / "records.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    spec = CarrySpec(carry=("PROCODE3",))
+    request = ResultsRequest(files=(str(path),), results=str(tmp_path / "r.duckdb"), commit_every=50)
+    tasks = list(_tasks(request, spec, 0))
+    assert {type(task).__name__ for task in tasks} == {"BatchTask", "RowsTask"}
+    kernel = Kernel(applying, spec)
+    got = list(check_batches(kernel, iter(tasks), "run", jobs=2))
+    records = pa.Table.from_batches([r for r, _ in got]).combine_chunks().to_batches()[0]
+    violations = pa.Table.from_batches([v for _, v in got], schema=VIOLATIONS).combine_chunks().to_batches()[0]
+    expected_records, expected_violations = _row_path(applying, list(read_inputs([str(path)], carried=spec.keys())), spec)
+    _same(records, expected_records)
+    _same(violations, expected_violations)
+    assert records.num_rows == 401
+    reasons = dict(zip(records.column("id").to_pylist(), records.column("reason_kind").to_pylist(), strict=True))
+    assert reasons["ab14"] == "json" and reasons["ep12"] == "too-long"
+    # a record the reader cannot read (not JSON, a byte that is not UTF-8) has no id: its line stands in
+    unread = [row for row in records.to_pylist() if row["reason"] and row["reason"].startswith(("not a JSON", "byte 0xFF"))]
+    not_json, escaped_byte = JSON_LINES.index('{"id": "ep9", "opcs": ["V44.4"]'), len(JSON_LINES) - 1
+    expected = sum(n % len(JSON_LINES) in (not_json, escaped_byte) for n in range(400)) + 1
+    assert len(unread) == expected and all(row["id"] == str(row["line"]) for row in unread)
+    assert set(records.column("provider").to_pylist()) == {None, "RX1", "RY2"}
+    assert {"second", "7", "escaped"} <= set(records.column("id").to_pylist())
+    # records that differ only in plain ids of one length are one key; another length shifts every column
+    texts = [JSON_LINES[0], JSON_LINES[0].replace("ep1", "xy2"), JSON_LINES[1], JSON_LINES[12], JSON_LINES[13]]
+    planned = Kernel(applying).plan(json_texts_batch(texts))
+    assert len(planned.keys) == 4 and len(planned.new) == 4
 
 
 def test_the_kernel_keeps_the_verdicts_of_keys_that_come_again_and_drops_the_rest(applying: Checker) -> None:

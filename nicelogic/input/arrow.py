@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 JSON_FIELDS = ("id", *SYSTEM_KEYWORDS, "sex", "age", "date", "waive")
 TEXT_COLUMN = "record"  # a batch of text-format lines holds them in this column
+JSON_TEXT_COLUMN = "json_record"  # a batch of JSON Lines records as text (one object each) holds them in this column
 
 
 def is_hes(names: Sequence[str], id_column: str | None = None, episode_columns: EpisodeColumns = DEFAULT_COLUMNS) -> bool:
@@ -91,6 +92,15 @@ def text_lines_batch(lines: Sequence[InputLine]) -> pa.RecordBatch:
     import pyarrow as pa
 
     return pa.RecordBatch.from_arrays([pa.array([line.text for line in lines], pa.string())], names=[TEXT_COLUMN])
+
+
+def json_texts_batch(texts: Sequence[str]) -> pa.RecordBatch:
+    """JSON Lines records as they are written (each object's text), as a batch of one
+    column (:data:`JSON_TEXT_COLUMN`), so that the columnar kernel reads them; the text
+    locates each code and each problem in its line, as the JSON Lines reader does."""
+    import pyarrow as pa
+
+    return pa.RecordBatch.from_arrays([pa.array(texts, pa.string())], names=[JSON_TEXT_COLUMN])
 
 
 def fits_columns(row: TableRow) -> bool:

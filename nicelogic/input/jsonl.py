@@ -29,11 +29,16 @@ def jsonl_lines(
 ) -> Iterator[InputLine]:
     """Records of JSON Lines: ``{"id", "opcs", "icd10", "cpt", "sex", "age", "date"}``, and
     the attributes whose keys (upper case) are ``carried``."""
+    for number, text in jsonl_texts(lines):
+        yield json_line(text, source, number, encoding, carried, episode_columns)
+
+
+def jsonl_texts(lines: Iterable[str]) -> Iterator[tuple[int, str]]:
+    """Each record's line number and text in JSON Lines: blank lines and ``#`` comments skipped."""
     for number, raw in enumerate(lines, start=1):
         text = raw.strip()
-        if not text or text.startswith("#"):
-            continue
-        yield json_line(text, source, number, encoding, carried, episode_columns)
+        if text and not text.startswith("#"):
+            yield number, text
 
 
 def _unreadable(source: str, number: int, message: str, column: int = 0) -> InputLine:

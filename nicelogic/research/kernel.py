@@ -6,9 +6,10 @@ out. It is the one path for bulk work: ``check --results`` on columnar inputs, S
 A batch holds records as HES columns (``OPERTN_nn``, ``DIAG_nn``, ``SEX``, ``STARTAGE``,
 ``OPDATE_01``, ``ADMIDATE``, ``WAIVE`` and the id column ``EPIKEY``), as the fields of a
 JSON Lines record (``id``, ``opcs``, ``icd10``, ``cpt`` as lists of codes or strings of
-codes, ``sex``, ``age``, ``date``, ``waive``), or as lines of the text format in a column
-``record`` (``ep7: opcs V44.4 V55.1; icd M80.0 # date: 2024-05-01``); column names in any
-case. The attributes researchers group by (:mod:`nicelogic.input.carry`) are carried from
+codes, ``sex``, ``age``, ``date``, ``waive``), as lines of the text format in a column
+``record`` (``ep7: opcs V44.4 V55.1; icd M80.0 # date: 2024-05-01``), or as JSON Lines
+records as written in a column ``json_record`` (``{"id": "ep7", "opcs": ["V44.4"]}``);
+column names in any case. The attributes researchers group by (:mod:`nicelogic.input.carry`) are carried from
 their columns; other columns are not read.
 
 Hospital data repeats itself, so a batch is checked by *key*: the cells a verdict can
@@ -21,7 +22,9 @@ path cannot disagree; every row then takes its key's verdict by index. The row's
 columns (id, line, carried attributes, dates) stay columns throughout: no Python object is
 made per row. A line of the text format is its own key but for its id, which the key holds
 only as a length (the id shifts every column a problem is reported at); a line whose id the
-key cannot stand for exactly (one the grammar might read otherwise) is a key of its own.
+key cannot stand for exactly (one the grammar might read otherwise) is a key of its own. A
+JSON Lines record is keyed the same way, by its text with a plain string id written as its
+first key kept as a length; its attributes, part of its text, come back with its verdict.
 """
 
 from __future__ import annotations
@@ -37,12 +40,12 @@ import pyarrow.compute as pc
 
 from nicelogic.checking.checker import Checker
 from nicelogic.errors import InputError
-from nicelogic.input.arrow import TEXT_COLUMN, json_value
+from nicelogic.input.arrow import JSON_TEXT_COLUMN, TEXT_COLUMN, json_value
 from nicelogic.input.attributes import FILLERS, parse_age, parse_date, parse_sex
 from nicelogic.input.carry import DATE_ATTRIBUTES, CarrySpec, attribute_value
 from nicelogic.input.episodes import DEFAULT_COLUMNS, EPISODE_DATES, SHORT_NAMES, EpisodeColumns, episode_value, mapping_episode
 from nicelogic.input.items import InputLine
-from nicelogic.input.jsonl import json_record
+from nicelogic.input.jsonl import json_line, json_record
 from nicelogic.input.parquet import text_column
 from nicelogic.input.tabular import TableRow, first_date, layout_for, wanted_column
 from nicelogic.input.text import text_lines
@@ -67,6 +70,10 @@ _JSON_FIELDS = ("id", *SYSTEM_KEYWORDS, "sex", "age", "date", "waive")
 # A line's id that every line with the same rest reads alike: plain ASCII right before its
 # colon (no space, so it can never be read as a section keyword), after spaces or tabs only.
 _PLAIN_ID = r"^(?P<lead>[ \t]*)(?P<id>[A-Za-z0-9_./-]+):(?P<rest>(?s:.*))$"
+# A JSON Lines record's id that every record with the same rest reads alike: a string of
+# plain ASCII as its first key; the rest is then checked for another "id" key (the last of
+# repeated keys wins) or an escape (which could spell one).
+_PLAIN_JSON_ID = r'^(?P<lead>\{\s*"id"\s*:\s*")(?P<id>[A-Za-z0-9_./-]+)(?P<rest>"(?s:.*))$'
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,10 +92,15 @@ class KeyVerdict:
     waived: int
     applies: tuple[str, ...]
     violations: tuple[tuple[object, ...], ...]
-    # a text-format line's id and its own date (``# date:``): the rest of the batch's
-    # records have them in columns
+    # a record read from its line's text (the text format, JSON Lines): its id, its own
+    # date (``# date:``, JSON ``date``) and its carried attributes (JSON Lines keys such as
+    # PROCODE3, as :class:`AttributeTap` reads them; None when it has none); the records of
+    # other batches have them in columns
     record_id: str | None = None
     own_date: str | None = None
+    attributes: tuple[object, ...] | None = None
+    # a JSON Lines record that is not JSON (or not an object) has no id: each row's line stands in
+    unread: bool = False
 
 
 _VERDICT_COLUMNS = {
@@ -99,9 +111,9 @@ _VERDICT_COLUMNS = {
 _VIOLATION_COLUMNS = ("rule", "severity", "section", "positions", "codes", "message", "waived", "column", "field")
 
 
-def _verdict(result: RecordResult, kept: Callable[[str], bool], item: InputLine | TableRow) -> KeyVerdict:
+def _verdict(result: RecordResult, kept: Callable[[str], bool], item: InputLine | TableRow, tap: AttributeTap) -> KeyVerdict:
     error = result.error
-    text_line = isinstance(item, InputLine) and not item.fields  # a text-format line: every other record has fields
+    line = isinstance(item, InputLine)  # read from a line's text; the id and date of a row are in its columns
     errors = sum(v.is_error for v in result.violations)
     found = [
         (v.rule, v.severity, v.section, list(v.positions), list(v.codes), v.message, waived, v.column, v.where)
@@ -112,8 +124,9 @@ def _verdict(result: RecordResult, kept: Callable[[str], bool], item: InputLine 
         result.valid, error is not None, error.message if error else None, error.label if error else None,
         error.column if error else None, error.where if error else None, errors, len(result.violations) - errors,
         len(result.waived), tuple(rule for rule in result.applies if kept(rule)) if error is None else (),
-        tuple(tuple(v) for v in found), result.id if text_line else None,
-        item.date if isinstance(item, InputLine) and text_line else None,
+        tuple(tuple(v) for v in found), result.id if line else None, item.date if isinstance(item, InputLine) else None,
+        tap.attributes(item).values if isinstance(item, InputLine) and item.attributes else None,
+        error is not None and error.label == "json" and error.where is None,
     )  # fmt: skip
 
 
@@ -136,7 +149,7 @@ class _View:
     ids: pa.Array  # the id the row gives (null: none, its line stands in)
     items: Callable[[np.ndarray, np.ndarray, str], list[InputLine | TableRow]]  # rows, their lines, source
     own_date: pa.Array | None = None  # JSON: the record's own date, the last resort for ``date``
-    text: bool = False  # text-format lines: their own dates are their verdicts'
+    text: bool = False  # records read from their lines' text: their own dates and attributes are their verdicts'
     ids_of_verdicts: pa.Array | None = None  # the rows whose id is their verdict's (a key of their own)
 
 
@@ -310,7 +323,8 @@ class Kernel:
     def solve(self, items: Sequence[InputLine | TableRow]) -> list[KeyVerdict]:
         """The verdict of each record, checked now (all of them: nothing is looked up)."""
         results = self.checker.iter_check(iter(items))
-        return [_verdict(result, self.checker.keeps_rule, item) for result, item in zip(results, items, strict=True)]
+        tap = AttributeTap(self.spec)
+        return [_verdict(result, self.checker.keeps_rule, item, tap) for result, item in zip(results, items, strict=True)]
 
     def finish(self, plan: Plan, found: Mapping[str, KeyVerdict]) -> Checked:
         """The results of a planned batch, given the verdicts of its new keys (which are
@@ -325,6 +339,9 @@ class Kernel:
         if view.ids_of_verdicts is not None:
             from_verdicts = pc.take(pa.array([v.record_id for v in verdicts], pa.string()), picked)
             ids = pc.if_else(view.ids_of_verdicts, from_verdicts, ids)
+        if view.text:
+            unread = pc.take(pa.array([v.unread for v in verdicts], pa.bool_()), picked)
+            ids = pc.if_else(unread, pa.scalar(None, pa.string()), ids)
         ids = pc.coalesce(ids, pc.cast(line_numbers, pa.string()))
         columns: dict[str, pa.Array] = {
             "run_id": pa.repeat(pa.scalar(plan.run_id, pa.string()), n),
@@ -333,7 +350,7 @@ class Kernel:
             "source": pa.repeat(pa.scalar(plan.source, pa.string()), n),
             "line": line_numbers,
         }
-        columns.update(self._attributes(plan.batch))
+        columns.update(self._attributes_of_verdicts(verdicts, picked) if view.text else self._attributes(plan.batch))
         for name, kind in _VERDICT_COLUMNS.items():
             distinct = pa.array([getattr(v, name) for v in verdicts], kind)
             columns[name] = pc.take(distinct, picked)
@@ -409,9 +426,12 @@ class Kernel:
             return self._json_view(batch, lower)
         if TEXT_COLUMN in lower:
             return self._text_view(_combined(batch.column(lower[TEXT_COLUMN])), lines)
+        if JSON_TEXT_COLUMN in lower:
+            return self._json_text_view(_combined(batch.column(lower[JSON_TEXT_COLUMN])), lines)
         raise InputError(
             "the batch has neither HES code columns (OPERTN_nn, DIAG_nn), nor the fields of a JSON Lines record "
-            f"(opcs, icd10, cpt), nor text-format lines ({TEXT_COLUMN}); its columns: {', '.join(names)}"
+            f"(opcs, icd10, cpt), nor text-format lines ({TEXT_COLUMN}), nor JSON Lines records as text "
+            f"({JSON_TEXT_COLUMN}); its columns: {', '.join(names)}"
         )
 
     def _token(self, kind: str, column: pa.Array, token: Callable[[object], str]) -> pa.Array:
@@ -634,6 +654,49 @@ class Kernel:
 
         ids = pc.if_else(own_key, pa.scalar(None, pa.string()), ids)
         return _View(key, ids, items, text=True, ids_of_verdicts=own_key)
+
+    def _json_text_view(self, column: pa.Array, lines: pa.Array) -> _View:
+        """JSON Lines records as written: a record is keyed by its text with a plain id
+        (:data:`_PLAIN_JSON_ID`) kept only as its length, which shifts the column of every
+        code after it; any other record is a key of its own, with its line number."""
+        texts = pc.fill_null(text_column(column), "")
+        parts = pc.extract_regex(texts, _PLAIN_JSON_ID)
+        lead, ids, rest = (pc.struct_field(parts, name) for name in ("lead", "id", "rest"))
+        plain = pc.and_kleene(
+            pc.is_valid(ids), pc.invert(pc.or_(pc.match_substring(rest, '"id"'), pc.match_substring(rest, "\\")))
+        )
+        plain = pc.fill_null(plain, False)
+        if self._by_id:  # a message names the record: every record a key of its own
+            plain = pa.repeat(pa.scalar(False), len(texts))
+        masked = pc.binary_join_element_wise("J", lead, pc.cast(pc.utf8_length(ids), pa.string()), rest, _SEP)
+        numbered = pc.binary_join_element_wise("K", texts, pc.cast(lines, pa.string()), _SEP)
+        key = pc.if_else(plain, masked, numbered)
+        carried, episode_columns = self.spec.keys(), self.episode_columns
+
+        def items(rows: np.ndarray, lines: np.ndarray, source: str) -> list[InputLine | TableRow]:
+            picked = pc.take(texts, pa.array(rows)).to_pylist()
+            return [
+                json_line(text, source, int(line), carried=carried, episode_columns=episode_columns)
+                for text, line in zip(picked, lines, strict=True)
+            ]
+
+        own_key = pc.invert(plain)
+        ids = pc.if_else(own_key, pa.scalar(None, pa.string()), ids)
+        return _View(key, ids, items, text=True, ids_of_verdicts=own_key)
+
+    def _attributes_of_verdicts(self, verdicts: Sequence[KeyVerdict], picked: pa.Array) -> dict[str, pa.Array]:
+        """The carried attributes of records read from their lines' text, from their
+        verdicts (a line's attributes are part of its key), typed as :meth:`_attributes` types them."""
+        names = list(self.spec.sources())
+        out: dict[str, pa.Array] = {}
+        for index, name in enumerate(names):
+            values = [None if v.attributes is None else v.attributes[index] for v in verdicts]
+            if name in DATE_ATTRIBUTES:
+                distinct = pa.array([datetime.date.fromisoformat(x) if isinstance(x, str) else None for x in values], pa.date32())
+            else:
+                distinct = pa.array([None if x is None else str(x) for x in values], pa.string())
+            out[name] = pc.take(distinct, picked)
+        return out
 
     def _dates(self, column: pa.Array, parse: Callable[[object], str | None]) -> pa.Array:
         """A column of dates (date32) from each distinct value, read once; null when unreadable."""

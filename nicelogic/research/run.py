@@ -24,12 +24,13 @@ from typing import TYPE_CHECKING
 from nicelogic._version import __version__
 from nicelogic.checking.checker import Checker
 from nicelogic.errors import InputError, UsageError
-from nicelogic.input.arrow import fits_columns, table_rows_batch, text_lines_batch
+from nicelogic.input.arrow import fits_columns, json_texts_batch, table_rows_batch, text_lines_batch
 from nicelogic.input.carry import CarrySpec
 from nicelogic.input.episodes import DEFAULT_COLUMNS, EpisodeColumns
-from nicelogic.input.items import InputLine
+from nicelogic.input.items import InputLine, undecodable
+from nicelogic.input.jsonl import json_line, jsonl_texts
 from nicelogic.input.parquet import parquet_batches
-from nicelogic.input.read import ReadPosition, detect_format, read_inputs
+from nicelogic.input.read import ReadPosition, detect_format, open_input, read_inputs
 from nicelogic.input.tabular import TableRow
 from nicelogic.model import System
 from nicelogic.report.terminal import check_progress
@@ -208,7 +209,7 @@ def run_status(request: ResultsRequest, summary: Summary) -> int:
     return 0 if request.exit_zero else exit_code(summary)
 
 
-_KERNEL_FORMATS = ("parquet", "csv", "tsv", "text")
+_KERNEL_FORMATS = ("parquet", "csv", "tsv", "text", "jsonl")
 
 
 def _format(request: ResultsRequest, path: str) -> str:
@@ -216,8 +217,8 @@ def _format(request: ResultsRequest, path: str) -> str:
 
 
 def _columnar(request: ResultsRequest) -> bool:
-    """Whether every input can be read as columns (Parquet, and CSV/TSV rows or text lines
-    gathered into columns): then the columnar kernel checks it. Standard input is read by
+    """Whether every input can be read as columns (Parquet, and CSV/TSV rows, text lines or
+    JSON Lines records gathered into columns): then the columnar kernel checks it. Standard input is read by
     what its first line shows, so record by record."""
     formats = {_format(request, path) for path in request.files}
     return "-" not in request.files and formats <= set(_KERNEL_FORMATS)
@@ -229,6 +230,9 @@ def _tasks(request: ResultsRequest, spec: CarrySpec, skip: int) -> Iterator[Task
     seq = 0
     size = max(request.commit_every, KERNEL_BATCH)
     for path in request.files:
+        if _format(request, path) == "jsonl":
+            seq = yield from _json_tasks(request, spec, path, seq, skip, size)
+            continue
         if _format(request, path) != "parquet":
             seq = yield from _row_tasks(request, spec, path, seq, skip, size)
             continue
@@ -283,6 +287,46 @@ def _row_tasks(request: ResultsRequest, spec: CarrySpec, path: str, seq: int, sk
         if len(rows) + len(lines) >= size:
             yield gathered()
     if rows or lines:
+        yield gathered()
+    return seq
+
+
+def _json_tasks(
+    request: ResultsRequest, spec: CarrySpec, path: str, seq: int, skip: int, size: int
+) -> Generator[Task, None, int]:
+    """A JSON Lines file's records as tasks: runs of records gathered, as written, into a
+    column (the kernel reads each as the JSON Lines reader does, locating codes and
+    problems in its text), and each record holding a byte its encoding cannot read alone
+    (Arrow cannot hold it; the reader rejects it naming the byte); returns the next seq."""
+    import pyarrow as pa
+
+    texts: list[str] = []
+    numbers: list[int] = []
+
+    def gathered() -> BatchTask:
+        task = BatchTask(json_texts_batch(texts), seq - len(texts), numbers[0], path, pa.array(numbers, pa.int64()))
+        texts.clear()
+        numbers.clear()
+        return task
+
+    with open_input(path, request.encoding) as handle:
+        for number, text in jsonl_texts(handle):
+            if seq < skip:
+                seq += 1
+                continue
+            if undecodable(text) is not None:
+                if texts:
+                    yield gathered()
+                item = json_line(text, path, number, request.encoding, spec.keys(), request.episode_columns)
+                yield RowsTask([item], seq)
+                seq += 1
+                continue
+            texts.append(text)
+            numbers.append(number)
+            seq += 1
+            if len(texts) >= size:
+                yield gathered()
+    if texts:
         yield gathered()
     return seq
 
