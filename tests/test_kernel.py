@@ -510,6 +510,17 @@ JSON_LINES = [
     '{"id": "ep14", "cpt": ["22511", "22512"]}',
     '{"id": "ep15", "icd10": ["E11.9"], "date": "2001-09-27", "PROCODE3": "RY2"}',
     '  {"id": "ep16", "opcs": ["V44.4", "V55.1"]}  ',
+    '{"id": "ag1", "opcs": ["V44.4", "Y53.4"], "age": 45, "date": "2024-05-01"}',  # age and date out of the key
+    '{"id": "ag2", "opcs": ["V44.4", "Y53.4"], "age": 46, "date": "2024-05-02"}',
+    '{"id": "ag3", "opcs": ["V44.4", "Y53.4"], "age": 7, "date": "2001-09-27"}',  # another edition
+    '{"id": "ag4", "opcs": ["V44.4", "Y53.4"], "age": 045}',  # not JSON: a leading zero
+    '{"id": "ag5", "opcs": ["V44.4"], "age": "45", "date": "20240501"}',
+    '{"id": "ag6", "opcs": ["V44.4"], "age": 45, "age": 9999}',  # the last of repeated keys wins
+    '{"id": "ag7", "opcs": ["V44.4"], "date": "2024-05-01", "EPIEND": "2001-01-01"}',  # the episode's end judges
+    '{"id": "ag8", "date": "2024-02-30", "opcs": ["V44.4"]}',  # no such day
+    '{"id": "ag9", "opcs": ["V44.4"], "date": "2024-05-01", "date": "2001-09-27"}',  # the last date is the record's
+    '{"id": "cp1", "cpt": ["22511", "22512"], "date": "2024-05-01"}',  # a rule reads the date of a claim
+    '{"id": "cp2", "cpt": ["22511", "22512"], "date": "2024-05-02"}',
     '{"id": "ep17", "opcs": ["V44.4", "\\udcff"]}',  # a lone surrogate written as an escape
 ]
 
@@ -548,8 +559,8 @@ def test_a_json_lines_file_goes_through_the_kernel_as_the_row_path_checks_it(app
     assert reasons["ab14"] == "json" and reasons["ep12"] == "too-long"
     # a record the reader cannot read (not JSON, a byte that is not UTF-8) has no id: its line stands in
     unread = [row for row in records.to_pylist() if row["reason"] and row["reason"].startswith(("not a JSON", "byte 0xFF"))]
-    not_json, escaped_byte = JSON_LINES.index('{"id": "ep9", "opcs": ["V44.4"]'), len(JSON_LINES) - 1
-    expected = sum(n % len(JSON_LINES) in (not_json, escaped_byte) for n in range(400)) + 1
+    unreadable = {n for n, line in enumerate(JSON_LINES) if '"ep9"' in line or '"ag4"' in line or "\\udcff" in line}
+    expected = sum(n % len(JSON_LINES) in unreadable for n in range(400)) + 1
     assert len(unread) == expected and all(row["id"] == str(row["line"]) for row in unread)
     assert set(records.column("provider").to_pylist()) == {None, "RX1", "RY2"}
     assert {"second", "7", "escaped"} <= set(records.column("id").to_pylist())
@@ -557,6 +568,11 @@ def test_a_json_lines_file_goes_through_the_kernel_as_the_row_path_checks_it(app
     texts = [JSON_LINES[0], JSON_LINES[0].replace("ep1", "xy2"), JSON_LINES[1], JSON_LINES[12], JSON_LINES[13]]
     planned = Kernel(applying).plan(json_texts_batch(texts))
     assert len(planned.keys) == 4 and len(planned.new) == 4
+    # nor do ages and dates of one length and edition: a date of another edition is another key
+    aged = [line for line in JSON_LINES if '"ag1"' in line or '"ag2"' in line or '"ag3"' in line]
+    assert len(Kernel(applying).plan(json_texts_batch(aged)).keys) == 2
+    claims = [line for line in JSON_LINES if '"cp1"' in line or '"cp2"' in line]
+    assert len(Kernel(applying).plan(json_texts_batch(claims)).keys) == 2
 
 
 def test_the_kernel_keeps_the_verdicts_of_keys_that_come_again_and_drops_the_rest(applying: Checker) -> None:

@@ -357,6 +357,8 @@ class Kernel:
         if view.text:
             days = [datetime.date.fromisoformat(v.own_date) if v.own_date else None for v in verdicts]
             own = pc.take(pa.array(days, pa.date32()), picked)
+            if view.own_date is not None:  # a JSON record's date taken out of its key: the row's own
+                own = pc.if_else(pc.is_valid(view.own_date), view.own_date, own)
         else:
             own = view.own_date if view.own_date is not None else pa.nulls(n, pa.date32())
         # a JSON-shaped record its reader rejects (an unreadable field) has no date of its own, as on the row path
@@ -668,9 +670,11 @@ class Kernel:
         plain = pc.fill_null(plain, False)
         if self._by_id:  # a message names the record: every record a key of its own
             plain = pa.repeat(pa.scalar(False), len(texts))
-        masked = pc.binary_join_element_wise("J", lead, pc.cast(pc.utf8_length(ids), pa.string()), rest, _SEP)
+        rest, tokens, own_date = self._json_age_and_date(pc.fill_null(rest, ""))
+        masked = pc.binary_join_element_wise("J", lead, pc.cast(pc.utf8_length(ids), pa.string()), rest, *tokens, _SEP)
         numbered = pc.binary_join_element_wise("K", texts, pc.cast(lines, pa.string()), _SEP)
         key = pc.if_else(plain, masked, numbered)
+        own_date = pc.if_else(plain, own_date, pa.scalar(None, pa.date32()))
         carried, episode_columns = self.spec.keys(), self.episode_columns
 
         def items(rows: np.ndarray, lines: np.ndarray, source: str) -> list[InputLine | TableRow]:
@@ -682,7 +686,52 @@ class Kernel:
 
         own_key = pc.invert(plain)
         ids = pc.if_else(own_key, pa.scalar(None, pa.string()), ids)
-        return _View(key, ids, items, text=True, ids_of_verdicts=own_key)
+        return _View(key, ids, items, own_date, text=True, ids_of_verdicts=own_key)
+
+    def _json_age_and_date(self, rest: pa.Array) -> tuple[pa.Array, list[pa.Array], pa.Array]:
+        """A JSON record's ``age`` (a whole number) and ``date`` (a string) taken out of the
+        rest of its text, each key once in it, as the row path reads them: each value's
+        length (it shifts the column of every code after it) and its key part (unreadable
+        values each their own; the date's era; the value itself where a loaded rule reads
+        it), and the record's own date. Episode fields stay in the text: where the episode's
+        end picks the edition, rows of one key share it."""
+        # the sections a record may have, for whether a loaded rule reads its date: a key of
+        # a section anywhere in the text counts (more sections only make the key more exact)
+        keywords = sorted(SYSTEM_KEYWORDS)
+        present = [pc.if_else(pc.match_substring(rest, f'"{word}"'), "1", "0") for word in keywords]
+        signature = pc.binary_join_element_wise(*present, "")
+
+        def sections_of(flags: str) -> frozenset[str]:
+            return frozenset(SYSTEM_KEYWORDS[word].value for word, flag in zip(keywords, flags, strict=True) if flag == "1")
+
+        def read_with_sections(name: str, parse: Callable[[object], object]) -> Callable[[object], str]:
+            def token(value: object) -> str:
+                flags, _, text = str(value).partition(_SEP)
+                return self._read_token(name, parse, sections_of(flags))(text)
+
+            return token
+
+        tokens: list[pa.Array] = []
+        own_date = pa.nulls(len(rest), pa.date32())
+        readers: tuple[tuple[str, str, Callable[[object], object]], ...] = (
+            ("age", r"[1-9][0-9]{0,3}|0", lambda text: parse_age(str(text))),
+            ("date", r'"[0-9/.-]{1,20}"', _json_date),
+        )
+        for name, value, parse in readers:
+            pattern = rf'("{name}"\s*:\s*)({value})([\s,}}])'
+            found = pc.struct_field(pc.extract_regex(rest, rf'"{name}"\s*:\s*(?P<v>{value})[\s,}}]'), "v")
+            once = pc.equal(pc.count_substring(rest, f'"{name}"'), 1)
+            # a repeated key is left in the text (the last one wins, and the row's own date would be the wrong one)
+            taken = pc.fill_null(pc.and_kleene(pc.is_valid(found), once), False)
+            value_text = pc.if_else(taken, pc.utf8_trim(found, '"'), pa.scalar(None, pa.string()))
+            rest = pc.if_else(taken, pc.replace_substring_regex(rest, pattern, r"\1\3", max_replacements=1), rest)
+            cells = pc.binary_join_element_wise(signature, pc.fill_null(value_text, ""), _SEP)
+            token = self._token("json-text-" + name, cells, read_with_sections(name, parse))
+            length = pc.cast(pc.utf8_length(pc.fill_null(value_text, "")), pa.string())
+            tokens.append(pc.if_else(taken, pc.binary_join_element_wise(name, length, token, "="), ""))
+            if name == "date":
+                own_date = self._dates(value_text, _json_date)
+        return rest, tokens, own_date
 
     def _attributes_of_verdicts(self, verdicts: Sequence[KeyVerdict], picked: pa.Array) -> dict[str, pa.Array]:
         """The carried attributes of records read from their lines' text, from their
