@@ -10,14 +10,16 @@ from __future__ import annotations
 import functools
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import clingo
 import clingo.ast
 
 from nicelogic.asp.facts import bind_form
+from nicelogic.asp.relevance import relevant_program
 from nicelogic.errors import LimitExceeded, RuleError
+from nicelogic.model import System
 from nicelogic.resources import logic_dir
 from nicelogic.rules.packs import RuleSet
 
@@ -149,34 +151,32 @@ def _models(handle: clingo.SolveHandle, time_limit: float | None) -> Iterator[cl
         yield model
 
 
-@functools.lru_cache(maxsize=4)
-def _statements(program: str) -> tuple[clingo.ast.AST, ...]:
-    """A rule program parsed once: handing clingo the parsed statements costs a third of
-    parsing the text again, which matters for one record checked at a time."""
-    statements: list[clingo.ast.AST] = []
-    clingo.ast.parse_string(program, statements.append)
-    return tuple(s for s in statements if s.ast_type != clingo.ast.ASTType.Comment)
+@functools.cache
+def _applicability_text() -> str:
+    return "\n".join(path.read_text(encoding="utf-8") for path in APPLICABILITY)
 
 
 def solve_forms(
     ruleset: RuleSet, forms: Sequence[str], table_facts: str = "", *, applicability: bool = False,
-    time_limit: float | None = None,
+    time_limit: float | None = None, codes: Mapping[System, Iterable[str]] | None = None,
 ) -> list[tuple[Finding, ...]]:  # fmt: skip
     """The findings for each record form, in order, from one grounding of all of them
     together with the table facts for their codes; with ``applicability``, also where
-    each rule applies. The solve is cancelled after ``time_limit`` seconds
-    (:class:`LimitExceeded`); the grounding is bounded by what the caller lets in."""
+    each rule applies. Given the ``codes`` of the forms, only the rows of relation tables
+    they can trigger are grounded (:mod:`nicelogic.asp.relevance`). The solve is cancelled
+    after ``time_limit`` seconds (:class:`LimitExceeded`); the grounding is bounded by what
+    the caller lets in."""
     if not forms:
         return []
     ctl = clingo.Control(["--warn=none"])
     facts = "\n".join(bind_form(form, number) for number, form in enumerate(forms, start=1))
-    with clingo.ast.ProgramBuilder(ctl) as builder:
-        for statement in _statements(ruleset.program):
-            builder.add(statement)
+    # parsed once per program: handing clingo parsed statements costs a third of parsing the text again
+    program = ruleset.program
     if applicability:
-        ctl.add("base", [], ruleset.applies_program)
-        for path in APPLICABILITY:
-            ctl.load(str(path))
+        program = "\n".join((program, ruleset.applies_program, _applicability_text()))
+    with clingo.ast.ProgramBuilder(ctl) as builder:
+        for statement in relevant_program(program).for_codes(codes):
+            builder.add(statement)
     ctl.add("base", [], table_facts)
     ctl.add("base", [], facts)
     ctl.ground([("base", [])])

@@ -450,7 +450,9 @@ class Checker:
         for choice, indices in groups.items():
             facts = self.tables.facts(codes, dict(choice))
             forms = [part[i] for i in indices]
-            solved = solve_forms(self.ruleset, forms, facts, applicability=self.applicability, time_limit=self.time_limit)
+            solved = solve_forms(
+                self.ruleset, forms, facts, applicability=self.applicability, time_limit=self.time_limit, codes=codes
+            )
             for index, findings in zip(indices, solved, strict=True):
                 found[index] = findings
         return found
