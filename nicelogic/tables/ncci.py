@@ -35,6 +35,9 @@ class NcciTables:
     _con: object = field(default=None, repr=False)
     _known: dict[str, bool] = field(default_factory=dict, repr=False)
     _pid: int = field(default=0, repr=False)  # the process that opened the connection
+    # the add-on and MUE tables by code (about 22,000 rows together), read once: a lookup in
+    # them costs less than a query, which is most of the time of checking one claim
+    _small: tuple[dict[str, list[tuple[Any, ...]]], dict[str, list[tuple[Any, ...]]]] | None = field(default=None, repr=False)
 
     def _connection(self):  # type: ignore[no-untyped-def]
         if self._pid != os.getpid():
@@ -86,14 +89,27 @@ class NcciTables:
         wanted = sorted(set(codes))
         if not wanted:
             return []
-        addons = self._rows("SELECT primary_code, add_on, kind FROM aoc WHERE add_on IN ?", wanted)
+        by_addon, by_code = self._small_tables()
+        addons = [row for code in wanted for row in by_addon.get(code, ())]
         pairs = self._rows("SELECT c1, c2, deleted, mi FROM ptp WHERE c1 IN ? AND c2 IN ?", wanted, wanted)
-        limits = self._rows("SELECT code, units, mai FROM mue WHERE code IN ?", wanted)
+        limits = [row for code in wanted for row in by_code.get(code, ())]
         return (
             [f"ncci_addon({quote(a)},{quote(p)},{k})." for p, a, k in addons]
             + [f"ncci_ptp({quote(c1)},{quote(c2)},{d},{m})." for c1, c2, d, m in pairs]
             + [f"ncci_mue({quote(c)},{u},{m})." for c, u, m in limits]
         )
+
+    def _small_tables(self) -> tuple[dict[str, list[tuple[Any, ...]]], dict[str, list[tuple[Any, ...]]]]:
+        """The add-on rows by add-on code and the MUE rows by code."""
+        if self._small is None:
+            by_addon: dict[str, list[tuple[Any, ...]]] = {}
+            for row in self._rows("SELECT primary_code, add_on, kind FROM aoc"):
+                by_addon.setdefault(row[1], []).append(row)
+            by_code: dict[str, list[tuple[Any, ...]]] = {}
+            for row in self._rows("SELECT code, units, mai FROM mue"):
+                by_code.setdefault(row[0], []).append(row)
+            self._small = (by_addon, by_code)
+        return self._small
 
     def known_codes(self) -> frozenset[str]:
         """Every CPT/HCPCS code the tables name (for linting code literals)."""
