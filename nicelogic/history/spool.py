@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import tempfile
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict
+from dataclasses import fields
 from pathlib import Path
 
 from nicelogic.history.patients import MAX_EPISODES, Duplicate, History, NotJudged, history, not_judged_reason
@@ -28,8 +28,17 @@ def payload(record: Record) -> str:
         "id": record.id, "source": record.source, "line": record.line, "date": record.date, "age": record.age,
         "sex": record.sex.value if record.sex is not None else None,
         "sections": [[system.value, [code.value for code in codes]] for system, codes in record.sections],
-        "episode": asdict(record.episode) if record.episode is not None else None,
+        "episode": _episode_fields(record.episode) if record.episode is not None else None,
     })  # fmt: skip
+
+
+# an episode's fields are plain values: read them directly (dataclasses.asdict copies
+# recursively, which cost more than the rest of spooling a record)
+_EPISODE_FIELDS = tuple(field.name for field in fields(Episode))
+
+
+def _episode_fields(episode: Episode) -> dict[str, object]:
+    return {name: getattr(episode, name) for name in _EPISODE_FIELDS}
 
 
 def from_payload(text: str) -> Record:
