@@ -141,9 +141,26 @@ class BoundedWorker:
         return self._process.pid if self._process is not None and self._process.is_alive() else None
 
     def call(self, method: str, *args: Any, timeout: float | None = None, **kwargs: Any) -> Any:
+        self.submit(method, *args, **kwargs)
+        return self.result(timeout)
+
+    def submit(self, method: str, *args: Any, **kwargs: Any) -> None:
+        """Start a call; :meth:`result` waits for its answer (meanwhile, this process goes on)."""
         connection = self._started()
         try:
             connection.send((method, args, kwargs))
+        except (EOFError, OSError):  # gone already: result() says so
+            pass
+        except BaseException:
+            self.stop()
+            raise
+
+    def result(self, timeout: float | None = None) -> Any:
+        """The answer of the call submitted last, within ``timeout`` seconds of now."""
+        connection = self._connection
+        if connection is None:
+            raise LimitExceeded("memory", self.memory_limit or 0)
+        try:
             if not connection.poll(timeout):
                 self.stop()
                 raise LimitExceeded("time", timeout or 0.0)

@@ -363,7 +363,7 @@ def check(
         _selected_packs(rules), tables=tables, explain=explain, jobs=jobs or None, select=select, ignore=ignore,
         max_codes=max_codes, time_limit=batch_seconds, memory_limit=memory_mib << 20,
     )  # fmt: skip
-    patients = PatientChecker(_selected_packs(rules), time_limit=batch_seconds, memory_limit=memory_mib << 20)
+    patients = PatientChecker(_selected_packs(rules), time_limit=batch_seconds, memory_limit=memory_mib << 20, jobs=checker.jobs)
     unwritten = f" and {output} was not written" if output else ""
     try:
         outcome = run_check(dataclasses.replace(request, spells=spells), checker, patients)
@@ -456,7 +456,7 @@ def _check_into_results(
         _selected_packs(rules), tables=tables, jobs=jobs or None, select=select, ignore=ignore, max_codes=max_codes,
         time_limit=batch_seconds, memory_limit=memory_mib << 20, applicability=True,
     )  # fmt: skip
-    patients = PatientChecker(_selected_packs(rules), time_limit=batch_seconds, memory_limit=memory_mib << 20)
+    patients = PatientChecker(_selected_packs(rules), time_limit=batch_seconds, memory_limit=memory_mib << 20, jobs=checker.jobs)
     if engine == "local":
         import pyarrow as pa
 

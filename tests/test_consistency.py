@@ -171,17 +171,45 @@ def test_a_patient_pack_that_grounds_without_end_is_bounded_and_its_patients_not
         "hostile_triple(A, B, C) :- hostile_n(A), hostile_n(B), hostile_n(C).\n"
         'patient_violation("hostile.blowup", P, patient) :- patient(P), hostile_triple(1, 1, 1).\n'
     )
-    patients = PatientChecker([str(pack)], time_limit=2.0, memory_limit=256 << 20)
+    # one worker, and two solving a batch each at once: every batch over the limit, split on its own worker
+    for jobs, batch in ((1, 500), (2, 2)):
+        patients = PatientChecker([str(pack)], time_limit=2.0, memory_limit=256 << 20, jobs=jobs, batch_patients=batch)
+        try:
+            dated = {"admitted": "2015-01-01", "ended": "2015-01-02", "status": "3"}
+            records = [episode(f"r{n}", patient=f"p{n // 2}", episode=f"e{n}", **dated) for n in range(8)]
+            results, grouped, summary = patients.check_records(records)
+        finally:
+            patients.close()
+        assert results == []
+        assert sorted(n.record.id for n in grouped.not_judged) == [f"r{n}" for n in range(8)]
+        assert all(n.reason.startswith("limit exceeded") for n in grouped.not_judged)
+        assert sum(summary.not_judged.values()) == 8
+
+
+def test_batches_over_a_limit_on_two_workers_are_split_on_their_own(tmp_path: Path) -> None:
+    """Two workers solve a batch each at once; both batches exceed the time limit (a patient
+    of each grounds without end), and each is split on its own worker: the others are judged."""
+    pack = tmp_path / "half"
+    pack.mkdir()
+    (pack / "pack.toml").write_text('name = "half"\ntitle = "Half hostile"\nversion = "0.1.0"\nreads = "patient"\n')
+    (pack / "half.lp").write_text(
+        '%! id = "half.seen"\n%! severity = "warning"\n%! title = "Seen"\n'
+        '%! message = "seen"\n%! source = "a test"\n\n'
+        'half_n(1..2000) :- spell_provider(_, _, "BAD").\n'
+        "half_triple(A, B, C) :- half_n(A), half_n(B), half_n(C).\n"
+        'patient_violation("half.seen", P, patient) :- spell_provider(P, _, "OK").\n'
+        'patient_violation("half.seen", P, patient) :- patient(P), half_triple(1, 1, 1).\n'
+    )
+    dated = {"admitted": "2015-01-01", "ended": "2015-01-02", "status": "3"}
+    providers = ["OK", "BAD", "OK", "BAD", "OK", "OK"]
+    records = [episode(f"r{n}", patient=f"p{n}", episode=f"e{n}", provider=providers[n], **dated) for n in range(6)]
+    patients = PatientChecker([str(pack)], time_limit=2.0, memory_limit=256 << 20, jobs=2, batch_patients=2)
     try:
-        dated = {"admitted": "2015-01-01", "ended": "2015-01-02", "status": "3"}
-        records = [episode(f"r{n}", patient=f"p{n // 2}", episode=f"e{n}", **dated) for n in range(4)]
-        results, grouped, summary = patients.check_records(records)
+        results, grouped, _ = patients.check_records(records)
     finally:
         patients.close()
-    assert results == []
-    assert sorted(n.record.id for n in grouped.not_judged) == ["r0", "r1", "r2", "r3"]
-    assert all(n.reason.startswith("limit exceeded") for n in grouped.not_judged)
-    assert sum(summary.not_judged.values()) == 4
+    assert sorted(n.record.id for n in grouped.not_judged) == ["r1", "r3"]
+    assert sorted(result.patient for result in results if result.violations) == ["p0", "p2", "p4", "p5"]
 
 
 def test_study_hardy_counts_spells_by_default_or_episodes_and_says_which(tmp_path: Path) -> None:

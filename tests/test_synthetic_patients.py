@@ -38,6 +38,27 @@ def test_the_consistency_pack_reports_exactly_the_seeded_counts_on_10000_patient
     assert 0.38 < autism[0] / autism[1] < 0.50
 
 
+def test_batches_solved_by_two_workers_at_once_give_the_results_of_one(tmp_path: Path) -> None:
+    """Two bounded workers each solving a batch while the next is read (in memory, and
+    through the spool on disk) give, in order, what one worker gives."""
+    text = io.StringIO()
+    write_csv(patients(1_500, seed=5), text)
+    parser = RecordParser()
+    records = [to_record(item, parser) for item in table_lines(io.StringIO(text.getvalue()), "patients.csv")]
+    one = PatientChecker(["consistency"], batch_patients=200)
+    two = PatientChecker(["consistency"], batch_patients=200, jobs=2)
+    try:
+        expected, _, summary = one.check_records(records)
+        assert summary.patients == 1_500 and expected
+        for out_of_memory in (False, True):
+            results, grouped, _ = two.check_records(records, out_of_memory=out_of_memory)
+            assert results == expected and not grouped.not_judged
+        assert two._workers[1].pid is not None  # the second worker took batches
+    finally:
+        one.close()
+        two.close()
+
+
 def test_the_generator_writes_hes_columns() -> None:
     text = io.StringIO()
     write_csv(patients(3), text)

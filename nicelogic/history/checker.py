@@ -11,8 +11,9 @@ the limit as the reason, so that no pack, built in or not, grounds without a bou
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable, Sequence
+import time
+from collections import Counter, deque
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
 from types import MappingProxyType
 
@@ -47,6 +48,7 @@ class PatientChecker:
         memory_limit: int | None = DEFAULT_MEMORY_LIMIT,
         max_episodes: int = MAX_EPISODES,
         ruleset: RuleSet | None = None,
+        jobs: int = 1,
     ) -> None:
         self.folders = tuple(folder for folder in resolve_selection(rules) if reads_patients(folder))
         self.ruleset: RuleSet = ruleset if ruleset is not None else load_folders(self.folders)
@@ -56,32 +58,71 @@ class PatientChecker:
         self.memory_limit = memory_limit
         self.max_episodes = max_episodes
         self._worker = BoundedWorker(self, memory_limit)
+        # batches solved at once, each by its own bounded worker, while this process reads the next
+        self._workers = [self._worker] + [BoundedWorker(self, memory_limit) for _ in range(max(1, jobs) - 1)]
         self.over_limit: list[NotJudged] = []  # the records of patients who alone exceeded a limit
 
     def close(self) -> None:
-        self._worker.stop()
+        for worker in self._workers:
+            worker.stop()
 
     @property
     def active(self) -> bool:
         return bool(self.folders)
 
     def check(self, histories: Sequence[History]) -> list[PatientResult]:
-        results: list[PatientResult] = []
-        for start in range(0, len(histories), self.batch_patients):
-            results += self._bounded(histories[start : start + self.batch_patients])
+        batches = (histories[start : start + self.batch_patients] for start in range(0, len(histories), self.batch_patients))
+        return [result for results in self._solved(batches) for result in results]
+
+    def _solved(self, batches: Iterable[Sequence[History]]) -> Iterator[list[PatientResult]]:
+        """Each batch's results, in order; up to one batch a worker is being solved while the
+        next is read."""
+        if in_worker():  # this process is itself bounded (a mutant's worker, say): it may not fork another
+            yield from (self._solve(batch) for batch in batches)
+            return
+        pending: deque[tuple[BoundedWorker, list[History], float]] = deque()
+        idle = list(self._workers)
+        try:
+            for batch in batches:
+                if not idle:
+                    yield self._answer(*pending.popleft(), idle)
+                worker = idle.pop()
+                worker.submit("_solve", list(batch))
+                pending.append((worker, list(batch), time.monotonic()))
+            while pending:
+                yield self._answer(*pending.popleft(), idle)
+        finally:
+            for worker, _, _ in pending:  # interrupted: their answers would come to the next call
+                worker.stop()
+
+    def _answer(
+        self, worker: BoundedWorker, batch: list[History], submitted: float, idle: list[BoundedWorker]
+    ) -> list[PatientResult]:
+        """A submitted batch's results within the time limit from its submission; a batch
+        over a limit is split (:meth:`_bounded`)."""
+        try:
+            remaining = None if self.time_limit is None else max(0.0, self.time_limit - (time.monotonic() - submitted))
+            results: list[PatientResult] = worker.result(remaining)
+        except LimitExceeded as exc:
+            results = self._split(batch, exc, worker)  # this worker, stopped at the limit: no other answer pends on it
+        idle.append(worker)
         return results
 
-    def _bounded(self, histories: Sequence[History]) -> list[PatientResult]:
-        if in_worker():  # this process is itself bounded (a mutant's worker, say): it may not fork another
+    def _bounded(self, histories: Sequence[History], worker: BoundedWorker | None = None) -> list[PatientResult]:
+        if in_worker():
             return self._solve(histories)
+        worker = worker or self._worker
         try:
-            return self._worker.call("_solve", list(histories), timeout=self.time_limit)  # type: ignore[no-any-return]
+            return worker.call("_solve", list(histories), timeout=self.time_limit)  # type: ignore[no-any-return]
         except LimitExceeded as exc:
-            if len(histories) > 1:  # the patients who fit are still judged
-                half = len(histories) // 2
-                return self._bounded(histories[:half]) + self._bounded(histories[half:])
-            self.over_limit += [NotJudged(record, str(exc)) for record in histories[0].episodes]
-            return []
+            return self._split(histories, exc, worker)
+
+    def _split(self, histories: Sequence[History], exc: LimitExceeded, worker: BoundedWorker) -> list[PatientResult]:
+        if len(histories) > 1:  # the patients who fit are still judged
+            half = len(histories) // 2
+            return self._bounded(histories[:half], worker) + self._bounded(histories[half:], worker)
+        self.over_limit += [NotJudged(record, str(exc)) for record in histories[0].episodes]
+        return []
 
     def check_records(
         self, records: Iterable[Record | NotJudged], spells: str = "auto", *, out_of_memory: bool = False
@@ -99,10 +140,9 @@ class PatientChecker:
 
         spool = spooled(records)
         try:
-            results = []
             histories = spool.histories(spells, self.max_episodes)
-            while batch := list(islice(histories, self.batch_patients)):
-                results += self._bounded(batch)
+            batches = iter(lambda: list(islice(histories, self.batch_patients)), [])
+            results = [result for solved in self._solved(batches) for result in solved]
             too_many = spool.too_many(self.max_episodes)
             grouped = Grouped(
                 (), tuple(spool.not_judged) + tuple(self.over_limit), tuple(spool.duplicates()),
