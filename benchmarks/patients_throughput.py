@@ -10,7 +10,8 @@ times, each in its own process:
    subsequent spells lacking the condition's codes), for autism, type 2 diabetes and
    Parkinson's disease dementia.
 
-Peak memory is the largest resident set of the process and its children (getrusage).
+Peak memory is that of nicelogic's processes together (PSS and RSS, sampled every 0.1 s by
+benchmarks/results_run.py); the yardstick's, the largest resident set of its process.
 
     python benchmarks/patients_throughput.py --patients 30000
     python benchmarks/patients_throughput.py --patients 300000    # the target's size
@@ -28,6 +29,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
+from benchmarks.results_run import measure  # noqa: E402
 from benchmarks.synthetic_patients import Expected, patients, write_csv  # noqa: E402
 
 YARDSTICK = """
@@ -111,10 +113,13 @@ def main() -> None:
             output,
             "-q",
         ]
-        seconds, peak, _ = timed(command)
+        # every process together (the main one, record workers, patient workers), as PSS: a
+        # page the forked workers share is counted once
+        seconds, main, peak, pss = measure(command)
         rate = episodes / seconds
         print(
-            f"nicelogic check, built-in packs + consistency: {seconds:.1f} s, {rate:,.0f} episodes/s, largest process {peak} MiB"
+            f"nicelogic check, built-in packs + consistency: {seconds:.1f} s, {rate:,.0f} episodes/s, "
+            f"peak {pss >> 20:,} MiB PSS, {peak >> 20:,} MiB RSS of all processes (main {main >> 20:,} MiB)"
         )
         query = YARDSTICK.format(path=str(extract).replace("'", "''"))
         yard_seconds, yard_peak, counts = timed([sys.executable, "-c", f"import duckdb; print(duckdb.sql({query!r}).fetchall())"])
