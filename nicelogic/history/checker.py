@@ -99,7 +99,7 @@ class PatientChecker:
         self, worker: BoundedWorker, batch: list[History], submitted: float, idle: list[BoundedWorker]
     ) -> list[PatientResult]:
         """A submitted batch's results within the time limit from its submission; a batch
-        over a limit is split (:meth:`_bounded`)."""
+        over a limit is split on its own worker (:meth:`_split`)."""
         try:
             remaining = None if self.time_limit is None else max(0.0, self.time_limit - (time.monotonic() - submitted))
             results: list[PatientResult] = worker.result(remaining)
