@@ -109,18 +109,18 @@ def main() -> None:
         for leftover in ("run.duckdb", "baseline.duckdb", "spark", "yardstick"):
             shutil.rmtree(Path(tmp) / leftover, ignore_errors=True)
             Path(tmp, leftover).unlink(missing_ok=True)
-        if args.text:
-            lines = Path(tmp) / "episodes.txt"
-            with open(lines, "w") as out:
-                synthetic.write_text(args.text, out)
-            print(f"{args.text:,} episodes in the text format ({lines.stat().st_size / 2**20:.1f} MiB)", flush=True)
-            _beside_baseline("nicelogic check --results, text lines", lines, args.text, tmp, "text", jobs, args.baseline_src)
-        if args.jsonl:
-            objects = Path(tmp) / "episodes.jsonl"
-            with open(objects, "w") as out:
-                synthetic.write_jsonl(args.jsonl, out)
-            print(f"{args.jsonl:,} episodes as JSON Lines ({objects.stat().st_size / 2**20:.1f} MiB)", flush=True)
-            _beside_baseline("nicelogic check --results, JSON Lines", objects, args.jsonl, tmp, "jsonl", jobs, args.baseline_src)
+        written = (
+            (args.text, "txt", synthetic.write_text, "in the text format", "text lines"),
+            (args.jsonl, "jsonl", synthetic.write_jsonl, "as JSON Lines", "JSON Lines"),
+        )
+        for count, suffix, write, described, label in written:
+            if not count:
+                continue
+            episodes = Path(tmp) / f"episodes.{suffix}"
+            with open(episodes, "w") as out:
+                write(count, out)
+            print(f"{count:,} episodes {described} ({episodes.stat().st_size / 2**20:.1f} MiB)", flush=True)
+            _beside_baseline(f"nicelogic check --results, {label}", episodes, count, tmp, suffix, jobs, args.baseline_src)
         if args.distinct:
             distinct = Path(tmp) / "distinct.parquet"
             started = time.perf_counter()

@@ -160,17 +160,25 @@ def test_a_results_run_writes_the_patient_level_tables(tmp_path: Path) -> None:
         assert units == [("spell 2", True, "RX1", "2016-01-02", "spell 1", "RX1", 364, False)]
 
 
-def test_a_patient_pack_that_grounds_without_end_is_bounded_and_its_patients_not_judged(tmp_path: Path) -> None:
-    pack = tmp_path / "hostile"
+def _patient_pack(folder: Path, name: str, title: str, rule: str, message: str, program: str) -> Path:
+    """A pack that reads whole patients, of one warning rule ``name.rule``."""
+    pack = folder / name
     pack.mkdir()
-    (pack / "pack.toml").write_text('name = "hostile"\ntitle = "Grounds without end"\nversion = "0.1.0"\nreads = "patient"\n')
-    (pack / "blowup.lp").write_text(
-        '%! id = "hostile.blowup"\n%! severity = "warning"\n%! title = "Too many atoms"\n'
-        '%! message = "never"\n%! source = "a test"\n\n'
+    (pack / "pack.toml").write_text(f'name = "{name}"\ntitle = "{title}"\nversion = "0.1.0"\nreads = "patient"\n')
+    (pack / f"{rule}.lp").write_text(
+        f'%! id = "{name}.{rule}"\n%! severity = "warning"\n%! title = "{title}"\n'
+        f'%! message = "{message}"\n%! source = "a test"\n\n{program}'
+    )
+    return pack
+
+
+def test_a_patient_pack_that_grounds_without_end_is_bounded_and_its_patients_not_judged(tmp_path: Path) -> None:
+    pack = _patient_pack(
+        tmp_path, "hostile", "Grounds without end", "blowup", "never",
         "hostile_n(1..2000) :- patient(_).\n"
         "hostile_triple(A, B, C) :- hostile_n(A), hostile_n(B), hostile_n(C).\n"
-        'patient_violation("hostile.blowup", P, patient) :- patient(P), hostile_triple(1, 1, 1).\n'
-    )
+        'patient_violation("hostile.blowup", P, patient) :- patient(P), hostile_triple(1, 1, 1).\n',
+    )  # fmt: skip
     # one worker, and two solving a batch each at once: every batch over the limit, split on its own worker
     for jobs, batch in ((1, 500), (2, 2)):
         patients = PatientChecker([str(pack)], time_limit=2.0, memory_limit=256 << 20, jobs=jobs, batch_patients=batch)
@@ -189,17 +197,13 @@ def test_a_patient_pack_that_grounds_without_end_is_bounded_and_its_patients_not
 def test_batches_over_a_limit_on_two_workers_are_split_on_their_own(tmp_path: Path) -> None:
     """Two workers solve a batch each at once; both batches exceed the time limit (a patient
     of each grounds without end), and each is split on its own worker: the others are judged."""
-    pack = tmp_path / "half"
-    pack.mkdir()
-    (pack / "pack.toml").write_text('name = "half"\ntitle = "Half hostile"\nversion = "0.1.0"\nreads = "patient"\n')
-    (pack / "half.lp").write_text(
-        '%! id = "half.seen"\n%! severity = "warning"\n%! title = "Seen"\n'
-        '%! message = "seen"\n%! source = "a test"\n\n'
+    pack = _patient_pack(
+        tmp_path, "half", "Half hostile", "seen", "seen",
         'half_n(1..2000) :- spell_provider(_, _, "BAD").\n'
         "half_triple(A, B, C) :- half_n(A), half_n(B), half_n(C).\n"
         'patient_violation("half.seen", P, patient) :- spell_provider(P, _, "OK").\n'
-        'patient_violation("half.seen", P, patient) :- patient(P), half_triple(1, 1, 1).\n'
-    )
+        'patient_violation("half.seen", P, patient) :- patient(P), half_triple(1, 1, 1).\n',
+    )  # fmt: skip
     dated = {"admitted": "2015-01-01", "ended": "2015-01-02", "status": "3"}
     providers = ["OK", "BAD", "OK", "BAD", "OK", "OK"]
     records = [episode(f"r{n}", patient=f"p{n}", episode=f"e{n}", provider=providers[n], **dated) for n in range(6)]
