@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from nicelogic.input.carry import AttributeReader, CarrySpec, attribute_value, mapping_attributes
+from nicelogic.input.carry import DATE_ATTRIBUTES, AttributeReader, CarrySpec, attribute_value, mapping_attributes
 from nicelogic.input.items import InputLine
 from nicelogic.input.tabular import TableRow
 from nicelogic.model import Record
@@ -59,7 +59,8 @@ class AttributeTap:
             yield item
 
 
-def _date(value: object) -> datetime.date | None:
+def iso_date(value: object) -> datetime.date | None:
+    """A carried date attribute (an ISO date, as the attribute readers give it) as a date."""
     return datetime.date.fromisoformat(value) if isinstance(value, str) else None
 
 
@@ -90,10 +91,10 @@ def to_batches(
         columns["line"].append(result.line)
         for name, index in at.items():
             value = values[index]
-            columns[name].append(_date(value) if name in ("admission_date", "episode_start") else value)
+            columns[name].append(iso_date(value) if name in DATE_ATTRIBUTES else value)
         own = attribute_value(carried_values.own_date, True) if carried_values.own_date else None
         when = values[at["admission_date"]] or values[at["episode_start"]] or own
-        columns["date"].append(_date(when))
+        columns["date"].append(iso_date(when))
         error = result.error
         columns["valid"].append(result.valid)
         columns["rejected"].append(error is not None)

@@ -50,7 +50,7 @@ from nicelogic.input.parquet import text_column
 from nicelogic.input.tabular import TableRow, first_date, layout_for, wanted_column
 from nicelogic.input.text import text_lines
 from nicelogic.model import SYSTEM_KEYWORDS, System
-from nicelogic.research.batches import AttributeTap, to_batches
+from nicelogic.research.batches import AttributeTap, iso_date, to_batches
 from nicelogic.research.schema import VIOLATIONS, records_schema
 from nicelogic.results import RecordResult
 
@@ -741,7 +741,7 @@ class Kernel:
         for index, name in enumerate(names):
             values = [None if v.attributes is None else v.attributes[index] for v in verdicts]
             if name in DATE_ATTRIBUTES:
-                distinct = pa.array([datetime.date.fromisoformat(x) if isinstance(x, str) else None for x in values], pa.date32())
+                distinct = pa.array([iso_date(x) for x in values], pa.date32())
             else:
                 distinct = pa.array([None if x is None else str(x) for x in values], pa.string())
             out[name] = pc.take(distinct, picked)
