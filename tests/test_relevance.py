@@ -11,7 +11,7 @@ import pytest
 from nicelogic import Checker
 from nicelogic.asp.facts import record_form
 from nicelogic.asp.relevance import relevant_program
-from nicelogic.asp.solve import _applicability_text, solve_forms
+from nicelogic.asp.solve import _with_applicability, solve_forms
 from nicelogic.input.items import Rejected
 from nicelogic.input.records import to_record
 from nicelogic.input.text import line_item
@@ -71,7 +71,7 @@ def test_a_batch_of_many_records_finds_what_it_finds_with_every_row(checker: Che
 
 
 def test_a_record_gets_only_the_rows_its_codes_can_trigger(checker: Checker) -> None:
-    program = "\n".join((checker.ruleset.program, checker.ruleset.applies_program, _applicability_text()))
+    program = _with_applicability(checker.ruleset.program, checker.ruleset.applies_program)
     parsed = relevant_program(program)
     assert len(parsed.rows) > 100 and parsed.kept_kinds == {"never-coded"}  # applies to every record with codes
     every = sum(1 for _ in parsed.for_codes(None))

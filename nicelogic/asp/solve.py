@@ -156,6 +156,13 @@ def _applicability_text() -> str:
     return "\n".join(path.read_text(encoding="utf-8") for path in APPLICABILITY)
 
 
+@functools.lru_cache(maxsize=4)
+def _with_applicability(program: str, applies_program: str) -> str:
+    """A rule set's program with the rules saying where rules apply: joined once, so that
+    every batch hands the same text to :func:`relevant_program` (whose cache hashes it)."""
+    return "\n".join((program, applies_program, _applicability_text()))
+
+
 def solve_forms(
     ruleset: RuleSet, forms: Sequence[str], table_facts: str = "", *, applicability: bool = False,
     time_limit: float | None = None, codes: Mapping[System, Iterable[str]] | None = None,
@@ -171,9 +178,7 @@ def solve_forms(
     ctl = clingo.Control(["--warn=none"])
     facts = "\n".join(bind_form(form, number) for number, form in enumerate(forms, start=1))
     # parsed once per program: handing clingo parsed statements costs a third of parsing the text again
-    program = ruleset.program
-    if applicability:
-        program = "\n".join((program, ruleset.applies_program, _applicability_text()))
+    program = _with_applicability(ruleset.program, ruleset.applies_program) if applicability else ruleset.program
     with clingo.ast.ProgramBuilder(ctl) as builder:
         for statement in relevant_program(program).for_codes(codes):
             builder.add(statement)
