@@ -45,6 +45,7 @@ from nicelogic.report import FORMATS
 from nicelogic.report.listings import info_text, lint_json, lint_text, print_rules, rules_json, rules_tsv
 from nicelogic.report.terminal import COLOR_CHOICES, console
 from nicelogic.report.text import summary_line
+from nicelogic.research.units import UNIT_BYTES
 from nicelogic.rules.catalogue import extended_categories_markdown, markdown, packs_info
 from nicelogic.rules.packs import DEFAULT, load_rules, named_pack_dirs, opt_in_pack_dirs, patient_pack_dirs
 from nicelogic.rules.selectors import split_selectors
@@ -331,6 +332,9 @@ def main(ctx: click.Context, config_path: Path | None, isolated: bool) -> None:
 @click.option(
     "--master", metavar="URL", help="With --engine spark: the Spark master (local[2], spark://HOST:7077; default: Spark's own)."
 )
+@click.option("--spark-unit", "spark_unit_mib", type=click.IntRange(min=0), default=UNIT_BYTES >> 20, show_default=True,
+              metavar="MIB", help="With --engine spark: input files are checked and written in units of about this many "
+              "MiB of whole files (0: a file each); an interrupted run resumes after the last unit written.")  # fmt: skip
 @_usage_errors
 def check(
     files: tuple[str, ...], records: tuple[str, ...], rules: tuple[str, ...], select: tuple[str, ...],
@@ -339,7 +343,7 @@ def check(
     icd10_file: Path | None, ncci_dir: Path | None, ncci_setting: str,
     fail_on_warning: bool, exit_zero: bool, statistics: bool, quiet: bool, color: str, progress: bool | None,
     explain: bool, results: str | None, carry: tuple[str, ...], patient_column: str | None, spells: str, commit_every: int,
-    engine: str, master: str | None,
+    engine: str, master: str | None, spark_unit_mib: int,
 ) -> None:  # fmt: skip
     """Check every record in FILES (text, CSV/TSV extracts, JSON Lines, Parquet; - for standard input)."""
     if results is not None:
@@ -347,6 +351,7 @@ def check(
             files, records, rules, select, ignore, fmt, output, statistics, explain, system, input_format, id_column, jobs,
             max_codes, batch_seconds, memory_mib, _table_config(opcs_file, icd10_file, ncci_dir, ncci_setting), results,
             carry, patient_column, quiet, color, progress, exit_zero, commit_every, encoding, spells, engine, master,
+            spark_unit_mib << 20,
         )  # fmt: skip
     elif engine != "local" or master:
         raise UsageError("--engine spark and --master check into a results folder: give --results DIR/")
@@ -436,6 +441,7 @@ def _check_into_results(
     id_column: str | None, jobs: int, max_codes: int, batch_seconds: float, memory_mib: int, tables: TableConfig,
     results: str, carry: tuple[str, ...], patient_column: str | None, quiet: bool, color: str, progress: bool | None,
     exit_zero: bool, commit_every: int, encoding: str, spells: str = "auto", engine: str = "local", master: str | None = None,
+    unit_bytes: int = UNIT_BYTES,
 ) -> NoReturn:  # fmt: skip
     _needs_research_extra()
     if master and engine != "spark":
@@ -449,7 +455,7 @@ def _check_into_results(
         files, results, input_format, System.from_name(system), id_column, carry, patient_column,
         progress=not quiet and (progress if progress is not None else sys.stderr.isatty()), color=color,
         command=" ".join(["nicelogic", *sys.argv[1:]]), exit_zero=exit_zero, commit_every=commit_every,
-        encoding=encoding, engine=engine, episode_columns=_episode_columns(patient_column),
+        encoding=encoding, engine=engine, episode_columns=_episode_columns(patient_column), unit_bytes=unit_bytes,
     )  # fmt: skip
     signal.signal(signal.SIGTERM, _terminated)
     checker = Checker(

@@ -69,6 +69,7 @@ from nicelogic.research.run import (
 )
 from nicelogic.research.schema import PATIENT_RULES, VIOLATIONS, records_schema
 from nicelogic.research.store import ParquetStore, open_store
+from nicelogic.research.units import RunUnits, plan_units
 from nicelogic.rules.packs import RuleSet, load_rules, resolve_selection
 from nicelogic.tables import TableConfig
 
@@ -164,11 +165,12 @@ def checked_dataframe(
     run_id: str | None = None,
     source: str = "<dataframe>",
     seq_column: str | None = None,
+    first_seq: int = 0,
 ) -> DataFrame:
     """One pass of the kernel over a DataFrame: a records row per episode, its violations
     nested in a last column (split by :func:`split`). Persisted (memory, then disk) when
     first computed, so that records and violations are checked once: ``unpersist()`` it
-    when both are written."""
+    when both are written. Without ``seq_column``, positions start at ``first_seq``."""
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
     from pyspark.sql.pandas.types import from_arrow_schema
@@ -179,7 +181,7 @@ def checked_dataframe(
                          memory_limit=request.memory_limit)  # fmt: skip
     request.checker(ruleset)  # options that name no rule fail here, on the driver, not in every task
     shipped = _broadcast(df, ruleset)
-    position = F.col(seq_column).cast("long") if seq_column else F.monotonically_increasing_id()
+    position = F.col(seq_column).cast("long") if seq_column else F.monotonically_increasing_id() + F.lit(first_seq)
     carried = CarrySpec(request.carry, request.patient_column).carried_names
     spark_schema = from_arrow_schema(result_schema(carried))
 
@@ -368,13 +370,17 @@ def check_patients(
     return PatientFindings(violations, rules_df, summary, units, titles)
 
 
-def read_extract(spark: SparkSession, files: Sequence[str], input_format: str = "auto") -> DataFrame:
-    """Extract files as a DataFrame: Parquet as it is, CSV/TSV as text cells (as the
-    single-machine reader reads them), JSON Lines with Spark's schema inference."""
+def _one_format(files: Sequence[str], input_format: str) -> str:
     formats = {input_format if input_format != "auto" else detect_format(path) for path in files}
     if len(formats) != 1:
         raise UsageError(f"--engine spark reads files of one format at a time (got {', '.join(sorted(formats))})")
-    fmt = formats.pop()
+    return formats.pop()
+
+
+def read_extract(spark: SparkSession, files: Sequence[str], input_format: str = "auto") -> DataFrame:
+    """Extract files as a DataFrame: Parquet as it is, CSV/TSV as text cells (as the
+    single-machine reader reads them), JSON Lines with Spark's schema inference."""
+    fmt = _one_format(files, input_format)
     if fmt == "parquet":
         return spark.read.parquet(*files)
     if fmt in ("csv", "tsv"):
@@ -391,9 +397,12 @@ def run_results_spark(
     """``nicelogic check --engine spark FILES --results DIR/``: the files read by Spark,
     checked by the kernel on its executors, and written by them as the Parquet parts of a
     results folder, which ``nicelogic query`` and ``report`` read as any other; with
-    ``patients``, the patient-level tables too (:func:`check_patients`). A Spark run is
-    written whole (Spark retries failed tasks itself): run again after an interruption, it
-    starts afresh beside the incomplete one, which says so."""
+    ``patients``, the patient-level tables too (:func:`check_patients`).
+
+    The files are checked in units of about ``request.unit_bytes`` of whole files, each
+    written whole (:mod:`nicelogic.research.units`; Spark retries a failed task itself): run
+    again after an interruption, the run goes on after the last unit written. The patient
+    pass, over every file, is done again if the run stopped in it."""
     from pyspark.sql import SparkSession
 
     store = open_store(request.results)
@@ -407,8 +416,16 @@ def run_results_spark(
     if stored is not None and stored.complete:
         summary = run_summary(store.run_row(stored.run_id))
         return ResultsOutcome(stored.run_id, summary, stored.records, True, run_status(request, summary))
-    run_id = new_run_id()
-    store.start(run_row(run_id, run_fingerprint, request, description))
+    fmt = _one_format(request.files, request.input_format)
+    if stored is not None:
+        run_id = stored.run_id
+        store.reopen(run_id)
+    else:
+        run_id = new_run_id()
+        store.start(run_row(run_id, run_fingerprint, request, description))
+    units = RunUnits(store.folder, run_id)
+    done = units.done()
+    resumed_from = units.records_done(done)
     builder = SparkSession.builder.appName("nicelogic")
     if master:
         builder = builder.master(master)
@@ -419,18 +436,27 @@ def run_results_spark(
         request.episode_columns,
     )  # fmt: skip
     try:
-        df = read_extract(spark, request.files, request.input_format)
-        source = request.files[0] if len(request.files) == 1 else "<files>"
-        checked = checked_dataframe(df, options, run_id=run_id, source=source)
-        records, violations = split(checked)
-        records.write.parquet(str(store.folder / "records" / run_id))
-        violations.write.parquet(str(store.folder / "violations" / run_id))
-        checked.unpersist()
+        first_seq = 0
+        for unit in plan_units(request.files, request.unit_bytes):
+            if unit.index in done:
+                first_seq = done[unit.index].next_seq
+                continue
+            units.discard(unit)
+            source = unit.files[0] if len(unit.files) == 1 else "<files>"
+            checked = checked_dataframe(
+                read_extract(spark, unit.files, fmt), options, run_id=run_id, source=source, first_seq=first_seq
+            )
+            records, violations = split(checked)
+            records.write.parquet(str(units.staging(unit) / "records"))
+            violations.write.parquet(str(units.staging(unit) / "violations"))
+            checked.unpersist()
+            first_seq = units.take_in(unit, first_seq).next_seq
         store.count(run_id, store.folder / "records" / run_id)
         if patients is not None:
-            found = check_patients(df, request=patients, run_id=run_id, source=source)
-            found.violations.write.parquet(str(store.folder / "patient_violations" / run_id))
-            found.units.write.parquet(str(store.folder / "patient_units" / run_id))
+            source = request.files[0] if len(request.files) == 1 else "<files>"
+            found = check_patients(read_extract(spark, request.files, fmt), request=patients, run_id=run_id, source=source)
+            found.violations.write.mode("overwrite").parquet(str(store.folder / "patient_violations" / run_id))
+            found.units.write.mode("overwrite").parquet(str(store.folder / "patient_units" / run_id))
             write_part(store.folder / "patient_rules" / run_id, rules_table(run_id, found.summary, found.titles))
             spark.catalog.clearCache()
     except UsageError as exc:
@@ -442,8 +468,9 @@ def run_results_spark(
         )
         raise
     store.finish(run_id, "complete")
+    units.clear()
     summary = run_summary(store.run_row(run_id))
-    return ResultsOutcome(run_id, summary, 0, False, run_status(request, summary))
+    return ResultsOutcome(run_id, summary, resumed_from, False, run_status(request, summary))
 
 
 __all__ = [

@@ -5,6 +5,8 @@ the single-machine ``check --results`` gives for the same Parquet file; and
 
 from __future__ import annotations
 
+import os
+import signal
 from pathlib import Path
 
 import pyarrow as pa
@@ -109,3 +111,62 @@ def test_check_engine_spark_writes_a_results_folder(tmp_path: Path) -> None:
     assert "already complete" in again.stderr
     wrong = nicelogic("check", str(path), "--results", str(tmp_path / "x.duckdb"), "--engine", "spark")
     assert wrong.returncode == 2 and "give --results a folder" in wrong.stderr
+
+
+def test_a_spark_run_killed_mid_way_goes_on_after_the_last_unit_written(tmp_path: Path) -> None:
+    """Four files, a unit each: killed (the driver, its JVM and its Python workers) once two
+    units are written, the same command keeps those two as they are and checks the others;
+    the records and violations are those of the single machine's run, none lost or twice."""
+    from .test_research import _run_until_committed
+
+    files = []
+    for n in range(4):
+        path = tmp_path / f"extract-{n}.parquet"
+        table = pa.Table.from_batches([_hes_batch(1500)])
+        keys = [f"{n}-{key}" if key and key.strip() else key for key in table.column("EPIKEY").to_pylist()]
+        column = table.schema.get_field_index("EPIKEY")
+        pq.write_table(table.set_column(column, "EPIKEY", pa.array(keys, pa.string())), path)
+        files.append(str(path))
+    results = tmp_path / "results"
+    checking = ["check", *files, "--rules", "opcs4,nice.htg3", "--results"]
+    args = [*checking, f"{results}/", "--engine", "spark", "--master", "local[1]", "--spark-unit", "0"]
+
+    def marked(index: int) -> bool:
+        return any(results.glob(f".units/*/{index:06d}.json"))
+
+    process = _run_until_committed(args, lambda: marked(1), timeout=300)
+    os.killpg(process.pid, signal.SIGKILL)  # a power cut: nothing runs a handler
+    process.wait()
+    assert not marked(3), "the run ended before it could be killed mid-way"
+    (run,) = rows(connect(f"{results}/"), "SELECT run_id, status, complete FROM runs")
+    assert (run["status"], run["complete"]) == ("running", False)
+    kept = {path: path.stat().st_mtime_ns for path in results.glob("*/*/part-u00000[01]-*.parquet")}
+    assert kept and {path.name[:13] for path in kept} == {"part-u000000-", "part-u000001-"}
+    per_file = [pq.read_metadata(path).num_rows for path in files]
+    kept_records = sum(pq.read_metadata(path).num_rows for path in kept if path.parent.parent.name == "records")
+    assert kept_records == per_file[0] + per_file[1]
+
+    resumed = nicelogic(*args)
+    assert resumed.returncode == 1, resumed.stderr
+    assert f"resumed run {run['run_id']} after {kept_records:,} committed records" in resumed.stderr
+    assert {path: path.stat().st_mtime_ns for path in kept} == kept  # the units written were not written again
+    assert not (results / ".units").exists()
+    db = connect(f"{results}/")
+    (after,) = rows(db, "SELECT run_id, status, complete, records FROM runs")
+    total = sum(per_file)
+    assert after == {"run_id": run["run_id"], "status": "complete", "complete": True, "records": total}
+    assert db.execute("SELECT count(*), count(DISTINCT seq), count(DISTINCT id) FROM records").fetchone() == (total,) * 3
+
+    local = tmp_path / "local.duckdb"
+    assert nicelogic(*checking, str(local)).returncode == 1
+    # positions and line numbers differ between the engines (Spark's are its own), and so do
+    # the ids of rows without an EPIKEY, which are their line numbers; the rest is one
+    same_records = ("SELECT source, id, valid, rejected, reason, errors, warnings, waived, provider, date FROM records "
+                    "WHERE id SIMILAR TO '[0-3]-.*' ORDER BY id")  # fmt: skip
+    same_violations = ("SELECT r.id, rule, section, positions, codes FROM violations v JOIN records r USING (seq) "
+                       "WHERE r.id SIMILAR TO '[0-3]-.*' ORDER BY ALL")  # fmt: skip
+    one = connect(str(local))
+    assert db.execute(same_records).fetchall() == one.execute(same_records).fetchall()
+    assert len(db.execute(same_records).fetchall()) > total - 100
+    assert db.execute(same_violations).fetchall() == one.execute(same_violations).fetchall()
+    assert one.execute("SELECT count(*) FROM violations").fetchone()[0] > 100  # type: ignore[index]

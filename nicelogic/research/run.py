@@ -39,6 +39,7 @@ from nicelogic.research.kernel import Kernel
 from nicelogic.research.parallel import BatchTask, RowsTask, Task, check_batches
 from nicelogic.research.schema import SCHEMA_VERSION
 from nicelogic.research.store import COUNTS, ResultStore, now, open_store
+from nicelogic.research.units import UNIT_BYTES
 from nicelogic.results import Summary, exit_code
 from nicelogic.rules.packs import Pack
 
@@ -68,6 +69,7 @@ class ResultsRequest:
     commit_every: int = COMMIT_EVERY
     encoding: str = "utf-8"  # of the input files (not Parquet, which says its own)
     engine: str = "local"  # or spark (nicelogic.spark): a run of its own, whose seq numbers differ
+    unit_bytes: int = UNIT_BYTES  # spark: the input files are checked and written in units of this size
     episode_columns: EpisodeColumns = DEFAULT_COLUMNS  # where patient, spell and episode keys and dates are
 
 
@@ -129,6 +131,7 @@ def describe(
         options["spells"] = spells or "auto"
     if request.engine != "local":
         options["engine"] = request.engine
+        options["unit_bytes"] = request.unit_bytes  # a resumed run must cut its files into the same units
     judging = [*checker.rules.values(), *(rule for pack in patient_packs for rule in pack.rules)]
     rules = [{"id": rule.id, "pack": rule.pack, "severity": rule.severity, "title": rule.title} for rule in judging]
     return {

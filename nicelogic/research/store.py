@@ -237,6 +237,14 @@ class ParquetStore:
             row[key] = int(row[key] or 0) + value  # type: ignore[call-overload]
         self._save(run_id)
 
+    def reopen(self, run_id: str) -> None:
+        """A run that another writer (Spark) writes whole, taken up again where it stopped:
+        its parts are that writer's to reconcile (:mod:`nicelogic.research.units`)."""
+        row = self.run_row(run_id)
+        row.update(status="running", error=None)
+        self._rows[run_id] = row
+        self._save(run_id)
+
     def count(self, run_id: str, folder: Path) -> None:
         """Set the run's counts from the records parts of a folder written whole by another
         writer (Spark), not batch by batch."""
