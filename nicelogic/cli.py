@@ -332,9 +332,10 @@ def main(ctx: click.Context, config_path: Path | None, isolated: bool) -> None:
 @click.option(
     "--master", metavar="URL", help="With --engine spark: the Spark master (local[2], spark://HOST:7077; default: Spark's own)."
 )
-@click.option("--spark-unit", "spark_unit_mib", type=click.IntRange(min=0), default=UNIT_BYTES >> 20, show_default=True,
-              metavar="MIB", help="With --engine spark: input files are checked and written in units of about this many "
-              "MiB of whole files (0: a file each); an interrupted run resumes after the last unit written.")  # fmt: skip
+@click.option("--spark-unit", "spark_unit_mib", type=click.IntRange(min=0), metavar="MIB",
+              help=f"With --engine spark: input files are checked and written in units of about this many MiB of "
+              f"whole files (0: a file each; default {UNIT_BYTES >> 20}); an interrupted run resumes after the last "
+              "unit written.")  # fmt: skip
 @_usage_errors
 def check(
     files: tuple[str, ...], records: tuple[str, ...], rules: tuple[str, ...], select: tuple[str, ...],
@@ -343,7 +344,7 @@ def check(
     icd10_file: Path | None, ncci_dir: Path | None, ncci_setting: str,
     fail_on_warning: bool, exit_zero: bool, statistics: bool, quiet: bool, color: str, progress: bool | None,
     explain: bool, results: str | None, carry: tuple[str, ...], patient_column: str | None, spells: str, commit_every: int,
-    engine: str, master: str | None, spark_unit_mib: int,
+    engine: str, master: str | None, spark_unit_mib: int | None,
 ) -> None:  # fmt: skip
     """Check every record in FILES (text, CSV/TSV extracts, JSON Lines, Parquet; - for standard input)."""
     if results is not None:
@@ -351,10 +352,10 @@ def check(
             files, records, rules, select, ignore, fmt, output, statistics, explain, system, input_format, id_column, jobs,
             max_codes, batch_seconds, memory_mib, _table_config(opcs_file, icd10_file, ncci_dir, ncci_setting), results,
             carry, patient_column, quiet, color, progress, exit_zero, commit_every, encoding, spells, engine, master,
-            spark_unit_mib << 20,
+            UNIT_BYTES if spark_unit_mib is None else spark_unit_mib << 20, spark_unit_mib is not None,
         )  # fmt: skip
-    elif engine != "local" or master:
-        raise UsageError("--engine spark and --master check into a results folder: give --results DIR/")
+    elif engine != "local" or master or spark_unit_mib is not None:
+        raise UsageError("--engine spark, --master and --spark-unit check into a results folder: give --results DIR/")
     elif carry:
         raise UsageError("--carry chooses what --results keeps beside each record: give --results")
     request = CheckRequest(
@@ -441,11 +442,13 @@ def _check_into_results(
     id_column: str | None, jobs: int, max_codes: int, batch_seconds: float, memory_mib: int, tables: TableConfig,
     results: str, carry: tuple[str, ...], patient_column: str | None, quiet: bool, color: str, progress: bool | None,
     exit_zero: bool, commit_every: int, encoding: str, spells: str = "auto", engine: str = "local", master: str | None = None,
-    unit_bytes: int = UNIT_BYTES,
+    unit_bytes: int = UNIT_BYTES, unit_given: bool = False,
 ) -> NoReturn:  # fmt: skip
     _needs_research_extra()
     if master and engine != "spark":
         raise UsageError("--master names a Spark master: give --engine spark")
+    if unit_given and engine != "spark":
+        raise UsageError("--spark-unit sizes the units of a Spark run: give --engine spark")
     from nicelogic.research.run import ResultsRequest, run_results
 
     if records or output or fmt != "text" or statistics or explain:

@@ -111,6 +111,9 @@ def test_check_engine_spark_writes_a_results_folder(tmp_path: Path) -> None:
     assert "already complete" in again.stderr
     wrong = nicelogic("check", str(path), "--results", str(tmp_path / "x.duckdb"), "--engine", "spark")
     assert wrong.returncode == 2 and "give --results a folder" in wrong.stderr
+    for misplaced in (["--results", f"{results}/", "--spark-unit", "0"], ["--spark-unit", "0"]):
+        wrong = nicelogic("check", str(path), *misplaced)
+        assert wrong.returncode == 2 and "--spark-unit" in wrong.stderr and "Traceback" not in wrong.stderr
 
 
 def test_a_spark_run_killed_mid_way_goes_on_after_the_last_unit_written(tmp_path: Path) -> None:
