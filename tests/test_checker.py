@@ -273,3 +273,21 @@ def test_an_engine_notice_names_its_field_and_says_why() -> None:
 def test_an_unknown_coding_system_is_refused_naming_the_known_ones() -> None:
     with pytest.raises(ValueError, match=r"^unknown coding system 'snomed' \(expected one of cpt, icd, icd10, opcs, opcs4\)$"):
         System.from_name("snomed")
+
+
+def test_a_choice_of_packs_reports_the_rules_both_choices_keep(checker: Checker) -> None:
+    record = "ep: opcs V44.4 Y53.4; icd Z66.5"  # no spinal level; an ICD-10 code that does not exist
+    everything = {v.rule for v in checker.check_record(record).violations}
+    assert {checker.rules[rule].pack for rule in everything} >= {"opcs4", "icd10", "nice.htg3"}
+    assert checker.chosen_packs(["opcs4", "icd10", "opcs4"]) == ("icd10", "opcs4")
+    assert checker.reporting([]) is checker and checker.chosen_packs([]) == ()
+    assert {v.rule for v in checker.reporting(["opcs4"]).check_record(record).violations} == {
+        rule for rule in everything if checker.rules[rule].pack == "opcs4"
+    }
+    with pytest.raises(ValueError, match="'nope' is not loaded"):
+        checker.chosen_packs(["opcs4", "nope"])
+
+    narrow = Checker(["opcs4", "icd10"], select=["opcs.spinal-levels-second"])
+    assert [v.rule for v in narrow.reporting(["opcs4"]).check_record(record).violations] == ["opcs.spinal-levels-second"]
+    with pytest.raises(ValueError, match="no rule of icd10 is among the rules this checker reports"):
+        narrow.chosen_packs(["icd10"])

@@ -160,20 +160,34 @@ class Checker:
         """A checker sharing this one's packs, tables and verdict cache (verdicts are kept
         before any choice of rules) that reports only the violations of the loaded ``packs``
         among those this one reports; all of them when none is named."""
+        select = self._reported_by(packs)
+        if not select:
+            return self
+        variant = copy.copy(self)  # shallow: the verdict cache and record forms stay shared
+        variant.filter = RuleFilter(select, self.filter.ignore)
+        return variant
+
+    def chosen_packs(self, packs: Sequence[str]) -> tuple[str, ...]:
+        """``packs`` as :meth:`reporting` takes them, sorted and once each; ValueError when
+        one is not loaded or none of their rules is reported."""
+        self._reported_by(packs)
+        return tuple(sorted(set(packs)))
+
+    def _reported_by(self, packs: Sequence[str]) -> list[str]:
+        """The selectors of a :meth:`reporting` variant for ``packs`` (none when none is named)."""
         loaded = [pack.name for pack in self.ruleset.packs]
         unknown = [pack for pack in packs if pack not in loaded]
         if unknown:
             raise ValueError(f"pack {unknown[0]!r} is not loaded (loaded: {', '.join(loaded)})")
         if not packs:
-            return self
-        select: list[str] = sorted(set(packs))
-        if self.filter.select:  # the rules both choices keep
-            select = [rule for rule, meta in self.rules.items() if meta.pack in packs and self.keeps_rule(rule)]
-            if not select:
-                raise ValueError(f"no rule of {', '.join(packs)} is among the rules this checker reports")
-        variant = copy.copy(self)  # shallow: the verdict cache and record forms stay shared
-        variant.filter = RuleFilter(select, self.filter.ignore)
-        return variant
+            return []
+        if not self.filter.select:
+            return sorted(set(packs))
+        # the rules both choices keep
+        select = [rule for rule, meta in self.rules.items() if meta.pack in packs and self.keeps_rule(rule)]
+        if not select:
+            raise ValueError(f"no rule of {', '.join(packs)} is among the rules this checker reports")
+        return select
 
     def worker_options(self) -> dict[str, Any]:
         """The settings a worker process needs to check exactly as this checker does."""

@@ -64,10 +64,9 @@ class CheckService:
 def loaded_packs(checker: Checker, packs: Sequence[str]) -> tuple[str, ...]:
     """A request's choice of packs, each one the service loaded (else a 422 naming it)."""
     try:
-        checker.reporting(packs)
+        return checker.chosen_packs(packs)
     except ValueError as error:
         raise Problem(422, str(error), "Unknown pack") from None
-    return tuple(sorted(set(packs)))
 
 
 def verdict_counts(results: Sequence[RecordResult]) -> dict[str, Any]:
