@@ -198,3 +198,32 @@ def test_a_column_of_a_rewritten_record_is_located_in_its_field() -> None:
     assert record.locate(6) == (12, "opcs[1]") and record.locate(11) == (12, "opcs[1]")
     assert record.locate(12) == (21, "opcs[2]") and record.locate(30) == (21, "opcs[2]")
     assert record.locate(3) == (3, None)
+
+
+@pytest.mark.parametrize("plain_lines", [True, False])
+def test_every_field_of_a_code_as_read(plain_lines: bool) -> None:
+    """Each code keeps its system, the value the rules see, the text as written (which
+    outputs quote), its column, and what its form says: a wildcard, a dual-classification
+    mark (also on a five-character code), CPT modifiers and units; read by Lark or word by word."""
+    from nicelogic.model import Code
+
+    parsed = RecordParser(plain_lines=plain_lines).parse("ep: opcs V44.4 V55.-; icd M80.- S7200D M4950A G01*; cpt 22511-59x2")
+    opcs, icd, cpt = System.OPCS, System.ICD10, System.CPT
+    assert [code for _, codes in parsed.sections for code in codes] == [
+        Code(opcs, "V44.4", "V44.4", 10),
+        Code(opcs, "V55", "V55.-", 16, wildcard=True),
+        Code(icd, "M80", "M80.-", 27, wildcard=True),
+        Code(icd, "S72.00", "S7200D", 33, mark="dagger"),
+        Code(icd, "M49.50", "M4950A", 40, mark="asterisk"),
+        Code(icd, "G01", "G01*", 47, mark="asterisk"),
+        Code(cpt, "22511", "22511-59x2", 57, modifiers=("59",), units=2),
+    ]
+
+
+def test_a_line_read_again_keeps_its_own_id() -> None:
+    """Lines are cached by what follows their id: a second record of the same codes is
+    still itself, and a line of them without an id has none."""
+    parser = RecordParser()
+    first, second = parser.parse("a: opcs V44.4 V55.1"), parser.parse("b: opcs V44.4 V55.1")
+    assert (first.id, second.id) == ("a", "b") and first.sections == second.sections
+    assert parser.parse("opcs V44.4 V55.1").id is None

@@ -168,9 +168,7 @@ class RecordParser:
             parser="lalr",
             lexer="contextual",
             start=list(_START_RULES.values()),
-            propagate_positions=True,
             transformer=_ToRecord(),
-            maybe_placeholders=False,
         )
         id_pattern = self._lark.get_terminal("RECORD_ID").pattern.to_regexp()
         self._id_prefix = re.compile(rf"[ \t\r\ufeff]*({id_pattern})")
