@@ -82,13 +82,14 @@ def test_wildcard_keeps_category(parser: RecordParser) -> None:
     assert (code.value, code.wildcard) == ("V55", True)
 
 
-@pytest.mark.parametrize(("label", "text", "column"), error_examples())
-def test_labelled_bad_inputs(parser: RecordParser, label: str, text: str, column: int) -> None:
+@pytest.mark.parametrize("plain_lines", [True, False])
+@pytest.mark.parametrize(("label", "text", "column", "word"), error_examples())
+def test_labelled_bad_inputs(label: str, text: str, column: int, word: str, plain_lines: bool) -> None:
     with pytest.raises(RecordSyntaxIssue) as caught:
-        parser.parse(text)
+        RecordParser(plain_lines=plain_lines).parse(text)
     error = caught.value.problem
-    assert (error.label, error.column) == (label, column)
-    assert error.message  # a friendly sentence, never Lark's internals
+    assert (error.label, error.line, error.column) == (label, 1, column)
+    assert error.message == ERROR_LABELS[label].message.format(word=word)  # naming the offending word
     assert "Token(" not in error.message and "Expected one of" not in error.message
 
 

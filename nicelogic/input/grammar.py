@@ -26,36 +26,52 @@ class ErrorLabel:
     """A kind of syntax error: its message template and bad inputs that must produce it.
 
     The examples are the regression table for the friendly messages: tests parse each one
-    and assert that it is labelled so, at the given column.
+    and assert that it is labelled so, at the given column, naming the given word.
     """
 
     message: str
-    examples: tuple[tuple[str, int], ...]  # (bad line, column of the error)
+    examples: tuple[tuple[str, int, str], ...]  # (bad line, column of the error, the offending word)
 
 
 ERROR_LABELS: dict[str, ErrorLabel] = {
     "opcs-code": ErrorLabel(
         "{word!r} is not an OPCS-4 code: expected a letter, two digits and an optional fourth "
         "character (V44.4 or V444), or a category wildcard (V55.-)",
-        (("ep1: V4X.4", 6), ("opcs V44.44", 6), ("V44.4 V55.1.", 7), ("V44.4 22512", 7)),
+        (
+            ("ep1: V4X.4", 6, "V4X.4"),
+            ("opcs V44.44", 6, "V44.44"),
+            ("V44.4 V55.1.", 7, "V55.1."),
+            ("V44.4 22512", 7, "22512"),
+            ("opcs V44.4, icd", 13, "icd"),
+            ("V4X V44.4", 1, "V4X"),  # a code's look-alike first is a bad code, not an id without its colon
+            ("1A V44.4", 1, "1A"),
+        ),
     ),
     "icd10-code": ErrorLabel(
         "{word!r} is not an ICD-10 code: expected a letter, two digits, an optional fourth and "
         "UK fifth character, and an optional dagger/asterisk mark (M80.0, M8008, R69X, G55.1*)",
-        (("ep2: V44.4; icd M80.0.1", 17), ("icd M8", 5), ("icd10 M80.0X", 7)),
+        (("ep2: V44.4; icd M80.0.1", 17, "M80.0.1"), ("icd M8", 5, "M8"), ("icd10 M80.0X", 7, "M80.0X")),
     ),
     "cpt-code": ErrorLabel(
         "{word!r} is not a CPT/HCPCS line item: expected five characters with optional modifiers "
         "and units (22512, 0591T, 77003-59, 22512x2)",
-        (("c1: cpt 2251", 9), ("cpt 22512-5", 5), ("cpt 22512 x2", 11)),
+        (("c1: cpt 2251", 9, "2251"), ("cpt 22512-5", 5, "22512-5"), ("cpt 22512 x2", 11, "x2")),
     ),
     "missing-id-colon": ErrorLabel(
         "{word!r} is neither a code nor a record id: a record id ends with ':' (ep7: V44.4)",
-        (("ep7 V44.4", 1), ("record-12 opcs V44.4", 1)),
+        (("ep7 V44.4", 1, "ep7"), ("record-12 opcs V44.4", 1, "record-12")),
     ),
     "stray-separator": ErrorLabel(
         "unexpected {word!r}: codes are separated by spaces or single commas, sections by ';'",
-        (("V44.4,,V55.1", 7), ("ep3: , V44.4", 6), ("V44.4 V55.1 : Y53.4", 13)),
+        (
+            ("V44.4,,V55.1", 7, ","),
+            ("ep3: , V44.4", 6, ","),
+            ("V44.4 V55.1 : Y53.4", 13, ":"),
+            ("V44.4,", 6, ","),
+            ("V44.4,;", 7, ";"),
+            ("icd M80.0, ;", 12, ";"),
+            ("ep: :", 5, ":"),
+        ),
     ),
 }
 
@@ -280,6 +296,6 @@ def _system_at(before: str, default_system: System) -> System:
     return System.from_name(keywords[-1]) if keywords else default_system
 
 
-def error_examples() -> Sequence[tuple[str, str, int]]:
-    """Every labelled bad input: (label, line, column)."""
-    return [(label, text, col) for label, spec in ERROR_LABELS.items() for text, col in spec.examples]
+def error_examples() -> Sequence[tuple[str, str, int, str]]:
+    """Every labelled bad input: (label, line, column, the offending word)."""
+    return [(label, text, col, word) for label, spec in ERROR_LABELS.items() for text, col, word in spec.examples]
