@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -417,3 +419,127 @@ def test_an_arrow_batch_of_json_fields_reads_the_short_episode_names_in_lower_ca
     episode = items[0].episode  # type: ignore[union-attr]
     assert episode is not None
     assert (episode.patient, episode.spell, episode.episode, episode.ended) == ("p1", "s1", "2", "2024-03-01")
+
+
+# Parquet extracts, as `nicelogic check FILE.parquet` reads them: row by row, typed cells as
+# the text a CSV cell would hold, numbered from 1, only the columns a record needs loaded.
+
+
+def _parquet(tmp_path: Path, columns: dict[str, object], name: str = "e.parquet", **options: object) -> str:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / name
+    pq.write_table(pa.table(columns), path, **options)  # type: ignore[arg-type]
+    return str(path)
+
+
+def test_a_parquet_extract_is_read_as_its_csv_file_would_be(parser: RecordParser, tmp_path: Path) -> None:
+    import datetime
+
+    import pyarrow as pa
+
+    from nicelogic.input.episodes import EpisodeColumns
+
+    day = datetime.datetime(2024, 3, 2, 13, 45)
+    path = _parquet(
+        tmp_path,
+        {
+            "REF": ["a1", "a2", "a3"],
+            "EPIKEY": ["k1", "k2", "k3"],  # not the id column asked for
+            "PERSON": ["p1", "p2", "p3"],  # the patient, as renamed
+            "SEX": pa.array([2, 1, 1]),
+            "STARTAGE": pa.array([81, 40, 50]),
+            "ADMIDATE": pa.array([day, None, day], pa.timestamp("us")),  # a timestamp: its day
+            "OPERTN_4_01": pa.array(["V444", "V4X4", "Y534"]).dictionary_encode(),
+            "OPERTN_4_02": ["V551", None, "V444"],
+            "NOTES": pa.array([[1], [2, 3], []]),  # a nested column no record reads: never loaded
+        },
+    )
+    csv_file = tmp_path / "e.csv"
+    csv_file.write_text(
+        "REF,EPIKEY,PERSON,SEX,STARTAGE,ADMIDATE,OPERTN_4_01,OPERTN_4_02\n"
+        "a1,k1,p1,2,81,2024-03-02,V444,V551\na2,k2,p2,1,40,,V4X4,\na3,k3,p3,1,50,2024-03-02,Y534,V444\n"
+    )
+    columns = EpisodeColumns.parse(["patient=PERSON"])
+    got = records(path, parser, id_column="REF", episode_columns=columns)
+    assert [(r.id, r.source, r.line) for r in got] == [("a1", path, 1), ("a2", path, 2), ("a3", path, 3)]
+    first = got[0]
+    assert [c.value for c in first.codes(System.OPCS)] == ["V44.4", "V55.1"]
+    assert (first.sex, first.age, first.date) == (Sex.FEMALE, 81, "2024-03-02")
+    assert first.episode is not None and first.episode.patient == "p1"
+    assert first.locate(first.codes(System.OPCS)[1].column) == (8, "OPERTN_4_02")  # the column in the file
+    bad = got[1]
+    assert isinstance(bad, Rejected)
+    assert (bad.error.line, bad.error.column, bad.error.where) == (2, 7, "OPERTN_4_01")
+    assert [c.value for c in got[2].codes(System.OPCS)] == ["Y53.4", "V44.4"]
+    as_csv = records(str(csv_file), parser, id_column="REF", episode_columns=columns)
+    assert [r.id for r in as_csv] == [r.id for r in got]
+    assert [(r.sex, r.age, r.date, r.episode, r.sections) for r in (as_csv[0], as_csv[2])] == [
+        (r.sex, r.age, r.date, r.episode, r.sections) for r in (got[0], got[2])
+    ]
+
+
+def test_a_parquet_extract_carries_the_columns_asked_for_beside_its_rows(tmp_path: Path) -> None:
+    from nicelogic.input.carry import CarrySpec
+    from nicelogic.research.batches import AttributeTap
+
+    path = _parquet(
+        tmp_path,
+        {"EPIKEY": ["1", "2"], "OPERTN_01": ["V44.4", "W37.1"], "PROCODE3": ["RA1", None], "ICB": ["Q1", "Q2"], "X": ["a", "b"]},
+    )
+    spec = CarrySpec(("icb",))
+    tap = AttributeTap(spec)
+    got = [dict(zip(tap.names, tap.attributes(row).values, strict=True)) for row in read_lines(path, carried=spec.keys())]
+    assert [(values["provider"], values["icb"]) for values in got] == [("RA1", "Q1"), (None, "Q2")]
+
+
+def test_parquet_rows_are_numbered_on_across_batches(tmp_path: Path) -> None:
+    from nicelogic.input.parquet import parquet_batches, parquet_rows
+
+    path = _parquet(tmp_path, {"EPIKEY": ["a", "b", "c", "d", "e"], "OPERTN_01": ["V44.4"] * 5})
+    assert [batch.num_rows for batch in parquet_batches(path, batch_size=2)] == [2, 2, 1]
+    rows = list(parquet_rows(path, batch_size=2))
+    assert [(row.line, row.input_line().id) for row in rows] == [(1, "a"), (2, "b"), (3, "c"), (4, "d"), (5, "e")]
+
+
+def test_a_parquet_file_that_breaks_off_gives_its_rows_then_an_error_after_the_last(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    from nicelogic.input.parquet import parquet_rows
+
+    path = _parquet(tmp_path, {"EPIKEY": [f"e{n}" for n in range(6)], "OPERTN_01": ["V44.4"] * 6}, row_group_size=2)
+    chunk = pq.ParquetFile(path).metadata.row_group(2).column(1)  # the third group's codes
+    start = chunk.dictionary_page_offset or chunk.data_page_offset
+    data = bytearray(Path(path).read_bytes())
+    data[start : start + chunk.total_compressed_size] = b"\xff" * chunk.total_compressed_size
+    Path(path).write_bytes(data)
+    lines = []
+    with pytest.raises(InputError) as raised:
+        for row in parquet_rows(path, batch_size=2):
+            lines.append(row.line)
+    assert lines == [1, 2, 3, 4]
+    assert path in str(raised.value) and re.search(r"\brow 4\b", str(raised.value))  # the file, and the last row read
+
+
+def test_a_file_that_is_not_parquet_or_lacks_its_columns_is_an_input_error_naming_it(tmp_path: Path) -> None:
+    from nicelogic.input.parquet import parquet_batches
+
+    garbage = tmp_path / "garbage.parquet"
+    garbage.write_bytes(b"EPIKEY,OPERTN_01\n1,V44.4\n")
+    no_codes = _parquet(tmp_path, {"EPIKEY": ["1"], "SEX": ["1"]}, name="no_codes.parquet")
+    for path in (str(tmp_path / "missing.parquet"), str(garbage), no_codes):
+        with pytest.raises(InputError) as raised:
+            list(read_lines(path))
+        assert path in str(raised.value)
+    with_codes = _parquet(tmp_path, {"EPIKEY": ["1"], "OPERTN_01": ["V44.4"]}, name="codes.parquet")
+    with pytest.raises(InputError):  # an id column the file lacks: refused before a batch is read
+        next(parquet_batches(with_codes, id_column="REF"))
+
+
+def test_reading_parquet_without_pyarrow_says_what_to_install(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    path = _parquet(tmp_path, {"EPIKEY": ["1"], "OPERTN_01": ["V44.4"]})
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # as when the research extra is not installed
+    with pytest.raises(InputError) as raised:
+        list(read_lines(path))
+    assert "nicelogic[research]" in str(raised.value)
