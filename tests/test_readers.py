@@ -40,6 +40,51 @@ def test_text_record_without_id_takes_its_line_number(parser: RecordParser) -> N
     assert record.id == "2" and record.line == 2
 
 
+def test_a_text_line_keeps_its_last_character_and_reads_codes_in_the_default_section(parser: RecordParser) -> None:
+    plain, dated = text_lines(["ep1: I10X\n", "ep2: A00.0 # patient: P10X # waive: icd10.x\r\n"], "f.txt", System.ICD10)
+    first = to_record(plain, parser)
+    assert [(c.system, c.raw) for c in first.codes(System.ICD10)] == [(System.ICD10, "I10X")]  # as written, X and all
+    second = to_record(dated, parser)
+    assert (second.source, second.line, second.id) == ("f.txt", 2, "ep2")
+    assert [c.value for c in second.codes(System.ICD10)] == ["A00.0"] and second.codes(System.OPCS) == ()
+    assert second.episode is not None and (second.episode.patient, second.episode.spell) == ("P10X", None)
+    assert second.waivers == ("icd10.x",) and second.date is None  # a patient without a date
+
+
+def test_a_text_line_with_a_bad_date_or_bytes_is_rejected_where_they_are_and_the_rest_read(parser: RecordParser) -> None:
+    text = ["V44.4 # date: 2024-02-30\n", "ep2: V44.4 # date: soon\n", "\n", "é \udc81\n", "ep5: V55.1 # date: 20240301\n"]
+    got = [to_record(line, parser) for line in text_lines(text, "f.txt", encoding="cp1252")]
+    assert [(r.id, r.source, r.line) for r in got] == [
+        ("1", "f.txt", 1),
+        ("ep2", "f.txt", 2),
+        ("4", "f.txt", 4),
+        ("ep5", "f.txt", 5),
+    ]
+    bad_date, unreadable, encoded = got[0], got[1], got[2]
+    assert isinstance(bad_date, Rejected) and isinstance(unreadable, Rejected) and isinstance(encoded, Rejected)
+    assert [(r.error.line, r.error.column, r.error.label, r.error.where) for r in (bad_date, unreadable, encoded)] == [
+        (1, 15, "attribute", "date"),  # the date's first character
+        (2, 20, "attribute", "date"),
+        (4, 3, "encoding", None),
+    ]
+    assert bad_date.error.message and unreadable.error.message
+    assert "byte 3 of the line" in encoded.error.message  # é is one byte in cp1252 (two in UTF-8)
+    assert got[3].date == "2024-03-01"
+
+
+def test_a_single_record_line_is_json_or_text_numbered_as_given() -> None:
+    from nicelogic.input.text import line_item
+
+    json_item = line_item('  {"id": "j1", "opcs": ["V44.4"]}  ', "<record>", 7)
+    assert json_item is not None and (json_item.source, json_item.line, json_item.id) == ("<record>", 7, "j1")
+    text_item = line_item("ep1: A00.0", "<record>", 3, System.ICD10)
+    assert text_item is not None and (text_item.source, text_item.line, text_item.default_system) == ("<record>", 3, System.ICD10)
+    assert line_item("# a comment", "<record>", 4) is None
+    unreadable = line_item("ep1: V44.4 \udcff", "<record>", 2)  # a byte the command line could not decode
+    assert unreadable is not None and unreadable.error is not None
+    assert (unreadable.id, unreadable.line, unreadable.error.column, unreadable.error.label) == ("ep1", 2, 12, "encoding")
+
+
 def test_hes_extract(parser: RecordParser) -> None:
     got = records(str(FIXTURES / "inputs" / "hes_extract.csv"), parser)
     assert [r.id for r in got] == ["100001", "100002", "100003", "100004", "100005", "100006"]
