@@ -138,3 +138,53 @@ def test_long_form_codes_of_both_tables_with_fields_dates_and_rejections(tmp_pat
     assert twice.startswith(f"{diag} and {diag}") and "diag" in twice
     assert "code table" in refused(hesin)
     assert "cannot read" in refused(tmp_path / "missing.csv")
+
+
+def test_episode_columns_named_wrongly_are_usage_errors_naming_what_was_given() -> None:
+    with pytest.raises(UsageError, match="nosuch"):
+        EpisodeColumns((("nosuch", "X"),))
+    for given in ("patient=", "patient= ", "patient"):
+        with pytest.raises(UsageError, match=f"'{given}'"):
+            EpisodeColumns.parse([given])
+    # the field ends at the first "=": the rest, "=" and all, names the column
+    assert EpisodeColumns.parse(["patient=ID=1"]).sources()["patient"] == ("ID=1",)
+
+
+def test_a_row_shorter_than_its_header_reads_its_missing_episode_cells_as_empty(tmp_path: Path) -> None:
+    extract = tmp_path / "hes.csv"
+    extract.write_text("EPIKEY,DIAG_01,HESID,EPIEND\ne1,I10\ne2,I10,P2,2020-02-03\n", encoding="utf-8")
+    short, full = lines(extract)
+    assert short.error is None and short.episode == Episode(episode="e1")
+    assert full.episode == Episode(patient="P2", episode="e2", ended="2020-02-03")
+
+
+def test_an_episode_order_or_date_that_cannot_be_read_rejects_its_row_naming_the_column(tmp_path: Path) -> None:
+    extract = tmp_path / "hes.csv"
+    extract.write_text(
+        "EPIKEY,EPIORDER,DIAG_01,EPIEND\ne1,first,I10,\ne2,\u0663,I10,\ne3,02,I10,\ne4,01,I10,2020-13-01\n", encoding="utf-8"
+    )
+    words, arabic, good, bad_date = lines(extract)
+    for line, number in ((words, 2), (arabic, 3)):  # a digit, but not 0-9
+        assert line.error is not None and (line.error.line, line.error.column, line.error.where) == (number, 2, "EPIORDER")
+        assert line.error.label == "attribute" and line.error.message
+    assert good.episode is not None and good.episode.order == 2
+    assert bad_date.error is not None and (bad_date.error.line, bad_date.error.column, bad_date.error.where) == (5, 4, "EPIEND")
+    assert bad_date.error.message
+
+
+def test_json_episode_keys_are_read_past_a_null_and_refused_when_neither_text_nor_whole_number(tmp_path: Path) -> None:
+    records = [
+        {"id": "a", "icd10": ["I10"], "patient": None, "spell": "S1"},
+        {"id": "b", "icd10": ["I10"], "patient": ["P1"]},
+        {"id": "c", "icd10": ["I10"], "spell": True},
+        {"id": "d", "icd10": ["I10"], "sex": "1"},
+    ]
+    jsonl = tmp_path / "r.jsonl"
+    text = [json.dumps(record) for record in records]
+    jsonl.write_text("\n".join(text) + "\n", encoding="utf-8")
+    null_patient, listed, boolean, none = lines(jsonl)
+    assert null_patient.error is None and null_patient.episode == Episode(spell="S1")
+    for line, key, number in ((listed, "patient", 2), (boolean, "spell", 3)):
+        assert line.error is not None and line.error.message
+        assert (line.error.line, line.error.column, line.error.where) == (number, text[number - 1].index(f'"{key}"') + 1, key)
+    assert none.error is None and none.episode is None  # no episode key: no episode
