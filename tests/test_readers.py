@@ -16,7 +16,7 @@ from nicelogic.input.read import detect_format, read_lines
 from nicelogic.input.records import to_record
 from nicelogic.input.tabular import table_lines
 from nicelogic.input.text import text_lines
-from nicelogic.model import Sex, System
+from nicelogic.model import Record, Sex, System
 
 from .conftest import FIXTURES
 
@@ -43,8 +43,10 @@ def test_text_record_without_id_takes_its_line_number(parser: RecordParser) -> N
 def test_a_text_line_keeps_its_last_character_and_reads_codes_in_the_default_section(parser: RecordParser) -> None:
     plain, dated = text_lines(["ep1: I10X\n", "ep2: A00.0 # patient: P10X # waive: icd10.x\r\n"], "f.txt", System.ICD10)
     first = to_record(plain, parser)
+    assert isinstance(first, Record)
     assert [(c.system, c.raw) for c in first.codes(System.ICD10)] == [(System.ICD10, "I10X")]  # as written, X and all
     second = to_record(dated, parser)
+    assert isinstance(second, Record)
     assert (second.source, second.line, second.id) == ("f.txt", 2, "ep2")
     assert [c.value for c in second.codes(System.ICD10)] == ["A00.0"] and second.codes(System.OPCS) == ()
     assert second.episode is not None and (second.episode.patient, second.episode.spell) == ("P10X", None)
@@ -69,7 +71,7 @@ def test_a_text_line_with_a_bad_date_or_bytes_is_rejected_where_they_are_and_the
     ]
     assert bad_date.error.message and unreadable.error.message
     assert "byte 3 of the line" in encoded.error.message  # é is one byte in cp1252 (two in UTF-8)
-    assert got[3].date == "2024-03-01"
+    assert isinstance(got[3], Record) and got[3].date == "2024-03-01"
 
 
 def test_a_single_record_line_is_json_or_text_numbered_as_given() -> None:
