@@ -110,3 +110,42 @@ def test_table_option_loads_a_folder_and_named_editions(tmp_path: Path) -> None:
     assert document["summary"]["by_edition"] == {"ICD-10": 1, "OPCS-4.11": 1, "OPCS-4.2": 1}
     text = run("check", str(records), "--rules", "opcs4", "--table", f"opcs4={OPCS42}")
     assert "judged by OPCS-4.11 1, OPCS-4.2 1" in text.output
+
+
+def test_a_record_dated_when_no_loaded_edition_was_in_force_gets_a_notice_per_section_at_its_first_code(
+    tmp_path: Path,
+) -> None:
+    from nicelogic.input.read import read_inputs
+
+    extract = tmp_path / "episodes.csv"
+    extract.write_text("EPIKEY,EPIEND,OPERTN_4_01,OPERTN_4_02,DIAG_4_01\ne1,2010-06-01,X999,X998,I849\n", encoding="utf-8")
+    checker = Checker(["opcs4", "icd10"], tables=TableConfig(opcs_file=OPCS42))  # OPCS-4.2 by default: until 2006
+    (result,) = checker.iter_check(read_inputs([str(extract)]))
+    notices = [(v.rule, v.section, v.line, v.column, v.where) for v in result.violations]  # type: ignore[union-attr]
+    assert notices == [
+        ("table.not-in-force", "opcs", 2, 3, "OPERTN_4_01"),
+        ("table.not-in-force", "icd10", 2, 5, "DIAG_4_01"),
+    ]
+    assert "2006-03-31" in result.violations[0].message  # type: ignore[union-attr]  # the end of OPCS-4.2, its only date
+
+
+def test_tables_of_no_known_edition_are_named_by_their_release_and_judge_every_date(tmp_path: Path) -> None:
+    mine = tmp_path / "my_codes.xml"
+    mine.write_bytes(OPCS42.read_bytes())
+    checker = Checker(["opcs4", "icd10"], tables=TableConfig(opcs_file=mine))
+    old = checker.check_record({"id": "old", "opcs": ["X99.9"], "icd10": ["A00.0"], "EPIEND": "2001-09-27"})
+    assert rules_of(old) == ["table.not-in-force"] and old.violations[0].section == "icd10"  # WHO 2019: from 2016
+    assert old.editions == ("OPCS-4 (my_codes.xml)",)  # the release, file and all
+    new = checker.check_record({"id": "new", "opcs": ["X99.9"], "icd10": ["A00.0"], "EPIEND": "2026-09-27"})
+    assert rules_of(new) == [] and new.editions == ("OPCS-4 (my_codes.xml)", "WHO ICD-10 2019")
+    no_procedures = checker.check_record({"id": "n", "opcs": [], "icd10": ["A00.0"], "EPIEND": "2026-09-27"})
+    assert no_procedures.editions == ("WHO ICD-10 2019",)  # a section without codes is judged by no edition
+
+
+def test_the_edition_of_a_later_section_is_chosen_past_a_section_no_table_judges() -> None:
+    tables = TableConfig(icd10_file=UK_ICD10, tables=(("icd10", ICD_FIRST, "ICD-10"),))
+    checker = Checker(["icd10"], tables=tables)
+    no_table: list[dict[str, list[str]]] = [{"cpt": ["99213"]}, {"opcs": []}]
+    for first in no_table:
+        old = checker.check_record({"id": "old", **first, "icd10": ["I84.9"], "EPIEND": "2001-09-27"})
+        assert old.valid and rules_of(old) == [] and old.editions == ("ICD-10",)
