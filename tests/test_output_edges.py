@@ -802,3 +802,42 @@ def test_lines_written_above_the_bar_come_out_whole_with_their_colours() -> None
     above.flush()  # nothing left: nothing more written
     assert re.sub("\x1b\\[[0-9;]*m", "", screen.getvalue()) == "one\ntwo\nthree\n"
     assert not _AboveTheBar(Console(file=io.StringIO(), force_terminal=False)).isatty()
+
+
+def test_an_explanation_marks_the_blamed_codes_and_no_other(tmp_path: Path) -> None:
+    path = episodes(tmp_path, "e: opcs V44.4 Y53.4 Z66.5; icd M80.0\n")
+    (record,) = json_records(path, "--explain")
+    rows = list(csv.DictReader(io.StringIO(check(path, "csv", "--explain").stdout_bytes.decode("utf-8"), newline="")))
+    for row, v in zip(rows, record["violations"], strict=True):
+        lines = row["explanation"].split("\n")
+        for code in v["explanation"]["codes"]:
+            (line,) = [line for line in lines if line.split()[:2] == [str(code["position"]), code["code"]]]
+            assert line.rstrip().endswith("<- blamed" if code["blamed"] else code["title"]), line
+
+
+def test_the_summary_counts_every_record_result_of_a_run() -> None:
+    from collections import Counter
+
+    from nicelogic import Checker
+
+    day = "2026-05-01"  # OPCS-4.11 in force
+    waiving = ["opcs.subsidiary-not-first"]
+    records = [
+        {"id": "v1", "opcs": ["W37.1"], "date": day},
+        {"id": "v2", "opcs": ["W37.1"], "date": day},
+        {"id": "i1", "opcs": ["Y53.4", "V44.4"], "date": day},
+        {"id": "w1", "opcs": ["Y53.4", "V44.4"], "waive": waiving, "date": day},
+        {"id": "w2", "opcs": ["Y53.4", "V44.4"], "waive": waiving},
+        {"id": "r1", "opcs": ["V4X.4"]},
+        {"id": "r2", "opcs": ["V44.4"], "sex": "alien"},
+        {"id": "old", "opcs": ["V44.4"], "date": "2001-01-01"},  # before IPG 12 and OPCS-4.11
+    ]
+    report = Checker(["opcs4", "nice.ipg12"]).check(records)
+    summary = report.summary
+    assert (summary.records, summary.valid, summary.invalid, summary.rejected) == (8, 2, 4, 2)
+    assert summary.waived == 2 and [len(r.waived) for r in report] == [0, 0, 0, 1, 1, 0, 0, 0]
+    found = [v for r in report for v in r.violations]
+    assert summary.violations == len(found) > len(report) and summary.warnings == len([v for v in found if not v.is_error]) > 1
+    assert dict(summary.by_rule) == dict(Counter(v.rule for v in found)) and max(summary.by_rule.values()) > 1
+    assert dict(summary.by_edition) == {"OPCS-4.11": 4}
+    assert dict(summary.not_judged) == {"OPCS-4.11": 1, "nice.ipg12": 1}
