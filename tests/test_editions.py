@@ -130,22 +130,26 @@ def test_a_record_dated_when_no_loaded_edition_was_in_force_gets_a_notice_per_se
 
 
 def test_tables_of_no_known_edition_are_named_by_their_release_and_judge_every_date(tmp_path: Path) -> None:
-    mine = tmp_path / "my_codes.xml"
-    mine.write_bytes(OPCS42.read_bytes())
-    checker = Checker(["opcs4", "icd10"], tables=TableConfig(opcs_file=mine))
-    old = checker.check_record({"id": "old", "opcs": ["X99.9"], "icd10": ["A00.0"], "EPIEND": "2001-09-27"})
-    assert rules_of(old) == ["table.not-in-force"] and old.violations[0].section == "icd10"  # WHO 2019: from 2016
-    assert old.editions == ("OPCS-4 (my_codes.xml)",)  # the release, file and all
-    new = checker.check_record({"id": "new", "opcs": ["X99.9"], "icd10": ["A00.0"], "EPIEND": "2026-09-27"})
-    assert rules_of(new) == [] and new.editions == ("OPCS-4 (my_codes.xml)", "WHO ICD-10 2019")
-    no_procedures = checker.check_record({"id": "n", "opcs": [], "icd10": ["A00.0"], "EPIEND": "2026-09-27"})
-    assert no_procedures.editions == ("WHO ICD-10 2019",)  # a section without codes is judged by no edition
+    opcs = tmp_path / "my_codes.xml"
+    opcs.write_bytes(OPCS42.read_bytes())
+    icd10 = tmp_path / "my_diagnoses.xml"  # the UK release format, its edition told nowhere
+    icd10.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<DSV xmlns="urn:nhs-org:icd-10">\n'
+        '  <CLASS CODE="I84" ALT_CODE="I84" USAGE="DEFAULT" USAGE_UK="3" DESCRIPTION="Haemorrhoids" />\n'
+        '  <CLASS CODE="I84.9" ALT_CODE="I849" USAGE="DEFAULT" USAGE_UK="3" DESCRIPTION="Haemorrhoids, unspecified" />\n'
+        "</DSV>\n",
+        encoding="utf-8",
+    )
+    checker = Checker(["opcs4", "icd10"], tables=TableConfig(opcs_file=opcs, icd10_file=icd10))
+    icd10_label = checker.tables.icd10.edition
+    assert "my_diagnoses.xml" in icd10_label
+    for day in ("2001-09-27", "2026-09-27"):
+        result = checker.check_record({"id": day, "opcs": ["X99.9"], "icd10": ["I84.9"], "EPIEND": day})
+        assert rules_of(result) == [] and result.editions == ("OPCS-4 (my_codes.xml)", icd10_label)  # the release, file and all
 
 
-def test_the_edition_of_a_later_section_is_chosen_past_a_section_no_table_judges() -> None:
+def test_the_edition_of_a_later_section_is_chosen_past_a_cpt_section() -> None:
     tables = TableConfig(icd10_file=UK_ICD10, tables=(("icd10", ICD_FIRST, "ICD-10"),))
     checker = Checker(["icd10"], tables=tables)
-    no_table: list[dict[str, list[str]]] = [{"cpt": ["99213"]}, {"opcs": []}]
-    for first in no_table:
-        old = checker.check_record({"id": "old", **first, "icd10": ["I84.9"], "EPIEND": "2001-09-27"})
-        assert old.valid and rules_of(old) == [] and old.editions == ("ICD-10",)
+    old = checker.check_record("old: cpt 99213; icd10 I84.9 # date: 2001-09-27")  # CPT first: no table of its own
+    assert old.valid and rules_of(old) == [] and old.editions == ("ICD-10",)
