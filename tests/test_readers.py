@@ -590,3 +590,86 @@ def test_reading_parquet_without_pyarrow_says_what_to_install(monkeypatch: pytes
     with pytest.raises(InputError) as raised:
         list(read_lines(path))
     assert "nicelogic[research]" in str(raised.value)
+
+
+# Which reader a file gets, how an input is opened, and how far through the inputs a run is.
+
+
+@pytest.mark.parametrize(
+    ("path", "first_line", "expected"),
+    [
+        ("a.CSV", None, "csv"), ("a.tsv", None, "tsv"), ("a.Tab", None, "tsv"), ("a.jsonl", None, "jsonl"),
+        ("a.NDJSON", None, "jsonl"), ("a.parquet", None, "parquet"), ("a.pq", None, "parquet"), ("a.txt", None, "text"),
+        ("a.csv", '{"id": "e1"}', "csv"),  # a file's name decides, not its first line
+        ("a.txt", "EPIKEY,OPERTN_4_01", "text"),
+        ("-", '\ufeff  {"id": "e1"}', "jsonl"), ("-", "EPIKEY,OPERTN_4_01", "csv"), ("-", "EPIKEY\tOPERTN_4_01", "tsv"),
+        ("-", "ref,diag_4_01", "csv"), ("-", "opertn_4_01\tsex", "tsv"), ("-", "epikey", "csv"),
+        ("-", "ep1: V44.4", "text"), ("-", None, "text"),
+    ],
+)  # fmt: skip
+def test_the_format_is_told_by_the_name_or_by_the_first_line_of_standard_input(
+    path: str, first_line: str | None, expected: str
+) -> None:
+    assert detect_format(path, first_line) == expected
+
+
+def _stdin(monkeypatch: pytest.MonkeyPatch, data: bytes) -> None:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+
+
+@pytest.mark.parametrize("from_stdin", [True, False])
+def test_an_input_is_opened_in_its_encoding_keeping_line_ends_and_bytes_it_cannot_read(
+    from_stdin: bool, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from nicelogic.input.read import open_input
+
+    data = b"\xef\xbb\xbfep1: V44.4\r\nep2: V\xff\n"
+    path = tmp_path / "in.txt"
+    path.write_bytes(data)
+    _stdin(monkeypatch, data)
+    name = "-" if from_stdin else str(path)
+    with open_input(name) as handle:  # UTF-8 by default: the byte order mark is not text
+        assert handle.read() == "ep1: V44.4\r\nep2: V\udcff\n"
+    _stdin(monkeypatch, data)
+    with open_input(name, "latin-1") as handle:
+        assert handle.read() == "\xef\xbb\xbfep1: V44.4\r\nep2: V\xff\n"
+    _stdin(monkeypatch, data)
+    with open_input(name, "UTF8") as handle:
+        assert handle.read().startswith("ep1")
+
+
+def test_an_input_that_cannot_be_opened_is_an_input_error_naming_it(tmp_path: Path) -> None:
+    from nicelogic.input.read import open_input
+
+    for missing in (tmp_path / "absent.txt", tmp_path):
+        with pytest.raises(InputError, match=re.escape(f"cannot read {missing}: ")):
+            open_input(str(missing))
+
+
+def test_the_position_read_is_given_back_record_by_record_as_results_come_out(tmp_path: Path) -> None:
+    """Reading runs ahead of checking: each record's position is noted as it is read (at
+    the granularity of the file's read buffer) and given back, in order, as its result
+    comes out; the files read to the end count whole."""
+    from nicelogic.input.read import ReadPosition, open_input
+
+    first, second = tmp_path / "a.txt", tmp_path / "b.txt"
+    first.write_text("".join(f"ep{n:05d}: V44.4\n" for n in range(3000)))  # 45,000 bytes: several buffers
+    second.write_text("ep3: V44.4\n")
+    position = ReadPosition([str(first), str(second)])
+    assert position.total == 45_011 and position.checked() == 0
+    with open_input(str(first)) as handle:
+        position.started(handle)
+        assert len(list(position.track(iter(handle.readline, "")))) == 3000
+    position.finished(str(first))
+    marks = [position.checked() for _ in range(3000)]
+    assert marks == sorted(marks) and 0 < marks[0] < marks[-1] <= 45_000 and len(set(marks)) > 3
+    assert position.checked() == 45_000  # nothing waits: where reading is
+    with open_input(str(second)) as handle:
+        position.started(handle)
+        assert list(position.track(iter(handle.readline, ""))) == ["ep3: V44.4\n"]
+        assert position.checked() == 45_011
+        assert position.checked() == 45_011  # a file being read: its handle's position
+    position.finished(str(second))
+    assert position.checked() == 45_011
+    assert ReadPosition([str(first), "-"]).total is None and ReadPosition([str(tmp_path)]).total is None
+    assert ReadPosition([]).total == 0
