@@ -153,3 +153,18 @@ def test_the_edition_of_a_later_section_is_chosen_past_a_cpt_section() -> None:
     checker = Checker(["icd10"], tables=tables)
     old = checker.check_record("old: cpt 99213; icd10 I84.9 # date: 2001-09-27")  # CPT first: no table of its own
     assert old.valid and rules_of(old) == [] and old.editions == ("ICD-10",)
+
+
+def test_an_icd10_release_is_dated_by_its_schema_not_by_a_comment_naming_another_edition(tmp_path: Path) -> None:
+    """A comment may tell a file's history ("with the 4th Edition"); the edition is the one
+    its schema names, and a file whose schema names none is undated."""
+    body = '  <CLASS CODE="I84.9" ALT_CODE="I849" USAGE="DEFAULT" USAGE_UK="3" DESCRIPTION="Haemorrhoids, unspecified" />\n'
+    comment = "<!-- codes moved with the 4th Edition (2012); see ICD10_Edition4_GB -->\n"
+    head = '<?xml version="1.0" encoding="UTF-8"?>\n'
+    labels = {}
+    for name, schema in (("noted.xml", ""), ("schema.xml", ' schema="ICD10_Edition5_GB"')):
+        path = tmp_path / name
+        path.write_text(f'{head}{comment}<DSV xmlns="urn:nhs-org:icd-10"{schema}>\n{body}</DSV>\n', encoding="utf-8")
+        labels[name] = Checker(["icd10"], tables=TableConfig(icd10_file=path)).tables.icd10.edition
+    assert "noted.xml" in labels["noted.xml"] and "4th" not in labels["noted.xml"]
+    assert "5th" in labels["schema.xml"]

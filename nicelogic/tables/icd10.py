@@ -4,6 +4,7 @@ primary-position usage and sex and age limits (never shipped: licensed to NHS us
 
 from __future__ import annotations
 
+import re
 import warnings
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
@@ -151,10 +152,14 @@ def load_icd10_uk(path: Path) -> Icd10Table:
     )
 
 
+_XML_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.S)
+
+
 def _head(path: Path) -> str:
-    """The opening of a release file, where its schema names the edition (``ICD10_Edition5_GB``)."""
+    """The opening of a release file, where its schema names the edition (``ICD10_Edition5_GB``);
+    without its comments, which may name other editions (a file's history, a note)."""
     try:
         with path.open("rb") as handle:
-            return handle.read(2048).decode("utf-8", "replace")
+            return _XML_COMMENT.sub("", handle.read(2048).decode("utf-8", "replace"))
     except OSError:
         return ""
