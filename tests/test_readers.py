@@ -673,3 +673,36 @@ def test_the_position_read_is_given_back_record_by_record_as_results_come_out(tm
     assert position.checked() == 45_011
     assert ReadPosition([str(first), "-"]).total is None and ReadPosition([str(tmp_path)]).total is None
     assert ReadPosition([]).total == 0
+
+
+def test_inputs_of_every_format_are_read_in_order_with_the_position_through_them(
+    parser: RecordParser, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from nicelogic.input.read import ReadPosition, read_inputs
+
+    text, table, parquet = tmp_path / "a.txt", tmp_path / "b.csv", tmp_path / "c.parquet"
+    text.write_text("ep1: V44.4\n", encoding="latin-1")
+    table.write_text("EPIKEY,OPERTN_4_01\nep2,V444\n")
+    pq.write_table(pa.table({"EPIKEY": ["ep3"], "OPERTN_4_01": ["V444"]}), parquet)
+    paths = [str(text), str(table), str(parquet)]
+    position = ReadPosition(paths)
+    read = [to_record(item, parser) for item in read_inputs(paths, position=position, encoding="latin-1")]
+    assert [(r.id, r.source) for r in read] == [("ep1", str(text)), ("ep2", str(table)), ("ep3", str(parquet))]
+    sizes = [Path(path).stat().st_size for path in paths]
+    marks = [position.checked() for _ in read]  # a Parquet file counts once read to the end
+    assert marks == [sizes[0], sizes[0] + sizes[1], sizes[0] + sizes[1]]
+    assert position.total == sum(sizes) == position.checked()
+
+    _stdin(monkeypatch, b"ep4: V44.4\n")
+    assert [(r.id, r.source) for r in (to_record(item, parser) for item in read_inputs(["-"]))] == [("ep4", "<stdin>")]
+    _stdin(monkeypatch, b"EPIKEY\tOPERTN_4_01\nep5\tV444\n")
+    assert [to_record(item, parser).id for item in read_inputs(["-"])] == ["ep5"]  # told by its first line
+    with pytest.raises(InputError, match="Parquet cannot be read from standard input"):
+        list(read_inputs(["-"], "parquet"))
+    with pytest.raises(InputError, match=r"unknown input format 'xml' \(expected one of auto, text, csv"):
+        list(read_inputs([str(text)], "xml"))
+    with pytest.raises(ValueError, match="unknown encoding .no-such-codec."):
+        read_inputs([str(text)], encoding="no-such-codec")  # at once, before any file is read
