@@ -548,6 +548,10 @@ def test_parquet_rows_are_numbered_on_across_batches(tmp_path: Path) -> None:
     assert [batch.num_rows for batch in parquet_batches(path, batch_size=2)] == [2, 2, 1]
     rows = list(parquet_rows(path, batch_size=2))
     assert [(row.line, row.input_line().id) for row in rows] == [(1, "a"), (2, "b"), (3, "c"), (4, "d"), (5, "e")]
+    # read a row group at a time: a batch never spans two groups, and the rows stay in order
+    grouped = _parquet(tmp_path, {"EPIKEY": list("abcdefg"), "OPERTN_01": ["V44.4"] * 7}, "g.parquet", row_group_size=3)
+    assert [batch.num_rows for batch in parquet_batches(grouped, batch_size=2)] == [2, 1, 2, 1, 1]
+    assert [row.input_line().id for row in parquet_rows(grouped, batch_size=2)] == list("abcdefg")
 
 
 def test_a_parquet_file_that_breaks_off_gives_its_rows_then_an_error_after_the_last(tmp_path: Path) -> None:

@@ -76,9 +76,13 @@ def parquet_batches(
         raise InputError(f"{path}: {exc}") from None
     row = 0
     try:
-        for batch in parquet.iter_batches(batch_size=batch_size, columns=wanted, use_threads=False):
-            yield batch
-            row += batch.num_rows
+        # A row group at a time: one iterator over a whole file keeps the decoding buffers of
+        # every row group it has read (pyarrow 26: 235 MiB after 10 million HES rows in
+        # 200 groups, in Arrow's own pool whatever the default); one per group frees them.
+        for group in range(parquet.metadata.num_row_groups):
+            for batch in parquet.iter_batches(batch_size=batch_size, row_groups=[group], columns=wanted, use_threads=False):
+                yield batch
+                row += batch.num_rows
     except Exception as exc:  # a corrupt page or column chunk part-way through
         raise InputError(f"{path}: not a readable Parquet file (after row {row}): {exc}") from None
 
