@@ -75,7 +75,7 @@ def test_csv_rows_of_valid_rejected_and_waived_records(tmp_path: Path) -> None:
         assert row["codes"].split(" ") == v["codes"]
 
 
-def test_csv_explanation_keeps_one_line_per_line(tmp_path: Path) -> None:
+def test_csv_explanation_keeps_one_line_per_line_and_marks_the_blamed_codes_and_no_other(tmp_path: Path) -> None:
     path = episodes(tmp_path, "e: opcs V44.4 Y53.4 Z66.5; icd M80.0\n")
     (record,) = json_records(path, "--explain")
     rows = list(csv.DictReader(io.StringIO(check(path, "csv", "--explain").stdout_bytes.decode("utf-8"), newline="")))
@@ -83,6 +83,9 @@ def test_csv_explanation_keeps_one_line_per_line(tmp_path: Path) -> None:
         lines = row["explanation"].split("\n")
         assert len(lines) > 3 and lines[0].endswith(v["explanation"]["rule_file"])
         assert any(line.split() == ["facts", "at", "the", "blamed", "positions:", *v["explanation"]["facts"]] for line in lines)
+        for code in v["explanation"]["codes"]:
+            (line,) = [line for line in lines if line.split()[:2] == [str(code["position"]), code["code"]]]
+            assert line.rstrip().endswith("<- blamed" if code["blamed"] else code["title"]), line
 
 
 def test_positions_and_codes_of_a_multi_position_violation_in_csv(tmp_path: Path) -> None:
@@ -802,17 +805,6 @@ def test_lines_written_above_the_bar_come_out_whole_with_their_colours() -> None
     above.flush()  # nothing left: nothing more written
     assert re.sub("\x1b\\[[0-9;]*m", "", screen.getvalue()) == "one\ntwo\nthree\n"
     assert not _AboveTheBar(Console(file=io.StringIO(), force_terminal=False)).isatty()
-
-
-def test_an_explanation_marks_the_blamed_codes_and_no_other(tmp_path: Path) -> None:
-    path = episodes(tmp_path, "e: opcs V44.4 Y53.4 Z66.5; icd M80.0\n")
-    (record,) = json_records(path, "--explain")
-    rows = list(csv.DictReader(io.StringIO(check(path, "csv", "--explain").stdout_bytes.decode("utf-8"), newline="")))
-    for row, v in zip(rows, record["violations"], strict=True):
-        lines = row["explanation"].split("\n")
-        for code in v["explanation"]["codes"]:
-            (line,) = [line for line in lines if line.split()[:2] == [str(code["position"]), code["code"]]]
-            assert line.rstrip().endswith("<- blamed" if code["blamed"] else code["title"]), line
 
 
 def test_the_summary_counts_every_record_result_of_a_run() -> None:
