@@ -352,7 +352,7 @@ def check(
             files, records, rules, select, ignore, fmt, output, statistics, explain, system, input_format, id_column, jobs,
             max_codes, batch_seconds, memory_mib, _table_config(opcs_file, icd10_file, ncci_dir, ncci_setting), results,
             carry, patient_column, quiet, color, progress, exit_zero, commit_every, encoding, spells, engine, master,
-            UNIT_BYTES if spark_unit_mib is None else spark_unit_mib << 20, spark_unit_mib is not None,
+            spark_unit_mib,
         )  # fmt: skip
     elif engine != "local" or master or spark_unit_mib is not None:
         raise UsageError("--engine spark, --master and --spark-unit check into a results folder: give --results DIR/")
@@ -442,12 +442,12 @@ def _check_into_results(
     id_column: str | None, jobs: int, max_codes: int, batch_seconds: float, memory_mib: int, tables: TableConfig,
     results: str, carry: tuple[str, ...], patient_column: str | None, quiet: bool, color: str, progress: bool | None,
     exit_zero: bool, commit_every: int, encoding: str, spells: str = "auto", engine: str = "local", master: str | None = None,
-    unit_bytes: int = UNIT_BYTES, unit_given: bool = False,
+    spark_unit_mib: int | None = None,
 ) -> NoReturn:  # fmt: skip
     _needs_research_extra()
     if master and engine != "spark":
         raise UsageError("--master names a Spark master: give --engine spark")
-    if unit_given and engine != "spark":
+    if spark_unit_mib is not None and engine != "spark":
         raise UsageError("--spark-unit sizes the units of a Spark run: give --engine spark")
     from nicelogic.research.run import ResultsRequest, run_results
 
@@ -458,7 +458,8 @@ def _check_into_results(
         files, results, input_format, System.from_name(system), id_column, carry, patient_column,
         progress=not quiet and (progress if progress is not None else sys.stderr.isatty()), color=color,
         command=" ".join(["nicelogic", *sys.argv[1:]]), exit_zero=exit_zero, commit_every=commit_every,
-        encoding=encoding, engine=engine, episode_columns=_episode_columns(patient_column), unit_bytes=unit_bytes,
+        encoding=encoding, engine=engine, episode_columns=_episode_columns(patient_column),
+        unit_bytes=UNIT_BYTES if spark_unit_mib is None else spark_unit_mib << 20,
     )  # fmt: skip
     signal.signal(signal.SIGTERM, _terminated)
     checker = Checker(

@@ -370,6 +370,11 @@ def check_patients(
     return PatientFindings(violations, rules_df, summary, units, titles)
 
 
+def _source(files: Sequence[str]) -> str:
+    """The ``source`` of records read from ``files`` together (Spark does not say which file a row came from)."""
+    return files[0] if len(files) == 1 else "<files>"
+
+
 def _one_format(files: Sequence[str], input_format: str) -> str:
     formats = {input_format if input_format != "auto" else detect_format(path) for path in files}
     if len(formats) != 1:
@@ -442,7 +447,7 @@ def run_results_spark(
                 first_seq = done[unit.index].next_seq
                 continue
             units.discard(unit)
-            source = unit.files[0] if len(unit.files) == 1 else "<files>"
+            source = _source(unit.files)
             checked = checked_dataframe(
                 read_extract(spark, unit.files, fmt), options, run_id=run_id, source=source, first_seq=first_seq
             )
@@ -453,7 +458,7 @@ def run_results_spark(
             first_seq = units.take_in(unit, first_seq).next_seq
         store.count(run_id, store.folder / "records" / run_id)
         if patients is not None:
-            source = request.files[0] if len(request.files) == 1 else "<files>"
+            source = _source(request.files)
             found = check_patients(read_extract(spark, request.files, fmt), request=patients, run_id=run_id, source=source)
             found.violations.write.mode("overwrite").parquet(str(store.folder / "patient_violations" / run_id))
             found.units.write.mode("overwrite").parquet(str(store.folder / "patient_units" / run_id))
