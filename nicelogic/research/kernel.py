@@ -116,7 +116,7 @@ def _verdict(result: RecordResult, kept: Callable[[str], bool], item: InputLine 
     line = isinstance(item, InputLine)  # read from a line's text; the id and date of a row are in its columns
     errors = sum(v.is_error for v in result.violations)
     found = [
-        (v.rule, v.severity, v.section, list(v.positions), list(v.codes), v.message, waived, v.column, v.where)
+        (v.rule, v.severity, v.section, tuple(v.positions), tuple(v.codes), v.message, waived, v.column, v.where)
         for waived, violations in ((False, result.violations), (True, result.waived))
         for v in violations
     ]
@@ -218,6 +218,7 @@ class Kernel:
             raise ValueError("the kernel needs a Checker(applicability=True): rates need to know where rules apply")
         self.checker = checker.without_cache()  # verdicts are kept here, by key
         self._applies: dict[tuple[str, ...], tuple[str, ...]] = {}  # one tuple for each set of rules that apply
+        self._found: dict[tuple[tuple[object, ...], ...], tuple[tuple[object, ...], ...]] = {}  # and for each set of violations
         self.spec = spec or CarrySpec()
         self.id_column = id_column
         # where the episode fields are (--episode-column), as the row path reads them: the
@@ -383,14 +384,20 @@ class Kernel:
         self._recent.update(found)
         if len(self._recent) >= self.cache_size // 2:
             self._older, self._recent = self._recent, {}
-            if len(self._applies) > self.cache_size:
-                self._applies.clear()
+            for shared in (self._applies, self._found):
+                if len(shared) > self.cache_size:
+                    shared.clear()
 
     def _shared(self, verdict: KeyVerdict) -> KeyVerdict:
-        """The verdict holding the one copy of its tuple of applying rules (thousands of
-        keys share a few dozen), so that memory grows slowly with the keys kept."""
+        """The verdict holding the one copy of its tuple of applying rules and of its
+        violations (thousands of keys share a few hundred: most differ only in codes no rule
+        names), so that memory grows slowly with the keys kept. Violations were two thirds
+        of a kept verdict before they were shared."""
         applies = self._applies.setdefault(verdict.applies, verdict.applies)
-        return verdict if applies is verdict.applies else dataclasses.replace(verdict, applies=applies)
+        found = self._found.setdefault(verdict.violations, verdict.violations)
+        if applies is verdict.applies and found is verdict.violations:
+            return verdict
+        return dataclasses.replace(verdict, applies=applies, violations=found)
 
     def _violations(
         self, verdicts: Sequence[KeyVerdict], per_key: np.ndarray, per_row: np.ndarray, index: np.ndarray, run_id: str,
