@@ -102,9 +102,10 @@ def repair_text(report: RepairReport) -> str:
         return f"{report.input}\n  valid: nothing to repair"
     if report.count == 0:
         return f"{report.input}\n  {conflict_text(report.conflict)}"
+    plural = "" if (report.count, report.exhaustive) == (1, True) else "s"  # 1+ is one or more
     lines = [
         f"{report.input}\n  errors: {', '.join(report.violations)}",
-        f"  {_count(report.count, report.exhaustive)} minimal repair{'' if report.count == 1 else 's'}"
+        f"  {_count(report.count, report.exhaustive)} minimal repair{plural}"
         + (f", the first {len(report.repairs)}:" if len(report.repairs) < report.count else ":"),
     ]
     if report.gave_up is not None:
