@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from nicelogic.authoring.mutation_run import EXCLUDED, MutationRun, run_mutation
-from nicelogic.report.mutation import render
+from nicelogic.authoring.mutation import Mutant
+from nicelogic.authoring.mutation_run import EXCLUDED, MutantResult, MutationRun, run_mutation
+from nicelogic.report.mutation import render, text
 
 from .test_mutation import WEAK, make_pack
 
@@ -132,3 +133,97 @@ def test_errors_of_a_run_reach_junit_and_json_and_equivalents_carry_their_declar
     for item, result in zip(data["mutants"], weak.results, strict=True):
         if result.status == "equivalent":
             assert item["declared"] == result.mutant.declared
+
+
+# ----------------------------------------------------------------------------- a run built by hand
+# Every status and both kinds of score in one small run, so that the text's layout (what an
+# author reads first) is pinned line by line, and the JSON and JUnit counts beside it.
+
+
+def _mutant(rule: str, line: int, before: str, after: str, mutated: str = "", pack: str = "p") -> Mutant:
+    return Mutant(
+        pack, Path("/nowhere/p/rules.lp"), rule, line, "negate", before, after, f"v :- {before}.", mutated,
+        f"negate: {before} -> {after}",
+    )  # fmt: skip
+
+
+def _hand_run() -> MutationRun:
+    results = (
+        MutantResult(_mutant("p.a", 3, "x", "not x", "v :- not x."), "survived", cases=("t/a.txt:1", "t/a.txt:4", "u/b:c.txt:2")),
+        MutantResult(_mutant("p.a", 4, "y", ""), "survived"),
+        MutantResult(_mutant("p.a", 5, "z", "not z"), "killed", cases=("t/a.txt:1",), failed=("t/a.txt:1",)),
+        MutantResult(_mutant("p.a", 6, "w", "not w"), "timeout", detail="past 10 s"),
+        MutantResult(_mutant("p.b", 7, "q", "not q"), "equivalent", detail="q is always true"),
+        MutantResult(_mutant("p.b", 8, "r", "not r"), "invalid", detail="unsafe variable"),
+        MutantResult(_mutant("p.b", 9, "s", "not s"), "not-applicable", detail="needs the UK table"),
+        MutantResult(_mutant("o.c", 2, "e", "not e", pack="o"), "memory", detail="past 2048 MiB"),
+    )
+    return MutationRun(results, ("t/a.txt:9: fails unmutated",), 12.34, 2)
+
+
+def test_text_lists_survivors_with_their_cases_then_the_other_outcomes_then_the_scores() -> None:
+    assert text(_hand_run()) == render(_hand_run(), "text")  # not verbose unless asked
+    assert render(_hand_run(), "text").splitlines() == [
+        "error: t/a.txt:9: fails unmutated",
+        "SURVIVED /nowhere/p/rules.lp:3 p.a negate: x -> not x",
+        "    before: v :- x.",
+        "    after:  v :- not x.",
+        "    ran: 3 cases of t/a.txt, u/b:c.txt",
+        "SURVIVED /nowhere/p/rules.lp:4 p.a negate: y -> ",
+        "    before: v :- y.",
+        "    after:  (statement dropped)",
+        "    ran: no case",
+        "TIMEOUT /nowhere/p/rules.lp:6 p.a negate: w -> not w",
+        "    detail: past 10 s",
+        "MEMORY /nowhere/p/rules.lp:2 o.c negate: e -> not e",
+        "    detail: past 2048 MiB",
+        "EQUIVALENT /nowhere/p/rules.lp:7 p.b negate: q -> not q",
+        "    why: q is always true",
+        "NOT-APPLICABLE /nowhere/p/rules.lp:9 p.b negate: s -> not s",
+        "    detail: needs the UK table",
+        "mutation score by pack and rule (killed among the mutants that can be killed):",
+        "  p: 50.0%, 2 of 4 killed (1 by a time or memory bound); 1 equivalent, 1 invalid, 1 not-applicable",
+        "    p.a: 50.0%, 2 of 4 killed (1 by a time or memory bound)",
+        "  o: 100.0%, 1 of 1 killed (1 by a time or memory bound)",
+        "8 mutants, 3 of 5 killed (2 by a time or memory bound); 1 equivalent, 1 invalid, 1 not-applicable: "
+        "60.0% in 12.3 s on 2 workers",
+    ]
+
+
+def test_verbose_text_shows_invalid_mutants_every_statement_and_every_rule_and_a_rule_without_score_is_na() -> None:
+    lines = render(_hand_run(), "text", verbose=True).splitlines()
+    invalid = lines.index("INVALID /nowhere/p/rules.lp:8 p.b negate: r -> not r")
+    assert lines[invalid + 1 : invalid + 4] == [
+        "    before: v :- r.",
+        "    after:  (statement dropped)",
+        "    detail: unsafe variable",
+    ]
+    killed_none = lines.index("TIMEOUT /nowhere/p/rules.lp:6 p.a negate: w -> not w")
+    assert lines[killed_none + 1 : killed_none + 3] == ["    before: v :- w.", "    after:  (statement dropped)"]
+    assert "    p.b: n/a, 0 of 0 killed; 1 equivalent, 1 invalid, 1 not-applicable" in lines
+    assert "    o.c: 100.0%, 1 of 1 killed (1 by a time or memory bound)" in lines
+
+
+def test_json_and_junit_of_the_hand_run_count_as_the_text_does() -> None:
+    run = _hand_run()
+    data = json.loads(render(run, "json"))
+    assert data["seconds"] == 12.3 and data["jobs"] == 2 and data["errors"] == ["t/a.txt:9: fails unmutated"]
+    assert data["scores"]["total"]["percent"] == 60.0 and data["scores"]["total"]["name"] == "all"
+    assert [(s["name"], s["percent"]) for s in data["scores"]["rules"]] == [("p.a", 50.0), ("p.b", None), ("o.c", 100.0)]
+    assert data["mutants"][4]["declared"] is False and "declared" not in data["mutants"][0]
+    root = ET.fromstring(render(run, "junit").split("\n", 1)[1])
+    assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("8", "2", "1")
+    p, o = root.findall("testsuite")
+    assert (p.get("name"), p.get("tests"), p.get("failures"), p.get("skipped")) == ("p", "7", "2", "3")
+    assert (o.get("name"), o.get("tests"), o.get("failures"), o.get("skipped")) == ("o", "1", "0", "0")
+    failure = p.find("testcase/failure")
+    assert failure is not None and failure.get("message") == "mutant survived: x -> not x"
+    assert failure.text == "before: v :- x.\nafter:  v :- not x.\nran: 3 cases of t/a.txt, u/b:c.txt"
+    dropped = p.findall("testcase/failure")[1]
+    assert dropped.get("message") == "mutant survived: y -> (nothing)" and dropped.text is not None
+    assert dropped.text.splitlines()[1:] == ["after:  (statement dropped)", "ran: no case"]
+    skipped = p.find("testcase/skipped")
+    assert skipped is not None and skipped.get("message") == "equivalent: q is always true"
+    assert [e.get("message") for e in root.findall("error")] == ["t/a.txt:9: fails unmutated"]
+    with pytest.raises(ValueError, match="text, json or junit"):
+        render(run, "sarif")
