@@ -833,3 +833,95 @@ def test_the_summary_counts_every_record_result_of_a_run() -> None:
     assert dict(summary.by_rule) == dict(Counter(v.rule for v in found)) and max(summary.by_rule.values()) > 1
     assert dict(summary.by_edition) == {"OPCS-4.11": 4}
     assert dict(summary.not_judged) == {"OPCS-4.11": 1, "nice.ipg12": 1}
+
+
+class _Clock:
+    """The times the progress display reads, one per call (its refresh and its rate)."""
+
+    def __init__(self, *times: float) -> None:
+        self.times = list(times)
+
+    def monotonic(self) -> float:
+        return self.times.pop(0)
+
+
+def test_progress_refreshes_at_its_interval_with_the_rate_since_the_start_and_ends_on_the_full_count(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from nicelogic.input.read import ReadPosition, read_lines
+    from nicelogic.report import terminal
+
+    path = episodes(tmp_path, "a: V44.4\nb: V55.1\nc: V44.4\nd: V55.1\ne: V44.4\n")
+    position = ReadPosition([str(path)])
+    # start 0; records at 0.05 (too soon), 0.1 (exactly the interval: drawn), 0.15 (too soon
+    # after it), 0.5 (drawn), 0.55 (too soon): the end draws the full count whatever the clock
+    monkeypatch.setattr(terminal, "time", _Clock(0.0, 0.05, 0.1, 0.15, 0.5, 0.55))
+    seen: list[tuple[int, object, object]] = []
+    with Progress(console=Console(file=io.StringIO(), force_terminal=True), auto_refresh=False) as bar:
+        progress = terminal.CheckProgress(bar, position)
+        for _ in progress.follow(position.track(read_lines(str(path), position=position))):
+            (task,) = bar.tasks
+            seen.append((int(task.completed), task.fields["records"], task.fields["rate"]))
+        (task,) = bar.tasks
+        assert task.description == "check"
+        assert (task.completed, task.fields["records"], task.fields["rate"]) == (position.total, 5, "8 records/s")
+    assert [(records, rate) for _, records, rate in seen] == [
+        (0, ""), (2, "20 records/s"), (2, "20 records/s"), (4, "8 records/s"), (4, "8 records/s"),
+    ]  # fmt: skip
+    assert seen[0][0] == 0 and 0 < seen[1][0] <= seen[3][0] <= (position.total or 0)  # bytes read so far
+
+
+def test_progress_of_batches_shows_each_batch_and_the_rate_since_the_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from nicelogic.input.read import ReadPosition
+    from nicelogic.report import terminal
+
+    class Rows:
+        def __init__(self, n: int) -> None:
+            self.num_rows = n
+
+    monkeypatch.setattr(terminal, "time", _Clock(10.0, 10.5, 11.0))
+    seen: list[tuple[object, ...]] = []
+    with Progress(console=Console(file=io.StringIO(), force_terminal=True), auto_refresh=False) as bar:
+        progress = terminal.CheckProgress(bar, ReadPosition([]))
+        batches = iter([(Rows(2), Rows(0)), (Rows(3), Rows(1))])
+        for _ in progress.follow_batches(batches, total_rows=5):  # type: ignore[type-var]
+            (task,) = bar.tasks
+            seen.append((task.description, task.total, task.completed, task.fields["records"], task.fields["rate"]))
+    assert seen == [("check", 5, 2, 2, "4 records/s"), ("check", 5, 5, 5, "5 records/s")]
+
+
+def test_lines_written_above_the_bar_are_never_wrapped_at_the_terminal_width() -> None:
+    from rich.console import Console
+
+    from nicelogic.report.terminal import _AboveTheBar
+
+    screen = io.StringIO()
+    line = "ep1: opcs " + " ".join(["V44.4"] * 20)  # far wider than the terminal
+    _AboveTheBar(Console(file=screen, force_terminal=False, width=30)).write(line + "\n")
+    assert screen.getvalue() == line + "\n"
+
+
+def test_progress_of_an_input_without_records_ends_at_zero_records_and_the_whole_input(tmp_path: Path) -> None:
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from nicelogic.input.read import ReadPosition
+    from nicelogic.report.terminal import CheckProgress
+
+    blank = tmp_path / "blank.txt"
+    blank.write_text("# nothing but a comment\n\n", encoding="utf-8")
+    for position, done in ((ReadPosition([str(blank)]), blank.stat().st_size), (ReadPosition(["-"]), 0)):  # "-": size unknown
+        with Progress(console=Console(file=io.StringIO(), force_terminal=True), auto_refresh=False) as bar:
+            assert list(CheckProgress(bar, position).follow(iter([]))) == []
+            (task,) = bar.tasks
+            assert (task.completed, task.fields["records"], task.fields["rate"]) == (done, 0, "")
+        with Progress(console=Console(file=io.StringIO(), force_terminal=True), auto_refresh=False) as bar:
+            assert list(CheckProgress(bar, position).follow_batches(iter([]), total_rows=0)) == []
+            (task,) = bar.tasks
+            assert (task.total, task.completed, task.fields["records"], task.fields["rate"]) == (1, 0, 0, "")
