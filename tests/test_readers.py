@@ -11,7 +11,7 @@ import pytest
 
 from nicelogic.errors import InputError
 from nicelogic.input.grammar import RecordParser
-from nicelogic.input.items import Rejected
+from nicelogic.input.items import InputLine, Rejected
 from nicelogic.input.read import detect_format, read_lines
 from nicelogic.input.records import to_record
 from nicelogic.input.tabular import table_lines
@@ -710,3 +710,38 @@ def test_inputs_of_every_format_are_read_in_order_with_the_position_through_them
         list(read_inputs([str(text)], "xml"))
     with pytest.raises(ValueError, match="unknown encoding .no-such-codec."):
         read_inputs([str(text)], encoding="no-such-codec")  # at once, before any file is read
+
+
+def test_csv_rows_text_lines_and_json_texts_become_the_batches_the_columnar_kernel_reads(tmp_path: Path) -> None:
+    from nicelogic.input.arrow import (
+        JSON_TEXT_COLUMN,
+        TEXT_COLUMN,
+        fits_columns,
+        json_texts_batch,
+        table_rows_batch,
+        text_lines_batch,
+    )
+    from nicelogic.input.tabular import TableRow
+
+    extract = tmp_path / "e.csv"
+    extract.write_bytes(b"EPIKEY,OPERTN_01,OPERTN_02\n1,V444,V551\n2,W381,\n3,V44\xff,V551\n4,V444\n")
+    rows = [row for row in read_lines(str(extract)) if isinstance(row, TableRow)]
+    assert [row.line for row in rows] == [2, 3, 4, 5]
+    # a cell for each column, all text: read from columns; a byte UTF-8 cannot read, or a short row: not
+    assert [fits_columns(row) for row in rows] == [True, True, False, False]
+    batch = table_rows_batch(rows[:2])
+    assert batch.schema.names == ["EPIKEY", "OPERTN_01", "OPERTN_02"]
+    assert batch.to_pydict() == {"EPIKEY": ["1", "2"], "OPERTN_01": ["V444", "W381"], "OPERTN_02": ["V551", ""]}
+    assert all(str(field.type) == "string" for field in batch.schema)
+
+    text = tmp_path / "e.txt"
+    text.write_text("a: opcs V44.4 V55.1\nb: icd M80.0\n", encoding="utf-8")
+    lines = [line for line in read_lines(str(text)) if isinstance(line, InputLine)]
+    texts = text_lines_batch(lines)
+    assert texts.schema.names == [TEXT_COLUMN]
+    assert texts.column(0).to_pylist() == ["a: opcs V44.4 V55.1", "b: icd M80.0"]
+    records = ['{"id": "a", "opcs": ["V44.4"]}', '{"id": "b"}']
+    assert json_texts_batch(records).schema.names == [JSON_TEXT_COLUMN]
+    assert json_texts_batch(records).column(0).to_pylist() == records
+    # text columns even when empty (Arrow would make a column of nothing null-typed)
+    assert [str(b.schema.field(0).type) for b in (text_lines_batch([]), json_texts_batch([]))] == ["string", "string"]
