@@ -245,3 +245,16 @@ def test_a_solve_past_its_time_limit_is_cancelled() -> None:
     with pytest.raises(LimitExceeded) as raised:
         solve_forms(_ruleset(PIGEONS), [""], time_limit=0.3)
     assert (raised.value.kind, raised.value.limit) == ("time", 0.3)
+
+
+# an even loop through negation: no choice rule (which packs refuse), yet two answers
+TWO_ANSWERS = """
+    violation("v", R, opcs, 0) :- record(R), not quiet(R).
+    quiet(R) :- record(R), not violation("v", R, opcs, 0).
+"""
+
+
+@pytest.mark.parametrize("time_limit", [None, 30.0])
+def test_a_program_with_several_answers_is_a_rule_error(time_limit: float | None) -> None:
+    with pytest.raises(RuleError, match="several"):
+        solve_forms(_ruleset(TWO_ANSWERS), [""], time_limit=time_limit)

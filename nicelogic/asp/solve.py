@@ -175,7 +175,7 @@ def solve_forms(
     the caller lets in."""
     if not forms:
         return []
-    ctl = clingo.Control(["--warn=none"])
+    ctl = clingo.Control(["--warn=none", "--models=2"])  # clingo stops at one answer unless asked for a second
     facts = "\n".join(bind_form(form, number) for number, form in enumerate(forms, start=1))
     # parsed once per program: handing clingo parsed statements costs a third of parsing the text again
     program = _with_applicability(ruleset.program, ruleset.applies_program) if applicability else ruleset.program
