@@ -1,0 +1,285 @@
+"""How the checker turns a batch of records into results (nicelogic.checking.checker): the
+order of a record's violations, the caches of record forms and verdicts, the pieces a batch
+is grounded in, the budget of grounding in this process, and the settings a worker gets."""
+
+from __future__ import annotations
+
+import copy
+import os
+from pathlib import Path
+
+import pytest
+
+from nicelogic import Checker, System
+from nicelogic.checking import checker as checker_module
+from nicelogic.checking.checker import IN_PROCESS_MEMORY, grounding_cost
+from nicelogic.checking.diagnostics import UNUSED_WAIVER
+from nicelogic.input.text import text_lines
+from nicelogic.model import Code, Record
+
+HEADER = '%! id = "{id}"\n%! severity = "{severity}"\n%! title = "t"\n%! message = "m"\n%! source = "s"\n'
+
+
+def _pack(folder: Path, rules: dict[str, str], severity: str = "error") -> Path:
+    """A pack of the rules given (id -> statements), one file each."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "pack.toml").write_text(f'name = "{folder.name}"\n')
+    for n, (rule, body) in enumerate(rules.items()):
+        (folder / f"r{n}.lp").write_text(HEADER.format(id=rule, severity=severity) + body + "\n")
+    return folder
+
+
+ORDER = {
+    "ord.whole": 'violation("ord.whole", R, S, 0) :- code(R, S, 1, _).',
+    "ord.each": 'violation("ord.each", R, S, P) :- code(R, S, P, _).',
+    "ord.pair": 'violation("ord.pair", R, opcs, (P, Q)) :- code(R, opcs, P, _), code(R, opcs, Q, _), P < Q.',
+    "ord.b": 'violation("ord.b", R, S, 1) :- code(R, S, 1, _).',
+}
+
+
+@pytest.fixture(scope="module")
+def order_checker(tmp_path_factory: pytest.TempPathFactory) -> Checker:
+    """A pack from elsewhere, checked in this process (no limits)."""
+    return Checker([str(_pack(tmp_path_factory.mktemp("packs") / "ord", ORDER))], time_limit=None, memory_limit=None)
+
+
+def _found(checker: Checker, text: str) -> list[tuple[str, str, tuple[int, ...]]]:
+    result = checker.check_record(text)
+    assert result.error is None, result.error
+    return [(v.rule, v.section, v.positions) for v in result.violations]
+
+
+def test_violations_come_section_by_section_as_written_then_by_position_the_whole_section_last(
+    order_checker: Checker,
+) -> None:
+    assert _found(order_checker, "x: icd M80.0 Z66.5; opcs W37.1 Z94.1") == [
+        ("ord.b", "icd10", (1,)),
+        ("ord.each", "icd10", (1,)),
+        ("ord.each", "icd10", (2,)),
+        ("ord.whole", "icd10", ()),
+        ("ord.b", "opcs", (1,)),
+        ("ord.each", "opcs", (1,)),
+        ("ord.pair", "opcs", (1, 2)),
+        ("ord.each", "opcs", (2,)),
+        ("ord.whole", "opcs", ()),
+    ]
+    assert [section for _, section, _ in _found(order_checker, "x: opcs W37.1; icd M80.0")] == ["opcs"] * 3 + ["icd10"] * 3
+
+
+def test_violations_of_an_unlisted_section_come_last(order_checker: Checker) -> None:
+    # a finding in a section the record does not hold sorts after every section it holds
+    variant = order_checker.with_program(
+        order_checker.ruleset.program + '\nviolation("ord.each", R, cpt, 0) :- code(R, opcs, 1, _).\n'
+    )
+    assert _found(variant, "x: opcs W37.1; icd M80.0") == [
+        ("ord.b", "opcs", (1,)),
+        ("ord.each", "opcs", (1,)),
+        ("ord.whole", "opcs", ()),
+        ("ord.b", "icd10", (1,)),
+        ("ord.each", "icd10", (1,)),
+        ("ord.whole", "icd10", ()),
+        ("ord.each", "cpt", ()),
+    ]
+
+
+def test_selected_ignored_and_waived_rules(order_checker: Checker) -> None:
+    result = order_checker.check_record("x: opcs W37.1  # waive: ord.b")
+    assert [v.rule for v in result.violations] == ["ord.each", "ord.whole"]
+    assert [v.rule for v in result.waived] == ["ord.b"]
+    result = order_checker.check_record("x: opcs W37.1  # waive: ord")  # a pack waives its every rule
+    assert (result.violations, [v.rule for v in result.waived]) == ((), ["ord.b", "ord.each", "ord.whole"])
+
+
+def test_a_record_waiving_no_known_rule_is_rejected_at_its_waiver(order_checker: Checker) -> None:
+    result = order_checker.check_record("x: opcs W37.1  # waive: ord.nothing")
+    assert result.error is not None and result.error.label == "waiver"
+    assert result.violations == ()
+    # a built-in rule that is not loaded may still be waived: it names a rule
+    result = order_checker.check_record("x: opcs W37.1  # waive: opcs.group-order")
+    assert result.error is None
+    assert [v.rule for v in result.violations] == ["ord.b", "ord.each", "ord.whole", UNUSED_WAIVER.id]
+
+
+def test_a_checker_reports_the_rules_it_selects_and_not_those_it_ignores(tmp_path: Path) -> None:
+    folder = _pack(tmp_path / "ord", ORDER)
+    select = Checker([str(folder)], select=["ord.each", "ord.b"], ignore=["ord.b"], time_limit=None, memory_limit=None)
+    assert _found(select, "x: opcs W37.1") == [("ord.each", "opcs", (1,))]
+    assert select.keeps_rule("ord.each") and not select.keeps_rule("ord.b") and not select.keeps_rule("ord.whole")
+    assert not select.keeps_rule("opcs.group-order")  # not loaded
+    result = select.check_record("x: opcs W37.1  # waive: ord.whole")
+    assert ([v.rule for v in result.violations], [v.rule for v in result.waived]) == (["ord.each"], [])
+    everything = Checker([str(folder)], time_limit=None, memory_limit=None)
+    assert everything.keeps_rule("ord.b") and everything.keeps_rule("anything.at-all")
+    with pytest.raises(ValueError, match="'ord.nothing'"):
+        Checker([str(folder)], select=["ord.nothing"], time_limit=None, memory_limit=None)
+    with pytest.raises(ValueError, match="'nothing'"):
+        Checker([str(folder)], ignore=["nothing"], time_limit=None, memory_limit=None)
+    assert Checker([str(folder)], ignore=[UNUSED_WAIVER.id], time_limit=None, memory_limit=None).filter.ignore == (
+        UNUSED_WAIVER.id,
+    )
+
+
+def test_a_waiver_that_waives_nothing_is_reported_unless_that_warning_is_ignored(tmp_path: Path) -> None:
+    folder = _pack(tmp_path / "ord", ORDER)
+    ignoring = Checker([str(folder)], ignore=[UNUSED_WAIVER.id], time_limit=None, memory_limit=None)
+    text = "x: icd M80.0  # waive: opcs.group-order"
+    assert [v.rule for v in ignoring.check_record(text).violations] == ["ord.b", "ord.each", "ord.whole"]
+
+
+def test_where_rules_apply_is_reported_with_applicability(tmp_path: Path) -> None:
+    rules = {
+        "app.r": 'violation("app.r", R, opcs, 1) :- code(R, opcs, 1, "W37.1").\n'
+        'applies("app.r", R, opcs, 1) :- code(R, opcs, 1, _).'
+    }
+    folder = _pack(tmp_path / "app", rules)
+    applying = Checker([str(folder)], applicability=True, time_limit=None, memory_limit=None)
+    result = applying.check_record("x: opcs Z94.1")
+    assert (result.violations, result.applies, result.applies_rows) == ((), ("app.r",), ())
+    result = applying.check_record("x: opcs W37.1")
+    assert ([v.rule for v in result.violations], result.applies) == (["app.r"], ("app.r",))
+    plain = Checker([str(folder)], time_limit=None, memory_limit=None)
+    assert plain.check_record("x: opcs Z94.1").applies == ()
+
+
+def test_rows_of_relation_tables_that_apply_are_reported_sorted(checker: Checker) -> None:
+    applying = copy.copy(checker)
+    applying.applicability = True
+    applying._cache = {}
+    result = applying.check_record("x: opcs V44.4 V55.1 Y53.4")
+    assert result.applies_rows == tuple(sorted(set(result.applies_rows))) and result.applies_rows
+    assert all(rule in result.applies for rule, _ in result.applies_rows)
+    assert result.applies == tuple(sorted(result.applies))
+
+
+def test_the_verdict_of_a_form_is_kept_and_the_keep_starts_again_when_full(tmp_path: Path) -> None:
+    folder = _pack(tmp_path / "ord", ORDER)
+    checker = Checker([str(folder)], cache_size=3, time_limit=None, memory_limit=None)
+    checker.check("a: opcs W37.1\nb: opcs W37.1\nc: opcs Z94.1")
+    assert len(checker._cache) == 2  # two forms
+    checker.check("d: opcs Z94.1")
+    assert len(checker._cache) == 2  # known
+    checker.check("e: opcs W37.1 Z94.1\nf: opcs W37.1 Z94.1 Z94.1")
+    assert len(checker._cache) == 2  # 2 + 2 over 3: started again with the two solved now
+    checker.check("g: opcs W37.1 Z94.1 Z94.1 Z94.1")
+    assert len(checker._cache) == 3  # 2 + 1: room for it
+    uncached = Checker([str(folder)], cache_size=0, time_limit=None, memory_limit=None)
+    report = uncached.check("a: opcs W37.1\nb: opcs W37.1")
+    assert uncached._cache == {} and [len(r.violations) for r in report.records] == [3, 3]
+
+
+def test_record_forms_are_kept_until_as_many_as_the_cache_holds(tmp_path: Path) -> None:
+    folder = _pack(tmp_path / "ord", ORDER)
+    checker = Checker([str(folder)], cache_size=2, time_limit=None, memory_limit=None)
+    checker.check("a: opcs W37.1\nb: opcs Z94.1")
+    assert len(checker._forms) == 2
+    checker.check("c: opcs W37.1")
+    assert len(checker._forms) == 2
+    checker.check("d: opcs Y53.4")
+    assert len(checker._forms) == 1  # full: started again
+
+
+def test_batches_of_any_size_give_the_same_results_in_order(order_checker: Checker) -> None:
+    lines = [f"r{n}: opcs {'W37.1 ' * (1 + n % 4)}; icd M80.{n % 3}\n" for n in range(23)]
+    expected = [[(v.rule, v.section, v.positions) for v in r.violations] for r in order_checker.check("".join(lines))]
+    for size in (1, 2, 5, 30):
+        small = copy.copy(order_checker)
+        small.batch_size = size
+        small._cache = {}
+        results = list(small.iter_check(text_lines(lines, "t.txt")))
+        assert [r.id for r in results] == [f"r{n}" for n in range(23)]
+        assert [[(v.rule, v.section, v.positions) for v in r.violations] for r in results] == expected
+
+
+def test_a_batch_is_grounded_in_pieces_within_the_budget_and_the_heavy_records_in_the_worker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = _pack(tmp_path / "ord", ORDER)
+    checker = Checker([str(folder)], time_limit=None, memory_limit=None)
+    lines = [f"r{n}: opcs {'W37.1 ' * (1 + n % 5)}\n" for n in range(12)] + ["heavy: cpt " + "22551 " * 12 + "\n"]
+    expected = [[(v.rule, v.section, v.positions) for v in r.violations] for r in checker.check("".join(lines))]
+    # a memory limit and no time limit: pieces within IN_PROCESS_SECONDS, made small here;
+    # the pack is not built in, so nothing may be grounded here: everything goes to the worker
+    bounded = copy.copy(checker)
+    bounded.memory_limit = 1 << 30
+    bounded._cache = {}
+    assert copy.copy(bounded).here_budget() == 0.0
+    bounded.builtin = True  # taken for a built-in pack, so that the budget applies
+    assert bounded.here_budget() == 1.0
+    monkeypatch.setattr(checker_module, "IN_PROCESS_SECONDS", 0.003)
+    assert bounded.here_budget() == 0.003
+    try:
+        results = list(bounded.iter_check(text_lines(lines, "t.txt")))
+    finally:
+        bounded.close()
+    assert [r.id for r in results] == [f"r{n}" for n in range(12)] + ["heavy"]
+    assert [[(v.rule, v.section, v.positions) for v in r.violations] for r in results] == expected
+    assert bounded._bounded is not None  # the heavy record was grounded in the worker
+
+
+def test_the_budget_of_grounding_in_this_process(checker: Checker) -> None:
+    budget = copy.copy(checker)
+    for time_limit, memory_limit, expected in [
+        (None, None, None),
+        (10.0, None, 1.0),
+        (1.0, None, 0.5),
+        (0.5, IN_PROCESS_MEMORY, 0.25),
+        (None, IN_PROCESS_MEMORY, 1.0),
+        (None, IN_PROCESS_MEMORY - 1, 0.0),
+        (4.0, IN_PROCESS_MEMORY - 1, 0.0),
+    ]:
+        budget.time_limit, budget.memory_limit = time_limit, memory_limit
+        assert budget.here_budget() == expected, (time_limit, memory_limit)
+    assert checker.builtin
+
+
+def test_the_grounding_cost_of_a_record_grows_with_the_square_of_each_section() -> None:
+    def record(**sections: int) -> Record:
+        return Record(
+            "r",
+            sections=tuple(
+                (System(name), tuple(Code(System(name), "A01", "A01") for _ in range(n))) for name, n in sections.items()
+            ),
+        )
+
+    assert grounding_cost(record()) == pytest.approx(0.0007)
+    assert grounding_cost(record(cpt=3)) == pytest.approx(0.0007 + 0.000025 * 9)
+    assert grounding_cost(record(opcs=4, icd10=2)) == pytest.approx(0.0007 + 0.000003 * 16 + 0.000003 * 4)
+    assert grounding_cost(record(cpt=10)) > grounding_cost(record(opcs=10)) > grounding_cost(record(opcs=9))
+
+
+def test_a_worker_gets_the_settings_of_its_parent(tmp_path: Path) -> None:
+    folder = _pack(tmp_path / "ord", ORDER)
+    parent = Checker(
+        [str(folder)], explain=True, batch_size=7, cache_size=9, select=["ord"], ignore=["ord.b"], applicability=True,
+        max_codes=5, time_limit=None, memory_limit=None,
+    )  # fmt: skip
+    options = parent.worker_options()
+    assert options == {
+        "explain": True, "batch_size": 7, "cache_size": 9, "select": ("ord",), "ignore": ("ord.b",),
+        "applicability": True, "max_codes": 5, "ruleset": parent.ruleset,
+    }  # fmt: skip
+    worker = Checker(**options)
+    assert worker.ruleset is parent.ruleset
+    assert (
+        _found(worker, "x: opcs W37.1")
+        == _found(parent, "x: opcs W37.1")
+        == [("ord.each", "opcs", (1,)), ("ord.whole", "opcs", ())]
+    )
+
+
+def test_the_number_of_jobs(tmp_path: Path) -> None:
+    folder = str(_pack(tmp_path / "ord", ORDER))
+    assert Checker([folder], jobs=None, time_limit=None, memory_limit=None).jobs == (os.cpu_count() or 1)
+    assert Checker([folder], jobs=0, time_limit=None, memory_limit=None).jobs == 1
+    assert Checker([folder], jobs=3, time_limit=None, memory_limit=None).jobs == 3
+    assert Checker([folder], time_limit=None, memory_limit=None).jobs == 1
+
+
+def test_check_record_takes_one_record_only(order_checker: Checker) -> None:
+    with pytest.raises(ValueError, match="exactly one record"):
+        order_checker.check_record("a: opcs W37.1\nb: opcs W37.1")
+    with pytest.raises(ValueError, match="exactly one record"):
+        order_checker.check_record("")
+    record = Record("r", sections=((System.OPCS, (Code(System.OPCS, "W37.1", "W37.1", 4),)),))
+    assert [v.rule for v in order_checker.check_record(record).violations] == ["ord.b", "ord.each", "ord.whole"]
+    assert [v.section for v in order_checker.check_record("r: M80.0", system="icd10").violations] == ["icd10"] * 3
