@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from nicelogic import Checker, System
+from nicelogic import Checker, RuleError, System
 from nicelogic.checking import checker as checker_module
 from nicelogic.checking.checker import IN_PROCESS_MEMORY, grounding_cost
 from nicelogic.checking.diagnostics import UNUSED_WAIVER
@@ -283,3 +283,28 @@ def test_check_record_takes_one_record_only(order_checker: Checker) -> None:
     record = Record("r", sections=((System.OPCS, (Code(System.OPCS, "W37.1", "W37.1", 4),)),))
     assert [v.rule for v in order_checker.check_record(record).violations] == ["ord.b", "ord.each", "ord.whole"]
     assert [v.section for v in order_checker.check_record("r: M80.0", system="icd10").violations] == ["icd10"] * 3
+
+
+# grounds without end before any record is seen (tests/test_limits.py)
+MUTUAL = (
+    'p(X + 1) :- q(X).\nq(X) :- p(X), X < 100000000.\np(0).\nviolation("mutual.rule", R, opcs, 1) :- p(7), code(R, opcs, 1, _).'
+)
+
+
+@pytest.mark.parametrize(
+    ("time_limit", "memory_limit", "option"), [(0.5, None, "--time-limit"), (None, 64 << 20, "--memory-limit")]
+)
+def test_a_pack_is_loaded_under_the_limits_the_checker_is_given(
+    tmp_path: Path, time_limit: float | None, memory_limit: int | None, option: str
+) -> None:
+    with pytest.raises(RuleError) as caught:
+        Checker([str(_pack(tmp_path / "mutual", {"mutual.rule": MUTUAL}))], time_limit=time_limit, memory_limit=memory_limit)
+    assert f"({option})" in caught.value.message
+
+
+def test_explanations_are_given_when_asked_for(order_checker: Checker) -> None:
+    assert [v.explanation for v in order_checker.check_record("x: opcs W37.1").violations] == [None] * 3
+    explaining = copy.copy(order_checker)
+    explaining.explain = True
+    explaining._cache = {}
+    assert all(v.explanation is not None for v in explaining.check_record("x: opcs W37.1").violations)
