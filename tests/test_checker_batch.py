@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+import nicelogic
 from nicelogic import Checker, RuleError, System
 from nicelogic.checking import checker as checker_module
 from nicelogic.checking.checker import IN_PROCESS_MEMORY, grounding_cost
@@ -308,3 +309,108 @@ def test_explanations_are_given_when_asked_for(order_checker: Checker) -> None:
     explaining.explain = True
     explaining._cache = {}
     assert all(v.explanation is not None for v in explaining.check_record("x: opcs W37.1").violations)
+
+
+def test_a_pack_in_force_from_a_day_or_until_a_day_judges_only_records_of_its_days(tmp_path: Path) -> None:
+    rules = {"since.rule": 'violation("since.rule", R, opcs, 1) :- code(R, opcs, 1, _).'}
+    since = _pack(tmp_path / "since", rules)
+    (since / "pack.toml").write_text('name = "since"\neffective = { from = "2020-01-01" }\n')
+    until = _pack(tmp_path / "until", {"until.rule": rules["since.rule"].replace("since", "until")})
+    (until / "pack.toml").write_text('name = "until"\neffective = { to = "2020-12-31" }\n')
+    checker = Checker([str(since), str(until)], time_limit=None, memory_limit=None)
+    for day, rules_found, outside in [
+        ("2019-06-01", ["until.rule"], ("since",)),
+        ("2020-06-01", ["since.rule", "until.rule"], ()),
+        ("2021-06-01", ["since.rule"], ("until",)),
+        (None, ["since.rule", "until.rule"], ()),
+    ]:
+        result = checker.check_record({"id": "r", "opcs": ["W37.1"], "date": day} if day else {"id": "r", "opcs": ["W37.1"]})
+        assert ([v.rule for v in result.violations], result.not_judged_by) == (rules_found, outside), day
+
+
+def test_a_record_coded_when_the_loaded_edition_was_not_in_force_is_noticed_not_judged(checker: Checker) -> None:
+    opcs = Checker(["opcs4"], time_limit=None, memory_limit=None)
+    new = {"id": "n", "opcs": ["X99.9"], "icd10": ["I84.9"], "EPIEND": "2026-09-27"}
+    old = {"id": "o", "opcs": ["X99.9"], "icd10": ["I84.9"], "EPIEND": "2010-06-01"}
+    undated = {"id": "u", "opcs": ["X99.9"]}
+    result = opcs.check_record(new)
+    assert ([(v.rule, v.positions) for v in result.violations], result.editions, result.not_judged_by) == (
+        [("opcs.valid-code", (1,))], ("OPCS-4.11", "WHO ICD-10 2019"), (),
+    )  # fmt: skip
+    result = opcs.check_record(old)  # X99.9 is not judged, and only the OPCS-4 section is noticed: no pack reads ICD-10's
+    assert ([(v.rule, v.section) for v in result.violations], result.editions) == ([("table.not-in-force", "opcs")], ())
+    assert result.not_judged_by == ("OPCS-4.11", "WHO ICD-10 2019")
+    both = Checker(["opcs4", "icd10"], time_limit=None, memory_limit=None)
+    assert [(v.rule, v.section) for v in both.check_record(old).violations] == [
+        ("table.not-in-force", "opcs"), ("table.not-in-force", "icd10"),
+    ]  # fmt: skip
+    assert Checker(["opcs4"], select=["opcs.valid-code"], time_limit=None, memory_limit=None).check_record(old).violations == ()
+    result = opcs.check_record(undated)
+    assert ([v.rule for v in result.violations], result.editions, result.not_judged_by) == (["opcs.valid-code"], (), ())
+    applying = copy.copy(opcs)
+    applying.applicability = True
+    applying._cache = {}
+    assert applying.check_record(new).applies == ("opcs.valid-code", "table.not-in-force")  # every dated record
+    assert applying.check_record(old).applies == ("table.not-in-force",)
+    assert applying.check_record(undated).applies == ("opcs.valid-code",)
+
+
+def test_codes_no_ncci_table_knows_are_noticed_when_a_pack_reads_the_ncci_tables(order_checker: Checker) -> None:
+    ncci = Checker(["ncci"], time_limit=None, memory_limit=None)
+    assert [(v.rule, v.positions) for v in ncci.check_record("x: cpt 22551 99999").violations] == [("table.unknown-code", (2,))]
+    assert [v.rule for v in Checker(["opcs4"], time_limit=None, memory_limit=None).check_record("x: cpt 99999").violations] == []
+    assert [v.rule for v in order_checker.check_record("x: cpt 99999").violations] == ["ord.b", "ord.each", "ord.whole"]
+    assert (
+        Checker(["ncci"], ignore=["table.unknown-code"], time_limit=None, memory_limit=None)
+        .check_record("x: cpt 22551 99999")
+        .violations
+        == ()
+    )
+
+
+def test_a_checker_without_a_cache_of_its_own_gives_the_same_results(order_checker: Checker) -> None:
+    order_checker.check_record("x: opcs W37.1")
+    kept = dict(order_checker._cache)
+    bare = order_checker.without_cache()
+    assert bare.cache_size == 0 and bare.ruleset is order_checker.ruleset
+    assert _found(bare, "y: opcs W37.1 Z94.1") == _found(order_checker, "y: opcs W37.1 Z94.1")
+    assert bare._cache == {} and len(bare._forms) <= 1 and bare._bounded is None  # keeps no more than the last form
+    assert len(order_checker._cache) == len(kept) + 1 and order_checker._forms  # its own, untouched by the variant
+
+
+# 100 million atoms for every record holding V44.4; nothing for the others (tests/test_limits.py)
+CROSS = (
+    'n(1..10000).\nbig(R, A, B) :- code(R, opcs, _, "V44.4"), n(A), n(B).\n'
+    'violation("cross.rule", R, opcs, 1) :- big(R, 5, 5), code(R, opcs, 1, _).\n'
+    'violation("cross.rule", R, opcs, 1) :- code(R, opcs, 1, "W37.1").'
+)
+
+
+def test_a_record_over_the_memory_limit_is_rejected_alone_and_the_others_of_its_batch_are_checked(tmp_path: Path) -> None:
+    checker = Checker([str(_pack(tmp_path / "cross", {"cross.rule": CROSS}))], time_limit=None, memory_limit=64 << 20)
+    try:
+        report = checker.check("a: opcs V44.4\nb: opcs W37.1\nc: opcs W37.1 V44.4\n")
+        assert checker._bounded is not None
+    finally:
+        checker.close()
+    assert [(r.id, r.error.label if r.error else None, [v.rule for v in r.violations]) for r in report.records] == [
+        ("a", "limit", []), ("b", None, ["cross.rule"]), ("c", "limit", []),
+    ]  # fmt: skip
+    assert "(--memory-limit)" in report.records[0].error.message  # type: ignore[union-attr]
+    assert len(checker._cache) == 1  # the verdicts of limits are not kept
+    assert checker._bounded.pid is None  # closed
+
+
+def test_check_loads_the_packs_under_the_limits_given(tmp_path: Path) -> None:
+    pack = str(_pack(tmp_path / "mutual", {"mutual.rule": MUTUAL}))
+    with pytest.raises(RuleError, match="--time-limit"):
+        nicelogic.check("a: opcs W37.1", [pack], time_limit=0.5, memory_limit=None)
+    with pytest.raises(RuleError, match="--memory-limit"):
+        nicelogic.check("a: opcs W37.1", [pack], time_limit=None, memory_limit=64 << 20)
+    report = nicelogic.check("a: V44.4", ["opcs4"], system="opcs", time_limit=None, memory_limit=None)
+    assert [v.rule for r in report for v in r.violations] == ["opcs.spinal-levels-second"]
+
+
+def test_closing_a_checker_that_started_no_worker_does_nothing(order_checker: Checker) -> None:
+    order_checker.close()
+    assert order_checker._bounded is None
