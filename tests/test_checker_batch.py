@@ -301,6 +301,7 @@ def test_a_pack_is_loaded_under_the_limits_the_checker_is_given(
     with pytest.raises(RuleError) as caught:
         Checker([str(_pack(tmp_path / "mutual", {"mutual.rule": MUTUAL}))], time_limit=time_limit, memory_limit=memory_limit)
     assert f"({option})" in caught.value.message
+    assert ("0.5 s" if time_limit else "64 MiB") in caught.value.message  # the limit given, not the default
 
 
 def test_explanations_are_given_when_asked_for(order_checker: Checker) -> None:
@@ -414,3 +415,24 @@ def test_check_loads_the_packs_under_the_limits_given(tmp_path: Path) -> None:
 def test_closing_a_checker_that_started_no_worker_does_nothing(order_checker: Checker) -> None:
     order_checker.close()
     assert order_checker._bounded is None
+
+
+def test_a_checker_keeps_the_limits_it_is_given(checker: Checker) -> None:
+    limited = Checker(ruleset=checker.ruleset, time_limit=4.0, memory_limit=None)  # the built-in packs, not loaded again
+    assert (limited.time_limit, limited.memory_limit, limited.here_budget()) == (4.0, None, 1.0)
+    limited = Checker(ruleset=checker.ruleset, time_limit=None, memory_limit=IN_PROCESS_MEMORY - 1)
+    assert (limited.time_limit, limited.memory_limit, limited.here_budget()) == (None, IN_PROCESS_MEMORY - 1, 0.0)
+
+
+def test_a_variant_program_runs_in_a_worker_of_its_own(tmp_path: Path) -> None:
+    checker = Checker([str(_pack(tmp_path / "ord", ORDER))], time_limit=None, memory_limit=1 << 30)  # not built in: the worker
+    variant = checker.with_program(checker.ruleset.program + '\nviolation("ord.b", R, S, 2) :- code(R, S, 2, _).\n')
+    try:
+        assert _found(checker, "x: opcs W37.1 Z94.1")[:2] == [("ord.b", "opcs", (1,)), ("ord.each", "opcs", (1,))]
+        assert _found(variant, "x: opcs W37.1 Z94.1")[:4] == [
+            ("ord.b", "opcs", (1,)), ("ord.each", "opcs", (1,)), ("ord.pair", "opcs", (1, 2)), ("ord.b", "opcs", (2,)),
+        ]  # fmt: skip
+        assert variant._bounded is not checker._bounded and variant._bounded is not None
+    finally:
+        checker.close()
+        variant.close()
