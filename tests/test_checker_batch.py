@@ -379,9 +379,10 @@ def test_a_checker_without_a_cache_of_its_own_gives_the_same_results(order_check
     assert len(order_checker._cache) == len(kept) + 1 and order_checker._forms  # its own, untouched by the variant
 
 
-# 100 million atoms for every record holding V44.4; nothing for the others (tests/test_limits.py)
+# 9 million atoms for every record holding V44.4, nothing for the others: far over 64 MiB,
+# yet bounded (tests/test_limits.py has 100 million)
 CROSS = (
-    'n(1..10000).\nbig(R, A, B) :- code(R, opcs, _, "V44.4"), n(A), n(B).\n'
+    'n(1..3000).\nbig(R, A, B) :- code(R, opcs, _, "V44.4"), n(A), n(B).\n'
     'violation("cross.rule", R, opcs, 1) :- big(R, 5, 5), code(R, opcs, 1, _).\n'
     'violation("cross.rule", R, opcs, 1) :- code(R, opcs, 1, "W37.1").'
 )
@@ -436,3 +437,47 @@ def test_a_variant_program_runs_in_a_worker_of_its_own(tmp_path: Path) -> None:
     finally:
         checker.close()
         variant.close()
+
+
+def test_a_rejected_waiver_keeps_the_records_line_and_source(order_checker: Checker) -> None:
+    (result,) = list(order_checker.iter_check(text_lines(["a: opcs W37.1\n", "b: opcs W37.1  # waive: ord.nothing\n"], "w.txt")))[
+        1:
+    ]
+    assert (result.id, result.line, result.source) == ("b", 2, "w.txt")
+    assert result.error is not None and (result.error.label, result.error.line, result.error.column) == ("waiver", 2, 0)
+    checked = list(order_checker.iter_check(text_lines(["a: opcs W37.1\n"], "w.txt")))[0]
+    assert (checked.id, checked.line, checked.source) == ("a", 1, "w.txt")
+
+
+def test_a_pack_named_in_select_or_a_waiver_keeps_or_waives_its_rules(checker: Checker, order_checker: Checker) -> None:
+    # the pack opcs4 holds rules opcs.*: its name is no prefix of their ids
+    by_pack = Checker(ruleset=checker.ruleset, select=["opcs4"], time_limit=None, memory_limit=None)
+    assert [v.rule for v in by_pack.check_record("a: opcs V44.4 Y53.4; icd Z66.5").violations] == ["opcs.spinal-levels-second"]
+    result = by_pack.check_record("a: opcs V44.4 Y53.4  # waive: opcs4")
+    assert (result.violations, [v.rule for v in result.waived]) == ((), ["opcs.spinal-levels-second"])
+    # a waiver that waives nothing: a notice naming it, unless the rules chosen leave the notice out
+    assert by_pack.check_record("a: opcs V44.4 V55.1 Y53.4  # waive: opcs.group-order").violations == ()
+    (*_, notice) = order_checker.check_record("a: opcs V44.4  # waive: opcs.group-order").violations
+    assert notice.rule == UNUSED_WAIVER.id and "'opcs.group-order'" in notice.message
+
+
+def test_the_engines_notices_come_after_the_rules_violations(checker: Checker) -> None:
+    ncci = Checker(["ncci"], time_limit=None, memory_limit=None)
+    assert [(v.rule, v.positions) for v in ncci.check_record("x: cpt 22551 22552 63075 99999").violations] == [
+        ("ncci.ptp", (1, 3)), ("ncci.ptp", (2, 3)), ("table.unknown-code", (4,)),
+    ]  # fmt: skip
+    opcs = Checker(["opcs4"], time_limit=None, memory_limit=None)
+    old = opcs.check_record({"id": "o", "opcs": ["V44.4", "Y53.4"], "EPIEND": "2010-06-01"})
+    assert [(v.rule, v.positions) for v in old.violations] == [("opcs.spinal-levels-second", (1,)), ("table.not-in-force", ())]
+
+
+def test_one_checker_judges_the_same_codes_by_each_records_edition() -> None:
+    from nicelogic.tables import TableConfig
+
+    from .conftest import FIXTURES
+
+    older = FIXTURES / "editions" / "opcs4" / "OPCS42_stand_in.xml"
+    checker = Checker(["opcs4"], tables=TableConfig(tables=(("opcs4", older, None),)), time_limit=None, memory_limit=None)
+    records = [{"id": day, "opcs": ["X99.9"], "EPIEND": day} for day in ("2001-09-27", "2026-09-27", "2001-10-01")]
+    assert [[v.rule for v in checker.check_record(r).violations] for r in records] == [[], ["opcs.valid-code"], []]
+    assert [r.editions for r in checker.check(records)] == [("OPCS-4.2",), ("OPCS-4.11",), ("OPCS-4.2",)]
