@@ -481,3 +481,13 @@ def test_one_checker_judges_the_same_codes_by_each_records_edition() -> None:
     records = [{"id": day, "opcs": ["X99.9"], "EPIEND": day} for day in ("2001-09-27", "2026-09-27", "2001-10-01")]
     assert [[v.rule for v in checker.check_record(r).violations] for r in records] == [[], ["opcs.valid-code"], []]
     assert [r.editions for r in checker.check(records)] == [("OPCS-4.2",), ("OPCS-4.11",), ("OPCS-4.2",)]
+
+
+def test_a_record_over_the_time_limit_in_the_worker_is_rejected_at_the_limit_given(tmp_path: Path) -> None:
+    checker = Checker([str(_pack(tmp_path / "cross", {"cross.rule": CROSS}))], time_limit=0.5, memory_limit=None)
+    try:
+        report = checker.check("a: opcs V44.4\nb: opcs W37.1\n")
+    finally:
+        checker.close()
+    assert [(r.id, r.error.label if r.error else None) for r in report.records] == [("a", "limit"), ("b", None)]
+    assert "0.5 s (--time-limit)" in report.records[0].error.message  # type: ignore[union-attr]
