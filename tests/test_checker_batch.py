@@ -455,6 +455,14 @@ def test_a_pack_named_in_select_or_a_waiver_keeps_or_waives_its_rules(checker: C
     assert [v.rule for v in by_pack.check_record("a: opcs V44.4 Y53.4; icd Z66.5").violations] == ["opcs.spinal-levels-second"]
     result = by_pack.check_record("a: opcs V44.4 Y53.4  # waive: opcs4")
     assert (result.violations, [v.rule for v in result.waived]) == ((), ["opcs.spinal-levels-second"])
+    assert by_pack.keeps_rule("opcs.group-order") and not by_pack.keeps_rule("icd.valid-code")
+    # a report of some packs keeps what the checker ignores ignored
+    ignoring = Checker(ruleset=checker.ruleset, ignore=["opcs.group-order"], time_limit=None, memory_limit=None)
+    record = "a: opcs V44.4 V55.1 Z66.5 Y53.4"
+    assert [v.rule for v in Checker(ruleset=checker.ruleset).reporting(["opcs4"]).check_record(record).violations] == [
+        "opcs.group-order"
+    ]
+    assert ignoring.reporting(["opcs4"]).check_record(record).violations == ()
     # a waiver that waives nothing: a notice naming it, unless the rules chosen leave the notice out
     assert by_pack.check_record("a: opcs V44.4 V55.1 Y53.4  # waive: opcs.group-order").violations == ()
     (*_, notice) = order_checker.check_record("a: opcs V44.4  # waive: opcs.group-order").violations
