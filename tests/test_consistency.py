@@ -420,3 +420,28 @@ def test_every_record_the_record_pass_rejects_is_counted_as_not_judged_with_its_
                       "DIAG_4_01": ["F840", "J459"]})  # fmt: skip
     rows = read_episodes(batch, [0, 1], "hes.parquet").to_pylist()
     assert [(r["seq"], r["patient"], r["reason"]) for r in rows] == [(0, "P1", None), (1, None, rejected("attribute", 64))]
+
+
+def test_a_patient_pack_with_several_answers_is_a_rule_error(tmp_path: Path) -> None:
+    import pytest
+
+    from nicelogic.errors import RuleError
+
+    folder = tmp_path / "loop"
+    folder.mkdir()
+    (folder / "pack.toml").write_text('name = "loop"\nreads = "patient"\n', encoding="utf-8")
+    (folder / "loop.lp").write_text(
+        '%! id = "loop.either"\n%! severity = "warning"\n%! title = "t"\n%! message = "m"\n%! source = "s"\n'
+        "either(P, S) :- spell_start(P, S, _), not other(P, S).\n"
+        "other(P, S) :- spell_start(P, S, _), not either(P, S).\n"
+        'patient_violation("loop.either", P, spell(S)) :- either(P, S).\n'
+        'patient_applies("loop.either", P, spell(S)) :- spell_start(P, S, _).\n',
+        encoding="utf-8",
+    )
+    records = [episode("e1", patient="P1", admitted="2020-01-01", started="2020-01-01", ended="2020-01-02")]
+    checker = PatientChecker([str(folder)])
+    try:
+        with pytest.raises(RuleError, match="exactly one answer"):
+            checker.check_records(records)
+    finally:
+        checker.close()

@@ -155,7 +155,7 @@ class PatientChecker:
     def _solve(self, histories: Sequence[History]) -> list[PatientResult]:
         if not histories:
             return []
-        ctl = clingo.Control(["--warn=none"])
+        ctl = clingo.Control(["--warn=none", "--models=2"])  # clingo stops at one answer unless asked for a second
         ctl.add("base", [], self.ruleset.program)
         ctl.add("base", [], self.configuration)
         ctl.add("base", [], "\n".join(history_facts(h, p) for p, h in enumerate(histories, start=1)))
