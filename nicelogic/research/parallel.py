@@ -33,11 +33,11 @@ from nicelogic.input.items import InputLine
 from nicelogic.input.tabular import TableRow
 from nicelogic.research.kernel import Kernel, KeyVerdict, Plan
 
-_START_ALLOWANCE = 30.0  # a worker's first chunk also builds its parser
+_START_ALLOWANCE = 30.0  # a worker's first chunk also fills the caches it did not inherit
 CHUNK = 500  # records sent to a worker at once: one grounding
 # records a set of workers solves before fresh ones take over: each grows 3 to 6 MiB a
-# thousand (clingo's symbols); at 5,000, a 10M-record run peaked about 25 MiB lower than at
-# 10,000, for 1-2% more time on 1M records
+# thousand (clingo's symbols); at 5,000, a 10M-record run peaked 7-27 MiB lower than at
+# 10,000 (three runs beside one), for 1-2% more time on 1M records
 RECYCLE_AFTER = 5_000
 AHEAD = 2  # batches read ahead of the one being finished, so that the workers always have work
 
