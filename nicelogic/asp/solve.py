@@ -128,6 +128,12 @@ def _read_model(symbols: Sequence[clingo.Symbol]) -> Iterator[tuple[int, Finding
             yield _finding_text(own) or _finding(symbol)
 
 
+# clingo options for a program that must have exactly one answer (a check pack, record- or
+# patient-level): clingo stops at the first answer unless asked for a second, and without
+# the second a pack with several (an even loop through negation) would pass unnoticed
+ONE_ANSWER_OPTIONS = ("--warn=none", "--models=2")
+
+
 # what a run that asks where rules apply loads: the #show of applies/4 and applies/5, and
 # where the rows of relation tables apply
 APPLICABILITY = tuple(sorted((logic_dir() / "applicability").glob("*.lp")))
@@ -175,7 +181,7 @@ def solve_forms(
     the caller lets in."""
     if not forms:
         return []
-    ctl = clingo.Control(["--warn=none", "--models=2"])  # clingo stops at one answer unless asked for a second
+    ctl = clingo.Control(list(ONE_ANSWER_OPTIONS))
     facts = "\n".join(bind_form(form, number) for number, form in enumerate(forms, start=1))
     # parsed once per program: handing clingo parsed statements costs a third of parsing the text again
     program = _with_applicability(ruleset.program, ruleset.applies_program) if applicability else ruleset.program

@@ -19,6 +19,7 @@ from types import MappingProxyType
 
 import clingo
 
+from nicelogic.asp.solve import ONE_ANSWER_OPTIONS
 from nicelogic.bounded import DEFAULT_MEMORY_LIMIT, DEFAULT_TIME_LIMIT, BoundedWorker, in_worker
 from nicelogic.errors import LimitExceeded, RuleError
 from nicelogic.history.facts import ended_of, history_facts, provider_of
@@ -155,7 +156,7 @@ class PatientChecker:
     def _solve(self, histories: Sequence[History]) -> list[PatientResult]:
         if not histories:
             return []
-        ctl = clingo.Control(["--warn=none", "--models=2"])  # clingo stops at one answer unless asked for a second
+        ctl = clingo.Control(list(ONE_ANSWER_OPTIONS))
         ctl.add("base", [], self.ruleset.program)
         ctl.add("base", [], self.configuration)
         ctl.add("base", [], "\n".join(history_facts(h, p) for p, h in enumerate(histories, start=1)))
