@@ -115,12 +115,14 @@ def test_templates_found_before_the_time_ran_out_are_shown_flagged_partial(every
 
 
 def test_may_found_before_the_time_ran_out_is_a_lower_bound_and_must_is_not_known(every_pack: Checker) -> None:
-    partial = Completer(every_pack, max_add=12, time_limit=1.0).consequences("opcs V44.4")
-    assert partial.gave_up == 1.0 and partial.must == () and partial.must_categories == ()
+    # grounding twelve free slots with every pack takes about 1 s on an idle 2-core machine
+    # before the first brave model; the brave solve has not ended by 3 s
+    partial = Completer(every_pack, max_add=12, time_limit=3.0).consequences("opcs V44.4")
+    assert partial.gave_up == 3.0 and partial.must == () and partial.must_categories == ()
     # what was found by then: codes of completions seen, the given code among them
     assert any(p.code == "V44.4" for p in partial.may) and len(partial.may) > 1
     text = consequences_text(partial, True, True)
-    assert "gave up after 1 s" in text and "which must appear is not known" in text
+    assert "gave up after 3 s" in text and "which must appear is not known" in text
 
 
 def test_repairs_found_before_the_time_ran_out_are_valid_and_flagged(every_pack: Checker) -> None:
