@@ -10,6 +10,10 @@ the named files kill: a lower bound of the module's score.
 
     python tools/mutants_against.py mutants nicelogic/input/text.py tests/test_readers.py tests/test_grammar.py
 
+With ``--sample N --seed S`` it runs N mutants drawn at random (the same N for the same
+seed) instead of all, for a module whose full run would take hours: the figure is then an
+estimate of the module's score, printed with its 95% (Wilson) interval.
+
 Prints one line per mutant (0: survived; 124: stopped at the time bound, counted killed;
 else killed) into ``RESULTS`` (default ``mutants/against/<module>.txt``; mutants already in
 it are skipped, so a stopped run goes on) and the score at the end.
@@ -20,6 +24,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import random
 import re
 import signal
 import sys
@@ -29,7 +34,7 @@ from pathlib import Path
 TIME_BOUND = 180.0  # seconds a mutant's tests may take
 
 
-def _in_child(tests: list[str], mutant: str | None, devnull: int) -> int:
+def _in_child(tests: list[str], mutant: str | None, devnull: int, bound: float = TIME_BOUND) -> int:
     """The tests' exit status, run in a forked child (whatever a test raises or forks)."""
     import pytest
 
@@ -46,7 +51,7 @@ def _in_child(tests: list[str], mutant: str | None, devnull: int) -> int:
         finally:
             os._exit(code)
     started = time.monotonic()
-    while time.monotonic() - started < TIME_BOUND:
+    while time.monotonic() - started < bound:
         done, status = os.waitpid(pid, os.WNOHANG)
         if done:
             code = os.waitstatus_to_exitcode(status)
@@ -67,6 +72,9 @@ def main() -> None:
     parser.add_argument("module", help="the module's path in it, e.g. nicelogic/input/text.py")
     parser.add_argument("tests", nargs="+", help="test files, fastest first (-x stops at the first failure)")
     parser.add_argument("--results", type=Path)
+    parser.add_argument("--sample", type=int, help="run this many mutants drawn at random, not all")
+    parser.add_argument("--seed", type=int, default=17, help="of the random draw (default 17)")
+    parser.add_argument("--time-bound", type=float, default=TIME_BOUND, help=f"seconds per mutant (default {TIME_BOUND:g})")
     args = parser.parse_args()
     folder = args.mutants.resolve()
     results = (args.results or folder / "against" / (args.module.replace("/", "_") + ".txt")).resolve()
@@ -75,6 +83,9 @@ def main() -> None:
     os.environ.pop("MUTANT_UNDER_TEST", None)
     module = args.module.removesuffix(".py").replace("/", ".")
     names = re.findall(r"^\s*def (x\S+__mutmut_\d+)\(", Path(args.module).read_text(encoding="utf-8"), re.M)
+    total = len(names)
+    if args.sample is not None and args.sample < total:
+        names = sorted(random.Random(args.seed).sample(names, args.sample), key=names.index)
     found: dict[str, int] = {}
     if results.exists():
         for line in results.read_text().splitlines():
@@ -84,6 +95,7 @@ def main() -> None:
 
     import nicelogic.cli  # noqa: F401  (imported once, in the parent)
     from nicelogic import Checker
+    from nicelogic.research.statistics import wilson_interval
 
     Checker()  # the tables into their caches, shared by every child
     devnull = os.open(os.devnull, os.O_WRONLY)
@@ -96,13 +108,17 @@ def main() -> None:
         for name in names:
             qualified = f"{module}.{name}"
             if qualified not in found:
-                found[qualified] = _in_child(args.tests, qualified, devnull)
+                found[qualified] = _in_child(args.tests, qualified, devnull, args.time_bound)
                 out.write(f"{found[qualified]} {qualified}\n")
                 out.flush()
     measured = [found[f"{module}.{name}"] for name in names]
     killed = sum(code != 0 for code in measured)
     survivors = [name for name in names if found[f"{module}.{name}"] == 0]
-    print(f"{module}: {killed} of {len(measured)} killed ({100 * killed / max(len(measured), 1):.1f}%) by {' '.join(args.tests)}")
+    share = f"{100 * killed / max(len(measured), 1):.1f}%"
+    if len(measured) < total:
+        low, high = wilson_interval(killed, len(measured))
+        share += f" of a sample of {total}, seed {args.seed}: the module's score 95% within {100 * low:.1f}-{100 * high:.1f}%"
+    print(f"{module}: {killed} of {len(measured)} killed ({share}) by {' '.join(args.tests)}")
     print("survived:", " ".join(survivors) or "none")
 
 
