@@ -1,0 +1,134 @@
+"""Checking in worker processes (nicelogic.checking.parallel): how the input is cut into
+chunks, how long a chunk may take, what a worker is, how far ahead of its results the input
+is read, and what a record that exceeds the limits even alone is told."""
+
+from __future__ import annotations
+
+import os
+import resource
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from nicelogic import Checker
+from nicelogic.bounded import in_worker
+from nicelogic.checking import parallel
+from nicelogic.errors import LimitExceeded
+from nicelogic.input.text import text_lines
+from tests.conftest import one_rule_pack
+
+RULE = 'violation("par.rule", R, opcs, P) :- code(R, opcs, P, "W37.1").\n'
+
+
+def _checker(tmp_path: Path, **options) -> Checker:
+    return Checker([str(one_rule_pack(tmp_path / "par", RULE))], **options)
+
+
+def _lines(count: int) -> list:
+    return list(text_lines([f"r{n}: opcs {'W37.1' if n % 3 == 0 else 'Z94.1'}\n" for n in range(count)], "par.txt"))
+
+
+@pytest.mark.parametrize(
+    ("first", "rest", "size", "lengths"),
+    [
+        # the first records in chunks that double from a sixteenth of the size, so that
+        # results start to flow while the workers warm up; the rest in chunks of the size
+        (100, 70, 32, [2, 4, 8, 16, 32, 32, 6, 32, 32, 6]),
+        (3, 0, 16, [1, 2]),
+        (5, 0, 8, [1, 2, 2]),  # a chunk never passes the end of the first records
+        (0, 5, 2, [2, 2, 1]),
+        (40, 0, 1, [1] * 40),  # a size under 16 still gives chunks of at least one record
+    ],
+)
+def test_chunks_start_small_and_keep_every_record_in_order(first: int, rest: int, size: int, lengths: list[int]) -> None:
+    head, tail = list(range(first)), iter(range(first, first + rest))
+    chunks = list(parallel._chunks(head, tail, size))
+    assert [len(chunk) for chunk in chunks] == lengths
+    assert [item for chunk in chunks for item in chunk] == list(range(first + rest))
+
+
+def test_a_chunk_may_take_the_time_limit_per_batch_it_holds_plus_the_start_allowance(tmp_path: Path) -> None:
+    bounded = _checker(tmp_path, batch_size=10, time_limit=2.0, memory_limit=None)
+    assert parallel._chunk_time(bounded, _lines(10)) == 2.0 + parallel._START_ALLOWANCE
+    assert parallel._chunk_time(bounded, _lines(11)) == 4.0 + parallel._START_ALLOWANCE
+    assert parallel._chunk_time(bounded, _lines(1)) == 2.0 + parallel._START_ALLOWANCE
+    assert parallel._chunk_time(_checker(tmp_path, time_limit=None, memory_limit=None), _lines(10)) is None
+
+
+def _inside_a_worker() -> tuple[bool, bool, int, int, int]:
+    """What a worker process is, seen from inside it."""
+    assert parallel._worker is not None
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    return (
+        signal.getsignal(signal.SIGINT) == signal.SIG_IGN,
+        in_worker(),
+        parallel._worker.jobs,
+        soft,
+        os.getpid(),
+    )
+
+
+def test_a_worker_checks_alone_ignores_ctrl_c_and_is_capped_over_what_it_holds(tmp_path: Path) -> None:
+    checker = _checker(tmp_path, jobs=2, memory_limit=300 << 20)
+    pool = parallel._pool(checker, 1)
+    try:
+        ignores_interrupt, marked, jobs, address_space, pid = pool.submit(_inside_a_worker).result(timeout=60)
+        processes = list(pool._processes.values())
+    finally:
+        parallel.stop_pool(pool)
+    assert ignores_interrupt and marked and jobs == 1 and pid != os.getpid()
+    assert address_space != resource.RLIM_INFINITY and address_space > 300 << 20  # what it held once loaded, plus the limit
+    assert processes and not any(process.is_alive() for process in processes)  # stopped, none left behind
+
+
+def test_a_worker_without_a_memory_limit_is_not_capped(tmp_path: Path) -> None:
+    pool = parallel._pool(_checker(tmp_path, jobs=2, memory_limit=None), 1)
+    try:
+        assert pool.submit(_inside_a_worker).result(timeout=60)[3] == resource.getrlimit(resource.RLIMIT_AS)[0]
+    finally:
+        parallel.stop_pool(pool)
+
+
+def test_workers_give_every_result_in_input_order(tmp_path: Path) -> None:
+    checker = _checker(tmp_path, jobs=2, batch_size=7)
+    items = _lines(300)
+    results = list(parallel.check_in_workers(checker, items[:50], iter(items[50:]), 20))
+    assert [r.id for r in results] == [f"r{n}" for n in range(300)]
+    assert [bool(r.violations) for r in results] == [n % 3 == 0 for n in range(300)]
+    assert all(v.rule == "par.rule" and v.positions == (1,) for r in results for v in r.violations)
+
+
+def test_the_input_is_read_at_most_two_chunks_per_worker_ahead_of_the_results(tmp_path: Path) -> None:
+    checker = _checker(tmp_path, jobs=2)
+    items = _lines(400)
+    taken = 0
+
+    def counted() -> Iterator:
+        nonlocal taken
+        for item in items:
+            taken += 1
+            yield item
+
+    results = parallel.check_in_workers(checker, [], counted(), 10)
+    first = next(results)
+    assert first.id == "r0"
+    # the first result is given once the window of 2 jobs x 2 chunks is full, before the fifth chunk is read
+    assert taken == 40
+    assert len([first, *results]) == 400 and taken == 400
+
+
+def test_a_record_that_exceeds_the_limits_alone_is_told_which(tmp_path: Path) -> None:
+    item = _lines(1)[0]
+    both = parallel.exceeded(_checker(tmp_path, time_limit=2.5, memory_limit=64 << 20), item)
+    assert both.id == "r0" and both.error is not None and both.error.label == "limit" and not both.violations
+    assert both.error.message == "limit exceeded: checking this record took more than 2.5 s a batch, 64 MiB a worker"
+    time_only = parallel.exceeded(_checker(tmp_path, time_limit=3.0, memory_limit=None), item)
+    assert time_only.error is not None and time_only.error.message.endswith("took more than 3 s a batch")
+    memory_only = parallel.exceeded(_checker(tmp_path, time_limit=None, memory_limit=2048 << 20), item)
+    assert memory_only.error is not None and memory_only.error.message.endswith("took more than 2,048 MiB a worker")
+    known = parallel.exceeded(_checker(tmp_path), item, LimitExceeded("memory", 64 << 20))
+    assert known.error is not None and known.error.message.startswith("limit exceeded: checking this record alone ")
+    assert LimitExceeded("memory", 64 << 20).what in known.error.message
+    assert (known.line, known.source) == (item.line, item.source)
