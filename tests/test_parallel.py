@@ -16,8 +16,10 @@ from nicelogic import Checker
 from nicelogic.bounded import in_worker
 from nicelogic.checking import parallel
 from nicelogic.errors import LimitExceeded
+from nicelogic.input.jsonl import jsonl_lines
 from nicelogic.input.text import text_lines
-from tests.conftest import one_rule_pack
+from nicelogic.tables import TableConfig
+from tests.conftest import UK_ICD10, one_rule_pack
 
 RULE = 'violation("par.rule", R, opcs, P) :- code(R, opcs, P, "W37.1").\n'
 
@@ -55,6 +57,21 @@ def test_a_chunk_may_take_the_time_limit_per_batch_it_holds_plus_the_start_allow
     assert parallel._chunk_time(bounded, _lines(11)) == 4.0 + parallel._START_ALLOWANCE
     assert parallel._chunk_time(bounded, _lines(1)) == 2.0 + parallel._START_ALLOWANCE
     assert parallel._chunk_time(_checker(tmp_path, time_limit=None, memory_limit=None), _lines(10)) is None
+
+
+def test_a_record_that_exceeds_the_limits_alone_is_told_which(tmp_path: Path) -> None:
+    item = _lines(1)[0]
+    both = parallel.exceeded(_checker(tmp_path, time_limit=2.5, memory_limit=64 << 20), item)
+    assert both.id == "r0" and both.error is not None and both.error.label == "limit" and not both.violations
+    assert both.error.message == "limit exceeded: checking this record took more than 2.5 s a batch, 64 MiB a worker"
+    time_only = parallel.exceeded(_checker(tmp_path, time_limit=3.0, memory_limit=None), item)
+    assert time_only.error is not None and time_only.error.message.endswith("took more than 3 s a batch")
+    memory_only = parallel.exceeded(_checker(tmp_path, time_limit=None, memory_limit=2048 << 20), item)
+    assert memory_only.error is not None and memory_only.error.message.endswith("took more than 2,048 MiB a worker")
+    known = parallel.exceeded(_checker(tmp_path), item, LimitExceeded("memory", 64 << 20))
+    assert known.error is not None and known.error.message.startswith("limit exceeded: checking this record alone ")
+    assert LimitExceeded("memory", 64 << 20).what in known.error.message
+    assert (known.line, known.source) == (item.line, item.source)
 
 
 def _inside_a_worker() -> tuple[bool, bool, int, int, int]:
@@ -119,16 +136,12 @@ def test_the_input_is_read_at_most_two_chunks_per_worker_ahead_of_the_results(tm
     assert len([first, *results]) == 400 and taken == 400
 
 
-def test_a_record_that_exceeds_the_limits_alone_is_told_which(tmp_path: Path) -> None:
-    item = _lines(1)[0]
-    both = parallel.exceeded(_checker(tmp_path, time_limit=2.5, memory_limit=64 << 20), item)
-    assert both.id == "r0" and both.error is not None and both.error.label == "limit" and not both.violations
-    assert both.error.message == "limit exceeded: checking this record took more than 2.5 s a batch, 64 MiB a worker"
-    time_only = parallel.exceeded(_checker(tmp_path, time_limit=3.0, memory_limit=None), item)
-    assert time_only.error is not None and time_only.error.message.endswith("took more than 3 s a batch")
-    memory_only = parallel.exceeded(_checker(tmp_path, time_limit=None, memory_limit=2048 << 20), item)
-    assert memory_only.error is not None and memory_only.error.message.endswith("took more than 2,048 MiB a worker")
-    known = parallel.exceeded(_checker(tmp_path), item, LimitExceeded("memory", 64 << 20))
-    assert known.error is not None and known.error.message.startswith("limit exceeded: checking this record alone ")
-    assert LimitExceeded("memory", 64 << 20).what in known.error.message
-    assert (known.line, known.source) == (item.line, item.source)
+def test_workers_check_against_the_tables_their_parent_loaded() -> None:
+    # the sex limit of M80.0 is in the UK release file only: a worker on the default WHO
+    # table would find nothing to report
+    uk = Checker(["icd10"], tables=TableConfig(icd10_file=UK_ICD10), jobs=2)
+    sexes = ["male" if n % 2 else "female" for n in range(40)]
+    texts = [f'{{"id": "m{n}", "icd10": ["M80.0"], "sex": "{sex}"}}\n' for n, sex in enumerate(sexes)]
+    lines = list(jsonl_lines(texts, "uk.jsonl"))
+    results = list(parallel.check_in_workers(uk, [], iter(lines), 10))
+    assert [[v.rule for v in r.violations] for r in results] == [["icd.sex-conflict"] if n % 2 else [] for n in range(40)]
