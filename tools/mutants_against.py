@@ -74,6 +74,9 @@ def main() -> None:
     parser.add_argument("--results", type=Path)
     parser.add_argument("--sample", type=int, help="run this many mutants drawn at random, not all")
     parser.add_argument("--seed", type=int, default=17, help="of the random draw (default 17)")
+    parser.add_argument(
+        "--deselect", action="append", default=[], metavar="NODEID", help="a test not to run, e.g. one bound by wall time"
+    )
     parser.add_argument("--time-bound", type=float, default=TIME_BOUND, help=f"seconds per mutant (default {TIME_BOUND:g})")
     args = parser.parse_args()
     folder = args.mutants.resolve()
@@ -99,8 +102,9 @@ def main() -> None:
 
     Checker()  # the tables into their caches, shared by every child
     devnull = os.open(os.devnull, os.O_WRONLY)
-    pytest.main(["-qq", "-p", "no:cacheprovider", "--collect-only", *args.tests])
-    baseline = _in_child(args.tests, None, devnull)
+    tests = [*args.tests, *(f"--deselect={node}" for node in args.deselect)]
+    pytest.main(["-qq", "-p", "no:cacheprovider", "--collect-only", *tests])
+    baseline = _in_child(tests, None, devnull)
     if baseline != 0:
         raise SystemExit(f"the tests fail without a mutant (exit {baseline}): no mutant is measured")
     results.parent.mkdir(parents=True, exist_ok=True)
@@ -108,7 +112,7 @@ def main() -> None:
         for name in names:
             qualified = f"{module}.{name}"
             if qualified not in found:
-                found[qualified] = _in_child(args.tests, qualified, devnull, args.time_bound)
+                found[qualified] = _in_child(tests, qualified, devnull, args.time_bound)
                 out.write(f"{found[qualified]} {qualified}\n")
                 out.flush()
     measured = [found[f"{module}.{name}"] for name in names]
