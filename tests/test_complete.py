@@ -346,3 +346,15 @@ def test_repairs_name_the_codes_they_touch_rank_defaults_first_and_order_their_e
     # V55.9 (levels not stated) is the default a coder is pointed to: it ranks before V55.1-V55.8
     first = completer.repair("ep: opcs V44.4 Y53.4 Z66.5; icd10 M80.0").repairs[0]
     assert [(e.kind, e.code, e.position) for e in first.edits] == [("insert", "V55.9", 2)]
+
+
+@pytest.mark.parametrize(
+    ("text", "packs"), [("cpt 22512", ["cpt.vertebral-augmentation", "ncci"]), ("opcs V44.4", ["nice.htg3"])]
+)
+def test_as_many_completions_are_shown_as_asked_for_when_there_are_that_many(text: str, packs: list[str]) -> None:
+    # of 22512's completions 4 rank best (fewest codes, the guidance's defaults): the
+    # rest of a limit of 12 is topped up with other completions
+    completer = Completer(Checker(packs))
+    for limit in (3, 12):
+        report = completer.complete(text, limit=limit)
+        assert report.count > limit and len({c.record for c in report.completions}) == len(report.completions) == limit
