@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import resource
 import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -106,6 +107,36 @@ def test_a_worker_without_a_memory_limit_is_not_capped(tmp_path: Path) -> None:
         assert pool.submit(_inside_a_worker).result(timeout=60)[3] == resource.getrlimit(resource.RLIMIT_AS)[0]
     finally:
         parallel.stop_pool(pool)
+
+
+def test_a_pool_of_one_runs_in_one_process_replaced_after_its_share_of_tasks(tmp_path: Path) -> None:
+    # clingo keeps every symbol a process has made: a worker is replaced after so many
+    # chunks. One at a time, as records alone are sent: with a backlog queued, Python 3.11's
+    # executor can fail to replace it (CPython gh-115634), which the window of chunks in
+    # flight of check_in_workers has not been seen to meet
+    pool = parallel._pool(_checker(tmp_path, jobs=2), 1)
+    try:
+        pids = [pool.submit(os.getpid).result(timeout=60) for _ in range(parallel._TASKS_PER_WORKER + 1)]
+    finally:
+        parallel.stop_pool(pool)
+    assert len(set(pids[:-1])) == 1 and pids[-1] != pids[0]
+
+
+def _pid_after(seconds: float) -> int:
+    time.sleep(seconds)
+    return os.getpid()
+
+
+def test_a_pool_has_the_workers_it_is_given(tmp_path: Path) -> None:
+    checker = _checker(tmp_path, jobs=2)
+    # each call long enough for a second worker to have started (spawned) before the first ends
+    for workers in (1, 2):
+        pool = parallel._pool(checker, workers)
+        try:
+            pids = {future.result(timeout=60) for future in [pool.submit(_pid_after, 1.5) for _ in range(2)]}
+        finally:
+            parallel.stop_pool(pool)
+        assert len(pids) == workers
 
 
 def test_workers_give_every_result_in_input_order(tmp_path: Path) -> None:
