@@ -100,6 +100,13 @@ def test_wildcards_are_filled_from_their_category(everything: Completer) -> None
     assert {c.record.split()[3] for c in report.completions} == {"V55.1", "V55.2", "V55.3", "V55.8", "V55.9"}
 
 
+def test_a_wildcard_is_filled_from_the_table_where_no_rule_names_its_category() -> None:
+    # no rule names A01 (major excision of brain tissue): its codes come from the OPCS-4.11 table alone
+    report = Completer(Checker(["opcs4"])).complete("opcs A01.-", minimal=True, limit=10, count_limit=100)
+    filled = {c.record.split()[-1] for c in report.completions}
+    assert report.exhaustive and filled == {"A01.1", "A01.2", "A01.3", "A01.8", "A01.9"}
+
+
 @pytest.mark.parametrize(
     ("text", "codes", "rules", "bounded"),
     [
