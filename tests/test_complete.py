@@ -365,3 +365,12 @@ def test_as_many_completions_are_shown_as_asked_for_when_there_are_that_many(tex
     for limit in (3, 12):
         report = completer.complete(text, limit=limit)
         assert report.count > limit and len({c.record for c in report.completions}) == len(report.completions) == limit
+
+
+def test_completions_judge_a_dated_claim_by_the_edits_in_force_at_its_date() -> None:
+    # the NCCI pair 0001A/0591T was deleted on 2023-12-31: it binds a claim dated before then only
+    completer = Completer(Checker(["ncci"]))
+    before = completer.complete('{"cpt": ["0001A", "0591T"], "date": "2023-06-01"}', limit=3, count_limit=10)
+    after = completer.complete('{"cpt": ["0001A", "0591T"], "date": "2024-06-01"}', limit=3, count_limit=10)
+    assert before.exhaustive and before.count == 0
+    assert after.count >= 1 and "cpt 0001A 0591T" in [c.record.split(": ", 1)[1] for c in after.completions]
