@@ -64,6 +64,7 @@ def test_a_record_that_exceeds_the_limits_alone_is_told_which(tmp_path: Path) ->
     item = _lines(1)[0]
     both = parallel.exceeded(_checker(tmp_path, time_limit=2.5, memory_limit=64 << 20), item)
     assert both.id == "r0" and both.error is not None and both.error.label == "limit" and not both.violations
+    assert (both.error.line, both.error.column) == (item.line, 0)  # the record as a whole
     assert both.error.message == "limit exceeded: checking this record took more than 2.5 s a batch, 64 MiB a worker"
     time_only = parallel.exceeded(_checker(tmp_path, time_limit=3.0, memory_limit=None), item)
     assert time_only.error is not None and time_only.error.message.endswith("took more than 3 s a batch")
@@ -137,6 +138,17 @@ def test_a_pool_has_the_workers_it_is_given(tmp_path: Path) -> None:
         finally:
             parallel.stop_pool(pool)
         assert len(pids) == workers
+
+
+def test_stopping_a_pool_drops_the_work_it_has_not_started(tmp_path: Path) -> None:
+    pool = parallel._pool(_checker(tmp_path, jobs=2), 1)
+    # at most one runs and two wait in the executor's call queue: the last three are not started
+    futures = [pool.submit(_pid_after, 2.0) for _ in range(6)]
+    parallel.stop_pool(pool)
+    settled = time.monotonic() + 30  # the executor's thread cancels them (wait() does not see a cancel)
+    while not all(future.done() for future in futures[3:]) and time.monotonic() < settled:
+        time.sleep(0.05)
+    assert all(future.cancelled() for future in futures[3:])
 
 
 def test_workers_give_every_result_in_input_order(tmp_path: Path) -> None:
