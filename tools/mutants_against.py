@@ -34,7 +34,7 @@ from pathlib import Path
 TIME_BOUND = 180.0  # seconds a mutant's tests may take
 
 
-def _in_child(tests: list[str], mutant: str | None, devnull: int, bound: float = TIME_BOUND) -> int:
+def _in_child(tests: list[str], mutant: str | None, devnull: int, bound: float) -> int:
     """The tests' exit status, run in a forked child (whatever a test raises or forks)."""
     import pytest
 
@@ -104,7 +104,7 @@ def main() -> None:
     devnull = os.open(os.devnull, os.O_WRONLY)
     tests = [*args.tests, *(f"--deselect={node}" for node in args.deselect)]
     pytest.main(["-qq", "-p", "no:cacheprovider", "--collect-only", *tests])
-    baseline = _in_child(tests, None, devnull)
+    baseline = _in_child(tests, None, devnull, args.time_bound)  # under the same bound as each mutant
     if baseline != 0:
         raise SystemExit(f"the tests fail without a mutant (exit {baseline}): no mutant is measured")
     results.parent.mkdir(parents=True, exist_ok=True)
