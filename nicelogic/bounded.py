@@ -83,7 +83,7 @@ def _one_malloc_arena() -> None:
 _M_ARENA_MAX = -8  # glibc's malloc.h
 
 
-def _die_with_parent(parent: int) -> None:
+def die_with_parent(parent: int) -> None:
     """Ask Linux to kill this worker when the process that forked it dies, however it dies
     (SIGKILL leaves it no time to stop its workers): a worker may be grounding without end."""
     try:
@@ -105,7 +105,7 @@ def _out_of_memory(error: BaseException) -> bool:
 
 def _serve(target: object, connection: Connection, other_end: Connection, memory_limit: int | None, parent: int) -> None:
     other_end.close()  # so that the parent's end closing is seen here as the end of input
-    _die_with_parent(parent)
+    die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the process group; the parent decides
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     mark_worker()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -225,36 +226,34 @@ def test_batches_checked_by_worker_processes_come_back_as_one_process_gives_them
     assert distinct > 100 and solved == distinct  # each distinct record solved once, by one worker
 
 
+class _Told:
+    """What the run's zygote tells this test, forked from it: one line for each thing it did."""
+
+    def __init__(self) -> None:
+        import multiprocessing
+
+        self._queue = multiprocessing.get_context("fork").SimpleQueue()
+
+    def tell(self, value: object) -> None:
+        self._queue.put(value)
+
+    def heard(self) -> list[object]:
+        got = []
+        while not self._queue.empty():
+            got.append(self._queue.get())
+        return got
+
+
 @pytest.fixture
-def pools(monkeypatch: pytest.MonkeyPatch) -> list[object]:
-    """The pools of worker processes the kernel's runs start, as they start them."""
-    from nicelogic.research import parallel
-
-    started: list[object] = []
-    executor = parallel.ProcessPoolExecutor
-
-    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
-        started.append(executor(*args, **kwargs))
-        return started[-1]
-
-    monkeypatch.setattr(parallel, "ProcessPoolExecutor", counted)
-    return started
-
-
-def test_workers_are_replaced_as_they_go_and_none_outlives_the_run(
-    applying: Checker, monkeypatch: pytest.MonkeyPatch, pools: list[object]
-) -> None:
-    """Fresh workers take over after RECYCLE_AFTER records (clingo's memory is held for the
-    life of a process); the verdicts stay with the run, and no worker is left behind."""
+def pools(monkeypatch: pytest.MonkeyPatch) -> _Told:
+    """The pools of worker processes the kernel's runs start (in the zygote), as they
+    start them: for each, the process that started it and its workers then running."""
     import multiprocessing
 
-    from nicelogic.research import parallel
+    from nicelogic.research import workers
 
-    batch = _hes_batch(1500)
-    alone = list(check_batches(Kernel(applying), iter(_tasks(batch)), "run", jobs=1))
-    monkeypatch.setattr(parallel, "RECYCLE_AFTER", 40)
-    alive_at_start: list[int] = []  # the workers running as each pool starts: the old set must be gone
-    counted = parallel.ProcessPoolExecutor
+    told = _Told()
+    executor = workers.ProcessPoolExecutor
 
     def running(pid: int | None) -> bool:
         # the process table, not multiprocessing's books: a worker the pool's own thread
@@ -264,48 +263,73 @@ def test_workers_are_replaced_as_they_go_and_none_outlives_the_run(
         except OSError:
             return False
 
-    def watched(*args, **kwargs):  # type: ignore[no-untyped-def]
-        alive_at_start.append(sum(running(child.pid) for child in multiprocessing.active_children()))
-        return counted(*args, **kwargs)
+    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        told.tell((os.getpid(), sum(running(child.pid) for child in multiprocessing.active_children())))
+        return executor(*args, **kwargs)
 
-    monkeypatch.setattr(parallel, "ProcessPoolExecutor", watched)
+    monkeypatch.setattr(workers, "ProcessPoolExecutor", counted)
+    return told
+
+
+def test_workers_are_replaced_as_they_go_and_none_outlives_the_run(
+    applying: Checker, monkeypatch: pytest.MonkeyPatch, pools: _Told
+) -> None:
+    """Fresh workers take over after RECYCLE_AFTER records (clingo's memory is held for the
+    life of a process), each set only once the old set is gone; they are forked by the
+    run's zygote, not by the run's process; the verdicts stay with the run, and no worker
+    is left behind."""
+    import multiprocessing
+
+    from nicelogic.research import workers
+
+    batch = _hes_batch(1500)
+    alone = list(check_batches(Kernel(applying), iter(_tasks(batch)), "run", jobs=1))
+    monkeypatch.setattr(workers, "RECYCLE_AFTER", 40)
     spread = list(check_batches(Kernel(applying), iter(_tasks(batch)), "run", jobs=2))
     _same_batches(spread, alone)
-    assert len(pools) >= 3
-    assert alive_at_start == [0] * len(pools)
+    started = pools.heard()
+    assert len(started) >= 3
+    assert [alive for _, alive in started] == [0] * len(started)  # the workers running as each pool starts
+    starters = {pid for pid, _ in started}
+    assert len(starters) == 1 and os.getpid() not in starters  # one zygote started them all
     assert multiprocessing.active_children() == []
 
 
-class _SolvedHere(Kernel):
-    """A kernel that counts the solve calls made in this process (a forked worker counts
-    in its own copy)."""
+class _SolvedBy(Kernel):
+    """A kernel that tells, for each solve call, the process it was made in and whether
+    that process is a kernel worker."""
 
-    calls = 0
+    def __init__(self, checker: Checker, told: _Told) -> None:
+        super().__init__(checker)
+        self._told = told
 
     def solve(self, items):  # type: ignore[no-untyped-def]
-        self.calls += 1
+        from nicelogic.bounded import in_worker
+
+        self._told.tell((os.getpid(), in_worker()))
         return super().solve(items)
 
 
-def test_a_chunk_whose_worker_runs_out_of_memory_is_checked_here_and_the_run_goes_on(tmp_path: Path, pools: list[object]) -> None:
+def test_a_chunk_whose_worker_runs_out_of_memory_is_checked_apart_and_the_run_goes_on(tmp_path: Path, pools: _Told) -> None:
     """A worker that runs out of memory on one record loses its chunk: the chunk is checked
-    again in this process under the limits (once, though three batches wait for it), that
-    record is rejected naming the limit, the others are checked, and the run goes on with
-    fresh workers."""
+    again by the zygote under the limits (once, though three batches wait for it), that
+    record is rejected naming the limit, the others are checked, and the run goes on."""
     pack = one_rule_pack(tmp_path / "cross", CROSS)
     checker = Checker([str(pack)], applicability=True, time_limit=20, memory_limit=256 << 20)
     rows = [{"EPIKEY": f"e{n}", "OPERTN_4_01": "V444" if n == 7 else ["W371", "W372", "W373"][n % 3]} for n in range(60)]
     batch = pa.RecordBatch.from_pylist(rows)
     tasks = _tasks(batch, 20)
     alone = list(check_batches(Kernel(checker), iter(tasks), "run", jobs=1))
-    here = _SolvedHere(checker)
-    spread = list(check_batches(here, iter(tasks), "run", jobs=2))
+    solves = _Told()
+    spread = list(check_batches(_SolvedBy(checker, solves), iter(tasks), "run", jobs=2))
     _same_batches(spread, alone)
     records = pa.Table.from_batches([r for r, _ in spread])
     kinds = zip(records.column("id").to_pylist(), records.column("reason_kind").to_pylist(), strict=True)
     rejected = [(record, kind) for record, kind in kinds if kind]
     assert rejected == [("e7", "limit")]
-    assert here.calls == 1 and len(pools) == 1  # checked here once; nothing was left for fresh workers
+    ((zygote, _),) = pools.heard()  # one pool: nothing was left for fresh workers
+    apart = [pid for pid, worker in solves.heard() if not worker]
+    assert apart == [zygote] and zygote != os.getpid()  # checked once, by the zygote
     assert sum(v.num_rows for _, v in spread) == 20  # cross.rule on each W37.1
 
 
