@@ -249,23 +249,22 @@ def test_the_grounding_cost_of_a_record_grows_with_the_square_of_each_section() 
 
 
 def test_a_worker_gets_the_settings_of_its_parent(tmp_path: Path) -> None:
+    """What a forked worker runs: the parent's packs, tables and settings, checking alone,
+    with a verdict cache of its own."""
     folder = _pack(tmp_path / "ord", ORDER)
     parent = Checker(
         [str(folder)], explain=True, batch_size=7, cache_size=9, select=["ord"], ignore=["ord.b"], applicability=True,
-        max_codes=5, time_limit=None, memory_limit=None,
+        max_codes=5, time_limit=None, memory_limit=None, jobs=2,
     )  # fmt: skip
-    options = parent.worker_options()
-    assert options == {
-        "explain": True, "batch_size": 7, "cache_size": 9, "select": ("ord",), "ignore": ("ord.b",),
-        "applicability": True, "max_codes": 5, "ruleset": parent.ruleset,
-    }  # fmt: skip
-    worker = Checker(**options)
-    assert worker.ruleset is parent.ruleset
-    assert (
-        _found(worker, "x: opcs W37.1")
-        == _found(parent, "x: opcs W37.1")
-        == [("ord.each", "opcs", (1,)), ("ord.whole", "opcs", ())]
-    )
+    assert _found(parent, "x: opcs W37.1") == [("ord.each", "opcs", (1,)), ("ord.whole", "opcs", ())]
+    worker = parent.alone()
+    assert worker.jobs == 1 and parent.jobs == 2
+    assert worker.ruleset is parent.ruleset and worker.tables is parent.tables
+    settings = ("explain", "batch_size", "cache_size", "filter", "applicability", "max_codes", "time_limit", "memory_limit")
+    assert all(getattr(worker, name) == getattr(parent, name) for name in settings)
+    assert worker._cache == {} and parent._cache != {}  # its own verdicts, not the parent's
+    assert _found(worker, "x: opcs W37.1") == [("ord.each", "opcs", (1,)), ("ord.whole", "opcs", ())]
+    assert len(worker._cache) == 1 and len(parent._cache) == 1
 
 
 def test_the_number_of_jobs(tmp_path: Path) -> None:

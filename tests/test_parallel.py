@@ -10,6 +10,7 @@ import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -91,36 +92,77 @@ def _inside_a_worker() -> tuple[bool, bool, int, int, int]:
 
 def test_a_worker_checks_alone_ignores_ctrl_c_and_is_capped_over_what_it_holds(tmp_path: Path) -> None:
     checker = _checker(tmp_path, jobs=2, memory_limit=300 << 20)
-    pool = parallel._pool(checker, 1)
+    pool = parallel._Pool(checker, 1)
     try:
-        ignores_interrupt, marked, jobs, address_space, pid = pool.submit(_inside_a_worker).result(timeout=60)
-        processes = list(pool._processes.values())
+        ignores_interrupt, marked, jobs, address_space, pid = pool.executor.submit(_inside_a_worker).result(timeout=60)
+        processes = list(pool.executor._processes.values())  # type: ignore[attr-defined]
     finally:
-        parallel.stop_pool(pool)
+        pool.stop()
     assert ignores_interrupt and marked and jobs == 1 and pid != os.getpid()
     assert address_space != resource.RLIM_INFINITY and address_space > 300 << 20  # what it held once loaded, plus the limit
     assert processes and not any(process.is_alive() for process in processes)  # stopped, none left behind
 
 
 def test_a_worker_without_a_memory_limit_is_not_capped(tmp_path: Path) -> None:
-    pool = parallel._pool(_checker(tmp_path, jobs=2, memory_limit=None), 1)
+    pool = parallel._Pool(_checker(tmp_path, jobs=2, memory_limit=None), 1)
     try:
-        assert pool.submit(_inside_a_worker).result(timeout=60)[3] == resource.getrlimit(resource.RLIMIT_AS)[0]
+        assert pool.executor.submit(_inside_a_worker).result(timeout=60)[3] == resource.getrlimit(resource.RLIMIT_AS)[0]
     finally:
-        parallel.stop_pool(pool)
+        pool.stop()
 
 
-def test_a_pool_of_one_runs_in_one_process_replaced_after_its_share_of_tasks(tmp_path: Path) -> None:
-    # clingo keeps every symbol a process has made: a worker is replaced after so many
-    # chunks. One at a time, as records alone are sent: with a backlog queued, Python 3.11's
-    # executor can fail to replace it (CPython gh-115634), which the window of chunks in
-    # flight of check_in_workers has not been seen to meet
-    pool = parallel._pool(_checker(tmp_path, jobs=2), 1)
+_told: Any = None  # where a worker forked by a test says which process checked a chunk
+
+
+def _telling_check(chunk: list) -> list:
+    _told.put(os.getpid())
+    return _checked_by_worker(chunk)
+
+
+_checked_by_worker = parallel._worker_check
+
+
+def test_workers_are_replaced_after_their_share_of_chunks_once_the_old_ones_are_gone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """clingo keeps every symbol a process has made: the workers are replaced after so many
+    chunks each, by fresh ones forked once the spent ones have answered and stopped."""
+    import multiprocessing
+
+    global _told
+    _told = multiprocessing.get_context("fork").SimpleQueue()
+    monkeypatch.setattr(parallel, "_TASKS_PER_WORKER", 3)
+    monkeypatch.setattr(parallel, "_worker_check", _telling_check)
+    alive_at_start: list[int] = []
+    pool = parallel._Pool
+
+    def watched(*args, **kwargs):  # type: ignore[no-untyped-def]
+        alive_at_start.append(sum(_running(child.pid) for child in multiprocessing.active_children()))
+        return pool(*args, **kwargs)
+
+    monkeypatch.setattr(parallel, "_Pool", watched)
+    items = _lines(300)
+    results = list(parallel.check_in_workers(_checker(tmp_path, jobs=2), [], iter(items), 10))
+    assert [r.id for r in results] == [f"r{n}" for n in range(300)]
+    assert [bool(r.violations) for r in results] == [n % 3 == 0 for n in range(300)]
+    pids = []
+    while not _told.empty():
+        pids.append(_told.get())
+    assert len(pids) == 30  # 30 chunks of 10, in 5 pools of 2 workers x 3 chunks
+    pools = [set(pids[start : start + 6]) for start in range(0, 30, 6)]
+    assert all(len(workers) <= 2 for workers in pools)
+    assert all(a.isdisjoint(b) for n, a in enumerate(pools) for b in pools[n + 1 :])  # each pool its own workers
+    assert alive_at_start == [0] * 5  # the old workers gone before the fresh ones are forked
+    assert multiprocessing.active_children() == []
+
+
+def _running(pid: int | None) -> bool:
+    # the process table, not multiprocessing's books: a worker the pool's own thread reaped
+    # can still look alive to them for a moment
     try:
-        pids = [pool.submit(os.getpid).result(timeout=60) for _ in range(parallel._TASKS_PER_WORKER + 1)]
-    finally:
-        parallel.stop_pool(pool)
-    assert len(set(pids[:-1])) == 1 and pids[-1] != pids[0]
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def _pid_after(seconds: float) -> int:
@@ -130,21 +172,21 @@ def _pid_after(seconds: float) -> int:
 
 def test_a_pool_has_the_workers_it_is_given(tmp_path: Path) -> None:
     checker = _checker(tmp_path, jobs=2)
-    # each call long enough for a second worker to have started (spawned) before the first ends
+    # each call long enough that, with a second worker, the second call is not left for the first
     for workers in (1, 2):
-        pool = parallel._pool(checker, workers)
+        pool = parallel._Pool(checker, workers)
         try:
-            pids = {future.result(timeout=60) for future in [pool.submit(_pid_after, 1.5) for _ in range(2)]}
+            pids = {future.result(timeout=60) for future in [pool.executor.submit(_pid_after, 1.5) for _ in range(2)]}
         finally:
-            parallel.stop_pool(pool)
+            pool.stop()
         assert len(pids) == workers
 
 
 def test_stopping_a_pool_drops_the_work_it_has_not_started(tmp_path: Path) -> None:
-    pool = parallel._pool(_checker(tmp_path, jobs=2), 1)
+    pool = parallel._Pool(_checker(tmp_path, jobs=2), 1)
     # at most one runs and two wait in the executor's call queue: the last three are not started
-    futures = [pool.submit(_pid_after, 2.0) for _ in range(6)]
-    parallel.stop_pool(pool)
+    futures = [pool.executor.submit(_pid_after, 2.0) for _ in range(6)]
+    pool.stop()
     settled = time.monotonic() + 30  # the executor's thread cancels them (wait() does not see a cancel)
     while not all(future.done() for future in futures[3:]) and time.monotonic() < settled:
         time.sleep(0.05)

@@ -15,7 +15,6 @@ import os
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import chain, islice
-from typing import Any
 
 from nicelogic.asp.facts import AttributeScope, record_form, wanted_attributes
 from nicelogic.asp.solve import Finding, solve_forms
@@ -189,13 +188,16 @@ class Checker:
             raise ValueError(f"no rule of {', '.join(packs)} is among the rules this checker reports")
         return select
 
-    def worker_options(self) -> dict[str, Any]:
-        """The settings a worker process needs to check exactly as this checker does."""
-        return {
-            "explain": self.explain, "batch_size": self.batch_size, "cache_size": self.cache_size,
-            "select": self.filter.select, "ignore": self.filter.ignore, "applicability": self.applicability,
-            "max_codes": self.max_codes, "ruleset": self.ruleset,
-        }  # fmt: skip
+    def alone(self) -> Checker:
+        """A checker sharing these packs, tables and settings that checks every record in
+        its own process, with a verdict cache of its own: what a worker process forked from
+        this one runs."""
+        variant = copy.copy(self)
+        variant.jobs = 1
+        variant._cache = {}
+        variant._forms = {}
+        variant._bounded = None
+        return variant
 
     @property
     def rules(self) -> Mapping[str, Rule]:

@@ -1,29 +1,38 @@
-"""Large inputs on every core: chunks of records checked in worker processes, each with
-its own packs, tables and verdict cache; results always come back in input order.
+"""Large inputs on every core: chunks of records checked in worker processes forked from
+this one, each with the packs and tables loaded here and a verdict cache of its own; results
+always come back in input order.
 
-Workers are bounded: each has a memory budget over what it holds once loaded (the address
+Workers are bounded: each has a memory budget over what it holds when forked (the address
 space limit of the process), and each chunk a time limit. A chunk that runs out of either
 is checked again record by record in fresh workers, and a record that still runs out is
 rejected with "limit exceeded"; the run goes on.
+
+clingo keeps every symbol it has seen for the life of a process, so the workers are
+replaced after :data:`_TASKS_PER_WORKER` chunks each: the pool's chunks in flight are
+collected, it is stopped, and a fresh one is forked. (Not the executor's own
+``max_tasks_per_child``: Python 3.11 then starts workers by spawn, each loading the packs
+and tables again, and with work queued it can fail to replace one, CPython gh-115634.)
 """
 
 from __future__ import annotations
 
+import gc
+import multiprocessing
+import os
 import signal
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, TimeoutError
 from concurrent.futures.process import BrokenProcessPool
 from itertools import islice
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from nicelogic.bounded import cap_memory, mark_worker
+from nicelogic.bounded import cap_memory, die_with_parent, mark_worker
 from nicelogic.errors import InputProblem, LimitExceeded
 from nicelogic.input.items import InputLine
 from nicelogic.input.tabular import TableRow
 from nicelogic.model import Record
 from nicelogic.results import RecordResult
-from nicelogic.tables import TableConfig
 
 if TYPE_CHECKING:
     from nicelogic.checking.checker import Checker
@@ -33,13 +42,17 @@ _worker: Checker | None = None
 _Item = InputLine | TableRow | Record
 
 
-def _worker_start(folders: tuple[str, ...], tables: TableConfig, options: dict[str, Any], memory_limit: int | None) -> None:
-    from nicelogic.checking.checker import Checker  # the checker starts the workers: no cycle at import
+_FORK = multiprocessing.get_context("fork")
 
+
+def _worker_start(checker: Checker, memory_limit: int | None) -> None:
     # Ctrl-C reaches the whole process group; the parent decides, and stops the workers
+    # (with SIGTERM, whose handler a forked worker must not inherit from the command line)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    die_with_parent(os.getppid())  # a worker may be grounding without end when its parent is killed
     global _worker
-    _worker = Checker(folders, tables=tables, jobs=1, **options)
+    _worker = checker
     mark_worker()  # this process is the bound: it grounds every record itself
     cap_memory(memory_limit)  # over what the loaded packs and tables already take
 
@@ -64,17 +77,41 @@ def _chunks(first: list[_Item], rest: Iterator[_Item], size: int) -> Iterator[li
 _TASKS_PER_WORKER = 100
 
 
-def _pool(checker: Checker, workers: int) -> ProcessPoolExecutor:
-    folders = tuple(str(f) for f in checker.folders)
-    return ProcessPoolExecutor(
-        max_workers=workers,
-        initializer=_worker_start,
-        initargs=(folders, checker.table_config, checker.worker_options(), checker.memory_limit),
-        max_tasks_per_child=_TASKS_PER_WORKER,
-    )
+class _Pool:
+    """``workers`` processes forked from this one, each checking alone as ``checker`` does,
+    and how many chunks they have been given."""
+
+    def __init__(self, checker: Checker, workers: int) -> None:
+        alone = checker.alone()
+        _ = alone.parser  # built here once, before the fork, rather than in every worker
+        self.executor = ProcessPoolExecutor(
+            max_workers=workers, mp_context=_FORK, initializer=_worker_start, initargs=(alone, checker.memory_limit)
+        )
+        self.workers = workers
+        self.given = 0
+
+    def submit(self, chunk: list[_Item]) -> Future[list[RecordResult]]:
+        fresh = self.given == 0  # the executor forks its workers at its first submit
+        self.given += 1
+        if not fresh:
+            return self.executor.submit(_worker_check, chunk)
+        # A worker's garbage collections would write to the header of every object it
+        # inherited, copying each page it shares with this process: frozen, they are never
+        # looked at there.
+        gc.freeze()
+        try:
+            return self.executor.submit(_worker_check, chunk)
+        finally:
+            gc.unfreeze()
+
+    def spent(self) -> bool:
+        return self.given >= _TASKS_PER_WORKER * self.workers
+
+    def stop(self) -> None:
+        stop_pool(self.executor)
 
 
-# A worker loads its packs and tables before its first chunk: time that no chunk is charged.
+# A worker's first chunk also fills the caches it did not inherit: time that no chunk is charged.
 _START_ALLOWANCE = 30.0
 
 
@@ -89,12 +126,21 @@ def check_in_workers(checker: Checker, first: list[_Item], rest: Iterator[_Item]
     """Results of every item, in input order, from ``checker.jobs`` worker processes that
     each check as ``checker`` does; at most two chunks per worker are in flight."""
     chunks = _chunks(first, rest, size)
-    pool = _pool(checker, checker.jobs)
+    pool = _Pool(checker, checker.jobs)
     pending: deque[tuple[list[_Item], Future[list[RecordResult]]]] = deque()
     try:
         window = checker.jobs * 2  # bounded, so memory does not grow with the input
         for chunk in chunks:
-            pending.append((chunk, pool.submit(_worker_check, chunk)))
+            if pool.spent():
+                # fresh workers once the spent ones have answered, so that the two sets
+                # never hold memory at once
+                while pending:
+                    results, pool = _collect(checker, pool, pending)
+                    yield from results
+                if pool.spent():
+                    pool.stop()
+                    pool = _Pool(checker, checker.jobs)
+            pending.append((chunk, pool.submit(chunk)))
             while len(pending) >= window:
                 results, pool = _collect(checker, pool, pending)
                 yield from results
@@ -102,12 +148,12 @@ def check_in_workers(checker: Checker, first: list[_Item], rest: Iterator[_Item]
             results, pool = _collect(checker, pool, pending)
             yield from results
     finally:
-        stop_pool(pool)  # no worker may outlive the run, whether it finished or was interrupted
+        pool.stop()  # no worker may outlive the run, whether it finished or was interrupted
 
 
 def _collect(
-    checker: Checker, pool: ProcessPoolExecutor, pending: deque[tuple[list[_Item], Future[list[RecordResult]]]]
-) -> tuple[list[RecordResult], ProcessPoolExecutor]:
+    checker: Checker, pool: _Pool, pending: deque[tuple[list[_Item], Future[list[RecordResult]]]]
+) -> tuple[list[RecordResult], _Pool]:
     """The next chunk's results; when it runs out of time or memory, its records one by one
     (the pool is replaced, and the chunks still pending are given to the new one)."""
     chunk, future = pending.popleft()
@@ -115,29 +161,29 @@ def _collect(
         return future.result(timeout=_chunk_time(checker, chunk)), pool
     except (TimeoutError, BrokenProcessPool, MemoryError, RuntimeError):
         pass
-    stop_pool(pool)
+    pool.stop()
     results = _one_by_one(checker, chunk)
-    pool = _pool(checker, checker.jobs)
+    pool = _Pool(checker, checker.jobs)
     for index, (waiting, _) in enumerate(pending):
-        pending[index] = (waiting, pool.submit(_worker_check, waiting))
+        pending[index] = (waiting, pool.submit(waiting))
     return results, pool
 
 
 def _one_by_one(checker: Checker, chunk: list[_Item]) -> list[RecordResult]:
     """Each record of a chunk that exceeded a limit, alone, under the same limits; a fresh
     worker after each one that exceeds them too, which is rejected."""
-    pool = _pool(checker, 1)
+    pool = _Pool(checker, 1)
     results: list[RecordResult] = []
     try:
         for item in chunk:
             try:
-                results += pool.submit(_worker_check, [item]).result(timeout=_chunk_time(checker, [item]))
+                results += pool.submit([item]).result(timeout=_chunk_time(checker, [item]))
             except (TimeoutError, BrokenProcessPool, MemoryError, RuntimeError):
                 results.append(exceeded(checker, item))
-                stop_pool(pool)
-                pool = _pool(checker, 1)
+                pool.stop()
+                pool = _Pool(checker, 1)
     finally:
-        stop_pool(pool)
+        pool.stop()
     return results
 
 
