@@ -55,10 +55,10 @@ def test_chunks_start_small_and_keep_every_record_in_order(first: int, rest: int
 
 def test_a_chunk_may_take_the_time_limit_per_batch_it_holds_plus_the_start_allowance(tmp_path: Path) -> None:
     bounded = _checker(tmp_path, batch_size=10, time_limit=2.0, memory_limit=None)
-    assert parallel._chunk_time(bounded, _lines(10)) == 2.0 + parallel._START_ALLOWANCE
-    assert parallel._chunk_time(bounded, _lines(11)) == 4.0 + parallel._START_ALLOWANCE
-    assert parallel._chunk_time(bounded, _lines(1)) == 2.0 + parallel._START_ALLOWANCE
-    assert parallel._chunk_time(_checker(tmp_path, time_limit=None, memory_limit=None), _lines(10)) is None
+    assert parallel.chunk_time(bounded, 10) == 2.0 + parallel._START_ALLOWANCE
+    assert parallel.chunk_time(bounded, 11) == 4.0 + parallel._START_ALLOWANCE
+    assert parallel.chunk_time(bounded, 1) == 2.0 + parallel._START_ALLOWANCE
+    assert parallel.chunk_time(_checker(tmp_path, time_limit=None, memory_limit=None), 10) is None
 
 
 def test_a_record_that_exceeds_the_limits_alone_is_told_which(tmp_path: Path) -> None:

@@ -115,10 +115,12 @@ class _Pool:
 _START_ALLOWANCE = 30.0
 
 
-def _chunk_time(checker: Checker, chunk: list[_Item]) -> float | None:
+def chunk_time(checker: Checker, records: int) -> float | None:
+    """How long a worker may take over a chunk of ``records`` records: the time limit for
+    each batch of them, and the start allowance."""
     if checker.time_limit is None:
         return None
-    batches = -(-len(chunk) // checker.batch_size)
+    batches = -(-records // checker.batch_size)
     return checker.time_limit * batches + _START_ALLOWANCE
 
 
@@ -158,7 +160,7 @@ def _collect(
     (the pool is replaced, and the chunks still pending are given to the new one)."""
     chunk, future = pending.popleft()
     try:
-        return future.result(timeout=_chunk_time(checker, chunk)), pool
+        return future.result(timeout=chunk_time(checker, len(chunk))), pool
     except (TimeoutError, BrokenProcessPool, MemoryError, RuntimeError):
         pass
     pool.stop()
@@ -177,7 +179,7 @@ def _one_by_one(checker: Checker, chunk: list[_Item]) -> list[RecordResult]:
     try:
         for item in chunk:
             try:
-                results += pool.submit([item]).result(timeout=_chunk_time(checker, [item]))
+                results += pool.submit([item]).result(timeout=chunk_time(checker, 1))
             except (TimeoutError, BrokenProcessPool, MemoryError, RuntimeError):
                 results.append(exceeded(checker, item))
                 pool.stop()

@@ -28,12 +28,11 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
 from nicelogic.bounded import cap_memory, die_with_parent, mark_worker
-from nicelogic.checking.parallel import stop_pool
+from nicelogic.checking.parallel import chunk_time, stop_pool
 from nicelogic.input.items import InputLine
 from nicelogic.input.tabular import TableRow
 from nicelogic.research.kernel import Kernel, KeyVerdict
 
-_START_ALLOWANCE = 30.0  # a worker's first chunk also fills the caches it did not inherit
 CHUNK = 500  # records sent to a worker at once: one grounding
 # records a set of workers solves before fresh ones take over: each grows 3 to 6 MiB a
 # thousand (clingo's symbols); at 5,000, a 10M-record run peaked 7-27 MiB lower than at
@@ -200,11 +199,7 @@ class Workers:
         return verdicts
 
     def _time(self, chunk: _Chunk) -> float | None:
-        limit = self.kernel.checker.time_limit
-        if limit is None:
-            return None
-        groundings = -(-len(chunk.keys) // self.kernel.checker.batch_size)
-        return limit * groundings + _START_ALLOWANCE
+        return chunk_time(self.kernel.checker, len(chunk.keys))
 
     def _retire(self) -> None:
         """Stop the replaced pools whose chunks have all answered."""
