@@ -177,7 +177,7 @@ def test_a_record_that_exceeds_the_limits_is_rejected_and_the_rest_are_checked(t
     from nicelogic.checking import parallel
     from nicelogic.input.text import text_lines
 
-    monkeypatch.setattr(parallel, "_START_ALLOWANCE", 8.0)  # workers here load a small pack
+    monkeypatch.setattr(parallel, "_START_ALLOWANCE", 8.0)  # workers here fill the caches of a small pack
     pack = _boom_pack(tmp_path)
     long = "opcs " + " ".join(["V44.4"] * 60)
     lines = [f"n{n}: {long if n in (7, 130) else 'W37.1 Z94.1'}\n" for n in range(200)]
