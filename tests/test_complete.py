@@ -122,6 +122,15 @@ def test_why_none(everything: Completer, text: str, codes: list, rules: tuple, b
     assert report.conflict.rules == rules and report.conflict.bounded is bounded
 
 
+@pytest.mark.parametrize("grouped", [False, True])
+@pytest.mark.parametrize("minimal", [False, True])
+def test_a_record_no_completion_can_mend_says_what_was_asked_and_why(everything: Completer, minimal: bool, grouped: bool) -> None:
+    report = everything.complete("opcs Y68.9", minimal=minimal, grouped=grouped)
+    assert (report.count, report.completions, report.exhaustive) == (0, (), True)
+    assert (report.minimal, report.grouped) == (minimal, grouped)
+    assert report.conflict is not None and report.conflict.rules == ("opcs.extended-category",)
+
+
 def test_why_none_names_the_bound(htg3: Completer) -> None:
     tight = Completer(htg3.checker, max_add=2)
     conflict = tight.complete("opcs V44.4").conflict
