@@ -67,6 +67,7 @@ def test_templates_and_their_exact_counts(everything: Completer) -> None:
     # ICD-10 rules name (C79.5 alone is no longer valid: DCS.II.2 asks for its primary; the
     # indications of IPG179's cementoplasty come only for a record that holds W35.1 or W35.5)
     assert report.exhaustive and report.count == len(report.completions) == 6 * 8
+    assert (report.minimal, report.grouped) == (True, True)
     by_record = {c.record.split(": ", 1)[1]: c for c in report.completions}
     m80 = by_record["opcs V44.4 V55.- Y53.- Z66.-; icd10 M80.-"]
     # 5 V55 codes x 9 Y53 codes x 7 Z66 codes x 8 M80 codes, all of them valid
