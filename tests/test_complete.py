@@ -132,6 +132,26 @@ def test_a_record_no_completion_can_mend_says_what_was_asked_and_why(everything:
     assert report.conflict is not None and report.conflict.rules == ("opcs.extended-category",)
 
 
+def test_a_template_shows_the_guidances_defaults_only_where_that_member_is_valid_with_the_same_warnings(
+    everything: Completer,
+) -> None:
+    problem = everything._problem(everything.parse("opcs V44.4"), "templates")
+    inserted = {("opcs", 2), ("opcs", 3), ("opcs", 4), ("icd10", 1)}
+    found = {("opcs", 1): "V44.4", ("opcs", 2): "V55.1", ("opcs", 3): "Y53.4", ("opcs", 4): "Z66.9", ("icd10", 1): "C90.0"}
+    options = {
+        ("opcs", 2): ("V55.1", "V55.9"),
+        ("opcs", 3): ("Y53.4", "Y53.9"),
+        ("opcs", 4): ("Z66.9",),
+        ("icd10", 1): ("C90.0",),
+    }
+    with_defaults = {**found, ("opcs", 2): "V55.9", ("opcs", 3): "Y53.9"}  # V55.9 and Y53.9: the guidance's defaults
+    assert everything._with_defaults(problem, found, inserted, (), options) == with_defaults
+    # the member found had a warning that the one with defaults has not: the one found is shown
+    assert everything._with_defaults(problem, found, inserted, ("opcs.approach-before-site",), options) == found
+    # no default among a slot's codes: nothing to change
+    assert everything._with_defaults(problem, found, inserted, (), {key: (found[key],) for key in inserted}) == found
+
+
 def test_why_none_names_the_bound(htg3: Completer) -> None:
     tight = Completer(htg3.checker, max_add=2)
     conflict = tight.complete("opcs V44.4").conflict

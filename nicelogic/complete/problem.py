@@ -207,9 +207,7 @@ class Problems(TimedSolving):
 
     # -------------------------------------------------------------- reading models
 
-    def _text(
-        self, record: Record, sections: Sequence[System], at: dict[tuple[str, int], str], inserted: set[tuple[str, int]]
-    ) -> str:
+    def _text(self, record: Record, sections: Sequence[System], at: dict[tuple[str, int], str]) -> str:
         parts = []
         for system in sections:
             positions = sorted(p for s, p in at if s == system.value)
@@ -241,7 +239,7 @@ class Problems(TimedSolving):
         reading = self._read(model)
         at, inserted, warnings = self._with_given_text(problem, reading), reading.inserted, reading.warnings
         added = tuple(Placed(s, p, at[(s, p)]) for s, p in sorted(inserted, key=lambda k: (self._order(problem, k[0]), k[1])))
-        text = self._text(problem.record, problem.sections, at, inserted)
+        text = self._text(problem.record, problem.sections, at)
         defaults_used = sum((s, c.code) in problem.defaults for s, c in ((a.section, a) for a in added))
         rank = (len(added), len(warnings), -defaults_used)
         return Completion(text, added, warnings), rank

@@ -97,7 +97,7 @@ class Repairs(WhyNone):
                 )
         for section, position in sorted(inserted):
             edits.append(Edit("insert", section, at[(section, position)], position))
-        text = self._text(problem.record, problem.sections, self._with_given_text(problem, reading), inserted)
+        text = self._text(problem.record, problem.sections, self._with_given_text(problem, reading))
         after = self.checker.check_record(text)
         removed = tuple(sorted({r for v in violations for r in v.rules} - {r for v in after.violations for r in v.rules}))
         defaults = sum(1 for e in edits if e.kind == "insert" and (e.section, e.code) in problem.defaults)

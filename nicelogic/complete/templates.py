@@ -70,7 +70,7 @@ class Templates(WhyNone):
                 preferred[(section, position)] = defaults[0]
         if preferred == witness:
             return witness
-        result = self.checker.check_record(self._text(problem.record, problem.sections, preferred, inserted))
+        result = self.checker.check_record(self._text(problem.record, problem.sections, preferred))
         same = result.valid and tuple(sorted({v.rule for v in result.violations})) == tuple(sorted(set(warnings)))
         return preferred if same else witness
 
@@ -80,7 +80,7 @@ class Templates(WhyNone):
         added = tuple(
             Placed(s, p, witness[(s, p)]) for s, p in sorted(inserted, key=lambda k: (self._order(problem, k[0]), k[1]))
         )
-        text = self._text(problem.record, problem.sections, witness, inserted)
+        text = self._text(problem.record, problem.sections, witness)
         return Completion(text, added, warnings, True, 1, False, text)
 
     def _template(self, problem: Problem, base, inserted, warnings, cats, witness, count_limit) -> Completion:  # type: ignore[no-untyped-def]
@@ -137,6 +137,6 @@ class Templates(WhyNone):
             if len(options.get(key, ())) > 1:
                 shown[key] = f"{cats[key]}.-"
         added = tuple(Placed(s, p, shown[(s, p)]) for s, p in sorted(inserted, key=lambda k: (self._order(problem, k[0]), k[1])))
-        text = self._text(problem.record, problem.sections, shown, inserted)
-        example = self._text(problem.record, problem.sections, witness, inserted)
+        text = self._text(problem.record, problem.sections, shown)
+        example = self._text(problem.record, problem.sections, witness)
         return Completion(text, added, warnings, True, size, exact, example)
