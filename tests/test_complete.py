@@ -152,6 +152,21 @@ def test_a_template_shows_the_guidances_defaults_only_where_that_member_is_valid
     assert everything._with_defaults(problem, found, inserted, (), {key: (found[key],) for key in inserted}) == found
 
 
+def test_a_template_the_time_ran_out_on_is_shown_by_its_member_standing_for_at_least_itself(everything: Completer) -> None:
+    problem = everything._problem(everything.parse("opcs V44.4"), "templates")
+    found = {("opcs", 1): "V44.4", ("opcs", 2): "V55.1", ("opcs", 3): "Y53.4", ("icd10", 1): "C90.0"}
+    shown = everything._witness(problem, {("icd10", 1), ("opcs", 3), ("opcs", 2)}, ("opcs.some-warning",), found)
+    assert shown.record == shown.example and shown.record.endswith(": opcs V44.4 V55.1 Y53.4; icd10 C90.0")
+    # the codes added, in the record's section order, then by position
+    assert [(a.section, a.position, a.code) for a in shown.added] == [
+        ("opcs", 2, "V55.1"),
+        ("opcs", 3, "Y53.4"),
+        ("icd10", 1, "C90.0"),
+    ]
+    assert shown.warnings == ("opcs.some-warning",)
+    assert (shown.template, shown.count, shown.exhaustive) == (True, 1, False)  # at least itself: a lower bound
+
+
 def test_why_none_names_the_bound(htg3: Completer) -> None:
     tight = Completer(htg3.checker, max_add=2)
     conflict = tight.complete("opcs V44.4").conflict
