@@ -74,6 +74,8 @@ def test_templates_and_their_exact_counts(everything: Completer) -> None:
     assert (m80.count, m80.exhaustive) == (5 * 9 * 7 * 8, True)
     # Y68.8 and Y68.9 are excluded by opcs.extended-category: 5 Y68 codes remain
     assert by_record["opcs V44.4 V55.- Y68.- Z66.-; icd10 M80.-"].count == 5 * 5 * 7 * 8
+    # a slot that allows one code (C90.0 here) shows the code, not its category
+    assert by_record["opcs V44.4 V55.- Y53.- Z66.-; icd10 C90.0"].count == 5 * 9 * 7
     assert m80.example is not None and " V55.9 Y53.9 Z66." in m80.example  # the guidance's defaults first
     assert everything.checker.check_record(m80.example).violations == ()
     # ranked first: the templates without warnings (Z66 site, approach before site)
