@@ -80,3 +80,19 @@ def one_rule_pack(folder: Path, body: str, message: str = "m") -> Path:
         f'%! id = "{folder.name}.rule"\n%! severity = "error"\n%! title = "t"\n%! message = "{message}"\n%! source = "s"\n' + body
     )
     return folder
+
+
+def running_children() -> set[int]:
+    """This process's child processes that are running, by the process table: a child the
+    executor's own thread has reaped can still look alive to multiprocessing for a moment,
+    and a zombie is dead. Other tests' long-lived workers (a checker's bounded worker) may be
+    among them: compare with what ran before."""
+    import multiprocessing
+
+    def running(pid: int | None) -> bool:
+        try:
+            return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+        except OSError:
+            return False
+
+    return {child.pid for child in multiprocessing.active_children() if child.pid is not None and running(child.pid)}

@@ -21,7 +21,7 @@ from nicelogic.errors import LimitExceeded
 from nicelogic.input.jsonl import jsonl_lines
 from nicelogic.input.text import text_lines
 from nicelogic.tables import TableConfig
-from tests.conftest import UK_ICD10, one_rule_pack
+from tests.conftest import UK_ICD10, one_rule_pack, running_children
 
 RULE = 'violation("par.rule", R, opcs, P) :- code(R, opcs, P, "W37.1").\n'
 
@@ -100,7 +100,7 @@ def test_a_worker_checks_alone_ignores_ctrl_c_and_is_capped_over_what_it_holds(t
         pool.stop()
     assert ignores_interrupt and marked and jobs == 1 and pid != os.getpid()
     assert address_space != resource.RLIM_INFINITY and address_space > 300 << 20  # what it held once loaded, plus the limit
-    assert processes and not any(process.is_alive() for process in processes)  # stopped, none left behind
+    assert processes and not {process.pid for process in processes} & running_children()  # stopped, none left behind
 
 
 def test_a_worker_without_a_memory_limit_is_not_capped(tmp_path: Path) -> None:
@@ -131,13 +131,14 @@ def test_workers_are_replaced_after_their_share_of_chunks_once_the_old_ones_are_
 
     global _told
     _told = multiprocessing.get_context("fork").SimpleQueue()
+    before = running_children()  # other tests' long-lived workers
     monkeypatch.setattr(parallel, "_TASKS_PER_WORKER", 3)
     monkeypatch.setattr(parallel, "_worker_check", _telling_check)
     alive_at_start: list[int] = []
     pool = parallel._Pool
 
     def watched(*args, **kwargs):  # type: ignore[no-untyped-def]
-        alive_at_start.append(sum(_running(child.pid) for child in multiprocessing.active_children()))
+        alive_at_start.append(len(running_children() - before))
         return pool(*args, **kwargs)
 
     monkeypatch.setattr(parallel, "_Pool", watched)
@@ -153,16 +154,7 @@ def test_workers_are_replaced_after_their_share_of_chunks_once_the_old_ones_are_
     assert all(len(workers) <= 2 for workers in pools)
     assert all(a.isdisjoint(b) for n, a in enumerate(pools) for b in pools[n + 1 :])  # each pool its own workers
     assert alive_at_start == [0] * 5  # the old workers gone before the fresh ones are forked
-    assert multiprocessing.active_children() == []
-
-
-def _running(pid: int | None) -> bool:
-    # the process table, not multiprocessing's books: a worker the pool's own thread reaped
-    # can still look alive to them for a moment
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
+    assert running_children() <= before
 
 
 def _pid_after(seconds: float) -> int:
