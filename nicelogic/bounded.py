@@ -103,13 +103,21 @@ def _out_of_memory(error: BaseException) -> bool:
     return isinstance(error, MemoryError) or (isinstance(error, RuntimeError) and "bad_alloc" in str(error))
 
 
-def _serve(target: object, connection: Connection, other_end: Connection, memory_limit: int | None, parent: int) -> None:
-    other_end.close()  # so that the parent's end closing is seen here as the end of input
+def become_worker(parent: int, memory_limit: int | None) -> None:
+    """What every forked worker does first: dies with ``parent``; leaves Ctrl-C (which
+    reaches the whole process group) to the parent, which decides and stops it with SIGTERM,
+    whose handler a forked worker must not inherit from the command line; grounds every
+    record itself; caps its memory over what it holds now."""
     die_with_parent(parent)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the process group; the parent decides
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     mark_worker()
     cap_memory(memory_limit)
+
+
+def _serve(target: object, connection: Connection, other_end: Connection, memory_limit: int | None, parent: int) -> None:
+    other_end.close()  # so that the parent's end closing is seen here as the end of input
+    become_worker(parent, memory_limit)
     while True:
         try:
             method, args, kwargs = connection.recv()

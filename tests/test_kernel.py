@@ -248,23 +248,14 @@ class _Told:
 def pools(monkeypatch: pytest.MonkeyPatch) -> _Told:
     """The pools of worker processes the kernel's runs start (in the zygote), as they
     start them: for each, the process that started it and its workers then running."""
-    import multiprocessing
 
     from nicelogic.research import workers
 
     told = _Told()
     executor = workers.ProcessPoolExecutor
 
-    def running(pid: int | None) -> bool:
-        # the process table, not multiprocessing's books: a worker the pool's own thread
-        # reaped can still look alive to them for a moment
-        try:
-            return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-        except OSError:
-            return False
-
     def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
-        told.tell((os.getpid(), sum(running(child.pid) for child in multiprocessing.active_children())))
+        told.tell((os.getpid(), len(running_children())))  # the zygote's children, said there
         return executor(*args, **kwargs)
 
     monkeypatch.setattr(workers, "ProcessPoolExecutor", counted)

@@ -148,8 +148,14 @@ class Checker:
         """A checker sharing these packs and tables that keeps no verdicts of its own: for a
         caller that keeps them itself (the columnar kernel keeps them by key), so that they
         are not held twice."""
-        variant = copy.copy(self)
+        variant = self._own_copy()
         variant.cache_size = 0
+        return variant
+
+    def _own_copy(self) -> Checker:
+        """A copy sharing these packs, tables and settings, with verdicts and record forms
+        of its own and no bounded worker (a process's, not a copy's to share)."""
+        variant = copy.copy(self)
         variant._cache = {}
         variant._forms = {}
         variant._bounded = None
@@ -192,11 +198,8 @@ class Checker:
         """A checker sharing these packs, tables and settings that checks every record in
         its own process, with a verdict cache of its own: what a worker process forked from
         this one runs."""
-        variant = copy.copy(self)
+        variant = self._own_copy()
         variant.jobs = 1
-        variant._cache = {}
-        variant._forms = {}
-        variant._bounded = None
         return variant
 
     @property

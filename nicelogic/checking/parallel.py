@@ -19,15 +19,14 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
-import signal
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, TimeoutError
 from concurrent.futures.process import BrokenProcessPool
 from itertools import islice
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
-from nicelogic.bounded import cap_memory, die_with_parent, mark_worker
+from nicelogic.bounded import become_worker
 from nicelogic.errors import InputProblem, LimitExceeded
 from nicelogic.input.items import InputLine
 from nicelogic.input.tabular import TableRow
@@ -39,6 +38,8 @@ if TYPE_CHECKING:
 
 
 _worker: Checker | None = None
+T = TypeVar("T")
+R = TypeVar("R")
 _Item = InputLine | TableRow | Record
 
 
@@ -46,15 +47,9 @@ _FORK = multiprocessing.get_context("fork")
 
 
 def _worker_start(checker: Checker, memory_limit: int | None) -> None:
-    # Ctrl-C reaches the whole process group; the parent decides, and stops the workers
-    # (with SIGTERM, whose handler a forked worker must not inherit from the command line)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    die_with_parent(os.getppid())  # a worker may be grounding without end when its parent is killed
     global _worker
     _worker = checker
-    mark_worker()  # this process is the bound: it grounds every record itself
-    cap_memory(memory_limit)  # over what the loaded packs and tables already take
+    become_worker(os.getppid(), memory_limit)
 
 
 def _worker_check(chunk: list[_Item]) -> list[RecordResult]:
@@ -77,6 +72,20 @@ def _chunks(first: list[_Item], rest: Iterator[_Item], size: int) -> Iterator[li
 _TASKS_PER_WORKER = 100
 
 
+def forked_submit(executor: ProcessPoolExecutor, first: bool, call: Callable[[T], R], argument: T) -> Future[R]:
+    """Submit a call to a fork-context executor, which forks its workers at its ``first``
+    submit. A worker's garbage collections would write to the header of every object it
+    inherited, copying each page it shares with this process: frozen for the fork, they are
+    never looked at there."""
+    if not first:
+        return executor.submit(call, argument)
+    gc.freeze()
+    try:
+        return executor.submit(call, argument)
+    finally:
+        gc.unfreeze()
+
+
 class _Pool:
     """``workers`` processes forked from this one, each checking alone as ``checker`` does,
     and how many chunks they have been given."""
@@ -91,18 +100,8 @@ class _Pool:
         self.given = 0
 
     def submit(self, chunk: list[_Item]) -> Future[list[RecordResult]]:
-        fresh = self.given == 0  # the executor forks its workers at its first submit
         self.given += 1
-        if not fresh:
-            return self.executor.submit(_worker_check, chunk)
-        # A worker's garbage collections would write to the header of every object it
-        # inherited, copying each page it shares with this process: frozen, they are never
-        # looked at there.
-        gc.freeze()
-        try:
-            return self.executor.submit(_worker_check, chunk)
-        finally:
-            gc.unfreeze()
+        return forked_submit(self.executor, self.given == 1, _worker_check, chunk)
 
     def spent(self) -> bool:
         return self.given >= _TASKS_PER_WORKER * self.workers

@@ -16,19 +16,17 @@ one has answered, so that the two never hold memory at once.
 
 from __future__ import annotations
 
-import gc
 import multiprocessing
 import os
 import pickle
-import signal
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, TimeoutError, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
-from nicelogic.bounded import cap_memory, die_with_parent, mark_worker
-from nicelogic.checking.parallel import chunk_time, stop_pool
+from nicelogic.bounded import become_worker
+from nicelogic.checking.parallel import chunk_time, forked_submit, stop_pool
 from nicelogic.input.items import InputLine
 from nicelogic.input.tabular import TableRow
 from nicelogic.research.kernel import Kernel, KeyVerdict
@@ -47,15 +45,9 @@ _kernel: Kernel | None = None
 
 
 def _start(kernel: Kernel, memory_limit: int | None) -> None:
-    # Ctrl-C reaches the whole process group; the run's process decides, and stops the
-    # workers (with SIGTERM, whose handler a forked worker must not inherit)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    die_with_parent(os.getppid())  # a worker may be grounding without end when its pool's holder is killed
     global _kernel
     _kernel = kernel
-    mark_worker()  # this process is the bound: it grounds every record itself
-    cap_memory(memory_limit)
+    become_worker(os.getppid(), memory_limit)
 
 
 def _solve(records: bytes) -> list[KeyVerdict]:
@@ -135,18 +127,9 @@ class Workers:
 
     def _send(self, keys: list[str], records: bytes) -> _Chunk:
         pool = self._current()
-        fresh = self.sent == 0  # a new pool forks its workers at its first submit
+        first = self.sent == 0
         self.sent += len(keys)
-        if not fresh:
-            return _Chunk(keys, records, pool, pool.submit(_solve, records))
-        # A worker's garbage collections would write to the header of every object it
-        # inherited, copying each page it shares with this process: frozen, they are
-        # never looked at there.
-        gc.freeze()
-        try:
-            return _Chunk(keys, records, pool, pool.submit(_solve, records))
-        finally:
-            gc.unfreeze()
+        return _Chunk(keys, records, pool, forked_submit(pool, first, _solve, records))
 
     def _current(self) -> ProcessPoolExecutor:
         if self.pool is not None and self.sent >= RECYCLE_AFTER:
