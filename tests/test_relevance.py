@@ -1,4 +1,5 @@
-"""Relation rows left out of a batch that cannot trigger them: every finding (violations,
+"""Relation rows left out of a batch that cannot trigger them, and (for one record a batch)
+the rules its facts cannot reach: every finding (violations,
 where rules apply, the row each names) is what the whole program gives, and a program with
 another reader of the rows gets them all."""
 

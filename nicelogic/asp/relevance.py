@@ -24,6 +24,7 @@ import clingo
 import clingo.ast
 
 from nicelogic.asp.facts import quote
+from nicelogic.asp.reach import Reach
 from nicelogic.model import System
 from nicelogic.resources import logic_dir
 
@@ -99,6 +100,16 @@ class RelevantProgram:
     statements: tuple[clingo.ast.AST, ...]
     rows: tuple[_Row, ...] = ()
     kept_kinds: frozenset[str] = frozenset()
+
+    @functools.cached_property
+    def reach(self) -> Reach:
+        """Its rules analysed for what a batch's facts can reach (:mod:`nicelogic.asp.reach`)."""
+        return Reach.of((*self.statements, *(fact for row in self.rows for fact in row.facts)))
+
+    def for_batch(self, codes: Mapping[System, Iterable[str]], facts: str, forms: Iterable[str]) -> list[clingo.ast.AST]:
+        """The statements a batch grounds: the rows its ``codes`` can trigger, and the rules its
+        table ``facts`` and record ``forms`` can reach."""
+        return self.reach.select(list(self.for_codes(codes)), facts, forms)
 
     def for_codes(self, codes: Mapping[System, Iterable[str]] | None) -> Iterator[clingo.ast.AST]:
         """The statements for a batch whose records hold ``codes`` (None: every row)."""

@@ -17,6 +17,7 @@ import clingo
 import clingo.ast
 
 from nicelogic.asp.facts import bind_form
+from nicelogic.asp.reach import SMALL_BATCH
 from nicelogic.asp.relevance import relevant_program
 from nicelogic.errors import LimitExceeded, RuleError
 from nicelogic.model import System
@@ -176,7 +177,8 @@ def solve_forms(
     """The findings for each record form, in order, from one grounding of all of them
     together with the table facts for their codes; with ``applicability``, also where
     each rule applies. Given the ``codes`` of the forms, only the rows of relation tables
-    they can trigger are grounded (:mod:`nicelogic.asp.relevance`). The solve is cancelled
+    they can trigger (:mod:`nicelogic.asp.relevance`) and, in a small batch, the rules its
+    facts can reach (:mod:`nicelogic.asp.reach`) are grounded; without them, the whole program. The solve is cancelled
     after ``time_limit`` seconds (:class:`LimitExceeded`); the grounding is bounded by what
     the caller lets in."""
     if not forms:
@@ -186,7 +188,12 @@ def solve_forms(
     # parsed once per program: handing clingo parsed statements costs a third of parsing the text again
     program = _with_applicability(ruleset.program, ruleset.applies_program) if applicability else ruleset.program
     with clingo.ast.ProgramBuilder(ctl) as builder:
-        for statement in relevant_program(program).for_codes(codes):
+        relevant = relevant_program(program)
+        if codes is not None and len(forms) <= SMALL_BATCH:
+            statements: Iterable[clingo.ast.AST] = relevant.for_batch(codes, table_facts, forms)
+        else:
+            statements = relevant.for_codes(codes)
+        for statement in statements:
             builder.add(statement)
     ctl.add("base", [], table_facts)
     ctl.add("base", [], facts)
