@@ -8,15 +8,16 @@ from click.testing import CliRunner
 from nicelogic import Checker, InputError
 from nicelogic.cli import main
 from nicelogic.model import System
-from nicelogic.tables import TableConfig, load_tables
+from nicelogic.tables import TableConfig, load_tables, ncci
 from nicelogic.tables.icd10 import load_icd10_uk
-from nicelogic.tables.ncci import load_ncci
+from nicelogic.tables.ncci import NcciTables, load_ncci
 from nicelogic.tables.opcs import load_opcs
 
 from .conftest import FIXTURES, ROOT, UK_ICD10
 
 NCCI = FIXTURES / "ncci"
 MINI_OPCS = FIXTURES / "opcs_mini_release.xml"
+PAIRS = "SELECT c1, c2, deleted, mi FROM ptp WHERE c1 IN ? AND c2 IN ?"  # a batch's query, asked directly
 
 
 def test_shipped_opcs_release() -> None:
@@ -71,6 +72,29 @@ def test_batch_facts_hold_only_rows_for_codes_present() -> None:
     assert not any(f.startswith("ncci_ptp(") and '"22510"' in f for f in facts)
     assert sum(f.startswith("opcs_") for f in facts) == 2  # opcs_code and opcs_subdivided for V44.4 only
     assert len(facts) < 40
+
+
+def test_a_claims_pairs_are_looked_up_by_code_kept_and_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    shipped = load_ncci()
+    tables = NcciTables(shipped.source, shipped.files, shipped.releases)
+    claim = ["20610", "22511", "22512", "64493", "76942", "77003"]
+    both = tables._rows(PAIRS, claim, claim)
+    assert len(both) >= 5
+    assert sorted(tables._pairs(claim)) == sorted(both)
+    queried = []
+    monkeypatch.setattr(tables, "_rows", lambda sql, *params: queried.append(params) or [])
+    assert sorted(tables._pairs(claim)) == sorted(both) and not queried  # from the rows kept, no query
+    assert tables._pairs(["20610", "99999"]) == [] and queried == [(["99999"],)]  # only the code not asked before
+    monkeypatch.undo()
+    monkeypatch.setattr(ncci, "_KEPT_PAIRS", 1_000)
+    for code in ("99213", "99214", "99215", "20610", "64493", "76942"):
+        tables._pairs([code, "22511"])
+    assert tables._pairs_kept == sum(len(rows) + 1 for rows in tables._pairs_of.values()) <= 1_000
+    assert "99213" not in tables._pairs_of and "22511" in tables._pairs_of  # the least recently asked went first
+    batch = [f"{n:05d}" for n in range(20000, 20040)]  # more than a claim's codes: one query, nothing kept
+    before = dict(tables._pairs_of)
+    assert sorted(tables._pairs(batch)) == sorted(tables._rows(PAIRS, batch, batch))
+    assert tables._pairs_of == before
 
 
 def test_ncci_folder_and_setting() -> None:

@@ -9,6 +9,7 @@ import json
 import os
 import threading
 import weakref
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
@@ -20,6 +21,10 @@ from nicelogic.errors import InputError
 from nicelogic.tables.ncci_import import MANIFEST, csv_relation, release_files, release_kind
 
 DEFAULT_NCCI = Path(__file__).resolve().parent / "data" / "ncci"
+# up to this many codes are a claim's, looked up code by code and kept (NcciTables._pairs)
+_FEW_CODES = 32
+# PTP rows kept by first code: about 20 MB, the rows of some 500 codes (a code has 200 on average, at most 1,258)
+_KEPT_PAIRS = 100_000
 
 
 @dataclass(eq=False)  # identity: a WeakSet tracks open connections
@@ -38,6 +43,13 @@ class NcciTables:
     # the add-on and MUE tables by code (about 22,000 rows together), read once: a lookup in
     # them costs less than a query, which is most of the time of checking one claim
     _small: tuple[dict[str, list[tuple[Any, ...]]], dict[str, list[tuple[Any, ...]]]] | None = field(default=None, repr=False)
+    # the PTP rows of each first code a claim has asked about, the least recently asked
+    # dropped first: a claim's codes recur in the next claims, and one query costs more than
+    # everything else in checking a claim (see _pairs)
+    _pairs_of: OrderedDict[str, tuple[tuple[Any, ...], ...]] = field(default_factory=OrderedDict, repr=False)
+    _pairs_kept: int = field(default=0, repr=False)
+    _pairs_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _pid_cache: int = field(default_factory=os.getpid, repr=False)
 
     def _connection(self):  # type: ignore[no-untyped-def]
         if self._pid != os.getpid():
@@ -85,13 +97,51 @@ class NcciTables:
         with self._lock:  # one connection per table set; DuckDB cursors are not shared across threads
             return self._connection().cursor().execute(sql, list(params)).fetchall()
 
+    def _pairs(self, wanted: list[str]) -> list[tuple[Any, ...]]:
+        """The PTP rows both of whose codes are among ``wanted`` (distinct, sorted). A batch's
+        codes are looked up in one query; a claim's few, by each code's rows, kept: a query
+        takes milliseconds whatever it asks, while a claim's codes are mostly ones asked
+        about before."""
+        if len(wanted) > _FEW_CODES:
+            return self._rows("SELECT c1, c2, deleted, mi FROM ptp WHERE c1 IN ? AND c2 IN ?", wanted, wanted)
+        known: dict[str, tuple[tuple[Any, ...], ...]] = {}
+        missing = []
+        for code in wanted:
+            kept = self._pairs_of.get(code)
+            if kept is None:
+                missing.append(code)
+            else:
+                known[code] = kept
+        if missing:
+            fresh: dict[str, list[tuple[Any, ...]]] = {code: [] for code in missing}
+            for row in self._rows("SELECT c1, c2, deleted, mi FROM ptp WHERE c1 IN ?", missing):
+                fresh[row[0]].append(row)
+            known.update((code, tuple(sorted(rows))) for code, rows in fresh.items())
+        with self._cache_lock():
+            for code in wanted:
+                if code in self._pairs_of:
+                    self._pairs_of.move_to_end(code)
+                else:
+                    self._pairs_of[code] = known[code]
+                    self._pairs_kept += len(known[code]) + 1
+            while self._pairs_kept > _KEPT_PAIRS and len(self._pairs_of) > 1:
+                self._pairs_kept -= len(self._pairs_of.popitem(last=False)[1]) + 1
+        present = set(wanted)
+        return [row for code in wanted for row in known[code] if row[1] in present]
+
+    def _cache_lock(self) -> threading.Lock:
+        if self._pid_cache != os.getpid():
+            self._pairs_lock = threading.Lock()
+            self._pid_cache = os.getpid()
+        return self._pairs_lock
+
     def facts(self, codes: Iterable[str]) -> list[str]:
         wanted = sorted(set(codes))
         if not wanted:
             return []
         by_addon, by_code = self._small_tables()
         addons = [row for code in wanted for row in by_addon.get(code, ())]
-        pairs = self._rows("SELECT c1, c2, deleted, mi FROM ptp WHERE c1 IN ? AND c2 IN ?", wanted, wanted)
+        pairs = self._pairs(wanted)
         limits = [row for code in wanted for row in by_code.get(code, ())]
         return (
             [f"ncci_addon({quote(a)},{quote(p)},{k})." for p, a, k in addons]
