@@ -19,6 +19,8 @@ import nicelogic
 from nicelogic import Checker, RuleError
 from nicelogic.cli import main
 from nicelogic.complete import Completer
+from nicelogic.complete.solving import WORKER_GRACE
+from nicelogic.errors import GaveUp
 from nicelogic.report.completions import consequences_text, repair_text
 from tests.conftest import one_rule_pack
 
@@ -123,6 +125,18 @@ def test_may_found_before_the_time_ran_out_is_a_lower_bound_and_must_is_not_know
     assert any(p.code == "V44.4" for p in partial.may) and len(partial.may) > 1
     text = consequences_text(partial, True, True)
     assert "gave up after 3 s" in text and "which must appear is not known" in text
+
+
+def test_a_completion_still_grounding_when_its_time_is_up_gives_up_once_the_grace_is_over(tmp_path: Path) -> None:
+    # a trillion comparisons for the record: grounding it alone takes far longer than a minute
+    slower = SLOW.replace("n(X), n(Y), X + Y = 20001", "n(X), n(Y), n(Z), X + Y + Z = 30000")
+    completer = Completer(Checker([str(one_rule_pack(tmp_path / "slow", slower))], time_limit=600), time_limit=0.5)
+    started = time.monotonic()
+    with pytest.raises(GaveUp) as gave_up:
+        completer.complete("opcs W37.1")
+    assert gave_up.value.seconds == 0.5
+    assert time.monotonic() - started < 0.5 + WORKER_GRACE + 5  # its worker was stopped, not waited for
+    completer.close()
 
 
 def test_repairs_found_before_the_time_ran_out_are_valid_and_flagged(every_pack: Checker) -> None:
