@@ -20,7 +20,7 @@ from nicelogic import Checker, RuleError
 from nicelogic.cli import main
 from nicelogic.complete import Completer
 from nicelogic.complete.solving import WORKER_GRACE
-from nicelogic.errors import GaveUp
+from nicelogic.errors import GaveUp, LimitExceeded
 from nicelogic.report.completions import consequences_text, repair_text
 from tests.conftest import one_rule_pack
 
@@ -137,6 +137,17 @@ def test_a_completion_still_grounding_when_its_time_is_up_gives_up_once_the_grac
     assert gave_up.value.seconds == 0.5
     assert time.monotonic() - started < 0.5 + WORKER_GRACE + 5  # its worker was stopped, not waited for
     completer.close()
+
+
+def test_a_completer_bounded_by_memory_alone_answers_in_its_worker_and_stops_at_the_cap(every_pack: Checker) -> None:
+    roomy = Completer(every_pack, time_limit=None, memory_limit=1 << 30)
+    assert roomy.complete("opcs V44.4", minimal=True).completions
+    starved = Completer(every_pack, time_limit=None, memory_limit=4 << 20)  # 4 MiB over what its worker holds when forked
+    with pytest.raises(LimitExceeded) as caught:
+        starved.complete("opcs V44.4", minimal=True)
+    assert caught.value.kind == "memory"
+    roomy.close()
+    starved.close()
 
 
 def test_repairs_found_before_the_time_ran_out_are_valid_and_flagged(every_pack: Checker) -> None:
