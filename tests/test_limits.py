@@ -146,7 +146,11 @@ def test_a_completer_bounded_by_memory_alone_answers_in_its_worker_and_stops_at_
     with pytest.raises(LimitExceeded) as caught:
         starved.complete("opcs V44.4", minimal=True)
     assert caught.value.kind == "memory"
+    worker = roomy._worker
+    assert worker is not None and worker.pid is not None
+    running = Path(f"/proc/{worker.pid}")
     roomy.close()
+    assert worker.pid is None and not running.exists()  # close stops the worker process
     starved.close()
 
 
