@@ -82,6 +82,16 @@ def one_rule_pack(folder: Path, body: str, message: str = "m") -> Path:
     return folder
 
 
+def alive(pid: int) -> bool:
+    """Whether a process is running, by the process table: a zombie is dead too (it waits
+    only for its parent to read its status). The state follows the command name, which may
+    hold spaces and parentheses, in /proc/PID/stat."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def running_children() -> set[int]:
     """This process's child processes that are running, by the process table: a child the
     executor's own thread has reaped can still look alive to multiprocessing for a moment,
@@ -89,10 +99,4 @@ def running_children() -> set[int]:
     among them: compare with what ran before."""
     import multiprocessing
 
-    def running(pid: int | None) -> bool:
-        try:
-            return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-        except OSError:
-            return False
-
-    return {child.pid for child in multiprocessing.active_children() if child.pid is not None and running(child.pid)}
+    return {child.pid for child in multiprocessing.active_children() if child.pid is not None and alive(child.pid)}

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import ROOT
+from .conftest import ROOT, alive
 
 
 @pytest.fixture(scope="module")
@@ -31,15 +31,6 @@ def _children(pid: int) -> set[int]:
         children = (task / "children").read_text().split() if (task / "children").exists() else []
         found |= {int(child) for child in children}
     return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    status = Path(f"/proc/{pid}/status")
-    return status.exists() and "State:\tZ" not in status.read_text()
 
 
 @pytest.mark.parametrize(("how", "status"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
@@ -71,6 +62,6 @@ def test_an_interrupted_run_stops_workers_and_leaves_no_complete_looking_output(
     assert b"incomplete" in stderr
     assert not output.exists() and not list(tmp_path.glob(".results.jsonl.*"))
     deadline = time.monotonic() + 10
-    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert workers and not any(_alive(pid) for pid in workers)
+    assert workers and not any(alive(pid) for pid in workers)

@@ -5,7 +5,6 @@ Real packs that ground without end, real worker processes, real clingo."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -22,7 +21,7 @@ from nicelogic.complete import Completer
 from nicelogic.complete.solving import WORKER_GRACE
 from nicelogic.errors import GaveUp, LimitExceeded
 from nicelogic.report.completions import consequences_text, repair_text
-from tests.conftest import one_rule_pack
+from tests.conftest import alive, one_rule_pack
 
 # Mutual recursion with arithmetic: no statement is defined from itself, so the static
 # refusals let it through, and it grounds without end before any record is seen.
@@ -139,19 +138,26 @@ def test_a_completion_still_grounding_when_its_time_is_up_gives_up_once_the_grac
     completer.close()
 
 
-def test_a_completer_bounded_by_memory_alone_answers_in_its_worker_and_stops_at_the_cap(every_pack: Checker) -> None:
+def test_a_completer_bounded_by_memory_alone_answers_in_its_worker_and_one_unbounded_here(every_pack: Checker) -> None:
     roomy = Completer(every_pack, time_limit=None, memory_limit=1 << 30)
-    assert roomy.complete("opcs V44.4", minimal=True).completions
-    starved = Completer(every_pack, time_limit=None, memory_limit=4 << 20)  # 4 MiB over what its worker holds when forked
-    with pytest.raises(LimitExceeded) as caught:
-        starved.complete("opcs V44.4", minimal=True)
-    assert caught.value.kind == "memory"
+    found = roomy.complete("opcs V44.4", minimal=True).completions
+    unbounded = Completer(every_pack, time_limit=None, memory_limit=None)  # answers here, without a deadline
+    assert found and unbounded.complete("opcs V44.4", minimal=True).completions == found
+    assert unbounded._worker is None
     worker = roomy._worker
-    assert worker is not None and worker.pid is not None
-    running = Path(f"/proc/{worker.pid}")
+    pid = worker.pid if worker is not None else None
+    assert pid is not None and alive(pid)
     roomy.close()
-    assert worker.pid is None and not running.exists()  # close stops the worker process
-    starved.close()
+    assert not alive(pid)  # close stops the worker process
+
+
+def test_a_completion_that_grounds_past_the_memory_limit_is_stopped_at_it(tmp_path: Path) -> None:
+    checker = Checker([str(one_rule_pack(tmp_path / "cross", CROSS))], time_limit=20, memory_limit=256 << 20)
+    completer = Completer(checker, time_limit=10, memory_limit=64 << 20)  # V44.4 makes 100 million atoms
+    with pytest.raises(LimitExceeded) as caught:
+        completer.complete("opcs V44.4", minimal=True)
+    assert caught.value.kind == "memory"
+    completer.close()
 
 
 def test_repairs_found_before_the_time_ran_out_are_valid_and_flagged(every_pack: Checker) -> None:
@@ -186,27 +192,18 @@ time.sleep(600)
 """
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # a zombie is dead too: it waits only for its parent to read its status
-    return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
-
-
 def test_a_worker_dies_with_the_process_that_forked_it_even_by_sigkill(tmp_path: Path) -> None:
     pack = one_rule_pack(tmp_path / "cross", CROSS)
     parent = subprocess.Popen([sys.executable, "-c", _HOLD_A_WORKER, str(pack)], stdout=subprocess.PIPE, text=True)
     try:
         worker = int(parent.stdout.readline())  # type: ignore[union-attr]
-        assert _alive(worker)
+        assert alive(worker)
         parent.send_signal(signal.SIGKILL)
         parent.wait(10)
         deadline = time.monotonic() + 10
-        while _alive(worker) and time.monotonic() < deadline:
+        while alive(worker) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert not _alive(worker)
+        assert not alive(worker)
     finally:
         parent.kill()
 

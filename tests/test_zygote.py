@@ -16,7 +16,7 @@ from nicelogic import Checker
 from nicelogic.bounded import in_worker
 from nicelogic.research.kernel import Kernel
 from nicelogic.research.parallel import check_batches
-from tests.conftest import running_children
+from tests.conftest import alive, running_children
 from tests.test_kernel import _hes_batch, _same_batches, _tasks, _Told
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -95,13 +95,6 @@ def _children(pid: int) -> set[int]:
     return found
 
 
-def _alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 def test_the_zygote_and_its_workers_die_with_the_run_even_by_sigkill() -> None:
     """Only the run's process is killed (not its process group): nothing it started lives on."""
     run = subprocess.Popen([sys.executable, "-c", _RUN_AND_WAIT], cwd=ROOT, stdout=subprocess.PIPE, text=True)
@@ -118,8 +111,8 @@ def test_the_zygote_and_its_workers_die_with_the_run_even_by_sigkill() -> None:
         run.send_signal(signal.SIGKILL)
         run.wait(10)
         deadline = time.monotonic() + 10
-        while any(_alive(pid) for pid in (zygote, *workers)) and time.monotonic() < deadline:
+        while any(alive(pid) for pid in (zygote, *workers)) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert not any(_alive(pid) for pid in (zygote, *workers))
+        assert not any(alive(pid) for pid in (zygote, *workers))
     finally:
         run.kill()
