@@ -48,8 +48,6 @@ class NcciTables:
     # everything else in checking a claim (see _pairs)
     _pairs_of: OrderedDict[str, tuple[tuple[Any, ...], ...]] = field(default_factory=OrderedDict, repr=False)
     _pairs_kept: int = field(default=0, repr=False)
-    _pairs_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-    _pid_cache: int = field(default_factory=os.getpid, repr=False)
 
     def _connection(self):  # type: ignore[no-untyped-def]
         if self._pid != os.getpid():
@@ -91,10 +89,15 @@ class NcciTables:
                 self._con.close()  # type: ignore[attr-defined]
                 self._con = None
 
-    def _rows(self, sql: str, *params: object) -> list[tuple[Any, ...]]:
-        if self._pid != os.getpid():  # a lock held by another thread at the fork stays held here
+    def _held(self) -> threading.Lock:
+        """This table set's lock, a fresh one in a process forked since it was opened: a lock
+        held by another thread at the fork stays held in the child."""
+        if self._pid != os.getpid():
             self._lock = threading.Lock()
-        with self._lock:  # one connection per table set; DuckDB cursors are not shared across threads
+        return self._lock
+
+    def _rows(self, sql: str, *params: object) -> list[tuple[Any, ...]]:
+        with self._held():  # one connection per table set; DuckDB cursors are not shared across threads
             return self._connection().cursor().execute(sql, list(params)).fetchall()
 
     def _pairs(self, wanted: list[str]) -> list[tuple[Any, ...]]:
@@ -117,7 +120,7 @@ class NcciTables:
             for row in self._rows("SELECT c1, c2, deleted, mi FROM ptp WHERE c1 IN ?", missing):
                 fresh[row[0]].append(row)
             known.update((code, tuple(sorted(rows))) for code, rows in fresh.items())
-        with self._cache_lock():
+        with self._held():
             for code in wanted:
                 if code in self._pairs_of:
                     self._pairs_of.move_to_end(code)
@@ -128,12 +131,6 @@ class NcciTables:
                 self._pairs_kept -= len(self._pairs_of.popitem(last=False)[1]) + 1
         present = set(wanted)
         return [row for code in wanted for row in known[code] if row[1] in present]
-
-    def _cache_lock(self) -> threading.Lock:
-        if self._pid_cache != os.getpid():
-            self._pairs_lock = threading.Lock()
-            self._pid_cache = os.getpid()
-        return self._pairs_lock
 
     def facts(self, codes: Iterable[str]) -> list[str]:
         wanted = sorted(set(codes))
