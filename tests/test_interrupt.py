@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import ROOT, alive
+from .conftest import ROOT, alive, children
 
 
 @pytest.fixture(scope="module")
@@ -23,14 +23,6 @@ def long_input(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with path.open("w", encoding="utf-8") as out:
         write_text(150_000, out)
     return path
-
-
-def _children(pid: int) -> set[int]:
-    found: set[int] = set()
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        children = (task / "children").read_text().split() if (task / "children").exists() else []
-        found |= {int(child) for child in children}
-    return found
 
 
 @pytest.mark.parametrize(("how", "status"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
@@ -49,7 +41,7 @@ def test_an_interrupted_run_stops_workers_and_leaves_no_complete_looking_output(
     workers: set[int] = set()
     deadline = time.monotonic() + 60
     while len(workers) < 2 and time.monotonic() < deadline and process.poll() is None:
-        workers = _children(process.pid)  # the workers, and multiprocessing's resource tracker
+        workers = children(process.pid)  # the workers, and multiprocessing's resource tracker
         time.sleep(0.2)
     assert process.poll() is None, "the run ended before it could be interrupted: give it more records"
     time.sleep(1.0)  # results are flowing

@@ -16,7 +16,7 @@ from nicelogic import Checker
 from nicelogic.bounded import in_worker
 from nicelogic.research.kernel import Kernel
 from nicelogic.research.parallel import check_batches
-from tests.conftest import alive, running_children
+from tests.conftest import alive, children, running_children
 from tests.test_kernel import _hes_batch, _same_batches, _tasks, _Told
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,28 +85,18 @@ for _ in check_batches(Kernel(Checker(applicability=True)), tasks(), "run", jobs
 """
 
 
-def _children(pid: int) -> set[int]:
-    found: set[int] = set()
-    try:
-        for task in os.listdir(f"/proc/{pid}/task"):
-            found |= {int(child) for child in Path(f"/proc/{pid}/task/{task}/children").read_text().split()}
-    except OSError:
-        pass
-    return found
-
-
 def test_the_zygote_and_its_workers_die_with_the_run_even_by_sigkill() -> None:
     """Only the run's process is killed (not its process group): nothing it started lives on."""
     run = subprocess.Popen([sys.executable, "-c", _RUN_AND_WAIT], cwd=ROOT, stdout=subprocess.PIPE, text=True)
     try:
         assert run.stdout is not None and run.stdout.readline() == "submitted\n"
-        zygotes = _children(run.pid)
+        zygotes = children(run.pid)
         assert len(zygotes) == 1
         zygote = zygotes.pop()
         deadline = time.monotonic() + 60
-        while len(_children(zygote)) < 2 and time.monotonic() < deadline:
+        while len(children(zygote)) < 2 and time.monotonic() < deadline:
             time.sleep(0.05)
-        workers = _children(zygote)
+        workers = children(zygote)
         assert len(workers) >= 2  # the pool's workers, forked by the zygote
         run.send_signal(signal.SIGKILL)
         run.wait(10)
