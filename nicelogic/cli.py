@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import click
+from click.core import ParameterSource
 from click.shell_completion import CompletionItem, get_completion_class
 
 from nicelogic._version import __version__
@@ -939,7 +940,12 @@ def serve(
 @click.option("--coverage-threshold", type=click.FloatRange(0, 100), help="Fail below this rule coverage (percent).")
 @click.option("--strict", is_flag=True, help="Fail on any violation a case does not expect.")
 @click.option("--verbose", "-v", is_flag=True, help="List passing cases too.")
-@click.option("--mutate", is_flag=True, help="Run the cases against mutants of the packs' rules and list the survivors.")
+@click.option(
+    "--mutate", is_flag=True,
+    help="Run the cases against mutants of the packs' rules and list the survivors. Each mutant's cases run within "
+    "--time-limit seconds and --memory-limit MiB when given (otherwise within a time worked out from the unmutated run "
+    "and the mutation runner's memory bound); a mutant stopped by either counts as killed.",
+)  # fmt: skip
 @click.option("--mutation-threshold", type=click.FloatRange(0, 100),
               help="Fail when a pack's mutation score is below this (percent); implies --mutate.")  # fmt: skip
 @click.option("--jobs", "-j", type=click.IntRange(1), help="Worker processes for --mutate (default: one per core).")
@@ -961,7 +967,16 @@ def test_command(
         if fmt == "tap":
             raise UsageError("--mutate writes text, json or junit")
         tables = _table_config(opcs_file, icd10_file, ncci_dir, ncci_setting)
-        mutation = run_mutation(paths, rules=rules or None, pattern=pattern, tables=tables, jobs=jobs, strict=strict)
+        # a mutant's bounds are the limits given; the defaults fit one batch, not a pack's every case
+        given = click.get_current_context().get_parameter_source
+        bounds: dict[str, Any] = {}
+        if given("batch_seconds") not in (None, ParameterSource.DEFAULT):
+            bounds["timeout"] = batch_seconds
+        if given("memory_mib") not in (None, ParameterSource.DEFAULT):
+            bounds["memory_mb"] = memory_mib
+        mutation = run_mutation(
+            paths, rules=rules or None, pattern=pattern, tables=tables, jobs=jobs, strict=strict, **bounds
+        )  # fmt: skip
         click.echo(render(mutation, fmt, verbose))
         sys.exit(0 if mutation.ok(mutation_threshold) else 1)
 

@@ -153,8 +153,34 @@ def test_structurally_identical_and_unread_statements_are_detected_equivalent(tm
     assert not any(m.declared for m in found.mutants)
 
 
-def test_a_mutant_that_never_stops_grounding_is_killed_by_the_time_limit(tmp_path: Path) -> None:
-    chain = """\
+POOLED = """\
+%! id = "mut.pooled"
+%! severity = "error"
+%! title = "Cementoplasty has an approach after it"
+%! message = "no approach"
+%! source = "test fixture"
+
+mut_approach(R, P) :- category(R, opcs, P + 1, ("Y53"; "Y54")).
+violation("mut.pooled", R, opcs, P) :- code(R, opcs, P, "W35.1"), not mut_approach(R, P).
+"""
+
+
+def test_not_is_added_and_removed_and_each_alternative_of_a_pooled_list_dropped(tmp_path: Path) -> None:
+    folder = make_pack(tmp_path, STRONG, rules={"pooled.lp": POOLED})
+    texts = [path.read_text(encoding="utf-8") for path in load_rules([str(folder)]).files]
+    found = file_mutants(folder / "pooled.lp", "mut", Siblings.of_tables(load_tables()), violation_predicates(texts))
+    changes = {(m.operator, m.before, m.after) for m in found.mutants if m.operator in ("negate", "drop-row")}
+    assert changes == {
+        ("negate", 'category(R,opcs,(P+1),("Y53";"Y54"))', 'not category(R,opcs,(P+1),("Y53";"Y54"))'),
+        ("negate", 'code(R,opcs,P,"W35.1")', 'not code(R,opcs,P,"W35.1")'),
+        ("negate", "not mut_approach(R,P)", "mut_approach(R,P)"),
+        ("drop-row", '("Y53";"Y54")', '"Y54"'),
+        ("drop-row", '("Y53";"Y54")', '"Y53"'),
+    }
+
+
+# Deleting the guard `N < 3` makes a chain that never stops grounding.
+CHAIN = """\
 %! id = "mut.chain"
 %! severity = "error"
 %! title = "A chain of three"
@@ -165,13 +191,39 @@ mut_chain(R, 1) :- code(R, opcs, 1, "W35.1").
 mut_chain(R, N + 1) :- mut_chain(R, N), N < 3.
 violation("mut.chain", R, opcs, 1) :- mut_chain(R, 3), not code(R, opcs, 2, _).
 """
-    folder = make_pack(tmp_path, "# expect: mut.chain @ opcs:1\nW35.1\n# ok\nW35.1 Y53.4\n", rules={"chain.lp": chain})
+CHAIN_CASES = "# expect: mut.chain @ opcs:1\nW35.1\n# ok\nW35.1 Y53.4\n"
+
+
+def test_a_mutant_that_never_stops_grounding_is_killed_by_the_time_limit(tmp_path: Path) -> None:
+    folder = make_pack(tmp_path, CHAIN_CASES, rules={"chain.lp": CHAIN})
     began = time.monotonic()
     run = run_mutation([str(folder / "tests")], jobs=2, timeout=3, operators=["delete-literal"], memory_mb=8192)
     assert time.monotonic() - began < 60
     unbounded = [r for r in run.results if r.mutant.before == "N < 3"]
     assert [(r.status, r.killed) for r in unbounded] == [("timeout", True)]
     assert run.total.count("survived") == 0 and run.total.count("timeout") == 1
+
+
+def test_cli_limits_bound_each_mutant_when_given(tmp_path: Path) -> None:
+    """--time-limit and --memory-limit are the bounds of every mutant's run of the cases."""
+    runner = CliRunner()
+    chain = make_pack(tmp_path / "chain", CHAIN_CASES, rules={"chain.lp": CHAIN})
+    command = ["test", str(chain / "tests"), "--mutate", "-f", "json", "-j", "1"]
+    data = json.loads(runner.invoke(main, [*command, "--time-limit", "2"]).output)
+    unbounded = [m for m in data["mutants"] if (m["operator"], m["before"]) == ("delete-literal", "N < 3")]
+    assert [(m["status"], m["detail"]) for m in unbounded] == [("timeout", "no answer within 2 s")]
+
+    grid = one_rule_pack(
+        tmp_path / "p",
+        'p_grid(R, X, Y) :- record(R), chapter(R, opcs, 1, "Q"), X = 1..3000, Y = 1..3000.\n'
+        'violation("p.rule", R, opcs, 1) :- chapter(R, opcs, 1, "Y"), not p_grid(R, 1, 1).\n',
+    )
+    (grid / "tests").mkdir()
+    (grid / "tests" / "rule.txt").write_text("# expect: p.rule @ opcs:1\nY53.4 V44.4\n\n# ok: p.rule\nV44.4 Y53.4\n")
+    command = ["test", str(grid / "tests"), "--mutate", "-f", "json", "-j", "1", "--memory-limit", "64"]
+    data = json.loads(runner.invoke(main, command).output)
+    by_change = {(m["operator"], m["before"]): m["status"] for m in data["mutants"]}
+    assert by_change[("delete-literal", 'chapter(R,opcs,1,"Q")')] == "memory"
 
 
 def test_cli_threshold_and_formats(tmp_path: Path) -> None:
