@@ -34,6 +34,16 @@ DEFAULT_MEMORY_LIMIT = 1 << 30
 _in_worker = False
 
 
+def checked_limits(time_limit: float | None, memory_limit: int | None) -> tuple[float | None, int | None]:
+    """The limits as given, refused unless each is positive or ``None`` (no limit): a limit of
+    0 would give up on every record before it is read."""
+    if time_limit is not None and not time_limit > 0:
+        raise ValueError(f"time_limit must be a positive number of seconds or None, not {time_limit!r}")
+    if memory_limit is not None and not memory_limit > 0:
+        raise ValueError(f"memory_limit must be a positive number of bytes or None, not {memory_limit!r}")
+    return time_limit, memory_limit
+
+
 def in_worker() -> bool:
     """Whether this process is a bounded worker: what it grounds is bounded by the process
     itself, and it starts no worker of its own."""

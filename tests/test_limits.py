@@ -20,6 +20,7 @@ from nicelogic.cli import main
 from nicelogic.complete import Completer
 from nicelogic.complete.solving import WORKER_GRACE
 from nicelogic.errors import GaveUp, LimitExceeded
+from nicelogic.history.checker import PatientChecker
 from nicelogic.report.completions import consequences_text, repair_text
 from tests.conftest import alive, one_rule_pack
 
@@ -228,3 +229,17 @@ def test_a_call_interrupted_while_waiting_leaves_no_stale_answer(tmp_path: Path)
     assert checker._bounded is not None and checker._bounded.pid is None  # stopped
     report = checker.check("s1: opcs W37.1\ns2: opcs W37.1 Z94.1")
     assert [(r.id, [v.rule for v in r.violations]) for r in report.records] == [("s1", ["slow.rule"]), ("s2", ["slow.rule"])]
+
+
+@pytest.mark.parametrize("limits", [{"time_limit": 0}, {"time_limit": -1.0}, {"memory_limit": 0}, {"memory_limit": -1}])
+def test_a_limit_that_is_not_positive_is_refused_by_every_solver(limits: dict[str, float]) -> None:
+    """A limit of 0 would give up on every record before it is read; None is no limit."""
+    checker = Checker(["opcs4"], time_limit=None, memory_limit=None)
+    for make in (
+        lambda: Checker(["opcs4"], **limits),
+        lambda: Completer(checker, **limits),
+        lambda: PatientChecker(["consistency"], **limits),
+    ):
+        with pytest.raises(ValueError, match="must be a positive number"):
+            make()
+    assert Completer(checker, time_limit=None, memory_limit=None).time_limit is None

@@ -18,7 +18,7 @@ from itertools import chain, islice
 
 from nicelogic.asp.facts import AttributeScope, record_form, wanted_attributes
 from nicelogic.asp.solve import Finding, solve_forms
-from nicelogic.bounded import DEFAULT_MEMORY_LIMIT, DEFAULT_TIME_LIMIT, BoundedWorker, in_worker
+from nicelogic.bounded import DEFAULT_MEMORY_LIMIT, DEFAULT_TIME_LIMIT, BoundedWorker, checked_limits, in_worker
 from nicelogic.checking.diagnostics import ENGINE_RULES, NOT_IN_FORCE, UNKNOWN_CODE, UNUSED_WAIVER
 from nicelogic.checking.editions import (
     edition_choice,
@@ -113,8 +113,7 @@ class Checker:
         self.applicability = applicability  # also say which rules apply to each record
         self.max_codes = max_codes
         # bounds on each worker process (seconds a batch, bytes over what it holds loaded)
-        self.time_limit = time_limit
-        self.memory_limit = memory_limit
+        self.time_limit, self.memory_limit = checked_limits(time_limit, memory_limit)
         unknown = [s for s in unmatched(self.filter.select + self.filter.ignore, self.ruleset.rules) if s not in ENGINE_RULES]
         if unknown:
             raise ValueError(f"{unknown[0]!r} names no rule of the selected packs (give a rule id, a pack or an id prefix)")

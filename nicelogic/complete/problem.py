@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import clingo
 
 from nicelogic.asp.facts import quote
-from nicelogic.bounded import DEFAULT_MEMORY_LIMIT
+from nicelogic.bounded import DEFAULT_MEMORY_LIMIT, checked_limits
 from nicelogic.checking.checker import Checker
 from nicelogic.complete.candidates import candidates as candidate_codes
 from nicelogic.complete.results import Completion, Placed
@@ -85,8 +85,9 @@ class Problems(TimedSolving):
         memory_limit: int | None = DEFAULT_MEMORY_LIMIT,
     ) -> None:
         self.checker = checker or Checker()
-        self.time_limit = time_limit  # seconds of grounding and solving for one question about one record
-        self.memory_limit = memory_limit  # bytes the worker answering it may take over what it holds loaded
+        # seconds of grounding and solving for one question about one record, and bytes the
+        # worker answering it may take over what it holds loaded
+        self.time_limit, self.memory_limit = checked_limits(time_limit, memory_limit)
         self._worker = None
         self.max_add = max_add
         self.extra = tuple(extra_candidates)

@@ -20,7 +20,7 @@ from types import MappingProxyType
 import clingo
 
 from nicelogic.asp.solve import ONE_ANSWER_OPTIONS
-from nicelogic.bounded import DEFAULT_MEMORY_LIMIT, DEFAULT_TIME_LIMIT, BoundedWorker, in_worker
+from nicelogic.bounded import DEFAULT_MEMORY_LIMIT, DEFAULT_TIME_LIMIT, BoundedWorker, checked_limits, in_worker
 from nicelogic.errors import LimitExceeded, RuleError
 from nicelogic.history.facts import ended_of, history_facts, provider_of
 from nicelogic.history.patients import MAX_EPISODES, Grouped, History, NotJudged, group_patients, too_many_episodes
@@ -55,8 +55,7 @@ class PatientChecker:
         self.ruleset: RuleSet = ruleset if ruleset is not None else load_folders(self.folders)
         self.configuration = configuration
         self.batch_patients = batch_patients
-        self.time_limit = time_limit
-        self.memory_limit = memory_limit
+        self.time_limit, self.memory_limit = checked_limits(time_limit, memory_limit)
         self.max_episodes = max_episodes
         self._worker = BoundedWorker(self, memory_limit)
         # batches solved at once, each by its own bounded worker, while this process reads the next
