@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from nicelogic import Checker
 from nicelogic.cli import main
 from nicelogic.input.grammar import RecordParser
 from nicelogic.input.items import InputLine, Rejected
@@ -18,6 +19,8 @@ from nicelogic.input.jsonl import jsonl_lines
 from nicelogic.input.read import ReadPosition, read_lines
 from nicelogic.input.records import to_record
 from nicelogic.model import Record, Sex, System
+
+from .conftest import one_rule_pack
 
 
 @pytest.fixture(scope="module")
@@ -384,3 +387,19 @@ def test_json_records_map_codes_back_to_their_keys(parser: RecordParser) -> None
     unknown = json_line('{"opcs": ["V44.4"], "sexe": "m"}', "f.jsonl", 5)
     assert unknown.id == "5" and unknown.error is not None
     assert (unknown.error.where, unknown.error.column) == ("sexe", len('{"opcs": ["V44.4"], ') + 1)
+
+
+def test_a_code_title_is_the_code_and_its_table_title_and_empty_for_a_whole_section(tmp_path: Path) -> None:
+    """``{code_title}``: the blamed code with its title where the loaded table has one, the
+    code alone where it has none (CPT titles are not shipped), nothing for a violation that
+    blames a whole section (position 0), which blames no code and no column."""
+    first = one_rule_pack(tmp_path / "first", 'violation("first.rule", R, S, 1) :- code(R, S, 1, _).', "[{code_title}]")
+    opcs, cpt = Checker([str(first)]).check("ep1: opcs V44.4\nclaim2: cpt 22512")
+    assert [v.message for v in (*opcs.violations, *cpt.violations)] == [
+        "[V44.4 Vertebroplasty of fracture of spine NEC]", "[22512]",
+    ]  # fmt: skip
+    whole = one_rule_pack(
+        tmp_path / "whole", 'violation("whole.rule", R, opcs, 0) :- section(R, opcs, N), N > 1.', "[{code_title}]"
+    )
+    (found,) = Checker([str(whole)]).check_record("ep1: opcs V44.4 V44.6").violations
+    assert (found.rule, found.positions, found.codes, found.column, found.message) == ("whole.rule", (), (), 0, "[]")
