@@ -745,3 +745,22 @@ def test_csv_rows_text_lines_and_json_texts_become_the_batches_the_columnar_kern
     assert json_texts_batch(records).column(0).to_pylist() == records
     # text columns even when empty (Arrow would make a column of nothing null-typed)
     assert [str(b.schema.field(0).type) for b in (text_lines_batch([]), json_texts_batch([]))] == ["string", "string"]
+
+
+@pytest.mark.parametrize("given_id", ["ep7", None])
+def test_a_section_may_hold_max_codes_and_one_more_rejects_the_record_at_that_code(
+    parser: RecordParser, given_id: str | None
+) -> None:
+    """The limit is inclusive; past it the record is rejected as too long, blamed at the
+    first code over the limit, with its own id, line and source (the line number when the
+    record has no id)."""
+    prefix = f"{given_id}: " if given_id else ""
+    three = to_record(InputLine("in.txt", 4, prefix + "opcs A01.1 A02.1 A03.1"), parser, max_codes=3)
+    assert isinstance(three, Record) and len(three.codes(System.OPCS)) == 3
+    text = prefix + "opcs A01.1 A02.1 A03.1 A04.1"
+    four = to_record(InputLine("in.txt", 4, text), parser, max_codes=3)
+    assert isinstance(four, Rejected)
+    assert (four.id, four.line, four.source) == (given_id or "4", 4, "in.txt")
+    problem = four.error
+    assert (problem.label, problem.line, problem.column) == ("too-long", 4, text.index("A04.1") + 1)
+    assert problem.message == "the opcs section holds 4 codes, more than the limit of 3 (--max-codes)"
