@@ -12,6 +12,7 @@ import pytest
 from nicelogic.errors import InputError
 from nicelogic.input.grammar import RecordParser
 from nicelogic.input.items import InputLine, Rejected
+from nicelogic.input.jsonl import jsonl_lines
 from nicelogic.input.read import detect_format, read_lines
 from nicelogic.input.records import to_record
 from nicelogic.input.tabular import table_lines
@@ -763,4 +764,14 @@ def test_a_section_may_hold_max_codes_and_one_more_rejects_the_record_at_that_co
     assert (four.id, four.line, four.source) == (given_id or "4", 4, "in.txt")
     problem = four.error
     assert (problem.label, problem.line, problem.column) == ("too-long", 4, text.index("A04.1") + 1)
+    assert problem.message == "the opcs section holds 4 codes, more than the limit of 3 (--max-codes)"
+
+
+def test_a_json_record_over_max_codes_is_blamed_at_the_key_of_the_first_code_past_the_limit() -> None:
+    line = '{"id": "j1", "opcs": ["A01.1", "A02.1", "A03.1", "A04.1"]}'
+    (item,) = jsonl_lines([line], "in.jsonl")
+    rejected = to_record(item, RecordParser(), max_codes=3)
+    assert isinstance(rejected, Rejected) and rejected.id == "j1"
+    problem = rejected.error
+    assert (problem.label, problem.where, problem.line, problem.column) == ("too-long", "opcs[4]", 1, line.index("A04.1") + 1)
     assert problem.message == "the opcs section holds 4 codes, more than the limit of 3 (--max-codes)"
