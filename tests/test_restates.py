@@ -22,6 +22,9 @@ def test_a_missing_v55_is_one_violation_naming_every_rule_that_says_so() -> None
     assert violation.rule == "opcs.spinal-levels-second" and violation.positions == (1,)
     assert violation.rules == ("opcs.spinal-levels-second", "nice.htg3.levels-second", "nice.ipg12.levels-second")
     assert all(r.source and r.severity == "error" for r in violation.also)
+    # each restating rule keeps the message it gives when it speaks for itself
+    alone = {v.rule: v.message for v in Checker(["nice.htg3", "nice.ipg12"]).check_record(MISSING_V55).violations}
+    assert [(r.rule, r.message) for r in violation.also] == [(r.rule, alone[r.rule]) for r in violation.also]
 
 
 def test_without_the_restated_rule_each_guidance_speaks_for_itself() -> None:
