@@ -403,3 +403,14 @@ def test_a_code_title_is_the_code_and_its_table_title_and_empty_for_a_whole_sect
     )
     (found,) = Checker([str(whole)]).check_record("ep1: opcs V44.4 V44.6").violations
     assert (found.rule, found.positions, found.codes, found.column, found.message) == ("whole.rule", (), (), 0, "[]")
+
+
+def test_a_relation_rule_violation_names_its_table_row_and_an_unknown_code_notice_its_column() -> None:
+    standards = Checker(["opcs4.standards"])
+    (needs,) = standards.check_record("ep1: opcs A57.3").violations
+    table = standards.ruleset.relations[needs.rule]
+    assert needs.row is not None and "A57.3" in dict(table.row(needs.row).cells)["code"]
+    assert needs.standard == table.row(needs.row).standard
+    text = "a: cpt 22511 12345"
+    (notice,) = [v for v in Checker(["ncci"]).check_record(text).violations if v.rule == "table.unknown-code"]
+    assert (notice.positions, notice.codes, notice.column) == ((2,), ("12345",), text.index("12345") + 1)
