@@ -35,11 +35,8 @@ holds at most about ``EPISODES_PER_GROUP + max_episodes`` episodes, whatever the
 from __future__ import annotations
 
 import dataclasses
-import os
-import re
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -72,7 +69,7 @@ from nicelogic.research.run import (
 )
 from nicelogic.research.schema import PATIENT_RULES, VIOLATIONS, records_schema
 from nicelogic.research.store import ParquetStore, open_store
-from nicelogic.research.units import RunUnits, UnitDone, plan_units
+from nicelogic.research.units import RunUnits, plan_units
 from nicelogic.rules.packs import RuleSet, load_rules, resolve_selection
 from nicelogic.tables import TableConfig
 
@@ -399,71 +396,6 @@ def read_extract(spark: SparkSession, files: Sequence[str], input_format: str = 
     raise UsageError(f"--engine spark reads Parquet, CSV/TSV and JSON Lines extracts, not {fmt}")
 
 
-# Read partitions per core that a unit of the files is cut into at least. Spark cuts files
-# into splits of about their size over the cores, whole Parquet row groups to a split: a 24 MB
-# extract of 1,000,000 episodes on local[2] became 2 partitions of 600,000 and 400,000
-# records, so one core idled while the other checked a fifth of the extract alone. Splits of
-# a quarter of that even it out (8 partitions of 50,000-150,000 records).
-TASKS_PER_CORE = 4
-_SPLIT_BYTES = "spark.sql.files.maxPartitionBytes"
-_MIN_SPLIT = 1 << 20
-_BYTE_UNITS = {"": 1, "b": 1, "k": 1 << 10, "kb": 1 << 10, "m": 1 << 20, "mb": 1 << 20, "g": 1 << 30, "gb": 1 << 30,
-               "t": 1 << 40, "tb": 1 << 40, "p": 1 << 50, "pb": 1 << 50}  # fmt: skip
-
-
-def spark_bytes(text: str) -> int:
-    """A size as Spark's configuration writes it ("134217728b", "128MB", "64k")."""
-    match = re.fullmatch(r"\s*(\d+)\s*([a-zA-Z]*)\s*", text)
-    if match is None or match.group(2).lower() not in _BYTE_UNITS:
-        raise ValueError(f"not a size in bytes: {text!r}")
-    return int(match.group(1)) * _BYTE_UNITS[match.group(2).lower()]
-
-
-@contextmanager
-def _split_for(spark: SparkSession, files: Sequence[str]) -> Iterator[None]:
-    """While the files are read and checked, splits of at most their size over
-    :data:`TASKS_PER_CORE` times the cores (never under 1 MiB, never over the session's own
-    setting, which is put back after)."""
-    before = spark.conf.get(_SPLIT_BYTES)
-    try:
-        cores = spark.sparkContext.defaultParallelism
-    except Exception:  # Spark Connect has no SparkContext: the cluster splits as it is set to
-        cores = 0
-    wanted = max(_MIN_SPLIT, sum(os.path.getsize(path) for path in files) // max(cores * TASKS_PER_CORE, 1))
-    changed = cores > 0 and before is not None and wanted < spark_bytes(before)
-    if changed:
-        spark.conf.set(_SPLIT_BYTES, f"{wanted}b")
-    try:
-        yield
-    finally:
-        if changed:
-            spark.conf.set(_SPLIT_BYTES, before)
-
-
-def _check_units(
-    spark: SparkSession, request: ResultsRequest, options: SparkCheck, units: RunUnits, done: Mapping[int, UnitDone],
-    run_id: str, fmt: str,
-) -> None:  # fmt: skip
-    """Each unit of the files not yet done checked by one job and written whole into its
-    staging folder, then taken into the results (:mod:`nicelogic.research.units`)."""
-    first_seq = 0
-    for unit in plan_units(request.files, request.unit_bytes):
-        if unit.index in done:
-            first_seq = done[unit.index].next_seq
-            continue
-        units.discard(unit)
-        source = _source(unit.files)
-        with _split_for(spark, unit.files):
-            checked = checked_dataframe(
-                read_extract(spark, unit.files, fmt), options, run_id=run_id, source=source, first_seq=first_seq
-            )
-            records, violations = split(checked)
-            records.write.parquet(str(units.staging(unit) / "records"))
-            violations.write.parquet(str(units.staging(unit) / "violations"))
-            checked.unpersist()
-        first_seq = units.take_in(unit, first_seq).next_seq
-
-
 def run_results_spark(
     request: ResultsRequest, checker: Checker, master: str | None = None, patients: SparkPatients | None = None
 ) -> ResultsOutcome:
@@ -509,14 +441,27 @@ def run_results_spark(
         request.episode_columns,
     )  # fmt: skip
     try:
-        _check_units(spark, request, options, units, done, run_id, fmt)
+        first_seq = 0
+        for unit in plan_units(request.files, request.unit_bytes):
+            if unit.index in done:
+                first_seq = done[unit.index].next_seq
+                continue
+            units.discard(unit)
+            source = _source(unit.files)
+            checked = checked_dataframe(
+                read_extract(spark, unit.files, fmt), options, run_id=run_id, source=source, first_seq=first_seq
+            )
+            records, violations = split(checked)
+            records.write.parquet(str(units.staging(unit) / "records"))
+            violations.write.parquet(str(units.staging(unit) / "violations"))
+            checked.unpersist()
+            first_seq = units.take_in(unit, first_seq).next_seq
         store.count(run_id, store.folder / "records" / run_id)
         if patients is not None:
             source = _source(request.files)
-            with _split_for(spark, request.files):
-                found = check_patients(read_extract(spark, request.files, fmt), request=patients, run_id=run_id, source=source)
-                found.violations.write.mode("overwrite").parquet(str(store.folder / "patient_violations" / run_id))
-                found.units.write.mode("overwrite").parquet(str(store.folder / "patient_units" / run_id))
+            found = check_patients(read_extract(spark, request.files, fmt), request=patients, run_id=run_id, source=source)
+            found.violations.write.mode("overwrite").parquet(str(store.folder / "patient_violations" / run_id))
+            found.units.write.mode("overwrite").parquet(str(store.folder / "patient_units" / run_id))
             write_part(store.folder / "patient_rules" / run_id, rules_table(run_id, found.summary, found.titles))
             spark.catalog.clearCache()
     except UsageError as exc:

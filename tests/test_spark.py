@@ -16,7 +16,7 @@ from pyspark.sql import DataFrame, SparkSession
 
 from nicelogic.research.query import connect
 from nicelogic.research.schema import VIOLATIONS, records_schema
-from nicelogic.spark import TASKS_PER_CORE, SparkCheck, _split_for, check_dataframe, spark_bytes
+from nicelogic.spark import SparkCheck, check_dataframe
 
 from .test_kernel import JSON_RECORDS, _hes_batch
 from .test_research import nicelogic, rows
@@ -173,27 +173,3 @@ def test_a_spark_run_killed_mid_way_goes_on_after_the_last_unit_written(tmp_path
     assert len(db.execute(same_records).fetchall()) > total - 100
     assert db.execute(same_violations).fetchall() == one.execute(same_violations).fetchall()
     assert one.execute("SELECT count(*) FROM violations").fetchone()[0] > 100  # type: ignore[index]
-
-
-def test_sizes_read_as_spark_writes_them() -> None:
-    assert [spark_bytes(text) for text in ("134217728b", "128MB", "64k", "3", " 2 gb ")] == [
-        134217728, 128 << 20, 64 << 10, 3, 2 << 30,
-    ]  # fmt: skip
-    with pytest.raises(ValueError, match="not a size"):
-        spark_bytes("12 parsecs")
-
-
-def test_a_unit_is_read_in_several_partitions_per_core_and_the_session_setting_put_back(
-    spark: SparkSession, tmp_path: Path
-) -> None:
-    """Spark alone cuts a file of 40 row groups into about one split per core, unevenly
-    when the row groups do not share out; a unit is read in at least four per core."""
-    path = tmp_path / "wide.parquet"
-    noise = pa.array([os.urandom(100).hex() for _ in range(100_000)])  # 20 MB that does not compress
-    pq.write_table(pa.table({"noise": noise}), path, row_group_size=2_500)
-    cores = spark.sparkContext.defaultParallelism
-    before = spark.conf.get("spark.sql.files.maxPartitionBytes")
-    assert spark.read.parquet(str(path)).rdd.getNumPartitions() <= cores + 1
-    with _split_for(spark, [str(path)]):
-        assert spark.read.parquet(str(path)).rdd.getNumPartitions() >= cores * TASKS_PER_CORE
-    assert spark.conf.get("spark.sql.files.maxPartitionBytes") == before
