@@ -78,7 +78,9 @@ def test_rule_blaming_a_position_outside_its_section_is_reported(tmp_path) -> No
     (pack / "pack.toml").write_text('name = "oob"\n')
     (pack / "rule.lp").write_text((PACKS / "local-policy" / "pair.lp").read_text().replace("(P, Q)", "(P, Q + 5)"))
     checker = Checker([str(pack)])
-    with pytest.raises(RuleError, match=r"rule local\.pair blamed position\(s\) \(1, 7\) of a opcs section holding 2 code") as caught:
+    with pytest.raises(
+        RuleError, match=r"rule local\.pair blamed position\(s\) \(1, 7\) of a opcs section holding 2 code"
+    ) as caught:
         checker.check_record("V44.4 V44.6")
     assert (caught.value.file, caught.value.line) == (pack / "rule.lp", checker.rules["local.pair"].line)
 
