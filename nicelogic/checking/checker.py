@@ -97,6 +97,8 @@ class Checker:
         time_limit: float | None = DEFAULT_TIME_LIMIT,
         memory_limit: int | None = DEFAULT_MEMORY_LIMIT,
     ) -> None:
+        # bounds on each worker process (seconds a batch, bytes over what it holds loaded)
+        self.time_limit, self.memory_limit = checked_limits(time_limit, memory_limit)
         # packs that read whole patients are checked by nicelogic.history, patient by patient
         self.folders = tuple(folder for folder in resolve_selection(rules) if not reads_patients(folder))
         # a worker is handed the rule set its parent loaded and validated: never re-read
@@ -112,8 +114,6 @@ class Checker:
         self.filter = RuleFilter(select, ignore)
         self.applicability = applicability  # also say which rules apply to each record
         self.max_codes = max_codes
-        # bounds on each worker process (seconds a batch, bytes over what it holds loaded)
-        self.time_limit, self.memory_limit = checked_limits(time_limit, memory_limit)
         unknown = [s for s in unmatched(self.filter.select + self.filter.ignore, self.ruleset.rules) if s not in ENGINE_RULES]
         if unknown:
             raise ValueError(f"{unknown[0]!r} names no rule of the selected packs (give a rule id, a pack or an id prefix)")

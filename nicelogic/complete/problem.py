@@ -84,10 +84,10 @@ class Problems(TimedSolving):
         time_limit: float | None = DEFAULT_TIME_LIMIT,
         memory_limit: int | None = DEFAULT_MEMORY_LIMIT,
     ) -> None:
-        self.checker = checker or Checker()
         # seconds of grounding and solving for one question about one record, and bytes the
         # worker answering it may take over what it holds loaded
         self.time_limit, self.memory_limit = checked_limits(time_limit, memory_limit)
+        self.checker = checker or Checker()
         self._worker = None
         self.max_add = max_add
         self.extra = tuple(extra_candidates)

@@ -51,11 +51,11 @@ class PatientChecker:
         ruleset: RuleSet | None = None,
         jobs: int = 1,
     ) -> None:
+        self.time_limit, self.memory_limit = checked_limits(time_limit, memory_limit)
         self.folders = tuple(folder for folder in resolve_selection(rules) if reads_patients(folder))
         self.ruleset: RuleSet = ruleset if ruleset is not None else load_folders(self.folders)
         self.configuration = configuration
         self.batch_patients = batch_patients
-        self.time_limit, self.memory_limit = checked_limits(time_limit, memory_limit)
         self.max_episodes = max_episodes
         self._worker = BoundedWorker(self, memory_limit)
         # batches solved at once, each by its own bounded worker, while this process reads the next
