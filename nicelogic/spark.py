@@ -158,6 +158,17 @@ def _broadcast(df: DataFrame, ruleset: RuleSet) -> Any:
         return ruleset
 
 
+def _persisted(df: DataFrame) -> DataFrame:
+    """The DataFrame kept on the executors' disks once computed, so that the tables read from
+    it compute it once. Not in memory first: Spark builds a partition's cached batches on the
+    heap before it decides where they go, and with the default 1 GiB of a ``local[2]`` driver
+    the nested violations of 1,000,000 episodes in two partitions ran out of heap in some runs
+    (``OutOfMemoryError`` in the columnar cache builder, the run lost)."""
+    from pyspark import StorageLevel
+
+    return df.persist(StorageLevel.DISK_ONLY)
+
+
 def checked_dataframe(
     df: DataFrame,
     request: SparkCheck | None = None,
@@ -168,10 +179,9 @@ def checked_dataframe(
     first_seq: int = 0,
 ) -> DataFrame:
     """One pass of the kernel over a DataFrame: a records row per episode, its violations
-    nested in a last column (split by :func:`split`). Persisted (memory, then disk) when
+    nested in a last column (split by :func:`split`). Persisted (on disk) when
     first computed, so that records and violations are checked once: ``unpersist()`` it
     when both are written. Without ``seq_column``, positions start at ``first_seq``."""
-    from pyspark import StorageLevel
     from pyspark.sql import functions as F
     from pyspark.sql.pandas.types import from_arrow_schema
 
@@ -188,7 +198,7 @@ def checked_dataframe(
     def check(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         return _check_partition(request, shipped, run_id, source, batches)
 
-    return df.withColumn(SEQ, position).mapInArrow(check, spark_schema).persist(StorageLevel.MEMORY_AND_DISK)
+    return _persisted(df.withColumn(SEQ, position).mapInArrow(check, spark_schema))
 
 
 def split(checked: DataFrame) -> tuple[DataFrame, DataFrame]:
@@ -312,7 +322,6 @@ def check_patients(
     which orders episodes that tie on their dates and keys as the input does. The judged
     groups stay persisted while ``violations`` is written (``spark.catalog.clearCache()``
     releases them)."""
-    from pyspark import StorageLevel
     from pyspark.sql import functions as F
     from pyspark.sql.pandas.types import from_arrow_schema
 
@@ -340,7 +349,7 @@ def check_patients(
         return pa.Table.from_batches([judge(group.drop_columns([_BUCKET]), checker, request.spells, run_id)])
 
     episodes = df.withColumn(SEQ, position).mapInArrow(read, from_arrow_schema(EPISODES))
-    episodes = episodes.persist(StorageLevel.MEMORY_AND_DISK)
+    episodes = _persisted(episodes)
     not_judged = {row["reason"]: int(row["count"]) for row in episodes.where(F.col("reason").isNotNull())
                   .groupBy("reason").count().collect()}  # fmt: skip
     per_patient = episodes.where(F.col("reason").isNull()).groupBy("patient").agg(F.count(F.lit(1)).alias("n"))
@@ -359,7 +368,7 @@ def check_patients(
         .withColumn(_BUCKET, F.pmod(F.xxhash64("patient"), F.lit(groups)))
     )
     judged = _grouped_apply(judged_rows.groupBy(_BUCKET), judged_group, from_arrow_schema(JUDGED))
-    judged = judged.persist(StorageLevel.MEMORY_AND_DISK)
+    judged = _persisted(judged)
     parts = [summary_of(row.asDict(recursive=True)) for row in judged.drop("violations", "units").collect()]
     episodes.unpersist()
     summary = merged([*parts, HistorySummary(not_judged=not_judged)])

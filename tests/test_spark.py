@@ -16,7 +16,7 @@ from pyspark.sql import DataFrame, SparkSession
 
 from nicelogic.research.query import connect
 from nicelogic.research.schema import VIOLATIONS, records_schema
-from nicelogic.spark import SparkCheck, check_dataframe
+from nicelogic.spark import SparkCheck, check_dataframe, checked_dataframe
 
 from .test_kernel import JSON_RECORDS, _hes_batch
 from .test_research import nicelogic, rows
@@ -173,3 +173,11 @@ def test_a_spark_run_killed_mid_way_goes_on_after_the_last_unit_written(tmp_path
     assert len(db.execute(same_records).fetchall()) > total - 100
     assert db.execute(same_violations).fetchall() == one.execute(same_violations).fetchall()
     assert one.execute("SELECT count(*) FROM violations").fetchone()[0] > 100  # type: ignore[index]
+
+
+def test_the_one_pass_is_kept_on_disk_not_on_the_heap(spark: SparkSession) -> None:
+    """Caching it in memory first ran a local[2] driver's 1 GiB heap out on 1,000,000
+    episodes in some runs; on disk, the cache never holds a partition on the heap."""
+    df = spark.createDataFrame([("e1", "V444")], "EPIKEY string, OPERTN_4_01 string")
+    level = checked_dataframe(df, SparkCheck(rules=("opcs4",))).storageLevel
+    assert (level.useDisk, level.useMemory, level.useOffHeap) == (True, False, False)
