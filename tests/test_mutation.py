@@ -204,6 +204,19 @@ def test_a_mutant_that_never_stops_grounding_is_killed_by_the_time_limit(tmp_pat
     assert run.total.count("survived") == 0 and run.total.count("timeout") == 1
 
 
+def _grid_pack(folder: Path) -> Path:
+    """A pack whose rule, without its guard (deleting the literal on chapter Q), grounds a
+    3,000 x 3,000 grid for each record: 9 million atoms, far over a 64 MB bound."""
+    pack = one_rule_pack(
+        folder,
+        'p_grid(R, X, Y) :- record(R), chapter(R, opcs, 1, "Q"), X = 1..3000, Y = 1..3000.\n'
+        'violation("p.rule", R, opcs, 1) :- chapter(R, opcs, 1, "Y"), not p_grid(R, 1, 1).\n',
+    )
+    (pack / "tests").mkdir()
+    (pack / "tests" / "rule.txt").write_text("# expect: p.rule @ opcs:1\nY53.4 V44.4\n\n# ok: p.rule\nV44.4 Y53.4\n")
+    return pack
+
+
 def test_cli_limits_bound_each_mutant_when_given(tmp_path: Path) -> None:
     """--time-limit and --memory-limit are the bounds of every mutant's run of the cases."""
     runner = CliRunner()
@@ -213,13 +226,7 @@ def test_cli_limits_bound_each_mutant_when_given(tmp_path: Path) -> None:
     unbounded = [m for m in data["mutants"] if (m["operator"], m["before"]) == ("delete-literal", "N < 3")]
     assert [(m["status"], m["detail"]) for m in unbounded] == [("timeout", "no answer within 2 s")]
 
-    grid = one_rule_pack(
-        tmp_path / "p",
-        'p_grid(R, X, Y) :- record(R), chapter(R, opcs, 1, "Q"), X = 1..3000, Y = 1..3000.\n'
-        'violation("p.rule", R, opcs, 1) :- chapter(R, opcs, 1, "Y"), not p_grid(R, 1, 1).\n',
-    )
-    (grid / "tests").mkdir()
-    (grid / "tests" / "rule.txt").write_text("# expect: p.rule @ opcs:1\nY53.4 V44.4\n\n# ok: p.rule\nV44.4 Y53.4\n")
+    grid = _grid_pack(tmp_path / "p")
     command = ["test", str(grid / "tests"), "--mutate", "-f", "json", "-j", "1", "--memory-limit", "64"]
     data = json.loads(runner.invoke(main, command).output)
     by_change = {(m["operator"], m["before"]): m["status"] for m in data["mutants"]}
@@ -260,15 +267,8 @@ def test_builtin_packs_reach_the_mutation_threshold() -> None:
 
 
 def test_a_mutant_that_outgrows_the_memory_bound_counts_as_killed_and_the_run_goes_on(tmp_path: Path) -> None:
-    """Dropping the guard of a 3,000 x 3,000 grid grounds 9 million atoms per record: far
-    over a 64 MB bound, so the worker stops that mutant and the others still run."""
-    pack = one_rule_pack(
-        tmp_path / "p",
-        'p_grid(R, X, Y) :- record(R), chapter(R, opcs, 1, "Q"), X = 1..3000, Y = 1..3000.\n'
-        'violation("p.rule", R, opcs, 1) :- chapter(R, opcs, 1, "Y"), not p_grid(R, 1, 1).\n',
-    )
-    (pack / "tests").mkdir()
-    (pack / "tests" / "rule.txt").write_text("# expect: p.rule @ opcs:1\nY53.4 V44.4\n\n# ok: p.rule\nV44.4 Y53.4\n")
+    """The grid's unguarded mutant is stopped at a 64 MB bound, and the others still run."""
+    pack = _grid_pack(tmp_path / "p")
     run = run_mutation([str(pack / "tests")], jobs=1, memory_mb=64)
     by_change = {(r.mutant.operator, r.mutant.before): r.status for r in run.results}
     assert by_change[("delete-literal", 'chapter(R,opcs,1,"Q")')] == "memory"
