@@ -72,14 +72,20 @@ def hostile_input(folder: Path, name: str = "my episodes #1, a:b %.jsonl") -> Pa
     return path
 
 
+def rule_text(
+    rule_id: str, body: str, *, severity: str = "error", title: str = "t", message: str = "m", source: str = "s"
+) -> str:
+    """A rule file: its metadata lines, then the statements given."""
+    header = {"id": rule_id, "severity": severity, "title": title, "message": message, "source": source}
+    return "".join(f'%! {key} = "{value}"\n' for key, value in header.items()) + body
+
+
 def one_rule_pack(folder: Path, body: str, message: str = "m") -> Path:
     """A pack of one rule, ``<folder name>.rule``, with the statements given, for tests of
     how packs are loaded and run."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "pack.toml").write_text(f'name = "{folder.name}"\n')
-    (folder / "rule.lp").write_text(
-        f'%! id = "{folder.name}.rule"\n%! severity = "error"\n%! title = "t"\n%! message = "{message}"\n%! source = "s"\n' + body
-    )
+    (folder / "rule.lp").write_text(rule_text(f"{folder.name}.rule", body, message=message))
     return folder
 
 

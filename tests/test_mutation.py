@@ -11,14 +11,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from nicelogic.authoring.mutation import Siblings, file_mutants, violation_predicates
+from nicelogic.authoring.mutation import PackMutants, Siblings, file_mutants, violation_predicates
 from nicelogic.authoring.mutation_run import KILLED, run_mutation
 from nicelogic.cli import main
 from nicelogic.errors import RuleError
 from nicelogic.rules.packs import load_pack, load_rules
 from nicelogic.tables import load_tables
 
-from .conftest import ROOT, one_rule_pack
+from .conftest import ROOT, one_rule_pack, rule_text
 
 APPROACH = """\
 %! id = "mut.approach"
@@ -141,11 +141,16 @@ def test_a_helper_file_may_declare_equivalent_mutants_and_nothing_else(tmp_path:
         load_pack(folder)
 
 
+def _mutants_of(folder: Path, name: str) -> PackMutants:
+    """The mutants of one file of pack ``mut`` in ``folder``, as a mutation run makes them."""
+    texts = [path.read_text(encoding="utf-8") for path in load_rules([str(folder)]).files]
+    return file_mutants(folder / name, "mut", Siblings.of_tables(load_tables()), violation_predicates(texts))
+
+
 def test_structurally_identical_and_unread_statements_are_detected_equivalent(tmp_path: Path) -> None:
     symmetric = PAIR.format(declaration="").replace("P < Q", "P != Q") + 'completion_default(opcs, "W35.1").\n'
     folder = make_pack(tmp_path, STRONG, rules={"pair.lp": symmetric})
-    texts = [path.read_text(encoding="utf-8") for path in load_rules([str(folder)]).files]
-    found = file_mutants(folder / "pair.lp", "mut", Siblings.of_tables(load_tables()), violation_predicates(texts))
+    found = _mutants_of(folder, "pair.lp")
     reasons = {m.key: m.equivalent for m in found.mutants}
     assert reasons["swap-variables: P != Q -> Q != P"] == "the same statement up to body order and the direction of comparisons"
     assert reasons['drop-rule: completion_default(opcs,"W35.1").'] == "no violation depends on completion_default/2"
@@ -153,22 +158,19 @@ def test_structurally_identical_and_unread_statements_are_detected_equivalent(tm
     assert not any(m.declared for m in found.mutants)
 
 
-POOLED = """\
-%! id = "mut.pooled"
-%! severity = "error"
-%! title = "Cementoplasty has an approach after it"
-%! message = "no approach"
-%! source = "test fixture"
-
+POOLED = rule_text(
+    "mut.pooled",
+    """
 mut_approach(R, P) :- category(R, opcs, P + 1, ("Y53"; "Y54")).
 violation("mut.pooled", R, opcs, P) :- code(R, opcs, P, "W35.1"), not mut_approach(R, P).
-"""
+""",
+    title="Cementoplasty has an approach after it", message="no approach", source="test fixture",
+)  # fmt: skip
 
 
 def test_not_is_added_and_removed_and_each_alternative_of_a_pooled_list_dropped(tmp_path: Path) -> None:
     folder = make_pack(tmp_path, STRONG, rules={"pooled.lp": POOLED})
-    texts = [path.read_text(encoding="utf-8") for path in load_rules([str(folder)]).files]
-    found = file_mutants(folder / "pooled.lp", "mut", Siblings.of_tables(load_tables()), violation_predicates(texts))
+    found = _mutants_of(folder, "pooled.lp")
     changes = {(m.operator, m.before, m.after) for m in found.mutants if m.operator in ("negate", "drop-row")}
     assert changes == {
         ("negate", 'category(R,opcs,(P+1),("Y53";"Y54"))', 'not category(R,opcs,(P+1),("Y53";"Y54"))'),
@@ -180,17 +182,15 @@ def test_not_is_added_and_removed_and_each_alternative_of_a_pooled_list_dropped(
 
 
 # Deleting the guard `N < 3` makes a chain that never stops grounding.
-CHAIN = """\
-%! id = "mut.chain"
-%! severity = "error"
-%! title = "A chain of three"
-%! message = "chain"
-%! source = "test fixture"
-
+CHAIN = rule_text(
+    "mut.chain",
+    """
 mut_chain(R, 1) :- code(R, opcs, 1, "W35.1").
 mut_chain(R, N + 1) :- mut_chain(R, N), N < 3.
 violation("mut.chain", R, opcs, 1) :- mut_chain(R, 3), not code(R, opcs, 2, _).
-"""
+""",
+    title="A chain of three", message="chain", source="test fixture",
+)  # fmt: skip
 CHAIN_CASES = "# expect: mut.chain @ opcs:1\nW35.1\n# ok\nW35.1 Y53.4\n"
 
 
