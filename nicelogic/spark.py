@@ -54,7 +54,7 @@ from nicelogic.input.carry import CarrySpec
 from nicelogic.input.episodes import DEFAULT_COLUMNS, EpisodeColumns
 from nicelogic.input.read import detect_format
 from nicelogic.input.records import MAX_CODES
-from nicelogic.research.kernel import Kernel
+from nicelogic.research.kernel import Kernel, form_columns
 from nicelogic.research.patient_kernel import EPISODES, JUDGED, judge, read_episodes, summary_of
 from nicelogic.research.patients import rules_table, write_part
 from nicelogic.research.run import (
@@ -198,7 +198,22 @@ def checked_dataframe(
     def check(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         return _check_partition(request, shipped, run_id, source, batches)
 
-    return _persisted(df.withColumn(SEQ, position).mapInArrow(check, spark_schema))
+    return _persisted(_by_form(df.withColumn(SEQ, position), request).mapInArrow(check, spark_schema))
+
+
+def _by_form(df: DataFrame, request: SparkCheck) -> DataFrame:
+    """The rows hash-partitioned by the columns their codes are read from, so that each
+    record form is solved by one Python worker, not by each that meets it (each keeps its own
+    verdicts); as many parts as were read, and at least one per core (Spark Connect has no
+    SparkContext to say: there the shuffle's own number)."""
+    columns = form_columns(df.columns, request.id_column, request.episode_columns)
+    if not columns:
+        return df  # no records: the kernel says so in the task
+    try:
+        parts = max(df.sparkSession.sparkContext.defaultParallelism, df.rdd.getNumPartitions())
+    except Exception:  # Spark Connect raises its own kinds of error for a SparkContext
+        return df.repartition(*columns)
+    return df.repartition(parts, *columns)
 
 
 def split(checked: DataFrame) -> tuple[DataFrame, DataFrame]:

@@ -25,7 +25,7 @@ from nicelogic.input.jsonl import json_record
 from nicelogic.input.parquet import text_column
 from nicelogic.input.tabular import TableRow, layout_for
 from nicelogic.research.batches import AttributeTap, to_batches
-from nicelogic.research.kernel import Kernel
+from nicelogic.research.kernel import Kernel, form_columns
 from nicelogic.research.parallel import BatchTask, check_batches
 from nicelogic.research.schema import VIOLATIONS, records_schema
 from nicelogic.tables import TableConfig
@@ -159,6 +159,15 @@ def test_json_lines_fields_give_what_the_json_lines_reader_gives(applying: Check
 def test_a_batch_without_record_columns_is_a_clear_error(applying: Checker) -> None:
     with pytest.raises(InputError, match="neither HES code columns"):
         Kernel(applying).check_batch(pa.record_batch({"EPIKEY": ["1"], "PROCODE3": ["RA1"]}))
+
+
+def test_form_columns_are_where_each_shape_of_batch_holds_its_codes() -> None:
+    hes = ["EPIKEY", "PROCODE3", "OPERTN_4_01", "OPERTN_4_02", "DIAG_4_01", "SEX", "ADMIDATE"]
+    assert form_columns(hes) == ["OPERTN_4_01", "OPERTN_4_02", "DIAG_4_01"]
+    assert form_columns(["ID", "Opcs", "cpt", "sex", "date"]) == ["Opcs", "cpt"]
+    assert form_columns(["line", "Record"]) == ["Record"]
+    assert form_columns(["json_record"]) == ["json_record"]
+    assert form_columns(["EPIKEY", "PROCODE3"]) == []
 
 
 def test_the_kernel_needs_to_know_where_rules_apply() -> None:

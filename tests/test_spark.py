@@ -181,3 +181,20 @@ def test_the_one_pass_is_kept_on_disk_not_on_the_heap(spark: SparkSession) -> No
     df = spark.createDataFrame([("e1", "V444")], "EPIKEY string, OPERTN_4_01 string")
     level = checked_dataframe(df, SparkCheck(rules=("opcs4",))).storageLevel
     assert (level.useDisk, level.useMemory, level.useOffHeap) == (True, False, False)
+
+
+def test_the_rows_of_a_record_form_are_checked_in_one_partition(spark: SparkSession) -> None:
+    """Each Python worker keeps its own verdicts: a form met by two workers is solved twice."""
+    from pyspark.sql import functions as F
+
+    forms = [("V444", "V551"), ("V444", "Y534"), ("W371", "Z843"), ("A011", "")]
+    rows = [(f"e{n}", *forms[n % len(forms)]) for n in range(40)]
+    df = spark.createDataFrame(rows, "EPIKEY string, OPERTN_4_01 string, OPERTN_4_02 string").repartition(4)
+    assert df.select(F.spark_partition_id().alias("part")).distinct().count() > 1  # the copies start apart
+    checked = checked_dataframe(df, SparkCheck(rules=("opcs4",)))
+    placed = checked.select("id", F.spark_partition_id().alias("part")).collect()
+    parts_of_form: dict[tuple[str, str], set[int]] = {}
+    for row in placed:
+        parts_of_form.setdefault(forms[int(row["id"][1:]) % len(forms)], set()).add(row["part"])
+    assert len(parts_of_form) == len(forms) and all(len(parts) == 1 for parts in parts_of_form.values())
+    checked.unpersist()

@@ -426,16 +426,16 @@ class Kernel:
 
     def _view(self, batch: pa.RecordBatch, lines: pa.Array) -> _View:
         names = batch.schema.names
-        record_columns = [i for i, name in enumerate(names) if wanted_column(name, self.id_column, self.episode_columns)]
-        upper = [names[i].strip().upper() for i in record_columns]
-        if any(name.startswith(("OPERTN_", "DIAG_")) for name in upper):
+        shape = _shape(names, self.id_column, self.episode_columns)
+        lower = _lower(names)
+        if shape == "hes":
+            record_columns = [i for i, name in enumerate(names) if wanted_column(name, self.id_column, self.episode_columns)]
             return self._hes_view(batch, record_columns)
-        lower = {name.strip().lower(): i for i, name in reversed(list(enumerate(names)))}
-        if any(keyword in lower for keyword in SYSTEM_KEYWORDS):
+        if shape == "json":
             return self._json_view(batch, lower)
-        if TEXT_COLUMN in lower:
+        if shape == TEXT_COLUMN:
             return self._text_view(_combined(batch.column(lower[TEXT_COLUMN])), lines)
-        if JSON_TEXT_COLUMN in lower:
+        if shape == JSON_TEXT_COLUMN:
             return self._json_text_view(_combined(batch.column(lower[JSON_TEXT_COLUMN])), lines)
         raise InputError(
             "the batch has neither HES code columns (OPERTN_nn, DIAG_nn), nor the fields of a JSON Lines record "
@@ -785,6 +785,39 @@ class Kernel:
         return out
 
 
+def _lower(names: Sequence[str]) -> dict[str, int]:
+    """Each column's name in lower case and its index (the first column of a name)."""
+    return {name.strip().lower(): i for i, name in reversed(list(enumerate(names)))}
+
+
+def _shape(names: Sequence[str], id_column: str | None, episode_columns: EpisodeColumns) -> str | None:
+    """How a batch with these columns holds its records: ``"hes"``, ``"json"`` (the fields of a
+    JSON Lines record), the text column or the JSON text column; None if none of them."""
+    wanted = [name.strip().upper() for name in names if wanted_column(name, id_column, episode_columns)]
+    if any(name.startswith(("OPERTN_", "DIAG_")) for name in wanted):
+        return "hes"
+    lower = _lower(names)
+    if any(keyword in lower for keyword in SYSTEM_KEYWORDS):
+        return "json"
+    return next((column for column in (TEXT_COLUMN, JSON_TEXT_COLUMN) if column in lower), None)
+
+
+def form_columns(
+    names: Sequence[str], id_column: str | None = None, episode_columns: EpisodeColumns = DEFAULT_COLUMNS
+) -> list[str]:
+    """The columns a record's codes are read from, in a batch with these columns: two rows with
+    the same key agree in them, so rows split by their values put each record form in one
+    part, solved by one worker (Spark partitions by them). Empty if the batch holds no records."""
+    shape = _shape(names, id_column, episode_columns)
+    if shape == "hes":
+        layout = layout_for(list(names), id_column, episode_columns)
+        return [names[i] for i, _ in (*layout.opcs, *layout.diag)]
+    lower = _lower(names)
+    if shape == "json":
+        return [names[lower[keyword]] for keyword in SYSTEM_KEYWORDS if keyword in lower]
+    return [names[lower[shape]]] if shape is not None else []
+
+
 def _text_item(text: str, source: str, line: int, system: System) -> InputLine:
     """A text-format line as its reader makes it (a blank one, which the reader skips, an
     empty record)."""
@@ -793,4 +826,4 @@ def _text_item(text: str, source: str, line: int, system: System) -> InputLine:
     return InputLine(source, line, text, system)
 
 
-__all__ = ["Checked", "Kernel", "KEY_CACHE", "KeyVerdict", "Plan"]
+__all__ = ["Checked", "Kernel", "KEY_CACHE", "KeyVerdict", "Plan", "form_columns"]
