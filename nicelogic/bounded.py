@@ -158,6 +158,10 @@ class BoundedWorker:
         """The worker process's id, while one runs."""
         return self._process.pid if self._process is not None and self._process.is_alive() else None
 
+    def start(self) -> None:
+        """Fork the worker now, if it is not running: it holds this process's pages as they are."""
+        self._started()
+
     def call(self, method: str, *args: Any, timeout: float | None = None, **kwargs: Any) -> Any:
         self.submit(method, *args, **kwargs)
         return self.result(timeout)

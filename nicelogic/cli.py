@@ -371,6 +371,7 @@ def check(
         max_codes=max_codes, time_limit=batch_seconds, memory_limit=memory_mib << 20,
     )  # fmt: skip
     patients = PatientChecker(_selected_packs(rules), time_limit=batch_seconds, memory_limit=memory_mib << 20, jobs=checker.jobs)
+    patients.start()
     unwritten = f" and {output} was not written" if output else ""
     try:
         outcome = run_check(dataclasses.replace(request, spells=spells), checker, patients)
@@ -405,9 +406,9 @@ def _patients_into_results(request: Any, patients: PatientChecker, spells: str, 
         request.files, (), input_format=request.input_format, system=request.system, id_column=request.id_column,
         encoding=request.encoding, episode_columns=request.episode_columns, spells=spells,
     )  # fmt: skip
-    found, _, summary = patients.check_records(patient_records(check_request, max_codes), spells, out_of_memory=True)
+    judged = patients.judge_records(patient_records(check_request, max_codes), spells, out_of_memory=True)
     titles = {rule.id: rule.title for rule in patients.ruleset.rules.values()}
-    write_patient_tables(request.results, run_id, found, summary, titles)
+    write_patient_tables(request.results, run_id, judged, titles)
 
 
 def _needs_research_extra() -> None:
@@ -470,6 +471,8 @@ def _check_into_results(
     patients = PatientChecker(_selected_packs(rules), time_limit=batch_seconds, memory_limit=memory_mib << 20, jobs=checker.jobs)
     if engine == "local":
         import pyarrow as pa
+
+        patients.start()
 
         # Arrow's own allocator keeps what a batch freed for the next: at a million records
         # the run peaked 53 MiB higher with it than with the system's, at the same speed

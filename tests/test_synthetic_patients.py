@@ -6,6 +6,7 @@ import csv
 import io
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from benchmarks.synthetic_patients import Expected, patients, write_csv
@@ -57,6 +58,87 @@ def test_batches_solved_by_two_workers_at_once_give_the_results_of_one(tmp_path:
     finally:
         one.close()
         two.close()
+
+
+def test_a_pass_gives_each_patient_as_judged_and_sums_up_what_check_records_does() -> None:
+    text = io.StringIO()
+    write_csv(patients(1_200, seed=9), text)
+    parser = RecordParser()
+    records = [to_record(item, parser) for item in table_lines(io.StringIO(text.getvalue()), "patients.csv")]
+    checker = PatientChecker(["consistency"], batch_patients=200, jobs=2)
+    try:
+        expected, expected_grouped, expected_summary = checker.check_records(records, out_of_memory=True)
+        judged = checker.judge_records(records, out_of_memory=True)
+        with pytest.raises(RuntimeError, match="not all been read"):
+            judged.summary  # noqa: B018 - the counts are not known before every patient is judged
+        assert list(judged) == expected
+        assert judged.summary == expected_summary and judged.grouped == expected_grouped
+        assert expected_summary.patients == 1_200 and any(rate.violating for rate in expected_summary.rates)
+    finally:
+        checker.close()
+
+
+def test_results_become_table_rows_a_chunk_at_a_time_as_all_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pyarrow as pa
+
+    from nicelogic.research import patients as tables
+    from nicelogic.research.schema import PATIENT_UNITS, PATIENT_VIOLATIONS
+
+    text = io.StringIO()
+    write_csv(patients(300, seed=3), text)
+    parser = RecordParser()
+    records = [to_record(item, parser) for item in table_lines(io.StringIO(text.getvalue()), "patients.csv")]
+    results, _, _ = PatientChecker(["consistency"]).check_records(records)
+    monkeypatch.setattr(tables, "JUDGED_CHUNK", 7)  # 300 patients: 43 chunks, the last of 6
+    violations, units = tables.judged_tables("run", iter(results))
+    assert violations.num_rows > 0 and units.num_rows > violations.num_rows
+    assert violations.equals(pa.Table.from_pylist(tables.violation_rows("run", results), PATIENT_VIOLATIONS))
+    assert units.equals(pa.Table.from_pylist(tables.unit_rows("run", results), PATIENT_UNITS))
+    empty_violations, empty_units = tables.judged_tables("run", iter(()))
+    assert empty_violations.schema == PATIENT_VIOLATIONS and empty_units.num_rows == 0
+
+
+def test_a_worker_is_replaced_after_judging_its_share_of_patients(monkeypatch: pytest.MonkeyPatch) -> None:
+    """clingo keeps every symbol a process made: a worker that judged every patient of an
+    extract would grow with it."""
+    from nicelogic.history import checker as module
+
+    text = io.StringIO()
+    write_csv(patients(1_000, seed=8), text)
+    parser = RecordParser()
+    records = [to_record(item, parser) for item in table_lines(io.StringIO(text.getvalue()), "patients.csv")]
+    expected, _, _ = PatientChecker(["consistency"], batch_patients=200).check_records(records, out_of_memory=True)
+    monkeypatch.setattr(module, "RECYCLE_PATIENTS", 400)
+    checker = PatientChecker(["consistency"], batch_patients=200)
+    started: list[int | None] = []
+    real_start = checker._workers[0]._started
+
+    def watched() -> object:
+        connection = real_start()
+        started.append(checker._workers[0].pid)
+        return connection
+
+    monkeypatch.setattr(checker._workers[0], "_started", watched)
+    try:
+        results, _, summary = checker.check_records(records, out_of_memory=True)
+    finally:
+        checker.close()
+    assert results == expected and summary.patients == 1_000
+    assert len(set(started)) == 3  # 5 batches of 200: a fresh worker for the 1st, 3rd and 5th
+
+
+def test_the_workers_are_forked_at_start_before_the_extract_is_read() -> None:
+    checker = PatientChecker(["consistency"], jobs=2)
+    idle = PatientChecker(["opcs4"], jobs=2)  # no pack reads whole patients: nothing to fork
+    try:
+        assert [worker.pid for worker in checker._workers] == [None, None]
+        checker.start()
+        idle.start()
+        assert all(worker.pid is not None for worker in checker._workers)
+        assert [worker.pid for worker in idle._workers] == [None, None]
+    finally:
+        checker.close()
+        idle.close()
 
 
 def test_the_generator_writes_hes_columns() -> None:

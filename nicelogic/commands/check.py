@@ -160,9 +160,9 @@ def _report_patients(
 ) -> HistorySummary:
     # grouped by patient on disk when pyarrow is there (the research extra), so memory stays bounded
     out_of_memory = importlib.util.find_spec("pyarrow") is not None
-    records = patient_records(request, max_codes)
-    results, _, summary = patients.check_records(records, request.spells, out_of_memory=out_of_memory)
-    violations = [v for result in results for v in result.violations]
+    judged = patients.judge_records(patient_records(request, max_codes), request.spells, out_of_memory=out_of_memory)
+    violations = [v for result in judged for v in result.violations]  # what is reported; a patient's units only counted
+    summary = judged.summary
     if isinstance(reporter, JsonReporter):
         reporter.extra = {
             "patients": [patient_violation_dict(v) for v in violations],
