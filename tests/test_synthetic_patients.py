@@ -18,6 +18,16 @@ from nicelogic.input.tabular import table_lines
 from nicelogic.model import Record
 
 
+def _records(count: int, seed: int) -> list[Record]:
+    """``count`` synthetic patients' episodes, read as the patient pass reads them."""
+    text = io.StringIO()
+    write_csv(patients(count, seed=seed), text)
+    parser = RecordParser()
+    records = [to_record(item, parser) for item in table_lines(io.StringIO(text.getvalue()), "patients.csv")]
+    assert all(isinstance(record, Record) for record in records)  # the generator writes only readable rows
+    return records  # type: ignore[return-value]
+
+
 def test_the_consistency_pack_reports_exactly_the_seeded_counts_on_10000_patients() -> None:
     expected = Expected()
     text = io.StringIO()
@@ -42,10 +52,7 @@ def test_the_consistency_pack_reports_exactly_the_seeded_counts_on_10000_patient
 def test_batches_solved_by_two_workers_at_once_give_the_results_of_one(tmp_path: Path) -> None:
     """Two bounded workers each solving a batch while the next is read (in memory, and
     through the spool on disk) give, in order, what one worker gives."""
-    text = io.StringIO()
-    write_csv(patients(1_500, seed=5), text)
-    parser = RecordParser()
-    records = [to_record(item, parser) for item in table_lines(io.StringIO(text.getvalue()), "patients.csv")]
+    records = _records(1_500, seed=5)
     one = PatientChecker(["consistency"], batch_patients=200)
     two = PatientChecker(["consistency"], batch_patients=200, jobs=2)
     try:
@@ -61,10 +68,7 @@ def test_batches_solved_by_two_workers_at_once_give_the_results_of_one(tmp_path:
 
 
 def test_a_pass_gives_each_patient_as_judged_and_sums_up_what_check_records_does() -> None:
-    text = io.StringIO()
-    write_csv(patients(1_200, seed=9), text)
-    parser = RecordParser()
-    records = [to_record(item, parser) for item in table_lines(io.StringIO(text.getvalue()), "patients.csv")]
+    records = _records(1_200, seed=9)
     checker = PatientChecker(["consistency"], batch_patients=200, jobs=2)
     try:
         expected, expected_grouped, expected_summary = checker.check_records(records, out_of_memory=True)
@@ -84,10 +88,7 @@ def test_results_become_table_rows_a_chunk_at_a_time_as_all_at_once(monkeypatch:
     from nicelogic.research import patients as tables
     from nicelogic.research.schema import PATIENT_UNITS, PATIENT_VIOLATIONS
 
-    text = io.StringIO()
-    write_csv(patients(300, seed=3), text)
-    parser = RecordParser()
-    records = [to_record(item, parser) for item in table_lines(io.StringIO(text.getvalue()), "patients.csv")]
+    records = _records(300, seed=3)
     results, _, _ = PatientChecker(["consistency"]).check_records(records)
     monkeypatch.setattr(tables, "JUDGED_CHUNK", 7)  # 300 patients: 43 chunks, the last of 6
     violations, units = tables.judged_tables("run", iter(results))
@@ -103,10 +104,7 @@ def test_a_worker_is_replaced_after_judging_its_share_of_patients(monkeypatch: p
     extract would grow with it."""
     from nicelogic.history import checker as module
 
-    text = io.StringIO()
-    write_csv(patients(1_000, seed=8), text)
-    parser = RecordParser()
-    records = [to_record(item, parser) for item in table_lines(io.StringIO(text.getvalue()), "patients.csv")]
+    records = _records(1_000, seed=8)
     expected, _, _ = PatientChecker(["consistency"], batch_patients=200).check_records(records, out_of_memory=True)
     monkeypatch.setattr(module, "RECYCLE_PATIENTS", 400)
     checker = PatientChecker(["consistency"], batch_patients=200)

@@ -97,8 +97,8 @@ JUDGED_CHUNK = 2_000  # patients' results turned into table rows at a time
 
 def judged_tables(run_id: str, results: Iterable[PatientResult]) -> tuple[pa.Table, pa.Table]:
     """The ``patient_violations`` and ``patient_units`` tables of results as they come, each
-    chunk of them held as Arrow columns, not as the results (at 30,000 patients those
-    took 140 MiB of the run's process)."""
+    chunk of them held as Arrow columns, not as the results: a patient's result holds every
+    unit each rule judged, as Python objects, many times the size of its rows."""
     violations: list[pa.Table] = [PATIENT_VIOLATIONS.empty_table()]
     units: list[pa.Table] = [PATIENT_UNITS.empty_table()]
     iterator = iter(results)
