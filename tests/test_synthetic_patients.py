@@ -125,6 +125,30 @@ def test_a_worker_is_replaced_after_judging_its_share_of_patients(monkeypatch: p
     assert len(set(started)) == 3  # 5 batches of 200: a fresh worker for the 1st, 3rd and 5th
 
 
+def test_the_spool_gives_what_grouping_in_memory_gives_across_many_sorted_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    from nicelogic.history import spool as module
+    from nicelogic.history.patients import group_patients
+
+    monkeypatch.setattr(module, "SPOOL_ROWS", 37)  # about 130 runs, merged into one every 4
+    monkeypatch.setattr(module, "MAX_RUNS", 4)
+    records = _records(1_000, seed=12)
+    records += [records[n] for n in (5, 300, 5, 2_000)]  # episode keys held twice and three times, late in the extract
+    expected = group_patients(records, max_episodes=6)
+    spool = module.spooled(records)
+    try:
+        histories = list(spool.histories(max_episodes=6))
+        assert [(h.patient, [r.line for r in h.episodes], h.spells) for h in histories] == [
+            (h.patient, [r.line for r in h.episodes], h.spells) for h in expected.histories
+        ]
+        assert [(d.patient, d.episode, [r.line for r in d.records]) for d in spool.duplicates()] == [
+            (d.patient, d.episode, [r.line for r in d.records]) for d in expected.duplicates
+        ]
+        assert len(spool.duplicates()) == 3 and len(histories) < 1_000  # some patients have more than 6 episodes
+        assert spool.too_many(6) == len(expected.not_judged) > 0
+    finally:
+        spool.close()
+
+
 def test_the_workers_are_forked_at_start_before_the_extract_is_read() -> None:
     checker = PatientChecker(["consistency"], jobs=2)
     idle = PatientChecker(["opcs4"], jobs=2)  # no pack reads whole patients: nothing to fork
