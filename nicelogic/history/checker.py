@@ -146,7 +146,7 @@ class PatientChecker:
         self, records: Iterable[Record | NotJudged], spells: str = "auto", *, out_of_memory: bool = False
     ) -> tuple[list[PatientResult], Grouped, HistorySummary]:
         """Group checked records by patient, check every history, and sum up. ``out_of_memory``:
-        group through a DuckDB spool on disk (:mod:`nicelogic.history.spool`, needs pyarrow), so
+        group through a spool of sorted runs on disk (:mod:`nicelogic.history.spool`, needs pyarrow), so
         that only a batch of patients is held at a time; the grouped value then holds no histories."""
         judged = self.judge_records(records, spells, out_of_memory=out_of_memory)
         results = list(judged)
